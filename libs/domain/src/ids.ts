@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from './errors/index.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Checks a pool id or lane name: a lowercase DNS label. */
+export function validateDnsLabel(field: string, value: string): string {
+  if (!DNS_LABEL.test(value)) {
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(value.slice(0, 80))} is not a valid name: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "ingest-eu")`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A new job id: 9 base-36 characters of milliseconds then 16 hex of randomness, so ids sort by
+ * creation time (ListJobs relies on that) and stay short enough to type. (A ULID library would
+ * do the same in more bytes; this is the whole of it.)
+ */
+export function newJobId(now = Date.now()): string {
+  return now.toString(36).padStart(9, '0') + randomBytes(8).toString('hex');
+}
+
+const JOB_ID = /^[0-9a-z]{9}[0-9a-f]{16}$/;
+
+/** Checks a job id's shape before it is used in a Redis key. */
+export function validateJobId(value: string): string {
+  if (!JOB_ID.test(value)) {
+    throw new InvalidArgumentError('id', `${JSON.stringify(value.slice(0, 80))} is not a job id (25 characters, as printed by "longshore submit")`);
+  }
+  return value;
+}

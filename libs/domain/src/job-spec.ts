@@ -1,0 +1,108 @@
+import { InvalidArgumentError } from './errors/index.js';
+import { validateDnsLabel } from './ids.js';
+import { LIMITS } from './limits.js';
+import type { ExecutorName, JobSpec } from './model.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[a-z0-9]([-a-z0-9_./]*[a-z0-9])?$/;
+
+function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function validateCommand(command: string[]): void {
+  if (command.length === 0) {
+    throw new InvalidArgumentError('command', 'is empty: give the program and its arguments (e.g. -- sh -c "echo hi")');
+  }
+  if (command.length > LIMITS.commandArgs) {
+    throw new InvalidArgumentError('command', `has ${command.length} arguments; at most ${LIMITS.commandArgs} are allowed`);
+  }
+  if (command[0] === '') throw new InvalidArgumentError('command[0]', 'the program name is empty');
+  let total = 0;
+  command.forEach((arg, i) => {
+    const n = byteLength(arg);
+    total += n;
+    if (n > LIMITS.argBytes) throw new InvalidArgumentError(`command[${i}]`, `is ${n} bytes; at most ${LIMITS.argBytes} are allowed per argument`);
+    if (arg.includes('\0')) throw new InvalidArgumentError(`command[${i}]`, 'contains a NUL byte');
+  });
+  if (total > LIMITS.commandBytes) throw new InvalidArgumentError('command', `is ${total} bytes in all; at most ${LIMITS.commandBytes} are allowed`);
+}
+
+function validateEnv(env: Record<string, string>): void {
+  const entries = Object.entries(env);
+  if (entries.length > LIMITS.envVars) throw new InvalidArgumentError('env', `has ${entries.length} variables; at most ${LIMITS.envVars} are allowed`);
+  let total = 0;
+  for (const [name, value] of entries) {
+    if (!ENV_NAME.test(name) || name.length > LIMITS.envNameLength) {
+      throw new InvalidArgumentError(`env.${name.slice(0, 80)}`, 'is not a valid variable name: use letters, digits and _, not starting with a digit');
+    }
+    const n = byteLength(value);
+    if (n > LIMITS.envValueBytes) throw new InvalidArgumentError(`env.${name}`, `value is ${n} bytes; at most ${LIMITS.envValueBytes} are allowed`);
+    if (value.includes('\0')) throw new InvalidArgumentError(`env.${name}`, 'value contains a NUL byte');
+    total += n + name.length;
+  }
+  if (total > LIMITS.envBytes) throw new InvalidArgumentError('env', `is ${total} bytes in all; at most ${LIMITS.envBytes} are allowed`);
+}
+
+function validateLabels(labels: Record<string, string>): void {
+  const entries = Object.entries(labels);
+  if (entries.length > LIMITS.labels) throw new InvalidArgumentError('labels', `has ${entries.length} labels; at most ${LIMITS.labels} are allowed`);
+  for (const [key, value] of entries) {
+    if (!LABEL_KEY.test(key) || key.length > LIMITS.labelKeyLength) {
+      throw new InvalidArgumentError(`labels.${key.slice(0, 80)}`, `is not a valid label key: 1-${LIMITS.labelKeyLength} lowercase letters, digits, '-', '_', '.', '/'`);
+    }
+    if (value.length > LIMITS.labelValueLength) throw new InvalidArgumentError(`labels.${key}`, `value is longer than ${LIMITS.labelValueLength} characters`);
+  }
+}
+
+function validateNumbers(spec: JobSpec): void {
+  const check = (field: string, v: number, min: number, max: number, hint: string) => {
+    if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(field, `${v} is out of range: ${hint}`);
+  };
+  check('weight', spec.weightMilli, 0, LIMITS.maxMilli, `give a weight between 0.001 and ${LIMITS.maxMilli / 1000} (0 = the pool's default)`);
+  check('timeout', spec.timeoutMs, 0, LIMITS.maxTimeoutMs, 'use 0 (the agent default) up to 7 days');
+  check('max_attempts', spec.maxAttempts, 0, LIMITS.maxAttempts, `use 1 to ${LIMITS.maxAttempts} (0 = the default)`);
+  check('priority', spec.priority, -LIMITS.priority, LIMITS.priority, `use -${LIMITS.priority} to ${LIMITS.priority}`);
+  if (spec.memoryBytes !== undefined) check('memory', spec.memoryBytes, 0, Number.MAX_SAFE_INTEGER, 'give a size in bytes');
+}
+
+function validateStrings(spec: JobSpec): void {
+  if (spec.workingDir !== undefined) {
+    if (!spec.workingDir.startsWith('/') || spec.workingDir.length > LIMITS.workingDirLength || spec.workingDir.includes('\0')) {
+      throw new InvalidArgumentError('working_dir', `must be an absolute path of at most ${LIMITS.workingDirLength} characters`);
+    }
+  }
+  if (spec.image !== undefined && (spec.image.length > LIMITS.imageLength || /\s/.test(spec.image))) {
+    throw new InvalidArgumentError('image', `must be an image reference without spaces, at most ${LIMITS.imageLength} characters`);
+  }
+  if (spec.idempotencyKey !== undefined && spec.idempotencyKey.length > LIMITS.idempotencyKeyLength) {
+    throw new InvalidArgumentError('idempotency_key', `is longer than ${LIMITS.idempotencyKeyLength} characters`);
+  }
+  if (spec.lane !== undefined) validateDnsLabel('lane', spec.lane);
+  if (spec.pool !== '') validateDnsLabel('pool', spec.pool);
+}
+
+function validateExecutors(spec: JobSpec): void {
+  if (spec.executor === 'auto' && spec.allowedExecutors.length === 0) {
+    throw new InvalidArgumentError('allowed_executors', 'executor "auto" needs the allowed chain, e.g. ecs,docker,subprocess');
+  }
+  const bad = spec.allowedExecutors.find((e: ExecutorName) => e === 'auto');
+  if (bad) throw new InvalidArgumentError('allowed_executors', '"auto" cannot be part of its own chain');
+  if ((spec.executor === 'docker' || spec.executor === 'ecs') && !spec.image) {
+    throw new InvalidArgumentError('image', `executor "${spec.executor}" needs an image`);
+  }
+}
+
+/**
+ * Validates a job spec against Longshore's limits; throws {@link InvalidArgumentError} naming the
+ * first field at fault. Pool-dependent checks (weight vs the pool's maximum) happen at submit.
+ */
+export function validateJobSpec(spec: JobSpec): JobSpec {
+  validateCommand(spec.command);
+  validateEnv(spec.env);
+  validateLabels(spec.labels);
+  validateNumbers(spec);
+  validateStrings(spec);
+  validateExecutors(spec);
+  return spec;
+}

@@ -1,0 +1,34 @@
+/**
+ * Bounds on everything a client sends. They keep Redis (which runs with `noeviction`) and the
+ * agents safe from oversized input; each is documented in the README's "Limits" table.
+ */
+export const LIMITS = {
+  commandArgs: 256,
+  argBytes: 8 * 1024,
+  commandBytes: 64 * 1024,
+  envVars: 128,
+  envNameLength: 256,
+  envValueBytes: 32 * 1024,
+  envBytes: 256 * 1024,
+  labels: 32,
+  labelKeyLength: 63,
+  labelValueLength: 256,
+  workingDirLength: 4096,
+  imageLength: 512,
+  idempotencyKeyLength: 256,
+  descriptionLength: 1024,
+  /** 7 days. */
+  maxTimeoutMs: 7 * 24 * 3600 * 1000,
+  maxAttempts: 100,
+  priority: 1000,
+  /** Largest weight or capacity, in thousandths (1000 standard agents). */
+  maxMilli: 1_000_000,
+  batchSize: 1000,
+} as const;
+
+/** Default weight of a pool's jobs: a quarter of a standard agent, as DataHub's 1 / 4 ingestion workers. */
+export const DEFAULT_WEIGHT_MILLI = 250;
+/** Capacity of a standard agent, and the default largest weight a pool accepts. */
+export const STANDARD_CAPACITY_MILLI = 1000;
+/** The pool created on first start. */
+export const DEFAULT_POOL_ID = 'default';

@@ -1,0 +1,85 @@
+/** Executors a job may name. `auto` picks from `allowedExecutors`; `noop` exists for benchmarks only. */
+export const EXECUTORS = ['subprocess', 'docker', 'ecs', 'auto', 'noop'] as const;
+export type ExecutorName = (typeof EXECUTORS)[number];
+
+/**
+ * A job's lifecycle: `queued → claimed → running → succeeded | failed | cancelled`,
+ * with `retrying` while it waits for its next attempt.
+ */
+export const JOB_STATES = ['queued', 'claimed', 'running', 'succeeded', 'failed', 'cancelled', 'retrying'] as const;
+export type JobStateName = (typeof JOB_STATES)[number];
+
+/** States a job never leaves. */
+export const FINAL_STATES: readonly JobStateName[] = ['succeeded', 'failed', 'cancelled'];
+export function isFinalState(state: JobStateName): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/** Why an attempt ended without success; see DESIGN.md "Failure classes". */
+export const FAILURE_CLASSES = ['start_failed', 'lost', 'oom', 'timeout', 'cancelled', 'exit'] as const;
+export type FailureClassName = (typeof FAILURE_CLASSES)[number];
+
+/** An agent's lifecycle as the registry sees it. */
+export type AgentStateName = 'active' | 'draining' | 'lost';
+
+/** A validated job spec: what an agent needs to run the job. Weight is resolved (never the pool default marker). */
+export interface JobSpec {
+  pool: string;
+  /** Absent = the agent's configured default executor. */
+  executor?: ExecutorName;
+  allowedExecutors: ExecutorName[];
+  command: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  /** Thousandths of a standard agent; 0 = "use the pool's default" before resolution. */
+  weightMilli: number;
+  lane?: string;
+  memoryBytes?: number;
+  /** 0 = the agent's default. */
+  timeoutMs: number;
+  maxAttempts: number;
+  priority: number;
+  labels: Record<string, string>;
+  idempotencyKey?: string;
+  image?: string;
+}
+
+/** One try at running a job. */
+export interface AttemptRecord {
+  number: number;
+  agentId: string;
+  executor: ExecutorName;
+  executorReason?: string;
+  startedAt: number;
+  finishedAt?: number;
+  exitCode?: number;
+  failureClass?: FailureClassName;
+  message?: string;
+}
+
+/** What Longshore knows about a job: the record behind GetJob. Times are epoch milliseconds. */
+export interface JobRecord {
+  id: string;
+  spec: JobSpec;
+  state: JobStateName;
+  weightMilli: number;
+  attempts: AttemptRecord[];
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  exitCode?: number;
+  failureClass?: FailureClassName;
+  message?: string;
+  agentId?: string;
+  traceId?: string;
+  logTruncated: boolean;
+}
+
+/** A pool as stored. Status is computed separately. */
+export interface PoolRecord {
+  id: string;
+  description: string;
+  defaultWeightMilli: number;
+  maxWeightMilli: number;
+  createdAt: number;
+}

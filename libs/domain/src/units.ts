@@ -1,0 +1,85 @@
+import ms from 'ms';
+import { InvalidArgumentError } from './errors/index.js';
+import { LIMITS } from './limits.js';
+
+/**
+ * Parses a weight or capacity written as a decimal ("0.25", "1", "1.5") into integer
+ * thousandths. Weights are never summed as floats: 0.1 + 0.2 + 0.7 > 1.0 in floating point.
+ */
+export function parseMilli(field: string, text: string): number {
+  const m = /^\s*(\d+)(?:\.(\d{1,3}))?\s*$/.exec(text);
+  if (!m) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(text)} is not a decimal number with at most 3 decimal places (e.g. 0.25)`);
+  }
+  const milli = Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
+  if (milli <= 0) throw new InvalidArgumentError(field, `must be greater than 0, got ${text}`);
+  if (milli > LIMITS.maxMilli) throw new InvalidArgumentError(field, `must be at most ${LIMITS.maxMilli / 1000}, got ${text}`);
+  return milli;
+}
+
+/** Formats thousandths as a decimal: 250 → "0.25", 1000 → "1". */
+export function formatMilli(milli: number): string {
+  const whole = Math.floor(milli / 1000);
+  const frac = String(milli % 1000).padStart(3, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}
+
+/** Parses a human duration ("30s", "5m", "1500ms", or a bare number of seconds) into milliseconds. */
+export function parseDurationMs(field: string, text: string): number {
+  const trimmed = text.trim();
+  const value = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(text)} is not a duration (e.g. 30s, 5m, 2h, 1500ms)`);
+  }
+  return Math.round(value);
+}
+
+/** Formats milliseconds for people: 1500 → "1.5s". */
+export function formatDuration(msValue: number): string {
+  return msValue < 1000 ? `${msValue}ms` : ms(msValue);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  ki: 1024,
+  kib: 1024,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a size as Kubernetes writes them ("512Mi", "1Gi", "100M", "4096"). Hand-written because
+ * the `bytes` package knows only KB/MB (as powers of 1024) and not the Ki/Mi suffixes users type.
+ */
+export function parseBytes(field: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(text)} is not a size (e.g. 512Mi, 1Gi, 100M, or bytes)`);
+  }
+  return Math.round(Number(m[1]) * unit);
+}
+
+/**
+ * Parses lane caps: "ingestion=4,monitor=10" → { ingestion: 4, monitor: 10 }. Empty text = no caps.
+ */
+export function parseLanes(field: string, text: string): Record<string, number> {
+  const lanes: Record<string, number> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)=(\d+)$/.exec(part);
+    if (!m || Number(m[3]) < 1) {
+      throw new InvalidArgumentError(field, `${JSON.stringify(part)} is not LANE=COUNT with a lowercase lane name and a count ≥ 1 (e.g. ingestion=4,monitor=10)`);
+    }
+    lanes[m[1]!] = Number(m[3]);
+  }
+  return lanes;
+}

@@ -1,0 +1,10 @@
+/**
+ * Serves and calls protobuf-es v2 services over `@grpc/grpc-js` (unary and server-streaming),
+ * with gRPC health and the single mapping from Longshore errors to gRPC status codes.
+ */
+export { RpcServer } from './server.js';
+export { createRpcClient } from './client.js';
+export type { RpcClient } from './client.js';
+export { toGrpcServiceDefinition } from './service-definition.js';
+export { toWireStatus, fromServiceError } from './status.js';
+export type { CallContext, CallOptions, ServiceImpl, ServiceClient } from './types.js';

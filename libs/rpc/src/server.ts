@@ -1,0 +1,116 @@
+import type { DescMethod } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import {
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '@longshore/telemetry';
+import { toGrpcServiceDefinition } from './service-definition.js';
+import { toWireStatus } from './status.js';
+import type { CallContext, ServiceImpl } from './types.js';
+
+type AnyHandler = (req: unknown, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
+
+/**
+ * A gRPC server for protobuf-es services, with `grpc.health.v1.Health` built in and one error
+ * mapping for every handler. Lifecycle: `listen` once, `close` (idempotent) drains then forces.
+ */
+export class RpcServer {
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly shutdown = new AbortController();
+  private readonly serviceNames: string[] = [];
+  private closing?: Promise<void>;
+
+  constructor(private readonly logger: Logger) {
+    this.health.addToServer(this.server);
+  }
+
+  /** Adds a service; call before {@link listen}. */
+  register<S extends GenServiceMethods>(svc: GenService<S>, impl: ServiceImpl<S>): this {
+    const handlers: UntypedServiceImplementation = {};
+    for (const m of svc.methods) {
+      const fn = (impl as Record<string, AnyHandler>)[m.localName];
+      if (!fn) throw new Error(`${svc.typeName}.${m.name} has no implementation`);
+      handlers[m.localName] = m.methodKind === 'unary' ? this.unary(m, fn.bind(impl)) : this.serverStream(m, fn.bind(impl));
+    }
+    this.server.addService(toGrpcServiceDefinition(svc), handlers);
+    this.serviceNames.push(svc.typeName);
+    return this;
+  }
+
+  /** Binds `host:port` (port 0 = any free one) and returns the address actually bound. */
+  async listen(address: string): Promise<string> {
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    this.health.setStatus('', 'SERVING');
+    for (const name of this.serviceNames) this.health.setStatus(name, 'SERVING');
+    const host = address.slice(0, address.lastIndexOf(':'));
+    return `${host}:${port}`;
+  }
+
+  /** Stops accepting calls, lets running ones finish for `graceMs`, then cancels the rest. */
+  close(graceMs = 5000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.health.setStatus('', 'NOT_SERVING');
+      const force = setTimeout(() => {
+        this.shutdown.abort(new Error('server shutting down'));
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      force.unref();
+      // Streams (follow, watch) never end on their own: end them at once so the drain can finish.
+      this.shutdown.abort(new Error('server shutting down'));
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+
+  private context(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+    const controller = new AbortController();
+    const abort = () => controller.abort(new Error('call cancelled'));
+    call.on('cancelled', abort);
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    const signals = [controller.signal, this.shutdown.signal];
+    if (Number.isFinite(deadlineMs) && deadlineMs > 0) signals.push(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())));
+    return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer() };
+  }
+
+  private unary(m: DescMethod, fn: AnyHandler) {
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const ctx = this.context(call);
+      (fn(call.request, ctx) as Promise<unknown>).then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toWireStatus(err, this.logger, m.name)),
+      );
+    };
+  }
+
+  private serverStream(m: DescMethod, fn: AnyHandler) {
+    return (call: ServerWritableStream<unknown, unknown>) => {
+      const ctx = this.context(call);
+      void (async () => {
+        try {
+          for await (const msg of fn(call.request, ctx) as AsyncIterable<unknown>) {
+            if (ctx.signal.aborted) break;
+            if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
+          }
+          call.end();
+        } catch (err) {
+          if (ctx.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away
+          call.emit('error', toWireStatus(err, this.logger, m.name));
+        }
+      })();
+    };
+  }
+}

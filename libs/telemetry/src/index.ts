@@ -1,0 +1,5 @@
+/** Logging and trace-context helpers shared by every service. */
+export { createLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-context.js';
+export type { TraceCarrier } from './trace-context.js';

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to run Longshore from this checkout:
+# Node.js >= 20.19 is checked (not installed), redis-server comes from the OS packages when
+# absent, and the npm packages are installed exactly as locked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'install: %s\n' "$*" >&2; }
+
+if ! command -v node >/dev/null 2>&1; then
+  say "Node.js is missing: install Node.js 20.19 or newer (https://nodejs.org), then run this again."
+  exit 1
+fi
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  say "Node.js $(node --version) is too old: Longshore needs 20.19 or newer."
+  exit 1
+fi
+
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      say "cannot install $* without root: run 'apt-get install -y $*' as root, then run this again."
+      exit 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "no apt-get here: install $* with your package manager, then run this again."
+    exit 1
+  fi
+  say "installing $* with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  apt_install redis-server
+fi
+
+if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ "${1:-}" != "--force" ]; then
+  say "npm packages are up to date"
+else
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
