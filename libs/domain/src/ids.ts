@@ -14,13 +14,25 @@ export function validateDnsLabel(field: string, value: string): string {
   return value;
 }
 
+let lastMs = 0;
+let lastRand = 0n;
+const RAND_MAX = (1n << 64n) - 1n;
+
 /**
  * A new job id: 9 base-36 characters of milliseconds then 16 hex of randomness, so ids sort by
- * creation time (ListJobs relies on that) and stay short enough to type. (A ULID library would
- * do the same in more bytes; this is the whole of it.)
+ * creation time (ListJobs relies on that) and stay short enough to type. Within one
+ * millisecond a process increments the random part, so its ids stay in order (ULID's
+ * "monotonic" mode). A ULID library would do the same in more bytes; this is the whole of it.
  */
 export function newJobId(now = Date.now()): string {
-  return now.toString(36).padStart(9, '0') + randomBytes(8).toString('hex');
+  if (now <= lastMs && lastRand < RAND_MAX) {
+    lastRand += 1n;
+    now = lastMs;
+  } else {
+    lastMs = now;
+    lastRand = randomBytes(8).readBigUInt64BE() >> 1n;
+  }
+  return now.toString(36).padStart(9, '0') + lastRand.toString(16).padStart(16, '0');
 }
 
 const JOB_ID = /^[0-9a-z]{9}[0-9a-f]{16}$/;

@@ -83,3 +83,48 @@ export interface PoolRecord {
   maxWeightMilli: number;
   createdAt: number;
 }
+
+/** What an agent advertises, as stored by the registry. Times are epoch milliseconds. */
+export interface AgentInfo {
+  id: string;
+  pool: string;
+  host: string;
+  version: string;
+  capacityMilli: number;
+  weightInUseMilli: number;
+  runningJobIds: string[];
+  laneUsage: Record<string, number>;
+  laneLimits: Record<string, number>;
+  executors: ExecutorName[];
+  labels: Record<string, string>;
+  /** What the agent says of itself; `lost` is computed from the heartbeat age. */
+  state: Exclude<AgentStateName, 'lost'>;
+  lastHeartbeat: number;
+  registeredAt: number;
+}
+
+/** An agent with its computed state. */
+export interface AgentView extends AgentInfo {
+  effectiveState: AgentStateName;
+}
+
+/** Health of a pool, computed from its agents. */
+export type PoolHealthName = 'healthy' | 'degraded' | 'no_agents';
+
+/** A pool's live figures. */
+export interface PoolStatusView {
+  liveAgents: number;
+  lostAgents: number;
+  drainingAgents: number;
+  capacityMilli: number;
+  weightInUseMilli: number;
+  jobsQueued: number;
+  jobsRunning: number;
+  health: PoolHealthName;
+}
+
+/** A pool with whether it is the default, and its status when computed. */
+export interface PoolView extends PoolRecord {
+  isDefault: boolean;
+  status?: PoolStatusView;
+}

@@ -36,7 +36,9 @@ export function parseDurationMs(field: string, text: string): number {
 
 /** Formats milliseconds for people: 1500 → "1.5s". */
 export function formatDuration(msValue: number): string {
-  return msValue < 1000 ? `${msValue}ms` : ms(msValue);
+  if (msValue < 1000) return `${msValue}ms`;
+  if (msValue < 60_000) return `${Number((msValue / 1000).toFixed(1))}s`;
+  return ms(msValue);
 }
 
 const SIZE_UNITS: Record<string, number> = {

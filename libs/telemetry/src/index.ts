@@ -3,3 +3,4 @@ export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-context.js';
 export type { TraceCarrier } from './trace-context.js';
+export { closeOnSignals, exitOnStartupError } from './shutdown.js';

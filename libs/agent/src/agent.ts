@@ -1,0 +1,247 @@
+import { hostname } from 'node:os';
+import type { AgentConfig } from '@longshore/config';
+import type { ExecutorName } from '@longshore/domain';
+import { createNoopExecutor, createSubprocessExecutor } from '@longshore/executors';
+import { PoolRegistryService } from '@longshore/proto';
+import { createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
+import { agentStateEnum, createRpcClient, executorEnum } from '@longshore/rpc';
+import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, wakeable } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
+import type { ExecutorSet } from './executors.js';
+import { Heartbeat } from './heartbeat.js';
+import { CapacityLedger } from './ledger.js';
+import { JobRun } from './job-run.js';
+
+/** Version advertised to the registry. */
+export const AGENT_VERSION = '0.1.0';
+
+/** `starting` → `active` (claiming) → `draining` (finishing what runs) → `stopped`. */
+export type AgentLifecycle = 'starting' | 'active' | 'draining' | 'stopped';
+
+/** A running agent. */
+export interface AgentHandle {
+  readonly id: string;
+  readonly pool: string;
+  readonly state: AgentLifecycle;
+  /** Stops claiming, lets running jobs finish within the shutdown grace, hands back the rest, deregisters. */
+  close(): Promise<void>;
+}
+
+export interface AgentOverrides {
+  executors?: ExecutorSet;
+  /** How long to keep trying to register at start. */
+  registerTimeoutMs?: number;
+}
+
+/** The executors an agent has unless told otherwise. */
+function defaultExecutors(config: AgentConfig): ExecutorSet {
+  return { subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs }), noop: createNoopExecutor() };
+}
+
+/**
+ * Starts a worker agent: reaches Redis, resolves its pool, registers with the registry (both
+ * required at start), then claims jobs its capacity and lanes admit and runs them. The claim
+ * loop owns the capacity ledger; runs report back to it when they end.
+ */
+export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
+  const redis = createRedis(config.redisUrl, 'worker');
+  const sub = createRedis(config.redisUrl, 'subscriber');
+  for (const c of [redis, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const registry = createRpcClient(PoolRegistryService, config.registry);
+  const cleanup = () => {
+    registry.close();
+    redis.disconnect();
+    sub.disconnect();
+  };
+  try {
+    await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
+    const agent = new Agent(config, pool, logger.child({ agent: config.agentId, pool }), redis, sub, registry, overrides);
+    await agent.start(overrides.registerTimeoutMs ?? 60_000);
+    return agent;
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+class Agent implements AgentHandle {
+  state: AgentLifecycle = 'starting';
+  private readonly ledger: CapacityLedger;
+  private readonly jobs: JobStore;
+  private readonly executors: ExecutorSet;
+  private readonly runs = new Map<string, JobRun>();
+  private readonly slotFreed = wakeable();
+  private readonly heartbeat: Heartbeat;
+  private readonly events: EventHub;
+  private source!: JobSource;
+  private loop?: Promise<void>;
+  private closing?: Promise<void>;
+  private cancelCheck?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AgentConfig,
+    readonly pool: string,
+    private readonly logger: Logger,
+    private readonly redis: ReturnType<typeof createRedis>,
+    sub: ReturnType<typeof createRedis>,
+    private readonly registry: ReturnType<typeof createRpcClient<(typeof PoolRegistryService)['method']>>,
+    overrides: AgentOverrides,
+  ) {
+    this.ledger = new CapacityLedger(config.capacityMilli, config.lanes);
+    this.jobs = new JobStore(redis, config, config.redisPrefix);
+    this.executors = overrides.executors ?? defaultExecutors(config);
+    this.events = new EventHub(sub);
+    this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => this.drain('the registry asked this agent to drain'));
+  }
+
+  get id(): string {
+    return this.config.agentId;
+  }
+
+  async start(registerTimeoutMs: number): Promise<void> {
+    const { heartbeatIntervalMs } = await this.heartbeat.register(registerTimeoutMs);
+    await this.events.listen(this.jobs.keys.cancelChannel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
+    this.source = createBullJobSource({
+      connection: this.redis,
+      pool: this.pool,
+      prefix: this.config.redisPrefix,
+      agentId: this.id,
+      lockMs: this.config.leaseMs,
+      stalledIntervalMs: this.config.stalledCheckMs,
+      onLockLost: (id) => this.runs.get(id)?.cancel('lost its claim on the job (lock expired)'),
+      onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
+    });
+    this.heartbeat.start(heartbeatIntervalMs);
+    // Safety net under pub/sub, which drops messages across reconnects.
+    this.cancelCheck = setInterval(() => void this.checkCancels(), 2000).unref();
+    this.state = 'active';
+    this.logger.info(
+      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: this.config.registry },
+      'Starting longshore worker agent',
+    );
+    this.loop = this.claimLoop();
+  }
+
+  private snapshot() {
+    return {
+      id: this.id,
+      pool: this.pool,
+      host: hostname(),
+      version: AGENT_VERSION,
+      capacityMilli: this.config.capacityMilli,
+      weightInUseMilli: this.ledger.usedMilli,
+      runningJobIds: this.ledger.jobIds,
+      laneUsage: this.ledger.laneUsage(),
+      laneLimits: this.config.lanes,
+      executors: (Object.keys(this.executors) as ExecutorName[]).map(executorEnum.toProto),
+      state: agentStateEnum.toProto(this.state === 'active' || this.state === 'starting' ? 'active' : 'draining'),
+    };
+  }
+
+  /** The actor: the only place jobs are admitted into the ledger. */
+  private async claimLoop(): Promise<void> {
+    while (this.state === 'active') {
+      if (this.ledger.freeMilli <= 0) {
+        await this.slotFreed.wait(1000);
+        continue;
+      }
+      let claimed: ClaimedJob | undefined;
+      try {
+        claimed = await this.source.next();
+      } catch (err) {
+        if (this.state !== 'active') break;
+        this.logger.warn({ err: (err as Error).message }, 'claim failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (!claimed) continue;
+      if (this.state !== 'active') {
+        await claimed.release().catch(() => undefined);
+        break;
+      }
+      await this.admit(claimed);
+    }
+  }
+
+  /** Claim, check, put back: start the job if it fits, else hand it back at no attempt cost. */
+  private async admit(claimed: ClaimedJob): Promise<void> {
+    const d = claimed.decoded;
+    if (!d.ok) {
+      this.logger.error({ job: claimed.id, reason: d.reason }, 'cannot run this job');
+      await (d.newer ? claimed.release() : claimed.complete()).catch(() => undefined);
+      if (d.newer) await new Promise((r) => setTimeout(r, 1000));
+      return;
+    }
+    const why = this.ledger.refusal(d.data.weightMilli, d.data.lane);
+    if (why) {
+      await claimed.release().catch((err: unknown) => this.logger.warn({ err }, 'could not hand a job back'));
+      // Wait for room (or a second, so a job too heavy for this agent can go elsewhere).
+      await this.slotFreed.wait(1000);
+      return;
+    }
+    this.ledger.admit(d.data.id, d.data.weightMilli, d.data.lane);
+    const run = new JobRun(
+      {
+        agentId: this.id,
+        jobs: this.jobs,
+        executors: this.executors,
+        defaultExecutor: this.config.defaultExecutor,
+        defaultTimeoutMs: this.config.defaultTimeoutMs,
+        logMaxBytes: this.config.logMaxBytes,
+        jobDir: this.config.jobDir,
+        logger: this.logger,
+      },
+      claimed,
+      d.data,
+    );
+    this.runs.set(run.id, run);
+    void this.heartbeat.beat();
+    run
+      .run()
+      .catch((err: unknown) => this.logger.error({ err, job: run.id }, 'job run failed unexpectedly'))
+      .finally(() => {
+        this.runs.delete(run.id);
+        this.ledger.release(run.id);
+        this.slotFreed.wake();
+        void this.heartbeat.beat();
+      });
+  }
+
+  private async checkCancels(): Promise<void> {
+    for (const id of this.runs.keys()) {
+      try {
+        if (await this.jobs.isCancelRequested(id)) this.runs.get(id)?.cancel('cancelled by request');
+      } catch {
+        return; // Redis unreachable: try again next tick
+      }
+    }
+  }
+
+  private drain(reason: string): void {
+    if (this.state !== 'active') return;
+    this.state = 'draining';
+    this.logger.info({ reason, running: this.runs.size }, 'draining: no new jobs will be claimed');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.drain('shutting down');
+      await this.source.close(); // interrupts a blocked claim
+      await this.loop;
+      const deadline = Date.now() + this.config.shutdownGraceMs;
+      while (this.runs.size > 0 && Date.now() < deadline) await this.slotFreed.wait(Math.min(500, deadline - Date.now()));
+      for (const run of this.runs.values()) run.release('the agent is shutting down');
+      while (this.runs.size > 0) await this.slotFreed.wait(500);
+      clearInterval(this.cancelCheck);
+      this.heartbeat.stop();
+      await this.heartbeat.deregister(this.id);
+      this.state = 'stopped';
+      await this.events.close();
+      this.registry.close();
+      this.redis.disconnect();
+      this.logger.info('agent stopped');
+    })();
+    return this.closing;
+  }
+}

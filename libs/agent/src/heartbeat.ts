@@ -1,0 +1,83 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Code, LongshoreError } from '@longshore/domain';
+import type { AgentSchema, PoolRegistryService } from '@longshore/proto';
+import type { RpcClient } from '@longshore/rpc';
+import type { Logger } from '@longshore/telemetry';
+
+type Registry = RpcClient<(typeof PoolRegistryService)['method']>;
+type AgentInit = MessageInitShape<typeof AgentSchema>;
+
+/** Codes that retrying will not fix: the agent's own configuration is wrong. */
+const FATAL = new Set([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.FailedPrecondition]);
+
+/**
+ * The agent's link to the registry: registers once at start (retrying while the registry is
+ * unreachable, up to `registerTimeoutMs`), then heartbeats on the registry's interval. A failed
+ * heartbeat is logged and retried next tick: the agent keeps claiming and running jobs through
+ * registry outages, and re-registers when the registry has forgotten it.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly snapshot: () => AgentInit,
+    private readonly logger: Logger,
+    private readonly onDrain: () => void,
+  ) {}
+
+  async register(timeoutMs: number): Promise<{ heartbeatIntervalMs: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
+      try {
+        const res = await this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 });
+        return { heartbeatIntervalMs: res.heartbeatIntervalMs || 2000 };
+      } catch (err) {
+        if (err instanceof LongshoreError && FATAL.has(err.code)) throw err;
+        if (Date.now() + delay > deadline) {
+          throw new Error(`could not register with the pool registry at ${this.registry.address} within ${timeoutMs} ms: ${(err as Error).message} (set LONGSHORE_REGISTRY)`, { cause: err });
+        }
+        this.logger.warn({ err: (err as Error).message, registry: this.registry.address }, 'registry not reachable yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  start(intervalMs: number): void {
+    const tick = async () => {
+      try {
+        const res = await this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: Math.max(1000, intervalMs) });
+        if (this.failing) this.logger.info('registry reachable again');
+        this.failing = false;
+        if (!res.known) {
+          await this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 });
+          this.logger.info('re-registered with the pool registry');
+        }
+        if (res.drain) this.onDrain();
+      } catch (err) {
+        if (!this.failing) this.logger.warn({ err: (err as Error).message }, 'heartbeat failed; still running jobs, will retry');
+        this.failing = true;
+      } finally {
+        if (this.timer) this.timer = setTimeout(() => void tick(), intervalMs).unref();
+      }
+    };
+    this.timer = setTimeout(() => void tick(), intervalMs).unref();
+  }
+
+  /** Sends one heartbeat now (e.g. right after the agent's load changed). */
+  async beat(): Promise<void> {
+    await this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: 2000 }).catch(() => undefined);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.registry.rpc.deregisterAgent({ id }, { timeoutMs: 3000 }).catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'could not deregister (the registry will mark this agent lost)');
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutorName } from '@longshore/domain';
+import { buildJobEnv } from '@longshore/executors';
+import type { ClaimedJob, QueueJobData } from '@longshore/queue';
+import type { AttemptOutcome, JobStore, StoredAttempt } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
+import { chooseExecutor, type ExecutorSet } from './executors.js';
+import { LogWriter } from './log-writer.js';
+import { toAttemptOutcome } from './outcome.js';
+
+/** What a run needs from its agent. */
+export interface RunContext {
+  agentId: string;
+  jobs: JobStore;
+  executors: ExecutorSet;
+  defaultExecutor: ExecutorName;
+  defaultTimeoutMs: number;
+  logMaxBytes: number;
+  jobDir: string;
+  logger: Logger;
+}
+
+/** How a run ended, for the agent's bookkeeping. */
+export type RunEnd = 'finished' | 'gone' | 'fenced' | 'released';
+
+/**
+ * Runs one claimed job to its end: claims its record (fencing later writes with the lock
+ * token), picks the executor, streams output into the log, records the outcome, and removes the
+ * transport job. `abort` stops it: `cancel` ends it as cancelled; `release` (agent shutting
+ * down) kills it and hands it back to the queue.
+ */
+export class JobRun {
+  private readonly controller = new AbortController();
+  private releaseOnAbort = false;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly claimed: ClaimedJob,
+    readonly data: QueueJobData,
+  ) {}
+
+  get id(): string {
+    return this.data.id;
+  }
+
+  /** Cancels the run (user request): it ends as `cancelled`. */
+  cancel(reason: string): void {
+    this.controller.abort(reason);
+  }
+
+  /** Kills the run and hands the job back to the queue (the agent is going away). */
+  release(reason: string): void {
+    this.releaseOnAbort = true;
+    this.controller.abort(reason);
+  }
+
+  async run(): Promise<RunEnd> {
+    const { ctx, data, claimed } = this;
+    const log = ctx.logger.child({ job: data.id });
+    const choice = chooseExecutor(data.spec, ctx.executors, ctx.defaultExecutor, ctx.agentId);
+    const attempt: StoredAttempt = {
+      agentId: ctx.agentId,
+      executor: 'name' in choice ? choice.name : (data.spec.executor ?? ctx.defaultExecutor),
+      startedAt: Date.now(),
+      ...('reason' in choice ? { executorReason: choice.reason } : {}),
+    };
+    const claim = await ctx.jobs.claim(data.id, claimed.token, ctx.agentId, attempt);
+    if (claim.kind === 'gone') {
+      log.info({ state: claim.state }, 'claimed job needs no run');
+      await claimed.complete();
+      return 'gone';
+    }
+    if ('error' in choice) return this.end(toAttemptOutcome({ kind: 'start_failed', message: choice.error }, attempt, Date.now()));
+
+    let fenced = false;
+    const writer = new LogWriter(ctx.jobs, data.id, claimed.token, ctx.logMaxBytes, () => {
+      fenced = true;
+      this.controller.abort('this agent no longer holds the job');
+    }, (err) => log.warn({ err }, 'could not store log lines'));
+
+    const ownDir = data.spec.workingDir ? undefined : join(ctx.jobDir, `${data.id}-${claim.attempt}`);
+    if (ownDir) await mkdir(ownDir, { recursive: true, mode: 0o700 });
+    try {
+      if (!(await ctx.jobs.markRunning(data.id, claimed.token))) return 'fenced';
+      log.info({ executor: choice.name, attempt: claim.attempt, weightMilli: data.weightMilli }, 'job started');
+      const out = await choice.executor.run({
+        jobId: data.id,
+        attempt: claim.attempt,
+        command: data.spec.command,
+        env: buildJobEnv({ inherit: process.env, jobEnv: data.spec.env, jobId: data.id, attempt: claim.attempt }),
+        workingDir: data.spec.workingDir ?? ownDir,
+        timeoutMs: data.spec.timeoutMs || ctx.defaultTimeoutMs,
+        ...(data.spec.memoryBytes ? { memoryBytes: data.spec.memoryBytes } : {}),
+        signal: this.controller.signal,
+        onLine: (stream, text) => writer.line(stream, text),
+      });
+      await writer.flush();
+      if (fenced) {
+        log.warn('job was handed to another agent; this run stopped and its result is discarded');
+        return 'fenced';
+      }
+      if (this.releaseOnAbort) {
+        await claimed.release();
+        log.info('job handed back to the queue');
+        return 'released';
+      }
+      return await this.end(toAttemptOutcome(out, attempt, Date.now()));
+    } finally {
+      if (ownDir) await rm(ownDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async end(outcome: AttemptOutcome): Promise<RunEnd> {
+    const ok = await this.ctx.jobs.finish(this.data.id, this.claimed.token, outcome);
+    if (!ok) return 'fenced';
+    await this.claimed.complete();
+    this.ctx.logger.info({ job: this.data.id, state: outcome.state, exitCode: outcome.exitCode, failureClass: outcome.failureClass }, 'job finished');
+    return 'finished';
+  }
+}

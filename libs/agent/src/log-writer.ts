@@ -1,0 +1,53 @@
+import type { JobStore } from '@longshore/store';
+
+/**
+ * Batches a run's output lines into the job's log: flushed every `flushMs` or `maxBatch` lines,
+ * in order, one fenced write per batch. Tells the caller once if the write was fenced off
+ * (the agent no longer holds the job), so it can stop the run.
+ */
+export class LogWriter {
+  private buf: { stream: string; text: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private fenced = false;
+
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly id: string,
+    private readonly token: string,
+    private readonly capBytes: number,
+    private readonly onFenced: () => void,
+    private readonly onError: (err: unknown) => void,
+    private readonly flushMs = 50,
+    private readonly maxBatch = 64,
+  ) {}
+
+  line(stream: 'stdout' | 'stderr' | 'system', text: string): void {
+    if (this.fenced) return;
+    this.buf.push({ stream, text });
+    if (this.buf.length >= this.maxBatch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+  }
+
+  /** Writes what is buffered; resolves when every earlier batch is stored. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buf;
+    this.buf = [];
+    if (batch.length) {
+      this.chain = this.chain.then(async () => {
+        if (this.fenced) return;
+        try {
+          if ((await this.jobs.appendLogs(this.id, this.token, this.capBytes, batch)) === -1) {
+            this.fenced = true;
+            this.onFenced();
+          }
+        } catch (err) {
+          this.onError(err);
+        }
+      });
+    }
+    return this.chain;
+  }
+}

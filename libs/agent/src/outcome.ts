@@ -1,0 +1,25 @@
+import type { RunOutcome } from '@longshore/executors';
+import type { AttemptOutcome, StoredAttempt } from '@longshore/store';
+
+/** Turns what an executor reported into the job's final state, failure class and message. */
+export function toAttemptOutcome(out: RunOutcome, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {
+  const base = { ...attempt, finishedAt };
+  switch (out.kind) {
+    case 'exited':
+      return out.exitCode === 0
+        ? { state: 'succeeded', exitCode: 0, message: '', attempt: { ...base, exitCode: 0 } }
+        : {
+            state: 'failed',
+            exitCode: out.exitCode,
+            failureClass: 'exit',
+            message: `exited with code ${out.exitCode}`,
+            attempt: { ...base, exitCode: out.exitCode, failureClass: 'exit', message: `exited with code ${out.exitCode}` },
+          };
+    case 'timeout':
+      return { state: 'failed', failureClass: 'timeout', message: out.message, attempt: { ...base, failureClass: 'timeout', message: out.message } };
+    case 'cancelled':
+      return { state: 'cancelled', failureClass: 'cancelled', message: out.message, attempt: { ...base, failureClass: 'cancelled', message: out.message } };
+    case 'start_failed':
+      return { state: 'failed', failureClass: 'start_failed', message: out.message, attempt: { ...base, failureClass: 'start_failed', message: out.message } };
+  }
+}

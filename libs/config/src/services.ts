@@ -1,0 +1,147 @@
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EXECUTORS } from '@longshore/domain';
+import { z } from 'zod';
+import { env, parseEnv } from './parse-env.js';
+
+/** Defaults, as a user would write them; the README's environment table mirrors these. */
+export const DEFAULTS = {
+  LONGSHORE_REDIS_URL: 'redis://127.0.0.1:6379',
+  LONGSHORE_REDIS_PREFIX: 'ls',
+  LONGSHORE_DISPATCHER: '127.0.0.1:7400',
+  LONGSHORE_REGISTRY: '127.0.0.1:7401',
+  LONGSHORE_HEARTBEAT_INTERVAL: '2s',
+  LONGSHORE_AGENT_TTL: '6s',
+  LONGSHORE_AGENT_FORGET_AFTER: '1h',
+  LONGSHORE_JOB_RETENTION: '7d',
+  LONGSHORE_JOB_RETENTION_COUNT: '10000',
+  LONGSHORE_LOG_MAX_BYTES: '1Mi',
+  LONGSHORE_CAPACITY: '1',
+  LONGSHORE_LANES: '',
+  LONGSHORE_DEFAULT_EXECUTOR: 'subprocess',
+  LONGSHORE_JOB_TIMEOUT: '24h',
+  LONGSHORE_KILL_GRACE: '10s',
+  LONGSHORE_LEASE: '4s',
+  LONGSHORE_STALLED_CHECK: '2s',
+  LONGSHORE_SHUTDOWN_GRACE: '30s',
+} as const;
+
+const common = {
+  LONGSHORE_REDIS_URL: env.redisUrl(),
+  LONGSHORE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
+};
+const retention = {
+  LONGSHORE_JOB_RETENTION: env.duration(),
+  LONGSHORE_JOB_RETENTION_COUNT: env.int(1, 10_000_000),
+};
+
+/** What every service shares. */
+export interface CommonConfig {
+  redisUrl: string;
+  redisPrefix: string;
+}
+/** Retention of finished jobs, used by whoever ends a job (agents, and the dispatcher on cancel). */
+export interface RetentionConfig {
+  retentionMs: number;
+  maxFinished: number;
+}
+
+export interface RegistryConfig extends CommonConfig, RetentionConfig {
+  listen: string;
+  heartbeatIntervalMs: number;
+  agentTtlMs: number;
+  agentForgetAfterMs: number;
+}
+
+export interface DispatcherConfig extends CommonConfig, RetentionConfig {
+  listen: string;
+}
+
+export interface AgentConfig extends CommonConfig, RetentionConfig {
+  /** Empty = the default pool. */
+  pool: string;
+  agentId: string;
+  registry: string;
+  capacityMilli: number;
+  lanes: Record<string, number>;
+  defaultExecutor: (typeof EXECUTORS)[number];
+  defaultTimeoutMs: number;
+  killGraceMs: number;
+  leaseMs: number;
+  stalledCheckMs: number;
+  logMaxBytes: number;
+  jobDir: string;
+  shutdownGraceMs: number;
+}
+
+export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  const e = parseEnv(
+    { ...common, ...retention, LONGSHORE_REGISTRY: env.address(), LONGSHORE_HEARTBEAT_INTERVAL: env.duration(), LONGSHORE_AGENT_TTL: env.duration(), LONGSHORE_AGENT_FORGET_AFTER: env.duration() },
+    DEFAULTS,
+    source,
+  );
+  return Object.freeze({
+    redisUrl: e.LONGSHORE_REDIS_URL,
+    redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    listen: e.LONGSHORE_REGISTRY,
+    retentionMs: e.LONGSHORE_JOB_RETENTION,
+    maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
+    heartbeatIntervalMs: e.LONGSHORE_HEARTBEAT_INTERVAL,
+    agentTtlMs: Math.max(e.LONGSHORE_AGENT_TTL, e.LONGSHORE_HEARTBEAT_INTERVAL * 2),
+    agentForgetAfterMs: e.LONGSHORE_AGENT_FORGET_AFTER,
+  });
+}
+
+export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): DispatcherConfig {
+  const e = parseEnv({ ...common, ...retention, LONGSHORE_DISPATCHER: env.address() }, DEFAULTS, source);
+  return Object.freeze({
+    redisUrl: e.LONGSHORE_REDIS_URL,
+    redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    listen: e.LONGSHORE_DISPATCHER,
+    retentionMs: e.LONGSHORE_JOB_RETENTION,
+    maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
+  });
+}
+
+export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const e = parseEnv(
+    {
+      ...common,
+      ...retention,
+      LONGSHORE_POOL: z.union([z.literal(''), env.dnsLabel()]),
+      LONGSHORE_AGENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 letters, digits, ., _ or -'),
+      LONGSHORE_REGISTRY: env.address(),
+      LONGSHORE_CAPACITY: env.milli(),
+      LONGSHORE_LANES: z.union([z.literal('').transform(() => ({}) as Record<string, number>), env.lanes()]),
+      LONGSHORE_DEFAULT_EXECUTOR: z.enum(['subprocess', 'docker', 'ecs', 'noop']),
+      LONGSHORE_JOB_TIMEOUT: env.duration(),
+      LONGSHORE_KILL_GRACE: env.duration(),
+      LONGSHORE_LEASE: env.duration().pipe(z.number().min(500, 'must be at least 500ms')),
+      LONGSHORE_STALLED_CHECK: env.duration().pipe(z.number().min(200, 'must be at least 200ms')),
+      LONGSHORE_LOG_MAX_BYTES: env.bytes().pipe(z.number().min(1024, 'must be at least 1Ki').max(64 * 1024 * 1024, 'must be at most 64Mi')),
+      LONGSHORE_JOB_DIR: z.string().startsWith('/', 'must be an absolute path'),
+      LONGSHORE_SHUTDOWN_GRACE: env.duration(),
+    },
+    { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
+    source,
+  );
+  return Object.freeze({
+    redisUrl: e.LONGSHORE_REDIS_URL,
+    redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    retentionMs: e.LONGSHORE_JOB_RETENTION,
+    maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
+    pool: e.LONGSHORE_POOL,
+    agentId: e.LONGSHORE_AGENT_ID,
+    registry: e.LONGSHORE_REGISTRY,
+    capacityMilli: e.LONGSHORE_CAPACITY,
+    lanes: e.LONGSHORE_LANES,
+    defaultExecutor: e.LONGSHORE_DEFAULT_EXECUTOR,
+    defaultTimeoutMs: e.LONGSHORE_JOB_TIMEOUT,
+    killGraceMs: e.LONGSHORE_KILL_GRACE,
+    leaseMs: e.LONGSHORE_LEASE,
+    stalledCheckMs: e.LONGSHORE_STALLED_CHECK,
+    logMaxBytes: e.LONGSHORE_LOG_MAX_BYTES,
+    jobDir: e.LONGSHORE_JOB_DIR,
+    shutdownGraceMs: e.LONGSHORE_SHUTDOWN_GRACE,
+  });
+}

@@ -1,0 +1,57 @@
+import type { DispatcherConfig } from '@longshore/config';
+import { DispatcherService } from '@longshore/proto';
+import { JobQueues } from '@longshore/queue';
+import { RpcServer } from '@longshore/rpc';
+import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
+import { dispatcherService } from './dispatcher-service.js';
+
+/** A running dispatcher. */
+export interface DispatcherHandle {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** Idempotency keys map to their job for this long. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+/** Starts the dispatcher: connects to Redis (fails if unreachable) and serves DispatcherService and health. */
+export async function startDispatcher(config: DispatcherConfig, logger: Logger): Promise<DispatcherHandle> {
+  const redis = createRedis(config.redisUrl, 'request');
+  const sub = createRedis(config.redisUrl, 'subscriber');
+  for (const c of [redis, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    const queues = new JobQueues(redis, config.redisPrefix);
+    const events = new EventHub(sub);
+    const server = new RpcServer(logger).register(
+      DispatcherService,
+      dispatcherService({
+        redis,
+        jobs: new JobStore(redis, config, config.redisPrefix),
+        pools: new PoolStore(redis, config.redisPrefix),
+        queues,
+        events,
+        idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+        logger,
+      }),
+    );
+    const address = await server.listen(config.listen);
+    logger.info({ address, redis: redactRedisUrl(config.redisUrl) }, 'Listening');
+    let closing: Promise<void> | undefined;
+    return {
+      address,
+      close: () =>
+        (closing ??= (async () => {
+          await server.close();
+          await queues.close();
+          await events.close();
+          redis.disconnect();
+        })()),
+    };
+  } catch (err) {
+    redis.disconnect();
+    sub.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,180 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord } from '@longshore/domain';
+import type { DispatcherService } from '@longshore/proto';
+import type { JobQueues } from '@longshore/queue';
+import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
+import { isLogCursor, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
+import { matchesQuery, parseJobQuery } from './list-filter.js';
+import { prepareJob, type PreparedJob } from './submission.js';
+
+export interface DispatcherDeps {
+  redis: Redis;
+  jobs: JobStore;
+  pools: PoolStore;
+  queues: JobQueues;
+  events: EventHub;
+  /** How long an idempotency key maps to its job. */
+  idempotencyWindowMs: number;
+  logger: Logger;
+}
+
+/** Poll interval of watch/follow loops, as a safety net under pub/sub (which can drop messages). */
+const POLL_MS = 1000;
+
+/** The DispatcherService handlers. Stateless: everything lives in Redis. */
+export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof DispatcherService)['method']> {
+  const mustGet = async (id: string): Promise<JobRecord> => {
+    validateJobId(id);
+    const rec = await d.jobs.get(id);
+    if (!rec) throw new NotFoundError(`job ${id} does not exist (finished jobs are kept for a limited time; see LONGSHORE_JOB_RETENTION)`);
+    return rec;
+  };
+
+  /** Stores then enqueues; if enqueueing fails the records are removed again, so a refused submit leaves nothing. */
+  const persist = async (prepared: PreparedJob[]): Promise<void> => {
+    await d.jobs.create(prepared.map((p) => p.record));
+    try {
+      await d.queues.add(prepared.map((p) => p.data));
+    } catch (err) {
+      await d.jobs.discard(prepared.map((p) => p.record.id)).catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const idempotent = async (key: string, id: string): Promise<string | undefined> => {
+    const k = d.jobs.keys.idempotency(key);
+    const ok = await d.redis.set(k, id, 'PX', d.idempotencyWindowMs, 'NX');
+    return ok ? undefined : ((await d.redis.get(k)) ?? undefined);
+  };
+
+  return {
+    async submitJob(req) {
+      const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>());
+      const key = prepared.record.spec.idempotencyKey;
+      if (key) {
+        const existing = await idempotent(key, prepared.record.id);
+        if (existing) {
+          // The first submit may still be writing its record: give it a moment.
+          for (let i = 0; i < 20; i++) {
+            const rec = await d.jobs.get(existing);
+            if (rec) return { job: jobToProto(rec), deduplicated: true };
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          throw new NotFoundError(`idempotency key "${key}" belongs to job ${existing}, which no longer exists`);
+        }
+      }
+      try {
+        await persist([prepared]);
+      } catch (err) {
+        if (key) await d.redis.del(d.jobs.keys.idempotency(key)).catch(() => undefined);
+        throw err;
+      }
+      d.logger.info({ job: prepared.record.id, pool: prepared.data.pool, weightMilli: prepared.data.weightMilli }, 'job submitted');
+      return { job: jobToProto((await d.jobs.get(prepared.record.id))!), deduplicated: false };
+    },
+
+    async submitJobs(req) {
+      if (req.specs.length === 0) throw new InvalidArgumentError('specs', 'is empty: give at least one job spec');
+      if (req.specs.length > LIMITS.batchSize) throw new InvalidArgumentError('specs', `has ${req.specs.length} specs; at most ${LIMITS.batchSize} per call`);
+      const cache = new Map<string, StoredPool>();
+      const prepared: PreparedJob[] = [];
+      for (const [i, spec] of req.specs.entries()) {
+        const p = await prepareJob(spec, d.pools, cache, i);
+        if (p.record.spec.idempotencyKey) throw new InvalidArgumentError(`specs[${i}].idempotency_key`, 'is not supported in batches; submit such jobs one by one');
+        prepared.push(p);
+      }
+      await persist(prepared);
+      d.logger.info({ count: prepared.length }, 'jobs submitted');
+      const recs = await d.jobs.getMany(prepared.map((p) => p.record.id));
+      return { jobs: recs.filter((r): r is JobRecord => !!r).map(jobToProto) };
+    },
+
+    async getJob(req) {
+      return { job: jobToProto(await mustGet(req.id)) };
+    },
+
+    async listJobs(req) {
+      const q = parseJobQuery(req);
+      const out: JobRecord[] = [];
+      let cursor = q.after;
+      let more = true;
+      // Bounded scan: at most 10 batches per call; the token lets the client go on.
+      for (let i = 0; i < 10 && more && out.length < q.pageSize; i++) {
+        const batch = await d.jobs.scan(cursor, 200);
+        for (const r of batch.records) {
+          if (out.length >= q.pageSize) break;
+          cursor = r.id;
+          if (matchesQuery(r, q)) out.push(r);
+        }
+        if (out.length < q.pageSize && batch.last) cursor = batch.last;
+        more = !batch.done || out.length >= q.pageSize;
+      }
+      return { jobs: out.map(jobToProto), nextPageToken: more && cursor ? cursor : '' };
+    },
+
+    async *watchJob(req, ctx) {
+      validateJobId(req.id);
+      const wake = wakeable();
+      const stop = await d.events.listen(d.jobs.keys.jobEvents(req.id), (m) => m === 'state' && wake.wake());
+      try {
+        let last = '';
+        while (!ctx.signal.aborted) {
+          const rec = await mustGet(req.id);
+          const sig = `${rec.state}:${rec.updatedAt}:${rec.attempts.length}`;
+          if (sig !== last) {
+            last = sig;
+            yield { job: jobToProto(rec) };
+          }
+          if (isFinalState(rec.state)) return;
+          await wake.wait(POLL_MS, ctx.signal);
+        }
+      } finally {
+        stop();
+      }
+    },
+
+    async *streamJobLogs(req, ctx) {
+      await mustGet(req.id);
+      if (req.after && !isLogCursor(req.after)) throw new InvalidArgumentError('after', 'is not a log cursor this server gave out');
+      const wake = wakeable();
+      const stop = req.follow ? await d.events.listen(d.jobs.keys.jobEvents(req.id), () => wake.wake()) : () => undefined;
+      try {
+        let cursor = req.after;
+        while (!ctx.signal.aborted) {
+          const page = await readLogPage(d.redis, d.jobs.keys, req.id, cursor);
+          cursor = page.cursor;
+          if (page.lines.length) {
+            yield {
+              lines: page.lines.map((l) => ({ stream: logStreamEnum.toProto(l.stream), text: l.text, time: timestampFromMs(l.time), cursor: l.cursor })),
+            };
+          }
+          if (page.ended) return;
+          if (page.lines.length >= 500) continue;
+          if (!req.follow) return;
+          // The record may have expired (retention) while we followed: then there is nothing more.
+          if (!(await d.jobs.get(req.id))) return;
+          await wake.wait(POLL_MS, ctx.signal);
+        }
+      } finally {
+        stop();
+      }
+    },
+
+    async cancelJob(req) {
+      const rec = await mustGet(req.id);
+      const res = await d.jobs.requestCancel(req.id);
+      if (res.kind === 'flagged') {
+        if (res.state === 'queued' || res.state === 'retrying') {
+          // Removal fails if an agent popped it meanwhile; its claim then sees the flag and cancels.
+          await d.queues.remove(rec.spec.pool, req.id);
+          await d.jobs.cancelUnclaimed(req.id, 'cancelled by request before it started');
+        } else {
+          await d.redis.publish(d.jobs.keys.cancelChannel, req.id);
+        }
+        d.logger.info({ job: req.id, state: res.state }, 'cancel requested');
+      }
+      return { job: jobToProto(await mustGet(req.id)) };
+    },
+  };
+}

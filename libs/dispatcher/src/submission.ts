@@ -1,0 +1,81 @@
+import {
+  InvalidArgumentError,
+  newJobId,
+  validateJobSpec,
+  formatMilli,
+  type JobRecord,
+  type JobSpec,
+} from '@longshore/domain';
+import type { JobSpec as ProtoJobSpec } from '@longshore/proto';
+import { QUEUE_DATA_VERSION, type QueueJobData } from '@longshore/queue';
+import { specFromProto } from '@longshore/rpc';
+import type { PoolStore, StoredPool } from '@longshore/store';
+import { activeTraceId, injectTraceContext } from '@longshore/telemetry';
+
+/** A job ready to be stored and enqueued. */
+export interface PreparedJob {
+  record: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>;
+  data: QueueJobData;
+}
+
+/** Attempts a job gets when its spec does not say. */
+export const DEFAULT_MAX_ATTEMPTS = 1;
+
+/** Prefixes a validation error's field with where it sits in a batch (`specs[3].weight`). */
+function inBatch<T>(index: number | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (index !== undefined && err instanceof InvalidArgumentError) {
+      throw new InvalidArgumentError(`specs[${index}].${err.field}`, err.message.slice(err.field.length + 2));
+    }
+    throw err;
+  }
+}
+
+/**
+ * Validates a proto spec, resolves its pool (the default if none) and weight (the pool's
+ * default if none), and refuses weights the pool cannot run. Nothing is written.
+ */
+export async function prepareJob(
+  proto: ProtoJobSpec | undefined,
+  pools: PoolStore,
+  poolCache: Map<string, StoredPool>,
+  index?: number,
+): Promise<PreparedJob> {
+  if (!proto) throw new InvalidArgumentError(index === undefined ? 'spec' : `specs[${index}]`, 'is required');
+  const spec: JobSpec = inBatch(index, () => validateJobSpec(specFromProto(proto)));
+  const key = spec.pool;
+  let pool = poolCache.get(key);
+  if (!pool) {
+    pool = await pools.resolve(spec.pool);
+    poolCache.set(key, pool);
+  }
+  const weightMilli = spec.weightMilli || pool.defaultWeightMilli;
+  if (weightMilli > pool.maxWeightMilli) {
+    inBatch(index, () => {
+      throw new InvalidArgumentError(
+        'weight',
+        `${formatMilli(weightMilli)} is more than pool "${pool.id}" accepts (at most ${formatMilli(pool.maxWeightMilli)}, its agents' capacity): lower the weight or use a pool with bigger agents`,
+      );
+    });
+  }
+  const resolved: JobSpec = { ...spec, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
+  const now = Date.now();
+  const id = newJobId(now);
+  const traceId = activeTraceId();
+  return {
+    record: { id, spec: resolved, weightMilli, createdAt: now, ...(traceId ? { traceId } : {}) },
+    data: {
+      v: QUEUE_DATA_VERSION,
+      id,
+      pool: pool.id,
+      weightMilli,
+      ...(resolved.lane ? { lane: resolved.lane } : {}),
+      priority: resolved.priority,
+      spec: resolved,
+      trace: injectTraceContext(),
+      submittedAt: now,
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from './errors/index.js';
+import { validateJobSpec } from './job-spec.js';
+import { LIMITS } from './limits.js';
+import type { JobSpec } from './model.js';
+
+const ok: JobSpec = { pool: '', allowedExecutors: [], command: ['echo', 'hi'], env: {}, weightMilli: 0, timeoutMs: 0, maxAttempts: 0, priority: 0, labels: {} };
+
+function fieldOf(patch: Partial<JobSpec>): string {
+  try {
+    validateJobSpec({ ...ok, ...patch });
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) return err.field;
+    throw err;
+  }
+  return 'accepted';
+}
+
+describe('validateJobSpec', () => {
+  it('accepts a plain spec', () => {
+    expect(fieldOf({})).toBe('accepted');
+  });
+
+  it('names the field at fault for each kind of bad input', () => {
+    expect(fieldOf({ command: [] })).toBe('command');
+    expect(fieldOf({ command: [''] })).toBe('command[0]');
+    expect(fieldOf({ command: ['x', 'a'.repeat(LIMITS.argBytes + 1)] })).toBe('command[1]');
+    expect(fieldOf({ command: Array(LIMITS.commandArgs + 1).fill('x') })).toBe('command');
+    expect(fieldOf({ env: { '1BAD': 'x' } })).toBe('env.1BAD');
+    expect(fieldOf({ env: { 'A-B': 'x' } })).toBe('env.A-B');
+    expect(fieldOf({ env: { BIG: 'x'.repeat(LIMITS.envValueBytes + 1) } })).toBe('env.BIG');
+    expect(fieldOf({ env: Object.fromEntries(Array.from({ length: LIMITS.envVars + 1 }, (_, i) => [`V${i}`, 'x'])) })).toBe('env');
+    expect(fieldOf({ labels: { 'Bad Key': 'x' } })).toBe('labels.Bad Key');
+    expect(fieldOf({ labels: Object.fromEntries(Array.from({ length: LIMITS.labels + 1 }, (_, i) => [`l${i}`, 'x'])) })).toBe('labels');
+    expect(fieldOf({ timeoutMs: LIMITS.maxTimeoutMs + 1 })).toBe('timeout');
+    expect(fieldOf({ weightMilli: -1 })).toBe('weight');
+    expect(fieldOf({ weightMilli: Number.NaN })).toBe('weight');
+    expect(fieldOf({ priority: 5000 })).toBe('priority');
+    expect(fieldOf({ pool: 'Not_A_Pool' })).toBe('pool');
+    expect(fieldOf({ lane: 'UPPER' })).toBe('lane');
+    expect(fieldOf({ workingDir: 'relative/dir' })).toBe('working_dir');
+    expect(fieldOf({ executor: 'auto' })).toBe('allowed_executors');
+    expect(fieldOf({ executor: 'docker' })).toBe('image');
+  });
+});

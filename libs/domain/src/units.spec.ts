@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatMilli, parseBytes, parseDurationMs, parseLanes, parseMilli } from './units.js';
+
+describe('units', () => {
+  it('parses weights into exact thousandths', () => {
+    expect(parseMilli('weight', '0.25')).toBe(250);
+    expect(parseMilli('weight', '1')).toBe(1000);
+    expect(parseMilli('weight', '0.1') + parseMilli('weight', '0.2') + parseMilli('weight', '0.7')).toBe(1000);
+    expect(formatMilli(250)).toBe('0.25');
+    expect(formatMilli(1000)).toBe('1');
+  });
+
+  it.each(['abc', '0', '1.2345', '-1', 'NaN', '', '1e3'])('refuses weight %j naming the field', (text) => {
+    expect(() => parseMilli('weight', text)).toThrow(/^weight: /);
+  });
+
+  it('parses durations and sizes as people write them', () => {
+    expect(parseDurationMs('timeout', '30s')).toBe(30_000);
+    expect(parseDurationMs('timeout', '1500ms')).toBe(1500);
+    expect(parseDurationMs('timeout', '2')).toBe(2000);
+    expect(() => parseDurationMs('timeout', 'soon')).toThrow(/timeout: "soon" is not a duration/);
+    expect(() => parseDurationMs('timeout', '-5s')).toThrow(/not a duration/);
+    expect(parseBytes('memory', '512Mi')).toBe(512 * 1024 * 1024);
+    expect(parseBytes('memory', '1G')).toBe(1e9);
+    expect(() => parseBytes('memory', '12 parsecs')).toThrow(/memory: .* is not a size/);
+    expect(formatDuration(1500)).toBe('1.5s');
+    expect(formatDuration(250)).toBe('250ms');
+  });
+
+  it('parses lane caps', () => {
+    expect(parseLanes('LONGSHORE_LANES', 'ingestion=4, monitor=10')).toEqual({ ingestion: 4, monitor: 10 });
+    expect(() => parseLanes('LONGSHORE_LANES', 'ingestion')).toThrow(/LANE=COUNT/);
+    expect(() => parseLanes('LONGSHORE_LANES', 'x=0')).toThrow(/count ≥ 1/);
+  });
+});

@@ -1,0 +1,35 @@
+/** Variables a job inherits from the agent unless the agent is configured otherwise. */
+export const DEFAULT_INHERIT_NAMES: readonly string[] = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+
+/** The `PATH` a job gets when neither the agent nor the job sets one. */
+export const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What {@link buildJobEnv} needs. */
+export interface BuildJobEnvOptions {
+  /** The agent's environment, usually `process.env`. */
+  inherit: NodeJS.ProcessEnv;
+  /** Names copied from `inherit` when set there; default {@link DEFAULT_INHERIT_NAMES}. */
+  inheritNames?: string[];
+  /** The job's own variables; they win over inherited ones. */
+  jobEnv: Record<string, string>;
+  jobId: string;
+  attempt: number;
+}
+
+/**
+ * Builds the complete environment of a job's process. The agent's environment may hold secrets
+ * and `LONGSHORE_*` settings, so only an allow-list of names is inherited; the job's variables go
+ * on top, and `LONGSHORE_JOB_ID` / `LONGSHORE_ATTEMPT` last, so a job cannot spoof them.
+ */
+export function buildJobEnv(opts: BuildJobEnvOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of opts.inheritNames ?? DEFAULT_INHERIT_NAMES) {
+    const value = opts.inherit[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, opts.jobEnv);
+  env['LONGSHORE_JOB_ID'] = opts.jobId;
+  env['LONGSHORE_ATTEMPT'] = String(opts.attempt);
+  env['PATH'] ??= FALLBACK_PATH;
+  return env;
+}

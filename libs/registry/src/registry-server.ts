@@ -1,0 +1,56 @@
+import type { RegistryConfig } from '@longshore/config';
+import { PoolRegistryService } from '@longshore/proto';
+import { JobQueues } from '@longshore/queue';
+import { RpcServer } from '@longshore/rpc';
+import { AgentStore, createRedis, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
+import { registryService } from './registry-service.js';
+
+/** A running pool registry. */
+export interface RegistryHandle {
+  /** The address actually bound (port 0 becomes a real port). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the pool registry: connects to Redis (fails if unreachable), makes sure the default
+ * pool exists, serves PoolRegistryService and gRPC health on `config.listen`.
+ */
+export async function startRegistry(config: RegistryConfig, logger: Logger): Promise<RegistryHandle> {
+  const redis = createRedis(config.redisUrl, 'request');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    const pools = new PoolStore(redis, config.redisPrefix);
+    await pools.ensureDefault();
+    const queues = new JobQueues(redis, config.redisPrefix);
+    const server = new RpcServer(logger).register(
+      PoolRegistryService,
+      registryService({
+        pools,
+        agents: new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix),
+        jobs: new JobStore(redis, config, config.redisPrefix),
+        queues,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        agentTtlMs: config.agentTtlMs,
+        logger,
+      }),
+    );
+    const address = await server.listen(config.listen);
+    logger.info({ address, redis: redactRedisUrl(config.redisUrl) }, 'Listening');
+    let closing: Promise<void> | undefined;
+    return {
+      address,
+      close: () =>
+        (closing ??= (async () => {
+          await server.close();
+          await queues.close();
+          redis.disconnect();
+        })()),
+    };
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import type { AgentStateName, ExecutorName, FailureClassName, JobStateName, PoolHealthName } from '@longshore/domain';
+import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth } from '@longshore/proto';
+
+/** Maps between a domain word and a proto enum, both ways. */
+function bimap<W extends string, E extends number>(pairs: [W, E][]) {
+  const toE = new Map(pairs);
+  const toW = new Map(pairs.map(([w, e]) => [e, w]));
+  return {
+    toProto: (w: W): E => toE.get(w)!,
+    fromProto: (e: E): W | undefined => toW.get(e),
+  };
+}
+
+export const executorEnum = bimap<ExecutorName, Executor>([
+  ['subprocess', Executor.SUBPROCESS],
+  ['docker', Executor.DOCKER],
+  ['ecs', Executor.ECS],
+  ['auto', Executor.AUTO],
+  ['noop', Executor.NOOP],
+]);
+
+export const jobStateEnum = bimap<JobStateName, JobState>([
+  ['queued', JobState.QUEUED],
+  ['claimed', JobState.CLAIMED],
+  ['running', JobState.RUNNING],
+  ['succeeded', JobState.SUCCEEDED],
+  ['failed', JobState.FAILED],
+  ['cancelled', JobState.CANCELLED],
+  ['retrying', JobState.RETRYING],
+]);
+
+export const failureClassEnum = bimap<FailureClassName, FailureClass>([
+  ['start_failed', FailureClass.START_FAILED],
+  ['lost', FailureClass.LOST],
+  ['oom', FailureClass.OOM],
+  ['timeout', FailureClass.TIMEOUT],
+  ['cancelled', FailureClass.CANCELLED],
+  ['exit', FailureClass.EXIT],
+]);
+
+export const agentStateEnum = bimap<AgentStateName, AgentState>([
+  ['active', AgentState.ACTIVE],
+  ['draining', AgentState.DRAINING],
+  ['lost', AgentState.LOST],
+]);
+
+export const poolHealthEnum = bimap<PoolHealthName, PoolHealth>([
+  ['healthy', PoolHealth.HEALTHY],
+  ['degraded', PoolHealth.DEGRADED],
+  ['no_agents', PoolHealth.NO_AGENTS],
+]);
+
+export const logStreamEnum = bimap<'stdout' | 'stderr' | 'system', LogStream>([
+  ['stdout', LogStream.STDOUT],
+  ['stderr', LogStream.STDERR],
+  ['system', LogStream.SYSTEM],
+]);

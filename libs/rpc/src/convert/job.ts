@@ -1,0 +1,93 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { InvalidArgumentError, type ExecutorName, type JobRecord, type JobSpec } from '@longshore/domain';
+import type { JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema } from '@longshore/proto';
+import { executorEnum, failureClassEnum, jobStateEnum } from './enums.js';
+
+function executorName(field: string, e: number): ExecutorName | undefined {
+  if (e === 0) return undefined;
+  const name = executorEnum.fromProto(e);
+  if (!name) throw new InvalidArgumentError(field, `unknown executor ${e}: use subprocess, docker, ecs, auto or noop`);
+  return name;
+}
+
+function optional<T>(v: T, empty: T): T | undefined {
+  return v === empty ? undefined : v;
+}
+
+/** A proto spec as the domain's (not yet validated: run validateJobSpec on it). */
+export function specFromProto(p: ProtoJobSpec): JobSpec {
+  const spec: JobSpec = {
+    pool: p.pool,
+    allowedExecutors: p.allowedExecutors.map((e, i) => executorName(`allowed_executors[${i}]`, e)!).filter(Boolean),
+    command: [...p.command],
+    env: { ...p.env },
+    weightMilli: p.weightMilli,
+    timeoutMs: Number(p.timeoutMs),
+    maxAttempts: p.maxAttempts,
+    priority: p.priority,
+    labels: { ...p.labels },
+  };
+  const executor = executorName('executor', p.executor);
+  if (executor) spec.executor = executor;
+  const extras: Partial<JobSpec> = {
+    workingDir: optional(p.workingDir, ''),
+    lane: optional(p.lane, ''),
+    memoryBytes: p.memoryBytes === 0n ? undefined : Number(p.memoryBytes),
+    idempotencyKey: optional(p.idempotencyKey, ''),
+    image: optional(p.image, ''),
+  };
+  for (const [k, v] of Object.entries(extras)) if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
+  return spec;
+}
+
+/** The domain spec as the API shows it. */
+export function specToProto(s: JobSpec): MessageInitShape<typeof JobSpecSchema> {
+  return {
+    pool: s.pool,
+    executor: s.executor ? executorEnum.toProto(s.executor) : 0,
+    allowedExecutors: s.allowedExecutors.map(executorEnum.toProto),
+    command: s.command,
+    env: s.env,
+    workingDir: s.workingDir ?? '',
+    weightMilli: s.weightMilli,
+    lane: s.lane ?? '',
+    memoryBytes: BigInt(s.memoryBytes ?? 0),
+    timeoutMs: BigInt(s.timeoutMs),
+    maxAttempts: s.maxAttempts,
+    priority: s.priority,
+    labels: s.labels,
+    idempotencyKey: s.idempotencyKey ?? '',
+    image: s.image ?? '',
+  };
+}
+
+/** A job record as the API shows it. */
+export function jobToProto(r: JobRecord): MessageInitShape<typeof JobSchema> {
+  return {
+    id: r.id,
+    spec: specToProto(r.spec),
+    state: jobStateEnum.toProto(r.state),
+    weightMilli: r.weightMilli,
+    attempts: r.attempts.map((a) => ({
+      number: a.number,
+      agentId: a.agentId,
+      executor: executorEnum.toProto(a.executor),
+      executorReason: a.executorReason ?? '',
+      startedAt: timestampFromMs(a.startedAt),
+      finishedAt: a.finishedAt ? timestampFromMs(a.finishedAt) : undefined,
+      exitCode: a.exitCode,
+      failureClass: a.failureClass ? failureClassEnum.toProto(a.failureClass) : 0,
+      message: a.message ?? '',
+    })),
+    createdAt: timestampFromMs(r.createdAt),
+    updatedAt: timestampFromMs(r.updatedAt),
+    finishedAt: r.finishedAt ? timestampFromMs(r.finishedAt) : undefined,
+    exitCode: r.exitCode,
+    failureClass: r.failureClass ? failureClassEnum.toProto(r.failureClass) : 0,
+    message: r.message ?? '',
+    agentId: r.agentId ?? '',
+    traceId: r.traceId ?? '',
+    logTruncated: r.logTruncated,
+  };
+}

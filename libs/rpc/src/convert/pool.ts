@@ -1,0 +1,28 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { PoolView } from '@longshore/domain';
+import type { PoolSchema } from '@longshore/proto';
+import { poolHealthEnum } from './enums.js';
+
+/** A pool (with its status, when computed) as the API shows it. */
+export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
+  const s = p.status;
+  return {
+    id: p.id,
+    description: p.description,
+    defaultWeightMilli: p.defaultWeightMilli,
+    maxWeightMilli: p.maxWeightMilli,
+    isDefault: p.isDefault,
+    createdAt: timestampFromMs(p.createdAt),
+    status: s && {
+      liveAgents: s.liveAgents,
+      lostAgents: s.lostAgents,
+      drainingAgents: s.drainingAgents,
+      capacityMilli: s.capacityMilli,
+      weightInUseMilli: s.weightInUseMilli,
+      jobsQueued: BigInt(s.jobsQueued),
+      jobsRunning: BigInt(s.jobsRunning),
+      health: poolHealthEnum.toProto(s.health),
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * `@longshore/testing`: a harness for integration and end-to-end tests that start real
+ * processes (a private `redis-server`, the services) on 127.0.0.1 only, stop only what they
+ * started (by pid), and bound every wait.
+ */
+export { freePort } from './free-port.js';
+export { startRedis, findRedisServer } from './redis-server.js';
+export type { RedisHandle, RedisOptions } from './redis-server.js';
+export { startProcess } from './process-handle.js';
+export type { ExitStatus, LogRecord, ProcessHandle, StartProcessOptions } from './process-handle.js';
+export { repoRoot, startService } from './services.js';
+export type { ServiceName } from './services.js';
+export { Resources } from './resources.js';
+export type { Stoppable } from './resources.js';
+export { sleep, waitFor } from './wait-for.js';
+export type { WaitForOptions } from './wait-for.js';
