@@ -14,3 +14,5 @@ export { Resources } from './resources.js';
 export type { Stoppable } from './resources.js';
 export { sleep, waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
+export { startCluster } from './cluster.js';
+export type { Cluster, ClusterOptions } from './cluster.js';

@@ -1,0 +1,82 @@
+import { rm } from 'node:fs/promises';
+import type { ProcessHandle } from './process-handle.js';
+import { startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
+import { startService } from './services.js';
+
+/** Options for {@link startCluster}. */
+export interface ClusterOptions {
+  /** Agents to start: a count, or one env per agent (LONGSHORE_AGENT_ID defaults to agent-N). */
+  agents?: number | NodeJS.ProcessEnv[];
+  /** Given to every service (e.g. LONGSHORE_JOB_RETENTION_COUNT). */
+  env?: NodeJS.ProcessEnv;
+  redis?: RedisOptions;
+}
+
+/** A running local cluster of real processes. */
+export interface Cluster {
+  readonly redis: RedisHandle;
+  readonly registry: ProcessHandle;
+  readonly dispatcher: ProcessHandle;
+  readonly agents: ProcessHandle[];
+  /** What a client needs: LONGSHORE_DISPATCHER, LONGSHORE_REGISTRY, LONGSHORE_REDIS_URL. */
+  readonly clientEnv: Record<string, string>;
+  /** Starts one more agent and waits until it is claiming. */
+  startAgent(env?: NodeJS.ProcessEnv): Promise<ProcessHandle>;
+  /** Stops every process (agents first), then Redis, and removes Redis' directory. */
+  stop(): Promise<void>;
+}
+
+/** Fast heartbeats and short grace periods, so tests see state changes quickly. */
+const TEST_ENV: NodeJS.ProcessEnv = {
+  LONGSHORE_HEARTBEAT_INTERVAL: '500ms',
+  LONGSHORE_AGENT_TTL: '2s',
+  LONGSHORE_KILL_GRACE: '1s',
+  LONGSHORE_SHUTDOWN_GRACE: '2s',
+  LONGSHORE_LOG_LEVEL: 'info',
+};
+
+async function listening(p: ProcessHandle): Promise<string> {
+  const log = await p.waitForLog((l) => l['msg'] === 'Listening', 30_000);
+  return String(log['address']);
+}
+
+/**
+ * Starts a private redis-server, the pool registry and the dispatcher on free loopback ports,
+ * and the agents, each a real process; resolves once every agent logged that it is starting
+ * to claim. Always `stop()` it (e.g. in afterAll).
+ */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const redis = await startRedis(opts.redis);
+  const started: ProcessHandle[] = [];
+  const base = { ...TEST_ENV, ...opts.env, LONGSHORE_REDIS_URL: redis.url };
+  const stopAll = async () => {
+    for (const p of [...started].reverse()) await p.stop(10_000).catch(() => undefined);
+    await redis.stop();
+    await rm(redis.dir, { recursive: true, force: true });
+  };
+  try {
+    const registry = startService('pool-registry', { ...base, LONGSHORE_REGISTRY: '127.0.0.1:0' }, 'registry');
+    started.push(registry);
+    const registryAddress = await listening(registry);
+    const dispatcher = startService('dispatcher', { ...base, LONGSHORE_DISPATCHER: '127.0.0.1:0' });
+    started.push(dispatcher);
+    const dispatcherAddress = await listening(dispatcher);
+    const clientEnv = { LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_REDIS_URL: redis.url };
+    let n = 0;
+    const startAgent = async (env: NodeJS.ProcessEnv = {}) => {
+      n++;
+      const id = env['LONGSHORE_AGENT_ID'] ?? `agent-${n}`;
+      const agent = startService('worker-agent', { ...base, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_AGENT_ID: id, ...env }, id);
+      started.push(agent);
+      await agent.waitForLog((l) => l['msg'] === 'Starting longshore worker agent', 30_000);
+      return agent;
+    };
+    const specs = typeof opts.agents === 'number' || opts.agents === undefined ? Array.from({ length: opts.agents ?? 1 }, () => ({})) : opts.agents;
+    const agents: ProcessHandle[] = [];
+    for (const env of specs) agents.push(await startAgent(env));
+    return { redis, registry, dispatcher, agents, clientEnv, startAgent, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

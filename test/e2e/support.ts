@@ -1,0 +1,24 @@
+import { LongshoreClient, type Job } from '@longshore/client';
+import type { Cluster } from '@longshore/testing';
+
+/** A client for the cluster's dispatcher and registry. */
+export function connect(cluster: Cluster): LongshoreClient {
+  return LongshoreClient.connect({ env: cluster.clientEnv });
+}
+
+/** Every log line of a finished (or following) job, as [stream, text]. */
+export async function logLines(ls: LongshoreClient, id: string, follow = false): Promise<string[]> {
+  const out: string[] = [];
+  for await (const l of ls.logs(id, { follow })) out.push(l.text);
+  return out;
+}
+
+/** Waits for each job to finish and returns them in order. */
+export async function finishAll(ls: LongshoreClient, jobs: Job[]): Promise<Job[]> {
+  return Promise.all(jobs.map((j) => ls.waitForJob(j.id)));
+}
+
+/** Milliseconds from a protobuf Timestamp. */
+export function tsMs(t: { seconds: bigint; nanos: number } | undefined): number {
+  return t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : NaN;
+}
