@@ -47,7 +47,7 @@ export function fromServiceError(err: unknown, target: string): LongshoreError {
   if (typeof se.code === 'number') {
     const message =
       se.code === GrpcStatus.UNAVAILABLE
-        ? `cannot reach ${target}: ${se.details || 'unavailable'} (is it running? check the address)`
+        ? `cannot reach ${target}: ${(se.details || 'unavailable').replace(/\.?\s*Resolution note:.*$/s, '')}`
         : se.details || se.message || 'request failed';
     return new LongshoreError(se.code as number as Code, message, { cause: err });
   }

@@ -1,0 +1,41 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { describe, expect, it } from 'vitest';
+import { AgentSchema, AgentState, Executor } from '@longshore/client';
+import { FakeClient, runWith } from './test-helpers.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+describe('longshore agents ls', () => {
+  it('prints load, lanes, executors and when each was last seen', async () => {
+    const client = new FakeClient();
+    client.agents = [
+      create(AgentSchema, {
+        id: 'agent-a',
+        pool: 'ingest',
+        host: 'host-1',
+        version: '0.1.0',
+        capacityMilli: 1000,
+        weightInUseMilli: 500,
+        runningJobIds: ['j1', 'j2'],
+        laneUsage: { ingestion: 1, adhoc: 1 },
+        laneLimits: { ingestion: 4, monitor: 10 },
+        executors: [Executor.SUBPROCESS, Executor.DOCKER],
+        state: AgentState.ACTIVE,
+        lastHeartbeat: timestampFromMs(NOW - 2_000),
+      }),
+    ];
+    const run = await runWith(client, ['agents', 'ls', '--pool', 'ingest'], { now: NOW });
+    expect(client.calls[0]!.request).toEqual({ pool: 'ingest' });
+    const [head, row] = run.stdout.trimEnd().split('\n');
+    expect(head).toMatch(/^ID\s+POOL\s+STATE\s+HOST\s+CAPACITY\s+IN USE\s+RUNNING\s+LANES\s+EXECUTORS\s+LAST SEEN\s+VERSION$/);
+    expect(row).toMatch(/^agent-a\s+ingest\s+active\s+host-1\s+1\s+0\.5\s+2\s+adhoc 1, ingestion 1\/4, monitor 0\/10\s+subprocess,docker\s+2s ago\s+0\.1\.0$/);
+  });
+
+  it('--json prints a JSON array', async () => {
+    const client = new FakeClient();
+    client.agents = [create(AgentSchema, { id: 'agent-a', state: AgentState.LOST })];
+    const run = await runWith(client, ['--json', 'agents', 'ls']);
+    expect(JSON.parse(run.stdout)).toEqual([{ id: 'agent-a', state: 'AGENT_STATE_LOST' }]);
+  });
+});

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { AgentSchema, AgentState, Executor, type Agent } from '@longshore/client';
+import { formatMilli } from '@longshore/domain';
+import type { CliContext } from './context.js';
+import { examples } from './examples.js';
+import { age, enumWord } from './format.js';
+import { nameArg } from './option-parsers.js';
+import { writeMessagesJson } from './output.js';
+import { renderTable } from './table.js';
+
+/** Lane usage as "ingestion 1/4, monitor 0/10"; a lane without a cap shows its count alone. */
+export function lanesText(agent: Pick<Agent, 'laneUsage' | 'laneLimits'>): string {
+  const names = [...new Set([...Object.keys(agent.laneLimits), ...Object.keys(agent.laneUsage)])].sort();
+  const parts = names.map((name) => {
+    const used = agent.laneUsage[name] ?? 0;
+    const cap = agent.laneLimits[name];
+    return cap === undefined ? `${name} ${used}` : `${name} ${used}/${cap}`;
+  });
+  return parts.join(', ') || '-';
+}
+
+/** The `longshore agents ls` table. */
+export function renderAgentTable(agents: readonly Agent[], now: number): string {
+  const rows = agents.map((a) => [
+    a.id,
+    a.pool,
+    enumWord(AgentState, a.state),
+    a.host || '-',
+    formatMilli(a.capacityMilli),
+    formatMilli(a.weightInUseMilli),
+    String(a.runningJobIds.length),
+    lanesText(a),
+    a.executors.map((e) => enumWord(Executor, e)).join(',') || '-',
+    a.lastHeartbeat ? `${age(a.lastHeartbeat, now)} ago` : '-',
+    a.version || '-',
+  ]);
+  return renderTable(['ID', 'POOL', 'STATE', 'HOST', 'CAPACITY', 'IN USE', 'RUNNING', 'LANES', 'EXECUTORS', 'LAST SEEN', 'VERSION'], rows);
+}
+
+/** Registers `longshore agents ls`. */
+export function registerAgents(program: Command, ctx: CliContext): void {
+  const agents = program.command('agents').description('look at the worker agents');
+  agents
+    .command('ls')
+    .description('list agents with their load, lanes and executors')
+    .option('--pool <pool>', 'only this pool', nameArg)
+    .option('--json', 'print the agents as a JSON array')
+    .addHelpText('after', examples('longshore agents ls', 'longshore agents ls --pool ingest-eu'))
+    .action(async (flags: { pool?: string }, cmd: Command) => {
+      const { agents: list } = await ctx.client().registry.listAgents({ pool: flags.pool ?? '' });
+      if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, AgentSchema, list);
+      else ctx.io.stdout.write(renderAgentTable(list, ctx.now()));
+    });
+}

@@ -1,0 +1,105 @@
+import { InvalidArgumentError } from 'commander';
+import { Executor } from '@longshore/client';
+import { InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, validateDnsLabel } from '@longshore/domain';
+
+/**
+ * Commander argument parsers for the CLI's flags. Each one turns text into the unit the API wants
+ * (thousandths, milliseconds, bytes) with the domain's parsers, and on bad input throws commander's
+ * `InvalidArgumentError`, so commander reports it naming the flag and `runCli` exits 2.
+ */
+
+/**
+ * Runs a domain parser, turning its error into commander's: commander already names the flag, so
+ * the domain's field prefix is dropped, and an example is added where the message has none.
+ */
+function viaDomain<T>(example: string, parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (!(err instanceof DomainInvalidArgumentError)) throw err;
+      const prefix = `${err.field}: `;
+      const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+      throw new InvalidArgumentError(message.includes('e.g.') ? message : `${message} (e.g. ${example})`);
+    }
+  };
+}
+
+/** A weight or capacity as a decimal: "0.25" → 250 (thousandths). */
+export const milliArg = viaDomain('0.25', (text) => parseMilli('weight', text));
+
+/** A duration: "30s" → 30000 (ms). Zero is refused: leave the flag out for the default. */
+export const durationArg = viaDomain('30s', (text) => {
+  const value = parseDurationMs('duration', text);
+  if (value <= 0) throw new InvalidArgumentError('must be longer than 0 (e.g. 30s, 5m, 2h); leave the flag out for the default');
+  return value;
+});
+
+/** A size: "512Mi" → 536870912n (bytes, as the API's uint64). */
+export const bytesArg = viaDomain('512Mi', (text) => {
+  const value = parseBytes('size', text);
+  if (value <= 0) throw new InvalidArgumentError('must be more than 0 (e.g. 512Mi, 1Gi); leave the flag out for no limit');
+  return BigInt(value);
+});
+
+/** A lowercase DNS label (pool id, lane). */
+export const nameArg = viaDomain('ingest-eu', (text) => validateDnsLabel('name', text));
+
+/** An integer between `min` and `max`. */
+export function intArg(min: number, max: number, example: string): (text: string) => number {
+  return (text) => {
+    const value = /^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`${JSON.stringify(text)} is not a whole number from ${min} to ${max} (e.g. ${example})`);
+    }
+    return value;
+  };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[a-z0-9]([-a-z0-9_./]*[a-z0-9])?$/;
+
+function keyValue(flag: string, key: RegExp, keyRule: string, example: string) {
+  return (text: string, previous: Record<string, string> | undefined): Record<string, string> => {
+    const eq = text.indexOf('=');
+    if (eq < 0) throw new InvalidArgumentError(`${JSON.stringify(text)} has no "=": write ${flag} KEY=VALUE (e.g. ${flag} ${example})`);
+    const k = text.slice(0, eq);
+    if (!key.test(k)) throw new InvalidArgumentError(`${JSON.stringify(k)} is not a valid name: ${keyRule} (e.g. ${flag} ${example})`);
+    return { ...previous, [k]: text.slice(eq + 1) };
+  };
+}
+
+/** `--env K=V`, repeatable; K must be a shell variable name. */
+export const envArg = keyValue('--env', ENV_NAME, 'letters, digits and _, not starting with a digit', 'LOG_LEVEL=debug');
+
+/** `--label K=V`, repeatable; K as the API's label keys. */
+export const labelArg = keyValue('--label', LABEL_KEY, "lowercase letters, digits, '-', '_', '.', '/'", 'team=data');
+
+/** The executors a job may ask for by name. */
+export const EXECUTOR_WORDS = ['subprocess', 'docker', 'ecs', 'auto', 'noop'] as const;
+/** One of {@link EXECUTOR_WORDS}. */
+export type ExecutorWord = (typeof EXECUTOR_WORDS)[number];
+
+const EXECUTORS: Record<ExecutorWord, Executor> = {
+  subprocess: Executor.SUBPROCESS,
+  docker: Executor.DOCKER,
+  ecs: Executor.ECS,
+  auto: Executor.AUTO,
+  noop: Executor.NOOP,
+};
+
+/** The API value of an executor word. */
+export function executorOf(word: ExecutorWord): Executor {
+  return EXECUTORS[word];
+}
+
+/** `--allow docker,subprocess`: the chain for `--executor auto`, in order of preference. */
+export function allowArg(text: string): Executor[] {
+  const words = text.split(',').map((w) => w.trim()).filter(Boolean);
+  const chain = ['subprocess', 'docker', 'ecs', 'noop'];
+  const bad = words.filter((w) => !chain.includes(w));
+  if (words.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a comma list of ${chain.join(', ')} (e.g. --allow ecs,docker,subprocess)`);
+  }
+  return words.map((w) => EXECUTORS[w as ExecutorWord]);
+}

@@ -1,0 +1,48 @@
+import { PoolHealth, type Pool } from '@longshore/client';
+import { formatMilli } from '@longshore/domain';
+import { enumWord, when } from './format.js';
+import { renderFields, renderTable } from './table.js';
+
+/** The `longshore pools ls` table. */
+export function renderPoolTable(pools: readonly Pool[]): string {
+  const rows = pools.map((p) => {
+    const s = p.status;
+    return [
+      p.id,
+      p.isDefault ? '*' : '',
+      enumWord(PoolHealth, s?.health ?? PoolHealth.UNSPECIFIED),
+      String(s?.liveAgents ?? 0),
+      formatMilli(s?.capacityMilli ?? 0),
+      formatMilli(s?.weightInUseMilli ?? 0),
+      String(s?.jobsQueued ?? 0n),
+      String(s?.jobsRunning ?? 0n),
+      formatMilli(p.defaultWeightMilli),
+      formatMilli(p.maxWeightMilli),
+    ];
+  });
+  return renderTable(['ID', 'DEFAULT', 'HEALTH', 'AGENTS', 'CAPACITY', 'IN USE', 'QUEUED', 'RUNNING', 'DEFAULT WEIGHT', 'MAX WEIGHT'], rows);
+}
+
+/** The `longshore pools get` view, status included. */
+export function renderPool(p: Pool, now: number): string {
+  const s = p.status;
+  const fields: [string, string][] = [
+    ['id', p.id],
+    ['description', p.description || '-'],
+    ['default pool', p.isDefault ? 'yes' : 'no'],
+    ['default weight', formatMilli(p.defaultWeightMilli)],
+    ['max weight', formatMilli(p.maxWeightMilli)],
+    ['created', when(p.createdAt, now)],
+  ];
+  if (s) {
+    fields.push(
+      ['health', enumWord(PoolHealth, s.health)],
+      ['agents', `${s.liveAgents} live, ${s.drainingAgents} draining, ${s.lostAgents} lost`],
+      ['capacity', formatMilli(s.capacityMilli)],
+      ['in use', formatMilli(s.weightInUseMilli)],
+      ['jobs queued', String(s.jobsQueued)],
+      ['jobs running', String(s.jobsRunning)],
+    );
+  }
+  return renderFields(fields);
+}

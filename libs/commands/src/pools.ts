@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { PoolSchema, type Pool } from '@longshore/client';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { examples } from './examples.js';
+import { milliArg, nameArg } from './option-parsers.js';
+import { writeMessagesJson } from './output.js';
+import { renderPool, renderPoolTable } from './pool-view.js';
+
+interface PoolFlags {
+  description?: string;
+  defaultWeight?: number;
+  maxWeight?: number;
+  default?: boolean;
+}
+
+/** Prints a pool as JSON under --json, else the one-line `summary`. */
+function printPool(ctx: CliContext, cmd: Command, pool: Pool | undefined, summary: string): void {
+  if (ctx.json(cmd) && pool) writeMessagesJson(ctx.io.stdout, PoolSchema, pool);
+  else ctx.io.stdout.write(`${summary}\n`);
+}
+
+/** The UpdatePool request for the flags given, with `update_mask` naming exactly those fields. */
+export function updateRequest(id: string, flags: PoolFlags) {
+  const mask: string[] = [];
+  if (flags.description !== undefined) mask.push('description');
+  if (flags.defaultWeight !== undefined) mask.push('default_weight_milli');
+  if (flags.maxWeight !== undefined) mask.push('max_weight_milli');
+  if (mask.length === 0) {
+    throw new UsageError(`say what to change: --description, --default-weight or --max-weight (e.g. longshore pools update ${id} --default-weight 0.5)`);
+  }
+  return { id, description: flags.description ?? '', defaultWeightMilli: flags.defaultWeight ?? 0, maxWeightMilli: flags.maxWeight ?? 0, updateMask: mask };
+}
+
+function registerCreate(pools: Command, ctx: CliContext): void {
+  pools
+    .command('create')
+    .description('create a pool')
+    .argument('<id>', 'pool id: a lowercase DNS label, e.g. ingest-eu', nameArg)
+    .option('--description <text>', 'what the pool is for')
+    .option('--default-weight <w>', 'weight of jobs that set none (default 0.25)', milliArg)
+    .option('--max-weight <w>', 'heaviest job the pool accepts (default 1)', milliArg)
+    .option('--default', 'make it the default pool')
+    .option('--json', 'print the pool as protobuf JSON')
+    .addHelpText('after', examples('longshore pools create ingest-eu --description "EU ingestion" --default-weight 0.25 --max-weight 1'))
+    .action(async (id: string, flags: PoolFlags, cmd: Command) => {
+      const { pool } = await ctx.client().registry.createPool({
+        id,
+        description: flags.description ?? '',
+        defaultWeightMilli: flags.defaultWeight ?? 0,
+        maxWeightMilli: flags.maxWeight ?? 0,
+        makeDefault: flags.default ?? false,
+      });
+      printPool(ctx, cmd, pool, `created pool ${id}${pool?.isDefault ? ' (the default pool)' : ''}`);
+    });
+}
+
+function registerChanges(pools: Command, ctx: CliContext): void {
+  pools
+    .command('update')
+    .description('change a pool: only the fields given are changed')
+    .argument('<id>', 'pool id')
+    .option('--description <text>', 'what the pool is for')
+    .option('--default-weight <w>', 'weight of jobs that set none', milliArg)
+    .option('--max-weight <w>', 'heaviest job the pool accepts', milliArg)
+    .option('--json', 'print the pool as protobuf JSON')
+    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
+    .action(async (id: string, flags: PoolFlags, cmd: Command) => {
+      const { pool } = await ctx.client().registry.updatePool(updateRequest(id, flags));
+      printPool(ctx, cmd, pool, `updated pool ${id}`);
+    });
+
+  pools
+    .command('delete')
+    .description('delete a pool (not the default pool)')
+    .argument('<id>', 'pool id')
+    .option('--force', 'cancel its queued jobs instead of refusing')
+    .addHelpText('after', examples('longshore pools delete ingest-eu', 'longshore pools delete ingest-eu --force'))
+    .action(async (id: string, flags: { force?: boolean }) => {
+      const { cancelledJobs } = await ctx.client().registry.deletePool({ id, force: flags.force ?? false });
+      ctx.io.stdout.write(`deleted pool ${id}${cancelledJobs > 0n ? ` (cancelled ${cancelledJobs} queued jobs)` : ''}\n`);
+    });
+
+  pools
+    .command('set-default')
+    .description('make a pool the default (jobs that name no pool go there)')
+    .argument('<id>', 'pool id')
+    .option('--json', 'print the pool as protobuf JSON')
+    .addHelpText('after', examples('longshore pools set-default ingest-eu'))
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { pool } = await ctx.client().registry.setDefaultPool({ id });
+      printPool(ctx, cmd, pool, `default pool is now ${id}`);
+    });
+}
+
+/** Registers `longshore pools create|ls|get|update|delete|set-default`. */
+export function registerPools(program: Command, ctx: CliContext): void {
+  const pools = program.command('pools').description('manage pools: named groups of agents and their queue');
+  registerCreate(pools, ctx);
+
+  pools
+    .command('ls')
+    .description('list pools with their live status')
+    .option('--json', 'print the pools as a JSON array')
+    .addHelpText('after', examples('longshore pools ls', 'longshore pools ls --json | jq -r ".[].id"'))
+    .action(async (_flags: unknown, cmd: Command) => {
+      const { pools: list } = await ctx.client().registry.listPools({});
+      if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, PoolSchema, list);
+      else ctx.io.stdout.write(renderPoolTable(list));
+    });
+
+  pools
+    .command('get')
+    .description('show a pool and its status')
+    .argument('<id>', 'pool id')
+    .option('--json', 'print the pool as protobuf JSON')
+    .addHelpText('after', examples('longshore pools get default'))
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { pool } = await ctx.client().registry.getPool({ id });
+      if (!pool) return;
+      if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, PoolSchema, pool);
+      else ctx.io.stdout.write(renderPool(pool, ctx.now()));
+    });
+
+  registerChanges(pools, ctx);
+}

@@ -1,0 +1,85 @@
+import { clone, create } from '@bufbuild/protobuf';
+import { Executor, JobSpecSchema, type JobSpec } from '@longshore/client';
+import { UsageError } from './errors.js';
+import { executorOf, type ExecutorWord } from './option-parsers.js';
+
+/** `longshore submit`'s flags, as commander hands them over after the option parsers ran. */
+export interface SubmitFlags {
+  pool?: string;
+  /** Thousandths. */
+  weight?: number;
+  executor?: ExecutorWord;
+  allow?: Executor[];
+  image?: string;
+  env?: Record<string, string>;
+  label?: Record<string, string>;
+  lane?: string;
+  workdir?: string;
+  /** Milliseconds. */
+  timeout?: number;
+  /** Bytes. */
+  memory?: bigint;
+  maxAttempts?: number;
+  priority?: number;
+  idempotencyKey?: string;
+  wait?: boolean;
+  file?: string;
+  json?: boolean;
+}
+
+function executorFrom(flags: SubmitFlags): Executor {
+  const executor = flags.executor ? executorOf(flags.executor) : Executor.UNSPECIFIED;
+  if (!flags.allow) return executor;
+  if (executor === Executor.UNSPECIFIED || executor === Executor.AUTO) return Executor.AUTO;
+  throw new UsageError(`--allow is the chain for --executor auto, not --executor ${flags.executor} (e.g. --executor auto --allow docker,subprocess)`);
+}
+
+/**
+ * The job spec the flags describe, in the API's units. Flags not given stay at their zero value,
+ * which the API reads as "the default" (the pool's weight, the agent's timeout, ...).
+ */
+export function specFromFlags(flags: SubmitFlags, command: readonly string[]): JobSpec {
+  return create(JobSpecSchema, {
+    command: [...command],
+    pool: flags.pool ?? '',
+    executor: executorFrom(flags),
+    allowedExecutors: flags.allow ?? [],
+    image: flags.image ?? '',
+    env: flags.env ?? {},
+    labels: flags.label ?? {},
+    lane: flags.lane ?? '',
+    workingDir: flags.workdir ?? '',
+    weightMilli: flags.weight ?? 0,
+    timeoutMs: BigInt(flags.timeout ?? 0),
+    memoryBytes: flags.memory ?? 0n,
+    maxAttempts: flags.maxAttempts ?? 0,
+    priority: flags.priority ?? 0,
+    idempotencyKey: flags.idempotencyKey ?? '',
+  });
+}
+
+// Scalar fields a command-line default may fill in. Not `command` (each line has its own) and not
+// `idempotencyKey` (one key on every line would collapse the batch into one job).
+const DEFAULTABLE = ['pool', 'executor', 'workingDir', 'weightMilli', 'lane', 'memoryBytes', 'timeoutMs', 'maxAttempts', 'priority', 'image'] as const;
+
+function isUnset(value: unknown): boolean {
+  return value === '' || value === 0 || value === 0n;
+}
+
+function copyField<K extends keyof JobSpec>(to: JobSpec, from: JobSpec, key: K): void {
+  to[key] = from[key];
+}
+
+/**
+ * `spec` with `defaults` filled in where it has no value of its own. Proto3 cannot tell "absent"
+ * from zero, so a zero (e.g. `"priority": 0`) counts as absent. Env and labels merge, the spec's
+ * own keys winning; the allowed chain applies only when the job ends up with executor auto.
+ */
+export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
+  const out = clone(JobSpecSchema, spec);
+  for (const key of DEFAULTABLE) if (isUnset(out[key]) && !isUnset(defaults[key])) copyField(out, defaults, key);
+  if (out.executor === Executor.AUTO && out.allowedExecutors.length === 0) out.allowedExecutors = [...defaults.allowedExecutors];
+  out.env = { ...defaults.env, ...out.env };
+  out.labels = { ...defaults.labels, ...out.labels };
+  return out;
+}

@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { Executor, JobSchema, type JobSpec } from '@longshore/client';
+import { LIMITS } from '@longshore/domain';
+import type { CliContext, CliIO } from './context.js';
+import { UsageError } from './errors.js';
+import { examples } from './examples.js';
+import { parseJobLines } from './jsonl.js';
+import {
+  EXECUTOR_WORDS,
+  allowArg,
+  bytesArg,
+  durationArg,
+  envArg,
+  intArg,
+  labelArg,
+  milliArg,
+  nameArg,
+} from './option-parsers.js';
+import { writeMessagesJson } from './output.js';
+import { specFromFlags, type SubmitFlags } from './submit-options.js';
+import { followJob } from './wait.js';
+
+const HELP_EXAMPLES = examples(
+  'longshore submit -- sh -c "echo hello from $(hostname)"',
+  'longshore submit --pool ingest --weight 0.5 --timeout 30m --env LOG_LEVEL=debug -- python ingest.py --full',
+  'longshore submit --executor docker --image python:3.12 --memory 512Mi --wait -- python -c "print(42)"',
+  'longshore submit --pool nightly --label batch=2024-06-01 --file jobs.jsonl',
+);
+
+const FILE_HELP = `
+With --file, each non-empty line is one job spec in protobuf JSON, e.g.
+  {"command": ["python", "ingest.py", "--source", "s3://a"], "weightMilli": 500, "labels": {"source": "a"}}
+Flags given on the command line are defaults for lines that lack them. Every line is checked
+first; if any is bad, nothing is submitted.`;
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+async function readSpecsText(path: string, io: CliIO): Promise<string> {
+  try {
+    if (path !== '-') return await readFile(path, 'utf8');
+    if (!io.stdin) throw new Error('no standard input');
+    return await readAll(io.stdin);
+  } catch (err) {
+    throw new UsageError(`--file ${JSON.stringify(path)}: cannot read it: ${(err as Error).message}`);
+  }
+}
+
+async function submitFile(ctx: CliContext, path: string, defaults: JobSpec, json: boolean): Promise<void> {
+  const source = path === '-' ? 'stdin' : path;
+  const { specs, errors } = parseJobLines(await readSpecsText(path, ctx.io), source, defaults);
+  if (errors.length > 0) {
+    for (const e of errors) ctx.io.stderr.write(`${e}\n`);
+    throw new UsageError(`${errors.length} bad line${errors.length === 1 ? '' : 's'} in ${source}; nothing was submitted`);
+  }
+  if (specs.length === 0) throw new UsageError(`${source} has no job specs (one JSON object per line, e.g. {"command": ["echo", "hi"]})`);
+  if (specs.length > LIMITS.batchSize) {
+    throw new UsageError(`${source} has ${specs.length} job specs; one batch takes at most ${LIMITS.batchSize}: split the file`);
+  }
+  const { jobs } = await ctx.client().dispatcher.submitJobs({ specs });
+  if (json) writeMessagesJson(ctx.io.stdout, JobSchema, jobs);
+  else for (const job of jobs) ctx.io.stdout.write(`${job.id}\n`);
+}
+
+function checkFlags(flags: SubmitFlags, command: readonly string[], json: boolean): void {
+  if (flags.file !== undefined) {
+    if (command.length > 0) throw new UsageError('--file reads the commands from the file: drop the command after --, or drop --file');
+    if (flags.wait) throw new UsageError('--wait follows one job and cannot be used with --file');
+    if (flags.idempotencyKey !== undefined) throw new UsageError('--idempotency-key would give every line the same key: put "idempotencyKey" on each line instead');
+    return;
+  }
+  if (command.length === 0) throw new UsageError('give the command to run after -- (e.g. longshore submit -- sh -c "echo hi")');
+  if (flags.wait && json) throw new UsageError("--json cannot be used with --wait: the job's own output goes to stdout");
+}
+
+async function runSubmit(ctx: CliContext, command: string[], flags: SubmitFlags, cmd: Command): Promise<void> {
+  const json = ctx.json(cmd);
+  checkFlags(flags, command, json);
+  const spec = specFromFlags(flags, command);
+  if (flags.file !== undefined) return submitFile(ctx, flags.file, spec, json);
+  if (spec.executor === Executor.AUTO && spec.allowedExecutors.length === 0) {
+    throw new UsageError('--executor auto needs the chain to choose from (e.g. --executor auto --allow ecs,docker,subprocess)');
+  }
+  const job = await ctx.client().submit(spec);
+  if (!flags.wait) {
+    if (json) writeMessagesJson(ctx.io.stdout, JobSchema, job);
+    else ctx.io.stdout.write(`${job.id}\n`);
+    return;
+  }
+  ctx.io.stderr.write(`job ${job.id}\n`);
+  ctx.setExitCode(await followJob(ctx, job.id));
+}
+
+/** Registers `longshore submit [options] -- CMD [ARG...]`. */
+export function registerSubmit(program: Command, ctx: CliContext): void {
+  program
+    .command('submit')
+    .summary('submit a job (or a file of jobs) and print its id')
+    .description('Submit a job to run CMD ARG... on an agent of a pool, and print its id.\nEverything after -- is the job\'s argv, passed as is (no shell unless you name one).')
+    .usage('[options] -- CMD [ARG...]')
+    .argument('[command...]', 'the program and its arguments, after --')
+    .option('--pool <pool>', 'pool to run in (default: the default pool)', nameArg)
+    .option('--weight <w>', "share of a standard agent, e.g. 0.25 (default: the pool's)", milliArg)
+    .addOption(new Option('--executor <name>', 'how to run it (default: the agent\'s)').choices(EXECUTOR_WORDS))
+    .option('--allow <list>', 'for --executor auto: the executors allowed, in order, e.g. docker,subprocess', allowArg)
+    .option('--image <image>', 'container image, for docker and ecs')
+    .option('--env <K=V>', 'environment variable for the job; repeatable; values may use ${SECRET}', envArg)
+    .option('--label <K=V>', 'label to find the job by; repeatable', labelArg)
+    .option('--lane <lane>', 'job kind agents may cap by count, e.g. ingestion', nameArg)
+    .option('--workdir <dir>', "working directory on the agent (default: the agent's job directory)")
+    .option('--timeout <duration>', "wall-clock limit, e.g. 30s, 5m, 2h (default: the agent's)", durationArg)
+    .option('--memory <size>', 'memory limit, e.g. 512Mi, 2Gi', bytesArg)
+    .option('--max-attempts <n>', 'attempts allowed in total', intArg(1, LIMITS.maxAttempts, '3'))
+    .option('--priority <n>', 'higher runs first; may be negative', intArg(-LIMITS.priority, LIMITS.priority, '10 or -5'))
+    .option('--idempotency-key <key>', 'submitting again with the same key returns the first job')
+    .option('--wait', "stream the job's output and exit with its exit code, like docker run")
+    .option('--file <file>', 'submit every job spec in a JSONL file in one batch (- = stdin)')
+    .option('--json', 'print the job as protobuf JSON instead of its id')
+    .showHelpAfterError('(see "longshore submit --help"; the job\'s own command goes after --, e.g. longshore submit -- ls -la)')
+    .addHelpText('after', `${FILE_HELP}\n${HELP_EXAMPLES}`)
+    .action((command: string[], flags: SubmitFlags, cmd: Command) => runSubmit(ctx, command, flags, cmd));
+}

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { Code, exitCodeOf, LongshoreClient, LongshoreError, LogStream } from '@longshore/client';
+import { startLocalCluster, type LocalCluster } from '@longshore/local-cluster';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+
+/** The sample job `up --demo` runs: a few lines over a second and a half, then success. */
+export const DEMO_COMMAND = [
+  'sh',
+  '-c',
+  'echo "Hello from Longshore: job $LONGSHORE_JOB_ID on $(hostname)"; for i in 1 2 3; do echo "step $i of 3"; sleep 0.5; done; echo done',
+];
+
+function parseAgents(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 32) throw new UsageError(`--agents "${text}": give a whole number from 1 to 32 (e.g. --agents 2)`);
+  return n;
+}
+
+async function runDemo(cluster: LocalCluster, out: (line: string) => void): Promise<void> {
+  const ls = LongshoreClient.connect({ dispatcher: cluster.dispatcher, registry: cluster.registry });
+  try {
+    const job = await ls.submit({ command: DEMO_COMMAND, labels: { demo: 'true' } });
+    out(`demo       submitted job ${job.id}: ${DEMO_COMMAND.join(' ')}`);
+    for await (const line of ls.logs(job.id, { follow: true })) {
+      if (line.stream !== LogStream.SYSTEM) out(`  | ${line.text}`);
+    }
+    const done = await ls.getJob(job.id);
+    out(`demo       job ${job.id} finished with exit code ${exitCodeOf(done)}`);
+  } finally {
+    ls.close();
+  }
+}
+
+/**
+ * `longshore up`: the whole cluster in the foreground. Service logs (JSON) go to
+ * `$LONGSHORE_HOME/up.log`; the terminal gets one line per step. SIGINT/SIGTERM stop it all.
+ */
+export function registerUp(program: Command, ctx: CliContext): void {
+  program
+    .command('up')
+    .description('run a local cluster in the foreground: Redis (if none is reachable), the registry, the dispatcher and agents')
+    .option('--agents <n>', 'how many worker agents to run', '1')
+    .option('--demo', 'also submit a sample job and show its output')
+    .addHelpText(
+      'after',
+      `
+Redis: uses the one at LONGSHORE_REDIS_URL (default redis://127.0.0.1:6379); if none answers
+there, starts redis-server on that port with its data in $LONGSHORE_HOME/redis (~/.longshore).
+The dispatcher listens on LONGSHORE_DISPATCHER (127.0.0.1:7400), the registry on
+LONGSHORE_REGISTRY (127.0.0.1:7401). Ctrl-C stops everything.
+
+Examples:
+  $ longshore up --demo
+  $ longshore up --agents 3
+  # then, in another terminal:
+  $ longshore submit --wait -- sh -c 'echo hello; exit 3'`,
+    )
+    .action(async (opts: { agents: string; demo?: boolean }) => {
+      const agents = parseAgents(opts.agents);
+      const g = ctx.globals();
+      const env: NodeJS.ProcessEnv = { ...ctx.io.env, LONGSHORE_DISPATCHER: g.dispatcher, LONGSHORE_REGISTRY: g.registry };
+      const home = env['LONGSHORE_HOME'] ?? join(homedir(), '.longshore');
+      mkdirSync(home, { recursive: true });
+      const logFile = join(home, 'up.log');
+      const logger = pino(
+        { level: env['LONGSHORE_LOG_LEVEL'] ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+        pino.destination({ dest: logFile, sync: false }),
+      );
+      const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
+      let cluster: LocalCluster;
+      try {
+        cluster = await startLocalCluster({ agents, env, logger, say, dataDir: join(home, 'redis') });
+      } catch (err) {
+        logger.flush();
+        throw new LongshoreError(Code.FailedPrecondition, `could not start the local cluster: ${(err as Error).message} (details in ${logFile})`, { cause: err });
+      }
+      say(`logs       ${logFile}`);
+      const stopped = new Promise<void>((resolve) => {
+        const stop = () => {
+          ctx.signals.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        ctx.signals.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      if (opts.demo) await runDemo(cluster, say).catch((err: unknown) => say(`demo       failed: ${(err as Error).message}`));
+      say(`\nLongshore is running. In another terminal try:\n  npx longshore submit --wait -- sh -c 'echo hello; exit 3'\nPress Ctrl-C to stop.`);
+      await stopped;
+      say('stopping…');
+      await cluster.close();
+      logger.flush();
+      say('stopped');
+    });
+}
