@@ -39,7 +39,21 @@ fi
 
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ "${1:-}" != "--force" ]; then
   say "npm packages are up to date"
-else
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  exit 0
+fi
+
+say "installing npm packages (npm ci)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! npm ci --no-audit --no-fund --loglevel=error 2>"$log"; then
+  if grep -q 'can only install packages when your package.json and package-lock.json' "$log"; then
+    # A registry that serves only this platform's packages leaves the lockfile without the
+    # optional per-platform binaries of other systems (e.g. @bufbuild/buf-darwin-arm64), and
+    # npm ci refuses such a lockfile. npm install keeps every version the lockfile pins.
+    say "npm ci refused the lockfile (optional packages for other platforms are missing from it); installing the locked versions with npm install"
+    npm install --no-save --no-audit --no-fund --loglevel=error
+  else
+    cat "$log" >&2
+    exit 1
+  fi
 fi
