@@ -109,7 +109,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
     .addOption(new Option('--executor <name>', 'how to run it (default: the agent\'s)').choices(EXECUTOR_WORDS))
     .option('--allow <list>', 'for --executor auto: the executors allowed, in order, e.g. docker,subprocess', allowArg)
     .option('--image <image>', 'container image, for docker and ecs')
-    .option('--env <K=V>', 'environment variable for the job; repeatable; values may use ${SECRET}', envArg)
+    .option('--env <K=V>', 'environment variable for the job; repeatable', envArg)
     .option('--label <K=V>', 'label to find the job by; repeatable', labelArg)
     .option('--lane <lane>', 'job kind agents may cap by count, e.g. ingestion', nameArg)
     .option('--workdir <dir>', "working directory on the agent (default: the agent's job directory)")
