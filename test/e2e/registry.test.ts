@@ -81,7 +81,9 @@ describe('pool registry end to end', () => {
     const agent = await cluster.startAgent({ LONGSHORE_POOL: 'staffed', LONGSHORE_AGENT_ID: 'staffer' });
     expect(await codeOf(ls.registry.deletePool({ id: 'staffed' }))).toEqual([Code.FailedPrecondition, expect.stringContaining('staffer')]);
     await agent.stop();
-    await waitFor(async () => (await ls.registry.listAgents({ pool: 'staffed' })).agents.length === 0, { what: 'the agent to deregister' });
+    await waitFor(async () => (await ls.registry.listAgents({ pool: 'staffed' })).agents.length === 0, { what: 'the agent to deregister' }).catch((err: Error) => {
+      throw new Error(`${err.message}; agent exit ${JSON.stringify(agent.exited)}; its last lines:\n${agent.lines.slice(-6).join('\n')}`);
+    });
     await ls.registry.deletePool({ id: 'staffed' });
   });
 

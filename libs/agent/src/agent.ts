@@ -3,7 +3,7 @@ import type { AgentConfig } from '@longshore/config';
 import type { ExecutorName } from '@longshore/domain';
 import { createNoopExecutor, createSubprocessExecutor } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
-import { createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
+import { addedChannel, createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
 import { agentStateEnum, createRpcClient, executorEnum } from '@longshore/rpc';
 import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -71,7 +71,8 @@ class Agent implements AgentHandle {
   private readonly jobs: JobStore;
   private readonly executors: ExecutorSet;
   private readonly runs = new Map<string, JobRun>();
-  private readonly slotFreed = wakeable();
+  /** Woken when a run ends (room freed) or the dispatcher announces new work in the pool. */
+  private readonly wake = wakeable();
   private readonly heartbeat: Heartbeat;
   private readonly events: EventHub;
   private source!: JobSource;
@@ -102,6 +103,7 @@ class Agent implements AgentHandle {
   async start(registerTimeoutMs: number): Promise<void> {
     const { heartbeatIntervalMs } = await this.heartbeat.register(registerTimeoutMs);
     await this.events.listen(this.jobs.keys.cancelChannel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
+    await this.events.listen(addedChannel(this.config.redisPrefix, this.pool), () => this.wake.wake());
     this.source = createBullJobSource({
       connection: this.redis,
       pool: this.pool,
@@ -109,6 +111,8 @@ class Agent implements AgentHandle {
       agentId: this.id,
       lockMs: this.config.leaseMs,
       stalledIntervalMs: this.config.stalledCheckMs,
+      reserveAfterMs: this.config.reserveAfterMs,
+      scanLimit: this.config.claimScan,
       onLockLost: (id) => this.runs.get(id)?.cancel('lost its claim on the job (lock expired)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
@@ -139,32 +143,49 @@ class Agent implements AgentHandle {
     };
   }
 
-  /** The actor: the only place jobs are admitted into the ledger. */
+  /**
+   * The actor: the only place jobs are admitted into the ledger. It asks the queue for the first
+   * job that fits what is free (the claim never hands out one that does not), starts it, and
+   * asks again; when nothing fits it sleeps until a run ends, new work is announced, or the poll
+   * interval passes. While it holds the pool's reservation it admits only the reserved job.
+   */
   private async claimLoop(): Promise<void> {
+    let reservedFor: string | undefined;
     while (this.state === 'active') {
       if (this.ledger.freeMilli <= 0) {
-        await this.slotFreed.wait(1000);
+        await this.wake.wait(this.config.claimPollMs);
         continue;
       }
-      let claimed: ClaimedJob | undefined;
+      let out;
       try {
-        claimed = await this.source.next();
+        out = await this.source.claim({ freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, fullLanes: this.ledger.fullLanes() });
       } catch (err) {
         if (this.state !== 'active') break;
         this.logger.warn({ err: (err as Error).message }, 'claim failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (!claimed) continue;
-      if (this.state !== 'active') {
-        await claimed.release().catch(() => undefined);
-        break;
+      if (out.kind === 'reserved' && reservedFor !== out.jobId) {
+        reservedFor = out.jobId;
+        this.logger.info({ reservedJob: out.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
+      } else if (out.kind !== 'reserved' && reservedFor) {
+        const fulfilled = out.kind === 'job' && out.job.id === reservedFor;
+        this.logger.info({ reservedJob: reservedFor, fulfilled }, 'reservation ended');
+        reservedFor = undefined;
       }
-      await this.admit(claimed);
+      if (out.kind === 'job') {
+        if (this.state !== 'active') {
+          await out.job.release().catch(() => undefined);
+          break;
+        }
+        await this.admit(out.job);
+        continue;
+      }
+      await this.wake.wait(this.config.claimPollMs);
     }
   }
 
-  /** Claim, check, put back: start the job if it fits, else hand it back at no attempt cost. */
+  /** Starts a claimed job (it fits: the claim checked against the same ledger). */
   private async admit(claimed: ClaimedJob): Promise<void> {
     const d = claimed.decoded;
     if (!d.ok) {
@@ -175,9 +196,10 @@ class Agent implements AgentHandle {
     }
     const why = this.ledger.refusal(d.data.weightMilli, d.data.lane);
     if (why) {
-      await claimed.release().catch((err: unknown) => this.logger.warn({ err }, 'could not hand a job back'));
-      // Wait for room (or a second, so a job too heavy for this agent can go elsewhere).
-      await this.slotFreed.wait(1000);
+      // Only if the job's name and data disagree: hand it back rather than break capacity.
+      this.logger.error({ job: claimed.id, why }, 'claimed a job that does not fit; handing it back');
+      await claimed.release().catch(() => undefined);
+      await this.wake.wait(this.config.claimPollMs);
       return;
     }
     this.ledger.admit(d.data.id, d.data.weightMilli, d.data.lane);
@@ -203,7 +225,7 @@ class Agent implements AgentHandle {
       .finally(() => {
         this.runs.delete(run.id);
         this.ledger.release(run.id);
-        this.slotFreed.wake();
+        this.wake.wake();
         void this.heartbeat.beat();
       });
   }
@@ -227,14 +249,16 @@ class Agent implements AgentHandle {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.drain('shutting down');
-      await this.source.close(); // interrupts a blocked claim
+      this.wake.wake();
       await this.loop;
       const deadline = Date.now() + this.config.shutdownGraceMs;
-      while (this.runs.size > 0 && Date.now() < deadline) await this.slotFreed.wait(Math.min(500, deadline - Date.now()));
+      while (this.runs.size > 0 && Date.now() < deadline) await this.wake.wait(Math.min(500, deadline - Date.now()));
       for (const run of this.runs.values()) run.release('the agent is shutting down');
-      while (this.runs.size > 0) await this.slotFreed.wait(500);
+      while (this.runs.size > 0) await this.wake.wait(500);
+      // Only now: the source renews the locks of running jobs until they are done.
+      await this.source.close();
       clearInterval(this.cancelCheck);
-      this.heartbeat.stop();
+      await this.heartbeat.stop();
       await this.heartbeat.deregister(this.id);
       this.state = 'stopped';
       await this.events.close();

@@ -19,6 +19,9 @@ const FATAL = new Set([Code.InvalidArgument, Code.NotFound, Code.PermissionDenie
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private stopped = false;
+  /** Heartbeats on the wire; awaited before deregistering, so none lands after it. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly registry: Registry,
@@ -46,12 +49,13 @@ export class Heartbeat {
 
   start(intervalMs: number): void {
     const tick = async () => {
+      if (this.stopped) return;
       try {
-        const res = await this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: Math.max(1000, intervalMs) });
+        const res = await this.track(this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: Math.max(1000, intervalMs) }));
         if (this.failing) this.logger.info('registry reachable again');
         this.failing = false;
-        if (!res.known) {
-          await this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 });
+        if (!res.known && !this.stopped) {
+          await this.track(this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 }));
           this.logger.info('re-registered with the pool registry');
         }
         if (res.drain) this.onDrain();
@@ -67,12 +71,23 @@ export class Heartbeat {
 
   /** Sends one heartbeat now (e.g. right after the agent's load changed). */
   async beat(): Promise<void> {
-    await this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: 2000 }).catch(() => undefined);
+    if (this.stopped) return;
+    await this.track(this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: 2000 })).catch(() => undefined);
   }
 
-  stop(): void {
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Stops heartbeating and waits for heartbeats already sent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await Promise.allSettled([...this.inflight]);
   }
 
   async deregister(id: string): Promise<void> {

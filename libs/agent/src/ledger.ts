@@ -30,6 +30,13 @@ export class CapacityLedger {
     return Object.fromEntries(this.laneCounts);
   }
 
+  /** Lanes at their cap: their jobs cannot start here now. */
+  fullLanes(): string[] {
+    return Object.entries(this.laneLimits)
+      .filter(([lane, cap]) => (this.laneCounts.get(lane) ?? 0) >= cap)
+      .map(([lane]) => lane);
+  }
+
   /** Why a job cannot start now, or undefined if it fits. */
   refusal(weightMilli: number, lane?: string): string | undefined {
     if (this.used + weightMilli > this.capacityMilli) return `weight ${weightMilli} does not fit in ${this.freeMilli} free`;

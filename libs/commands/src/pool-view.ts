@@ -42,6 +42,12 @@ export function renderPool(p: Pool, now: number): string {
       ['in use', formatMilli(s.weightInUseMilli)],
       ['jobs queued', String(s.jobsQueued)],
       ['jobs running', String(s.jobsRunning)],
+      [
+        'reservation',
+        s.reservation
+          ? `job ${s.reservation.jobId} (weight ${formatMilli(s.reservation.weightMilli)}) on agent ${s.reservation.agentId}, since ${when(s.reservation.since, now)}`
+          : 'none',
+      ],
     );
   }
   return renderFields(fields);

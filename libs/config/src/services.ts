@@ -24,6 +24,9 @@ export const DEFAULTS = {
   LONGSHORE_LEASE: '4s',
   LONGSHORE_STALLED_CHECK: '2s',
   LONGSHORE_SHUTDOWN_GRACE: '30s',
+  LONGSHORE_RESERVE_AFTER: '10s',
+  LONGSHORE_CLAIM_SCAN: '500',
+  LONGSHORE_CLAIM_POLL: '500ms',
 } as const;
 
 const common = {
@@ -72,6 +75,12 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   logMaxBytes: number;
   jobDir: string;
   shutdownGraceMs: number;
+  /** A job too heavy to start anywhere that waited this long gets a reservation (no starvation). */
+  reserveAfterMs: number;
+  /** How many queued jobs one claim looks through for one that fits. */
+  claimScan: number;
+  /** How often an agent with room looks again when nothing told it about new work. */
+  claimPollMs: number;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -121,6 +130,9 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_LOG_MAX_BYTES: env.bytes().pipe(z.number().min(1024, 'must be at least 1Ki').max(64 * 1024 * 1024, 'must be at most 64Mi')),
       LONGSHORE_JOB_DIR: z.string().startsWith('/', 'must be an absolute path'),
       LONGSHORE_SHUTDOWN_GRACE: env.duration(),
+      LONGSHORE_RESERVE_AFTER: env.duration(),
+      LONGSHORE_CLAIM_SCAN: env.int(1, 100_000),
+      LONGSHORE_CLAIM_POLL: env.duration().pipe(z.number().min(20, 'must be at least 20ms')),
     },
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
     source,
@@ -143,5 +155,8 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     logMaxBytes: e.LONGSHORE_LOG_MAX_BYTES,
     jobDir: e.LONGSHORE_JOB_DIR,
     shutdownGraceMs: e.LONGSHORE_SHUTDOWN_GRACE,
+    reserveAfterMs: e.LONGSHORE_RESERVE_AFTER,
+    claimScan: e.LONGSHORE_CLAIM_SCAN,
+    claimPollMs: e.LONGSHORE_CLAIM_POLL,
   });
 }

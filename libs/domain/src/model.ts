@@ -121,6 +121,8 @@ export interface PoolStatusView {
   jobsQueued: number;
   jobsRunning: number;
   health: PoolHealthName;
+  /** The heavy job holding the pool's reservation, and the agent draining for it. */
+  reservation?: { jobId: string; agentId: string; weightMilli: number; since: number };
 }
 
 /** A pool with whether it is the default, and its status when computed. */

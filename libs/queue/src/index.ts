@@ -7,4 +7,7 @@ export type { QueueJobData, DecodeResult } from './codec.js';
 export { JobQueues, queueName, bullPriority } from './queues.js';
 export type { QueueCounts } from './queues.js';
 export { createBullJobSource } from './job-source.js';
-export type { ClaimedJob, JobSource, BullJobSourceOptions } from './job-source.js';
+export type { ClaimedJob, JobSource, BullJobSourceOptions, ClaimRequest, ClaimOutcome } from './job-source.js';
+export { reservationKey, addedChannel, parseReservation, jobName } from './reservation.js';
+export type { Reservation } from './reservation.js';
+export { buildFitClaimScript } from './fit-claim-script.js';

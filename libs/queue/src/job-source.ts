@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Worker, type Job } from 'bullmq';
+import { Job, Worker } from 'bullmq';
+import { raw2NextJobData } from 'bullmq/dist/esm/classes/redis-queue-backend.js';
 import type { Redis } from 'ioredis';
+import { Packr } from 'msgpackr';
 import { decodeQueueData, type DecodeResult } from './codec.js';
+import { buildFitClaimScript, FIT_CLAIM_KEYS } from './fit-claim-script.js';
 import { queueName } from './queues.js';
+import { addedChannel, reservationKey } from './reservation.js';
 
-/** A job an agent popped from its pool's queue and holds under a lock. */
+/** A job an agent claimed from its pool's queue and holds under a lock. */
 export interface ClaimedJob {
   readonly id: string;
   readonly decoded: DecodeResult;
@@ -12,17 +16,27 @@ export interface ClaimedJob {
   readonly token: string;
   /** The run is over, whatever its outcome: drop the transport job. */
   complete(): Promise<void>;
-  /** Hand the job back to the head of its queue without costing an attempt. */
+  /** Hand the job back to the front of its priority in the queue, without costing an attempt. */
   release(): Promise<void>;
 }
 
+/** What the agent can admit right now. */
+export interface ClaimRequest {
+  freeMilli: number;
+  capacityMilli: number;
+  /** Lanes at their cap on this agent: their jobs must not be claimed. */
+  fullLanes: string[];
+}
+
+/** A job that fits; or this agent holds the pool's reservation for `jobId` and must drain; or nothing fits. */
+export type ClaimOutcome = { kind: 'job'; job: ClaimedJob } | { kind: 'reserved'; jobId: string } | { kind: 'none' };
+
 /**
- * The claiming seam: where an agent gets its next job. The agent decides what it can admit;
- * a source only hands out jobs and keeps the locks of the ones handed out alive.
+ * The claiming seam: where an agent gets its next job. A source only hands out jobs that fit
+ * the request, and keeps the locks of the ones handed out alive.
  */
 export interface JobSource {
-  /** Waits (up to a few seconds) for the next job; undefined when none came or the source is closing. */
-  next(): Promise<ClaimedJob | undefined>;
+  claim(req: ClaimRequest): Promise<ClaimOutcome>;
   close(): Promise<void>;
 }
 
@@ -30,34 +44,46 @@ export interface BullJobSourceOptions {
   connection: Redis;
   pool: string;
   prefix?: string;
-  /** Token prefix, to tell whose lock a job holds. */
   agentId: string;
   /** How long a claim lasts without renewal. */
   lockMs: number;
   /** How often the pool is checked for jobs whose lock expired (their agent died). */
   stalledIntervalMs: number;
+  /** A heavy job that waited this long gets the pool's reservation (no starvation). */
+  reserveAfterMs: number;
+  /** How many queued jobs a claim looks through for one that fits. */
+  scanLimit: number;
   /** Called when a held job's lock could not be renewed: someone else may run it now. */
   onLockLost?(id: string): void;
   onError?(err: unknown): void;
 }
 
+// The same encoding BullMQ uses for moveToActive's options (its redis-queue-backend.js).
+const packer = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+
 /**
- * A {@link JobSource} over BullMQ in manual mode: an atomic pop of the queue head, locks renewed
- * every third of `lockMs` (manual mode has no renewal of its own), and the stalled-job checker
- * started so a dead agent's jobs return to the queue within about `lockMs + stalledIntervalMs`.
+ * A {@link JobSource} over BullMQ in manual mode with a fit-aware claim (see
+ * fit-claim-script.ts): the agent takes the first queued job, in priority and arrival order,
+ * that fits its free capacity and lanes. Locks are renewed every third of `lockMs` (manual mode
+ * has no renewal of its own) and the stalled-job checker runs, so a dead agent's jobs return to
+ * the queue within about `lockMs + stalledIntervalMs`.
  */
 export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
+  const prefix = opts.prefix ?? 'ls';
   const worker = new Worker(queueName(opts.pool), null, {
     connection: opts.connection,
-    prefix: opts.prefix ?? 'ls',
+    prefix,
     lockDuration: opts.lockMs,
     stalledInterval: opts.stalledIntervalMs,
     // Stalls are counted by Longshore's own attempt records; BullMQ must not fail the job.
     maxStalledCount: 1_000_000,
-    drainDelay: 2,
     autorun: false,
   });
   worker.on('error', (err) => opts.onError?.(err));
+  // Sent by SHA after the first call (ioredis reloads it if Redis restarted and forgot it).
+  opts.connection.defineCommand('lsFitClaim', { numberOfKeys: FIT_CLAIM_KEYS, lua: buildFitClaimScript() });
+  const fitClaim = (opts.connection as unknown as Record<string, (...a: (string | number | Buffer)[]) => Promise<unknown>>)['lsFitClaim']!.bind(opts.connection);
+  const resKey = reservationKey(prefix, opts.pool);
   const held = new Map<string, string>();
   const renew = setInterval(() => {
     if (held.size === 0) return;
@@ -75,7 +101,6 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
   renew.unref();
   void worker.startStalledCheckTimer().catch((err: unknown) => opts.onError?.(err));
 
-  let closing: Promise<void> | undefined;
   const wrap = (job: Job, token: string): ClaimedJob => {
     held.set(job.id!, token);
     return {
@@ -89,16 +114,39 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
       async release() {
         held.delete(job.id!);
         await job.moveToWait(token);
+        // BullMQ adds no wake-up marker when a prioritized job goes back: tell the agents.
+        await opts.connection.publish(addedChannel(prefix, opts.pool), 'released');
       },
     };
   };
 
+  let closing: Promise<void> | undefined;
   return {
-    async next() {
-      if (closing) return undefined;
+    async claim(req) {
+      if (closing) return { kind: 'none' };
+      const k = worker.keys;
       const token = `${opts.agentId}:${randomUUID()}`;
-      const job = (await worker.getNextJob(token, { block: true })) as Job | undefined;
-      return job ? wrap(job, token) : undefined;
+      const keys = [k.wait, k.active, k.prioritized, k.events, k.stalled, k.limiter, k.delayed, k.paused, k.meta, k.pc, k.marker, resKey];
+      if (keys.length !== FIT_CLAIM_KEYS) throw new Error('fit-claim key list does not match the script');
+      const args = [
+        k[''],
+        Date.now(),
+        packer.pack({ token, lockDuration: opts.lockMs, name: opts.agentId }),
+        opts.agentId,
+        req.freeMilli,
+        req.capacityMilli,
+        req.fullLanes.join(','),
+        opts.reserveAfterMs,
+        opts.scanLimit,
+        Math.max(opts.lockMs, 2000),
+      ];
+      const raw = (await fitClaim(...(keys as string[]), ...(args as (string | number | Buffer)[]))) as unknown[];
+      if (raw[4] === 'reserved') return { kind: 'reserved', jobId: String(raw[5]) };
+      const [jobData, id] = raw2NextJobData(raw) as [Parameters<typeof Job.fromJSON>[1] | undefined, string];
+      if (!jobData) return { kind: 'none' };
+      const job = Job.fromJSON(worker, jobData, id);
+      job.token = token;
+      return { kind: 'job', job: wrap(job, token) };
     },
     close() {
       closing ??= (async () => {

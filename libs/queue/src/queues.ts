@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueJobData } from './codec.js';
+import { addedChannel, jobName, parseReservation, reservationKey, type Reservation } from './reservation.js';
 
 /** BullMQ queue name of a pool (BullMQ forbids ':' in names). */
 export function queueName(pool: string): string {
@@ -51,12 +52,19 @@ export class JobQueues {
     for (const [pool, list] of byPool) {
       await this.queue(pool).addBulk(
         list.map((data) => ({
-          name: 'job',
+          name: jobName(data.weightMilli, data.lane),
           data,
           opts: { jobId: data.id, priority: bullPriority(data.priority), removeOnComplete: true, removeOnFail: true, attempts: 1 },
         })),
       );
+      // Wakes agents waiting for work that fits (BullMQ's own marker wakes only one blocked worker).
+      await this.connection.publish(addedChannel(this.prefix, pool), 'added');
     }
+  }
+
+  /** The pool's reservation, if a heavy job holds one. */
+  async reservation(pool: string): Promise<Reservation | undefined> {
+    return parseReservation(await this.connection.get(reservationKey(this.prefix, pool)));
   }
 
   /** Removes a job no worker holds; false if it is locked by a worker (or already gone). */

@@ -22,8 +22,8 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The PoolRegistryService handlers. Stateless: everything lives in Redis. */
 export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegistryService)['method']> {
   const withStatus = async (p: StoredPool): Promise<PoolView> => {
-    const [agents, counts] = await Promise.all([d.agents.list(p.id), d.queues.counts(p.id)]);
-    return { ...p, status: computePoolStatus(agents, counts) };
+    const [agents, counts, reservation] = await Promise.all([d.agents.list(p.id), d.queues.counts(p.id), d.queues.reservation(p.id)]);
+    return { ...p, status: computePoolStatus(agents, counts, reservation) };
   };
 
   return {

@@ -16,3 +16,5 @@ export { sleep, waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions } from './cluster.js';
+export { startTcpProxy } from './tcp-proxy.js';
+export type { ProxyMode, TcpProxy } from './tcp-proxy.js';

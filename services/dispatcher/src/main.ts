@@ -1,11 +1,12 @@
 import { loadDispatcherConfig } from '@longshore/config';
 import { startDispatcher } from '@longshore/dispatcher';
-import { closeOnSignals, createLogger, exitOnStartupError } from '@longshore/telemetry';
+import { createLogger, exitOnStartupError, handleShutdownSignals } from '@longshore/telemetry';
 
 const logger = createLogger('dispatcher');
+const shutdown = handleShutdownSignals(logger);
 try {
   const dispatcher = await startDispatcher(loadDispatcherConfig(), logger);
-  closeOnSignals(() => dispatcher.close(), logger);
+  shutdown.attach(() => dispatcher.close());
 } catch (err) {
   exitOnStartupError(err, logger);
 }

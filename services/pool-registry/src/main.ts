@@ -1,11 +1,12 @@
 import { loadRegistryConfig } from '@longshore/config';
 import { startRegistry } from '@longshore/registry';
-import { closeOnSignals, createLogger, exitOnStartupError } from '@longshore/telemetry';
+import { createLogger, exitOnStartupError, handleShutdownSignals } from '@longshore/telemetry';
 
 const logger = createLogger('pool-registry');
+const shutdown = handleShutdownSignals(logger);
 try {
   const registry = await startRegistry(loadRegistryConfig(), logger);
-  closeOnSignals(() => registry.close(), logger);
+  shutdown.attach(() => registry.close());
 } catch (err) {
   exitOnStartupError(err, logger);
 }

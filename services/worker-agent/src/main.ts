@@ -1,11 +1,12 @@
-import { startAgent } from '@longshore/agent';
 import { loadAgentConfig } from '@longshore/config';
-import { closeOnSignals, createLogger, exitOnStartupError } from '@longshore/telemetry';
+import { startAgent } from '@longshore/agent';
+import { createLogger, exitOnStartupError, handleShutdownSignals } from '@longshore/telemetry';
 
 const logger = createLogger('worker-agent');
+const shutdown = handleShutdownSignals(logger);
 try {
   const agent = await startAgent(loadAgentConfig(), logger);
-  closeOnSignals(() => agent.close(), logger);
+  shutdown.attach(() => agent.close());
 } catch (err) {
   exitOnStartupError(err, logger);
 }

@@ -23,6 +23,12 @@ export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
       jobsQueued: BigInt(s.jobsQueued),
       jobsRunning: BigInt(s.jobsRunning),
       health: poolHealthEnum.toProto(s.health),
+      reservation: s.reservation && {
+        jobId: s.reservation.jobId,
+        agentId: s.reservation.agentId,
+        weightMilli: s.reservation.weightMilli,
+        since: timestampFromMs(s.reservation.since),
+      },
     },
   };
 }

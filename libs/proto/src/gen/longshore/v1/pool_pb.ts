@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/pool.proto.
  */
 export const file_longshore_v1_pool: GenFile = /*@__PURE__*/
-  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIs0BCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cyLZAQoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgqdwoKUG9vbEhlYWx0aBIbChdQT09MX0hFQUxUSF9VTlNQRUNJRklFRBAAEhcKE1BPT0xfSEVBTFRIX0hFQUxUSFkQARIYChRQT09MX0hFQUxUSF9ERUdSQURFRBACEhkKFVBPT0xfSEVBTFRIX05PX0FHRU5UUxADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIs0BCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cyKNAgoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgSMgoLcmVzZXJ2YXRpb24YCSABKAsyHS5sb25nc2hvcmUudjEuUG9vbFJlc2VydmF0aW9uInQKD1Bvb2xSZXNlcnZhdGlvbhIOCgZqb2JfaWQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFAoMd2VpZ2h0X21pbGxpGAMgASgNEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp3CgpQb29sSGVhbHRoEhsKF1BPT0xfSEVBTFRIX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9IRUFMVEhfSEVBTFRIWRABEhgKFFBPT0xfSEVBTFRIX0RFR1JBREVEEAISGQoVUE9PTF9IRUFMVEhfTk9fQUdFTlRTEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A named group of agents and the queue they serve.
@@ -114,6 +114,14 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
    * @generated from field: longshore.v1.PoolHealth health = 8;
    */
   health: PoolHealth;
+
+  /**
+   * Set while a heavy job that waited too long holds the pool's reservation: one agent admits
+   * nothing else until that job fits on it.
+   *
+   * @generated from field: longshore.v1.PoolReservation reservation = 9;
+   */
+  reservation?: PoolReservation;
 };
 
 /**
@@ -122,6 +130,42 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
  */
 export const PoolStatusSchema: GenMessage<PoolStatus> = /*@__PURE__*/
   messageDesc(file_longshore_v1_pool, 1);
+
+/**
+ * The pool's reservation (no starvation of heavy jobs).
+ *
+ * @generated from message longshore.v1.PoolReservation
+ */
+export type PoolReservation = Message<"longshore.v1.PoolReservation"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The agent draining for it.
+   *
+   * @generated from field: string agent_id = 2;
+   */
+  agentId: string;
+
+  /**
+   * @generated from field: uint32 weight_milli = 3;
+   */
+  weightMilli: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 4;
+   */
+  since?: Timestamp;
+};
+
+/**
+ * Describes the message longshore.v1.PoolReservation.
+ * Use `create(PoolReservationSchema)` to create a new message.
+ */
+export const PoolReservationSchema: GenMessage<PoolReservation> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_pool, 2);
 
 /**
  * Computed health of a pool.
