@@ -125,6 +125,18 @@ describe('jobs end to end: real registry, dispatcher and two agents on a private
     expect(exitCodeOf(done)).toBe(125);
   });
 
+  it('kills a job tree that exceeds its memory limit and reports oom (exit 137)', async () => {
+    const hog = `const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1));`;
+    // The hog is a grandchild; after it dies the shell would go on sleeping: the whole tree must end.
+    const t0 = Date.now();
+    const job = await ls.submit({ command: ['sh', '-c', `"${process.execPath}" -e "${hog}"; sleep 60`], memoryBytes: 64n * 1024n * 1024n });
+    const done = await ls.waitForJob(job.id);
+    expect(done.state).toBe(JobState.FAILED);
+    expect(done.failureClass).toBe(FailureClass.OOM);
+    expect(exitCodeOf(done)).toBe(137);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
   it('caps a job\'s log in bytes and says so', async () => {
     const job = await ls.submit({ command: ['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i of output"; i=$((i+1)); done'] });
     const done = await ls.waitForJob(job.id);

@@ -1,4 +1,4 @@
-import { JobState, type Job, type LongshoreClient } from '@longshore/client';
+import { FailureClass, JobState, type Job, type LongshoreClient } from '@longshore/client';
 import { startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, tsMs } from './support.js';
@@ -109,6 +109,28 @@ describe('weighted scheduling rules, one pool per rule, real agents', () => {
     }
     // The monitor jobs did not wait for the ingestion lane: they all started at once.
     expect(Math.max(...mon.map(start)) - Math.min(...mon.map(start))).toBeLessThan(700);
+  });
+
+  it('makes a SIGKILLed agent\'s job claimable again within about 5 s with the default lease', async () => {
+    const p = await newPool([{ LONGSHORE_AGENT_ID: 'doomed-one' }]);
+    const job = await sleepJob(p, 500, 20);
+    await waitFor(async () => (await ls.getJob(job.id)).state === JobState.RUNNING, { what: 'the job to run on the first agent' });
+    agents.push(await cluster.startAgent({ LONGSHORE_POOL: p, LONGSHORE_AGENT_ID: 'survivor' }));
+    agents[0]!.signal('SIGKILL');
+    const killedAt = Date.now();
+    const rerun = await waitFor(
+      async () => {
+        const j = await ls.getJob(job.id);
+        return j.attempts.length === 2 && j.attempts[1]!.startedAt ? j : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the job to run again' },
+    );
+    const after = tsMs(rerun.attempts[1]!.startedAt) - killedAt;
+    console.log(`recovery after SIGKILL with the default lease (4 s) and stalled check (2 s): ${after} ms`);
+    expect(rerun.attempts[0]).toMatchObject({ agentId: 'doomed-one', failureClass: FailureClass.LOST });
+    expect(rerun.attempts[1]!.agentId).toBe('survivor');
+    expect(after).toBeLessThan(8000);
+    await ls.dispatcher.cancelJob({ id: job.id });
   });
 
   it('keeps a job heavier than its pool accepts out, and a job for an agent-less pool queued', async () => {

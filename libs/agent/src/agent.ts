@@ -34,8 +34,11 @@ export interface AgentOverrides {
 }
 
 /** The executors an agent has unless told otherwise. */
-function defaultExecutors(config: AgentConfig): ExecutorSet {
-  return { subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs }), noop: createNoopExecutor() };
+function defaultExecutors(config: AgentConfig, logger: Logger): ExecutorSet {
+  return {
+    subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs, memoryLimiter: config.memoryLimiter, logger }),
+    noop: createNoopExecutor(),
+  };
 }
 
 /**
@@ -91,7 +94,7 @@ class Agent implements AgentHandle {
   ) {
     this.ledger = new CapacityLedger(config.capacityMilli, config.lanes);
     this.jobs = new JobStore(redis, config, config.redisPrefix);
-    this.executors = overrides.executors ?? defaultExecutors(config);
+    this.executors = overrides.executors ?? defaultExecutors(config, this.logger);
     this.events = new EventHub(sub);
     this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => this.drain('the registry asked this agent to drain'));
   }
@@ -218,7 +221,7 @@ class Agent implements AgentHandle {
       d.data,
     );
     this.runs.set(run.id, run);
-    void this.heartbeat.beat();
+    this.heartbeat.beatSoon();
     run
       .run()
       .catch((err: unknown) => this.logger.error({ err, job: run.id }, 'job run failed unexpectedly'))
@@ -226,7 +229,7 @@ class Agent implements AgentHandle {
         this.runs.delete(run.id);
         this.ledger.release(run.id);
         this.wake.wake();
-        void this.heartbeat.beat();
+        this.heartbeat.beatSoon();
       });
   }
 

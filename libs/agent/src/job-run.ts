@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorName } from '@longshore/domain';
-import { buildJobEnv } from '@longshore/executors';
+import { buildJobEnv, type Executor, type RunOutcome, type RunRequest } from '@longshore/executors';
 import type { ClaimedJob, QueueJobData } from '@longshore/queue';
 import type { AttemptOutcome, JobStore, StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -84,7 +84,7 @@ export class JobRun {
     try {
       if (!(await ctx.jobs.markRunning(data.id, claimed.token))) return 'fenced';
       log.info({ executor: choice.name, attempt: claim.attempt, weightMilli: data.weightMilli }, 'job started');
-      const out = await choice.executor.run({
+      const out = await this.execute(choice.executor, {
         jobId: data.id,
         attempt: claim.attempt,
         command: data.spec.command,
@@ -108,6 +108,19 @@ export class JobRun {
       return await this.end(toAttemptOutcome(out, attempt, Date.now()));
     } finally {
       if (ownDir) await rm(ownDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs the executor; if it fails in a way that is not the job's (it could not keep enforcing
+   * a limit, say), the run was stopped by the executor and counts as lost: the system's fault.
+   */
+  private async execute(executor: Executor, req: RunRequest): Promise<RunOutcome | { kind: 'lost'; message: string }> {
+    try {
+      return await executor.run(req);
+    } catch (err) {
+      this.ctx.logger.error({ err, job: this.data.id }, 'executor failed while running the job');
+      return { kind: 'lost', message: `the agent could not keep running it: ${(err as Error).message}` };
     }
   }
 

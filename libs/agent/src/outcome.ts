@@ -2,7 +2,7 @@ import type { RunOutcome } from '@longshore/executors';
 import type { AttemptOutcome, StoredAttempt } from '@longshore/store';
 
 /** Turns what an executor reported into the job's final state, failure class and message. */
-export function toAttemptOutcome(out: RunOutcome, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {
+export function toAttemptOutcome(out: RunOutcome | { kind: 'lost'; message: string }, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {
   const base = { ...attempt, finishedAt };
   switch (out.kind) {
     case 'exited':
@@ -19,6 +19,10 @@ export function toAttemptOutcome(out: RunOutcome, attempt: StoredAttempt, finish
       return { state: 'failed', failureClass: 'timeout', message: out.message, attempt: { ...base, failureClass: 'timeout', message: out.message } };
     case 'cancelled':
       return { state: 'cancelled', failureClass: 'cancelled', message: out.message, attempt: { ...base, failureClass: 'cancelled', message: out.message } };
+    case 'lost':
+      return { state: 'failed', failureClass: 'lost', message: out.message, attempt: { ...base, failureClass: 'lost', message: out.message } };
+    case 'oom':
+      return { state: 'failed', failureClass: 'oom', message: out.message, attempt: { ...base, failureClass: 'oom', message: out.message } };
     case 'start_failed':
       return { state: 'failed', failureClass: 'start_failed', message: out.message, attempt: { ...base, failureClass: 'start_failed', message: out.message } };
   }

@@ -27,6 +27,7 @@ export const DEFAULTS = {
   LONGSHORE_RESERVE_AFTER: '10s',
   LONGSHORE_CLAIM_SCAN: '500',
   LONGSHORE_CLAIM_POLL: '500ms',
+  LONGSHORE_MEMORY_LIMITER: 'auto',
 } as const;
 
 const common = {
@@ -81,6 +82,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   claimScan: number;
   /** How often an agent with room looks again when nothing told it about new work. */
   claimPollMs: number;
+  /** How job memory limits are enforced: a cgroup (v1) where writable, else an RSS watchdog. */
+  memoryLimiter: 'auto' | 'cgroup-v1' | 'rss-watchdog' | 'none';
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -133,6 +136,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_RESERVE_AFTER: env.duration(),
       LONGSHORE_CLAIM_SCAN: env.int(1, 100_000),
       LONGSHORE_CLAIM_POLL: env.duration().pipe(z.number().min(20, 'must be at least 20ms')),
+      LONGSHORE_MEMORY_LIMITER: z.enum(['auto', 'cgroup-v1', 'rss-watchdog', 'none']),
     },
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
     source,
@@ -158,5 +162,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     reserveAfterMs: e.LONGSHORE_RESERVE_AFTER,
     claimScan: e.LONGSHORE_CLAIM_SCAN,
     claimPollMs: e.LONGSHORE_CLAIM_POLL,
+    memoryLimiter: e.LONGSHORE_MEMORY_LIMITER,
   });
 }

@@ -20,8 +20,9 @@ export interface RunRequest {
   /** Wall-clock limit of the run; 0 = no limit. */
   timeoutMs: number;
   /**
-   * Memory limit of the job's whole process tree. Accepted and **ignored for now**: enforcement
-   * (cgroup or RSS watchdog, reported as `oom`) comes with a later issue; see DESIGN.md "Executors".
+   * Memory limit of the job's whole process tree, in bytes (a positive integer); absent = no
+   * limit. A job over it is killed and reported as `oom`. How it is enforced (a memory cgroup, or
+   * a best-effort RSS watchdog) is up to the executor; see `SubprocessExecutorOptions.memoryLimiter`.
    */
   memoryBytes?: number;
   /** Aborting it cancels the run (also when it is already aborted before the run starts). */
@@ -48,7 +49,15 @@ export type RunOutcome =
   | { kind: 'timeout'; message: string }
   /** The request's `signal` was aborted and the job was stopped (or never started). */
   | { kind: 'cancelled'; message: string }
-  /** The job never ran: empty command, command not found or not executable, working dir missing. */
+  /**
+   * The job was killed for exceeding its memory limit (`RunRequest.memoryBytes`): the kernel
+   * killed a process of it, or the executor did. The message says how it was detected.
+   */
+  | { kind: 'oom'; message: string }
+  /**
+   * The job never ran: empty command, command not found or not executable, working dir missing,
+   * or its memory limit could not be set up on this agent.
+   */
   | { kind: 'start_failed'; message: string };
 
 /** Runs jobs. One instance serves many concurrent runs; each run owns its own state. */
@@ -58,7 +67,8 @@ export interface Executor {
   probe(): Promise<boolean>;
   /**
    * Runs one attempt to its end. Never rejects for job-level problems (they are outcomes); it
-   * rejects only for caller bugs, such as an `onLine` that throws.
+   * rejects only for caller bugs, such as an `onLine` that throws, and when a memory limit can
+   * no longer be enforced while the job runs (the host changed under the agent; the job is killed).
    */
   run(req: RunRequest): Promise<RunOutcome>;
 }

@@ -4,13 +4,18 @@ import type { Readable } from 'node:stream';
 import { formatDuration } from '@longshore/domain';
 import type { OutputStream, RunOutcome, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
+import { formatBytes, type MemoryGuard, type MemoryVerdict } from './memory-limit.js';
+import type { MemoryLimiterResolution } from './memory-limiter-choice.js';
 import { signalGroup } from './process-group.js';
+import { checkProgram } from './program-check.js';
 import { checkWorkingDir, describeSpawnError } from './start-failure.js';
 
 /** Resolved settings of the subprocess executor, shared by its runs. */
 export interface SubprocessSettings {
   killGraceMs: number;
   maxLineBytes: number;
+  /** How this executor enforces memory limits (resolved on first use, then cached). */
+  memoryLimiter: () => Promise<MemoryLimiterResolution>;
 }
 
 // After the group is killed, how long to wait for stdout/stderr to close: a process that left
@@ -19,7 +24,9 @@ const STREAM_DRAIN_MS = 1000;
 // Node fires a timer at once when its delay exceeds 2^31-1 ms (~24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-type StopReason = 'timeout' | 'cancelled' | 'callback_failed';
+// `oom` and `limit_failed` (the memory limit could no longer be enforced) stop the job with
+// SIGKILL at once, without a grace period.
+type StopReason = 'timeout' | 'cancelled' | 'callback_failed' | 'oom' | 'limit_failed';
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 
 /** Runs one job as a process group and resolves with how it ended; see `createSubprocessExecutor`. */
@@ -34,7 +41,37 @@ export async function runSubprocess(req: RunRequest, settings: SubprocessSetting
     if (problem !== undefined) return { kind: 'start_failed', message: problem };
     if (req.signal.aborted) return cancelledBeforeStart(req.signal);
   }
-  return new Promise((resolve, reject) => new SubprocessRun(req, settings, resolve, reject).start(program));
+  const memory = await prepareMemoryGuard(req, settings);
+  if (typeof memory === 'string') return { kind: 'start_failed', message: memory };
+  // A wrapper execs the job, so spawn can no longer tell that the program cannot be run.
+  const unrunnable = memory?.wrap ? await checkProgram(program, req.env, req.workingDir ?? process.cwd()) : undefined;
+  if (unrunnable !== undefined || req.signal.aborted) {
+    await memory?.release();
+    if (unrunnable === undefined) return cancelledBeforeStart(req.signal);
+    const error = Object.assign(new Error(unrunnable), { code: unrunnable });
+    return { kind: 'start_failed', message: describeSpawnError(program, req.env, error) };
+  }
+  return new Promise((resolve, reject) => new SubprocessRun(req, settings, memory, resolve, reject).start(program));
+}
+
+/** The guard of the run's memory limit, none when it has no limit, or why the job cannot start. */
+async function prepareMemoryGuard(req: RunRequest, settings: SubprocessSettings): Promise<MemoryGuard | string | undefined> {
+  const limitBytes = req.memoryBytes;
+  if (limitBytes === undefined) return undefined;
+  if (!Number.isSafeInteger(limitBytes) || limitBytes <= 0) {
+    return `memory limit must be a positive whole number of bytes, got ${limitBytes}`;
+  }
+  const resolution = await settings.memoryLimiter();
+  if (resolution.kind === 'ignore') return undefined;
+  if (resolution.kind === 'unavailable') {
+    return `memory limit of ${formatBytes(limitBytes)} cannot be enforced on this agent: ${resolution.reason}`;
+  }
+  try {
+    return await resolution.limiter.prepare({ jobId: req.jobId, attempt: req.attempt, limitBytes });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    return `could not set up the memory limit of ${formatBytes(limitBytes)} (${resolution.limiter.kind}): ${detail}`;
+  }
 }
 
 /** One run: owns its child, timers and abort listener, and settles exactly once. */
@@ -45,7 +82,9 @@ class SubprocessRun {
   private settled = false;
   private stopReason: StopReason | undefined;
   private killedAfterGrace = false;
-  private callbackError: { error: unknown } | undefined;
+  // The `oom` message, when the memory guard reported the job over its limit while it ran.
+  private memoryMessage: string | undefined;
+  private runError: Error | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly lines: Record<OutputStream, LineSplitter>;
@@ -54,6 +93,7 @@ class SubprocessRun {
   constructor(
     private readonly req: RunRequest,
     private readonly settings: SubprocessSettings,
+    private readonly memory: MemoryGuard | undefined,
     private readonly resolve: (outcome: RunOutcome) => void,
     private readonly reject: (error: unknown) => void,
   ) {
@@ -65,8 +105,9 @@ class SubprocessRun {
 
   start(program: string): void {
     let child: Child;
+    const [file = program, ...args] = this.memory?.wrap?.(this.req.command, this.req.env) ?? this.req.command;
     try {
-      child = spawn(program, this.req.command.slice(1), {
+      child = spawn(file, args, {
         env: this.req.env,
         cwd: this.req.workingDir,
         detached: true, // its own process group, so timeout and cancel reach its children too
@@ -74,11 +115,12 @@ class SubprocessRun {
       });
     } catch (err) {
       // Invalid arguments (a NUL byte in argv or env) are thrown rather than emitted.
-      this.settle({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
+      this.finish({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
       return;
     }
     this.child = child;
     this.pid = child.pid ?? 0; // undefined when the start failed; 'error' follows
+    if (this.pid !== 0) this.guardMemory();
     child.on('error', (err) => this.onError(program, err));
     child.once('spawn', () => this.onSpawn());
     child.once('exit', (code, signal) => {
@@ -96,7 +138,22 @@ class SubprocessRun {
     if (this.pid !== 0) return;
     this.child?.stdout.destroy();
     this.child?.stderr.destroy();
-    this.settle({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
+    this.finish({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
+  }
+
+  /** Has the memory guard watch the child from now on. */
+  private guardMemory(): void {
+    this.memory?.attach(this.pid, {
+      exceeded: (message) => {
+        this.memoryMessage = message;
+        this.stop('oom');
+      },
+      failed: (error) => {
+        const { jobId, attempt } = this.req;
+        this.runError = new Error(`the memory limit of job ${jobId} (attempt ${attempt}) could no longer be enforced; the job was stopped`, { cause: error });
+        this.stop('limit_failed');
+      },
+    });
   }
 
   private onSpawn(): void {
@@ -108,10 +165,23 @@ class SubprocessRun {
     if (this.req.signal.aborted) this.stop('cancelled');
   }
 
-  /** SIGTERM to the whole group, then SIGKILL if it is still there after the grace period. */
+  /**
+   * SIGTERM to the whole group, then SIGKILL if it is still there after the grace period; the
+   * memory guard's reasons SIGKILL at once (a job over its limit gets no time to grow further).
+   */
   private stop(reason: StopReason): void {
-    if (this.exited || this.stopReason !== undefined || this.pid === 0) return;
+    if (this.exited || this.pid === 0) return;
+    const now = reason === 'oom' || reason === 'limit_failed';
+    // Already stopping (the first reason is the one reported): only a memory reason cuts the grace short.
+    if (this.stopReason !== undefined) {
+      if (now) signalGroup(this.pid, 'SIGKILL');
+      return;
+    }
     this.stopReason = reason;
+    if (now) {
+      signalGroup(this.pid, 'SIGKILL');
+      return;
+    }
     signalGroup(this.pid, 'SIGTERM');
     this.graceTimer = setTimeout(() => {
       this.killedAfterGrace = signalGroup(this.pid, 'SIGKILL');
@@ -125,6 +195,9 @@ class SubprocessRun {
     this.req.signal.removeEventListener('abort', this.onAbort);
     // Whatever the job left running in its group (`sleep 300 &`) goes with it.
     signalGroup(this.pid, 'SIGKILL');
+    // The guard kills what is left under the limit (its cgroup may hold processes that left the
+    // group) and says whether the limit was hit after the last look.
+    const verdict = (await this.memory?.release()) ?? {};
     const child = this.child!;
     const drained = await within(Promise.all([closed(child.stdout), closed(child.stderr)]), STREAM_DRAIN_MS);
     if (!drained) {
@@ -133,10 +206,10 @@ class SubprocessRun {
     }
     this.lines.stdout.end();
     this.lines.stderr.end();
-    this.settle(this.outcome(code, signal));
+    this.settle(this.outcome(code, signal, verdict));
   }
 
-  private outcome(code: number | null, signal: NodeJS.Signals | null): RunOutcome {
+  private outcome(code: number | null, signal: NodeJS.Signals | null, verdict: MemoryVerdict): RunOutcome {
     const escalation = this.killedAfterGrace
       ? ` (still running ${formatDuration(this.settings.killGraceMs)} after SIGTERM; killed with SIGKILL)`
       : '';
@@ -146,6 +219,9 @@ class SubprocessRun {
     if (this.stopReason === 'cancelled') {
       return { kind: 'cancelled', message: `cancelled${abortReasonSuffix(this.req.signal)}${escalation}` };
     }
+    if (verdict.notStarted !== undefined && code !== null) return { kind: 'start_failed', message: verdict.notStarted };
+    const oomMessage = this.stopReason === 'oom' ? this.memoryMessage : verdict.exceeded;
+    if (oomMessage !== undefined) return { kind: 'oom', message: oomMessage };
     if (code !== null) return { kind: 'exited', exitCode: code };
     // Killed by a signal that did not come from us: report it as shells do (SIGKILL → 137).
     const signalNumber = signal === null ? undefined : (constants.signals as Partial<Record<string, number>>)[signal];
@@ -153,20 +229,28 @@ class SubprocessRun {
   }
 
   private deliver(stream: OutputStream, text: string): void {
-    if (this.callbackError !== undefined) return;
+    if (this.runError !== undefined) return;
     try {
       this.req.onLine(stream, text);
     } catch (error) {
-      this.callbackError = { error };
+      const { jobId, attempt } = this.req;
+      this.runError = new Error(`onLine threw while job ${jobId} (attempt ${attempt}) was running; the job was stopped`, { cause: error });
       this.stop('callback_failed');
     }
   }
 
+  /** Settles a run whose child never started, after freeing its memory guard. */
+  private finish(outcome: RunOutcome): void {
+    const released = this.memory?.release() ?? Promise.resolve(undefined);
+    released.then(
+      () => this.settle(outcome),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
   private settle(outcome: RunOutcome): void {
-    if (this.callbackError !== undefined) {
-      const { jobId, attempt } = this.req;
-      const message = `onLine threw while job ${jobId} (attempt ${attempt}) was running; the job was stopped`;
-      this.fail(new Error(message, { cause: this.callbackError.error }));
+    if (this.runError !== undefined) {
+      this.fail(this.runError);
       return;
     }
     if (this.settled) return;

@@ -10,6 +10,8 @@ export interface ClusterOptions {
   /** Given to every service (e.g. LONGSHORE_JOB_RETENTION_COUNT). */
   env?: NodeJS.ProcessEnv;
   redis?: RedisOptions;
+  /** Runs once the registry and dispatcher are up, before any agent starts (e.g. to create their pool). */
+  beforeAgents?: (clientEnv: Record<string, string>) => Promise<void>;
 }
 
 /** A running local cluster of real processes. */
@@ -17,6 +19,7 @@ export interface Cluster {
   readonly redis: RedisHandle;
   readonly registry: ProcessHandle;
   readonly dispatcher: ProcessHandle;
+  /** Every agent started, including those added later with {@link startAgent}. */
   readonly agents: ProcessHandle[];
   /** What a client needs: LONGSHORE_DISPATCHER, LONGSHORE_REGISTRY, LONGSHORE_REDIS_URL. */
   readonly clientEnv: Record<string, string>;
@@ -63,17 +66,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const dispatcherAddress = await listening(dispatcher);
     const clientEnv = { LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_REDIS_URL: redis.url };
     let n = 0;
+    const agents: ProcessHandle[] = [];
     const startAgent = async (env: NodeJS.ProcessEnv = {}) => {
       n++;
       const id = env['LONGSHORE_AGENT_ID'] ?? `agent-${n}`;
       const agent = startService('worker-agent', { ...base, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_AGENT_ID: id, ...env }, id);
       started.push(agent);
+      agents.push(agent);
       await agent.waitForLog((l) => l['msg'] === 'Starting longshore worker agent', 30_000);
       return agent;
     };
+    await opts.beforeAgents?.(clientEnv);
     const specs = typeof opts.agents === 'number' || opts.agents === undefined ? Array.from({ length: opts.agents ?? 1 }, () => ({})) : opts.agents;
-    const agents: ProcessHandle[] = [];
-    for (const env of specs) agents.push(await startAgent(env));
+    for (const env of specs) await startAgent(env);
     return { redis, registry, dispatcher, agents, clientEnv, startAgent, stop: stopAll };
   } catch (err) {
     await stopAll();

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+
+/** One process as seen in `/proc/<pid>/stat`. */
+export interface ProcStat {
+  pid: number;
+  /** Its process group id. */
+  pgrp: number;
+  /** Resident set size, in pages. */
+  rssPages: number;
+}
+
+/**
+ * Parses `/proc/<pid>/stat` (proc(5)). The command name is in parentheses and may itself hold
+ * spaces and `)`, so the fields are counted from the last `)`.
+ */
+export function parseProcStat(pid: number, text: string): ProcStat | undefined {
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // After the name: state (field 3), ppid (4), pgrp (5), … rss (24).
+  const pgrp = Number(fields[2]);
+  const rssPages = Number(fields[21]);
+  if (!Number.isInteger(pgrp) || !Number.isInteger(rssPages)) return undefined;
+  return { pid, pgrp, rssPages };
+}
+
+/**
+ * The live processes of the group `pgid` (zombies have an RSS of 0 and do no harm). Processes
+ * that exit while the scan runs are skipped: their files vanish between `readdir` and `readFile`.
+ */
+export async function listGroupMembers(pgid: number, procRoot = '/proc'): Promise<ProcStat[]> {
+  const names = await readdir(procRoot);
+  const stats = await Promise.all(
+    names.filter((name) => /^\d+$/.test(name)).map(async (name) => {
+      const pid = Number(name);
+      try {
+        return parseProcStat(pid, await readFile(`${procRoot}/${name}/stat`, 'utf8'));
+      } catch (err) {
+        if (isGoneError(err)) return undefined;
+        throw err;
+      }
+    }),
+  );
+  return stats.filter((s): s is ProcStat => s !== undefined && s.pgrp === pgid);
+}
+
+let pageSizePromise: Promise<number> | undefined;
+
+/** The kernel's page size (RSS in `/proc/<pid>/stat` counts pages); 4096 when `getconf` cannot say. */
+export function pageSize(): Promise<number> {
+  // Node has no API for it; getconf asks sysconf(_SC_PAGESIZE), once per process.
+  pageSizePromise ??= new Promise((resolve) => {
+    execFile('getconf', ['PAGESIZE'], { timeout: 5000 }, (err, stdout) => {
+      const size = Number(stdout.trim());
+      resolve(err === null && Number.isInteger(size) && size > 0 ? size : 4096);
+    });
+  });
+  return pageSizePromise;
+}
+
+/**
+ * Makes `pid` the kernel's first choice when the host runs out of memory (`oom_score_adj` 1000),
+ * so a runaway job is killed before the agent. Raising it needs no privilege; failures (the
+ * process is gone, `/proc` is read-only) are ignored: this is a preference, not a limit.
+ */
+export function raiseOomScore(pid: number, procRoot = '/proc'): void {
+  if (pid === process.pid) return;
+  try {
+    writeFileSync(`${procRoot}/${pid}/oom_score_adj`, '1000');
+  } catch {
+    // best effort, see above
+  }
+}
+
+/** Whether `err` says the process or file is gone (it exited): ENOENT, ESRCH. */
+export function isGoneError(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** The `code` of a Node system error, if it is one. */
+export function errnoCode(err: unknown): string | undefined {
+  return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+}

@@ -1,0 +1,98 @@
+/**
+ * Control-plane overhead: jobs that do nothing, through raw BullMQ and through Longshore
+ * (gRPC SubmitJobs → dispatcher → queue → agent → record), so what is measured is the
+ * machinery, not the work. Bulk runs submit everything at once (throughput; their latency
+ * is mostly time spent queued); paced runs submit one job at a time (latency unloaded).
+ */
+import { Executor, JobState, type JobSpecInit } from '@longshore/client';
+import { runBaseline } from './bullmq-baseline.js';
+import { lastFinishMs, startLatencies, startPool, submitAll, waitForAll, type BenchCluster } from './longshore-jobs.js';
+import { percentile } from './stats.js';
+
+export interface OverheadOptions {
+  /** No-op jobs submitted at once, for raw BullMQ and Longshore's no-op executor. */
+  jobs: number;
+  /** Jobs for the bulk run with a real `true` subprocess. */
+  subprocessJobs: number;
+  /** No-op jobs submitted one at a time, {@link PACE_MS} apart. */
+  pacedJobs: number;
+  /** Bound on each run. */
+  timeoutMs: number;
+}
+
+/** One run's figures: throughput and enqueue → start latency. */
+export interface OverheadFigures {
+  system: string;
+  jobs: number;
+  completed: number;
+  /** First submit (or add) → last completion. */
+  elapsedMs: number;
+  jobsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface OverheadResult {
+  raw: OverheadFigures;
+  noop: OverheadFigures;
+  subprocess: OverheadFigures;
+  pacedRaw: OverheadFigures;
+  pacedNoop: OverheadFigures;
+}
+
+/** Raw BullMQ's Worker concurrency, and Longshore's equivalent: capacity 1.0 / weight 0.125. */
+const CONCURRENCY = 8;
+const WEIGHT_MILLI = 125;
+/** Gap between paced submissions: far below either system's throughput, so nothing queues. */
+const PACE_MS = 10;
+const POOL = 'overhead';
+
+/** Raw BullMQ first (1 Worker process), then Longshore (its own pool, 1 agent of capacity 1.0). */
+export async function runOverhead(bc: BenchCluster, opts: OverheadOptions): Promise<OverheadResult> {
+  const raw = await runRaw(bc.cluster.redis.url, 'raw bullmq', opts.jobs, undefined, opts.timeoutMs);
+  const pacedRaw = await runRaw(bc.cluster.redis.url, 'raw bullmq paced', opts.pacedJobs, PACE_MS, opts.timeoutMs);
+  const stopAgent = await startPool(bc, POOL, 1, '1');
+  try {
+    const noop = await runLongshore(bc, 'longshore noop', opts.jobs, Executor.NOOP, undefined, opts.timeoutMs);
+    const subprocess = await runLongshore(bc, 'longshore true', opts.subprocessJobs, Executor.SUBPROCESS, undefined, opts.timeoutMs);
+    const pacedNoop = await runLongshore(bc, 'longshore noop paced', opts.pacedJobs, Executor.NOOP, PACE_MS, opts.timeoutMs);
+    return { raw, noop, subprocess, pacedRaw, pacedNoop };
+  } finally {
+    await stopAgent();
+  }
+}
+
+async function runRaw(redisUrl: string, system: string, n: number, paceMs: number | undefined, timeoutMs: number): Promise<OverheadFigures> {
+  const jobs = Array.from({ length: n }, () => ({}));
+  const out = await runBaseline(jobs, { redisUrl, workers: 1, concurrency: CONCURRENCY, timeoutMs, paceMs });
+  const lastMs = out.runs.reduce((m, r) => Math.max(m, r.completedMs), -Infinity);
+  return figures(system, n, out.runs.length, lastMs - out.firstAddMs, out.runs.map((r) => r.startedMs - r.addedMs));
+}
+
+async function runLongshore(
+  bc: BenchCluster,
+  system: string,
+  n: number,
+  executor: Executor,
+  paceMs: number | undefined,
+  timeoutMs: number,
+): Promise<OverheadFigures> {
+  const spec: JobSpecInit = { command: ['true'], executor, weightMilli: WEIGHT_MILLI };
+  const label = system.replaceAll(' ', '-');
+  const run = await submitAll(bc.ls, Array.from({ length: n }, () => spec), { pool: POOL, label, paceMs });
+  const jobs = await waitForAll(bc.ls, run, timeoutMs);
+  const completed = jobs.filter((j) => j.state === JobState.SUCCEEDED).length;
+  return figures(system, n, completed, lastFinishMs(jobs) - run.firstSubmitMs, startLatencies(jobs));
+}
+
+function figures(system: string, jobs: number, completed: number, elapsedMs: number, latencies: number[]): OverheadFigures {
+  return {
+    system,
+    jobs,
+    completed,
+    elapsedMs,
+    jobsPerSec: elapsedMs > 0 ? (completed * 1000) / elapsedMs : NaN,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}

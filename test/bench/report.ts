@@ -1,0 +1,127 @@
+/** Turns benchmark results into the printed report and the summary kept as JSON. */
+import Table from 'cli-table3';
+import type { OverheadFigures, OverheadResult } from './overhead.js';
+import type { PackingFigures, PackingResult } from './packing.js';
+
+/** One line of the final summary: a figure, its goal (if any) and whether it met it. */
+export interface SummaryRow {
+  benchmark: string;
+  metric: string;
+  value: string;
+  goal: string;
+  met: boolean | null;
+}
+
+/** A borderless table: the plain `kubectl get` look, which survives copy-paste and grep. */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const t = new Table({
+    head: [...head],
+    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const r of rows) t.push([...r]);
+  return t
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
+}
+
+const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+const secs = (ms: number): string => `${num(ms / 1000, 2)} s`;
+const weight = (milli: number): string => num(milli / 1000, 3);
+const peak = (f: PackingFigures): number => Math.max(0, ...Object.values(f.peakWeightMilli));
+
+export function formatPacking(r: PackingResult): string {
+  const counts = new Map<number, number>();
+  for (const w of r.workload) counts.set(w.weightMilli, (counts.get(w.weightMilli) ?? 0) + 1);
+  const mix = [...counts].sort(([a], [b]) => a - b).map(([w, c]) => `${weight(w)}×${c}`).join(' ');
+  const items = r.workload.map((w) => `${w.weightMilli / 1000}/${w.durationMs}`);
+  const lines = [];
+  for (let i = 0; i < items.length; i += 12) lines.push(`    ${items.slice(i, i + 12).join(' ')}`);
+  const rows = [r.longshore, r.baseline, r.safeBaseline].map((f) => [
+    f.system,
+    `${f.completed}/${f.jobs}`,
+    secs(f.makespanMs),
+    num(f.utilization, 3),
+    Object.entries(f.peakWeightMilli).map(([w, m]) => `${w} ${weight(m)}`).join(', '),
+  ]);
+  return [
+    `Packing: seed ${r.seed}, ${r.jobs} sleep jobs on ${r.agents} workers of capacity ${weight(r.capacityMilliEach)}`,
+    `  weights ${mix}; lower bound on makespan (Σ weight×duration / Σ capacity) ${secs(r.lowerBoundMakespanMs)}`,
+    '  workload (weight/duration ms):',
+    ...lines,
+    '',
+    indent(table(['system', 'done', 'makespan', 'utilization', 'peak weight running at once'], rows)),
+    `  longshore recorded ${r.longshore.extraAttempts ?? 0} attempt(s) beyond one per job`,
+  ].join('\n');
+}
+
+export function formatOverhead(r: OverheadResult): string {
+  const rows = [r.raw, r.noop, r.subprocess, r.pacedRaw, r.pacedNoop].map((f: OverheadFigures) => [
+    f.system,
+    `${f.completed}/${f.jobs}`,
+    secs(f.elapsedMs),
+    num(f.jobsPerSec, 0),
+    `${num(f.p50Ms, 1)} ms`,
+    `${num(f.p99Ms, 1)} ms`,
+  ]);
+  const ratio = (a: OverheadFigures, b: OverheadFigures): string =>
+    `throughput ${num(a.jobsPerSec / b.jobsPerSec, 2)}×, start p50 ${num(a.p50Ms / b.p50Ms, 1)}×, p99 ${num(a.p99Ms / b.p99Ms, 1)}×`;
+  return [
+    'Control-plane overhead: no-op jobs, raw BullMQ (1 worker, concurrency 8) vs Longshore (1 agent, capacity 1.0, weight 0.125)',
+    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99'], rows)),
+    `  bulk,  longshore noop / raw: ${ratio(r.noop, r.raw)}`,
+    `  paced, longshore noop / raw: start p50 ${num(r.pacedNoop.p50Ms / r.pacedRaw.p50Ms, 1)}×, p99 ${num(r.pacedNoop.p99Ms / r.pacedRaw.p99Ms, 1)}×`,
+  ].join('\n');
+}
+
+export function packingSummary(r: PackingResult): SummaryRow[] {
+  const b = 'packing';
+  const maxAgent = peak(r.longshore);
+  return [
+    { benchmark: b, metric: 'longshore utilization', value: num(r.longshore.utilization, 3), goal: '≥ 0.9', met: r.longshore.utilization >= 0.9 },
+    {
+      benchmark: b,
+      metric: 'longshore makespan vs bullmq c=4',
+      value: `${secs(r.longshore.makespanMs)} vs ${secs(r.baseline.makespanMs)}`,
+      goal: '≤ baseline',
+      met: r.longshore.makespanMs <= r.baseline.makespanMs,
+    },
+    { benchmark: b, metric: 'longshore max weight on an agent', value: weight(maxAgent), goal: '≤ 1.000', met: maxAgent <= r.capacityMilliEach },
+    { benchmark: b, metric: 'bullmq c=4 peak oversubscription', value: `${num(peak(r.baseline) / r.capacityMilliEach, 3)}×`, goal: '', met: null },
+    { benchmark: b, metric: 'bullmq c=1 makespan (capacity-safe)', value: secs(r.safeBaseline.makespanMs), goal: '', met: null },
+  ];
+}
+
+export function overheadSummary(r: OverheadResult): SummaryRow[] {
+  const b = 'overhead';
+  const tput = r.noop.jobsPerSec / r.raw.jobsPerSec;
+  const latency = (metric: string, a: number, base: number, goal: boolean): SummaryRow => ({
+    benchmark: b,
+    metric,
+    value: `${num(a / base, 1)}× (${num(a, 1)} vs ${num(base, 1)} ms)`,
+    goal: goal ? '≤ 2×' : '',
+    met: goal ? a / base <= 2 : null,
+  });
+  return [
+    { benchmark: b, metric: 'noop throughput / raw', value: `${num(tput, 2)}× (${num(r.noop.jobsPerSec, 0)} vs ${num(r.raw.jobsPerSec, 0)} jobs/s)`, goal: '≥ 0.8×', met: tput >= 0.8 },
+    latency('noop start p50 / raw, bulk', r.noop.p50Ms, r.raw.p50Ms, true),
+    latency('noop start p99 / raw, bulk', r.noop.p99Ms, r.raw.p99Ms, false),
+    latency('noop start p50 / raw, paced', r.pacedNoop.p50Ms, r.pacedRaw.p50Ms, true),
+    latency('noop start p99 / raw, paced', r.pacedNoop.p99Ms, r.pacedRaw.p99Ms, false),
+    { benchmark: b, metric: '`true` subprocess, bulk', value: `${num(r.subprocess.jobsPerSec, 0)} jobs/s, start p50 ${num(r.subprocess.p50Ms, 1)} ms`, goal: '', met: null },
+  ];
+}
+
+export function formatSummary(rows: readonly SummaryRow[]): string {
+  const verdict = (m: boolean | null): string => (m === null ? '' : m ? 'met' : 'MISSED');
+  return ['Summary', indent(table(['benchmark', 'metric', 'value', 'goal', ''], rows.map((r) => [r.benchmark, r.metric, r.value, r.goal, verdict(r.met)])))].join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}

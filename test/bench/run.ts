@@ -1,0 +1,110 @@
+/**
+ * `npm run bench` runs every benchmark and prints a report; `npm run bench:smoke` runs each
+ * one tiny so CI keeps them working. The figures also go to test/bench/results/latest.json.
+ * Exits 0 when the benchmarks ran (missed goals are reported, not failures), non-zero when
+ * something broke, or, under --smoke, when a run did not complete all its jobs.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LongshoreClient } from '@longshore/client';
+import { startCluster } from '@longshore/testing';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BenchCluster } from './longshore-jobs.js';
+import { runOverhead, type OverheadResult } from './overhead.js';
+import { runPacking, type PackingResult } from './packing.js';
+import { formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+
+const BENCHMARKS = ['packing', 'overhead'] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+
+interface CliOptions {
+  smoke?: boolean;
+  only?: Benchmark;
+  seed: number;
+  jobs?: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+const program = new Command('bench')
+  .description('Longshore benchmarks: weighted packing and control-plane overhead, against plain BullMQ')
+  .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
+  .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
+  .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
+  .option('--jobs <n>', 'no-op jobs in the overhead benchmark (default 5000, smoke 200)', positiveInt)
+  .parse();
+const opts = program.opts<CliOptions>();
+const smoke = opts.smoke === true;
+
+// Children are killed by pid on exit (the harness' exit guard); make Ctrl-C an exit.
+process.once('SIGINT', () => process.exit(130));
+
+const results: {
+  startedAt: string;
+  smoke: boolean;
+  machine: { cpus: number; node: string };
+  packing?: PackingResult;
+  overhead?: OverheadResult;
+  summary: SummaryRow[];
+  errors: string[];
+} = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
+let incomplete = false;
+
+async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
+  const t0 = Date.now();
+  if (name === 'packing') {
+    const jobs = smoke ? 12 : 120;
+    console.error(`running packing (seed ${opts.seed}, ${jobs} jobs)…`);
+    const r = await runPacking(bc, { seed: opts.seed, jobs, timeoutMs: smoke ? 30_000 : 120_000 });
+    results.packing = r;
+    results.summary.push(...packingSummary(r));
+    incomplete ||= [r.longshore, r.baseline, r.safeBaseline].some((f) => f.completed < f.jobs);
+    console.log(`\n${formatPacking(r)}`);
+  } else {
+    const jobs = opts.jobs ?? (smoke ? 200 : 5000);
+    const subprocessJobs = smoke ? 20 : 500;
+    const pacedJobs = smoke ? 20 : 300;
+    console.error(`running overhead (${jobs} no-op jobs at once, ${subprocessJobs} \`true\` jobs, ${pacedJobs} paced)…`);
+    const r = await runOverhead(bc, { jobs, subprocessJobs, pacedJobs, timeoutMs: smoke ? 30_000 : 120_000 });
+    results.overhead = r;
+    results.summary.push(...overheadSummary(r));
+    incomplete ||= [r.raw, r.noop, r.subprocess, r.pacedRaw, r.pacedNoop].some((f) => f.completed < f.jobs);
+    console.log(`\n${formatOverhead(r)}`);
+  }
+  console.error(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function broke(what: string, err: unknown): void {
+  results.errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`${what} broke:`, err);
+}
+
+// One cluster for every benchmark (starting one takes seconds); each brings its own pool and
+// agents. Records are kept however many jobs run.
+try {
+  const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000' } });
+  const ls = LongshoreClient.connect({ env: cluster.clientEnv });
+  try {
+    for (const name of opts.only ? [opts.only] : BENCHMARKS) await runOne({ cluster, ls }, name).catch((err: unknown) => broke(name, err));
+  } finally {
+    ls.close();
+    await cluster.stop();
+  }
+} catch (err) {
+  broke('cluster', err);
+}
+
+console.log(`\n${formatSummary(results.summary)}`);
+await mkdir(dirname(RESULTS), { recursive: true });
+await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nfigures written to ${RESULTS}`);
+if (incomplete) console.error(`some runs did not complete all their jobs${smoke ? ' (a failure under --smoke)' : ''}`);
+process.exit(results.errors.length > 0 || (smoke && incomplete) ? 1 : 0);
