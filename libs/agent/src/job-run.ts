@@ -79,7 +79,8 @@ export class JobRun {
       this.controller.abort('this agent no longer holds the job');
     }, (err) => log.warn({ err }, 'could not store log lines'));
 
-    const ownDir = data.spec.workingDir ? undefined : join(ctx.jobDir, `${data.id}-${claim.attempt}`);
+    // A private working directory, for executors that run on this host's filesystem.
+    const ownDir = data.spec.workingDir || choice.name !== 'subprocess' ? undefined : join(ctx.jobDir, `${data.id}-${claim.attempt}`);
     if (ownDir) await mkdir(ownDir, { recursive: true, mode: 0o700 });
     try {
       if (!(await ctx.jobs.markRunning(data.id, claimed.token))) return 'fenced';
@@ -125,9 +126,13 @@ export class JobRun {
   }
 
   private async end(outcome: AttemptOutcome): Promise<RunEnd> {
-    const ok = await this.ctx.jobs.finish(this.data.id, this.claimed.token, outcome);
+    // Sent together rather than one after the other. Safe: if the record's write is fenced
+    // off, BullMQ's lock is someone else's too and the completion is refused as well.
+    const [ok] = await Promise.all([
+      this.ctx.jobs.finish(this.data.id, this.claimed.token, outcome),
+      this.claimed.complete().catch((err: unknown) => this.ctx.logger.debug({ err, job: this.data.id }, 'transport job not completed')),
+    ]);
     if (!ok) return 'fenced';
-    await this.claimed.complete();
     this.ctx.logger.info({ job: this.data.id, state: outcome.state, exitCode: outcome.exitCode, failureClass: outcome.failureClass }, 'job finished');
     return 'finished';
   }

@@ -19,6 +19,11 @@ export interface DispatcherDeps {
   logger: Logger;
 }
 
+/** The record as just written (no need to read it back). */
+function asQueued(p: PreparedJob): JobRecord {
+  return { ...p.record, state: 'queued', attempts: [], updatedAt: p.record.createdAt, logTruncated: false };
+}
+
 /** Poll interval of watch/follow loops, as a safety net under pub/sub (which can drop messages). */
 const POLL_MS = 1000;
 
@@ -71,7 +76,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
         throw err;
       }
       d.logger.info({ job: prepared.record.id, pool: prepared.data.pool, weightMilli: prepared.data.weightMilli }, 'job submitted');
-      return { job: jobToProto((await d.jobs.get(prepared.record.id))!), deduplicated: false };
+      return { job: jobToProto(asQueued(prepared)), deduplicated: false };
     },
 
     async submitJobs(req) {
@@ -86,8 +91,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       }
       await persist(prepared);
       d.logger.info({ count: prepared.length }, 'jobs submitted');
-      const recs = await d.jobs.getMany(prepared.map((p) => p.record.id));
-      return { jobs: recs.filter((r): r is JobRecord => !!r).map(jobToProto) };
+      return { jobs: prepared.map((p) => jobToProto(asQueued(p))) };
     },
 
     async getJob(req) {

@@ -79,25 +79,15 @@ if resJob and resAgent == agentId then
 end
 
 -- Candidates in queue order: jobs put back after a stall first (oldest at the right end of
--- the wait list), then the prioritized set (priority, then arrival).
-local candidates = {}
-local waiting = rcall("LRANGE", waitKey, -scanLimit, -1)
-for i = #waiting, 1, -1 do
-  if string.sub(waiting[i], 1, 2) ~= "0:" then table.insert(candidates, {waiting[i], true}) end
-end
-if #candidates < scanLimit then
-  for _, id in ipairs(rcall("ZRANGE", prioritizedKey, 0, scanLimit - #candidates - 1)) do
-    table.insert(candidates, {id, false})
-  end
-end
-
-for _, c in ipairs(candidates) do
-  local id = c[1]
+-- the wait list), then the prioritized set (priority, then arrival), read a few at a time so
+-- the common case (the head fits) stays cheap.
+local seen = 0
+local function consider(id, fromWait)
   local w, lane = jobMeta(id)
   if fits(w, lane) then
     -- Any agent that can start the reserved job now takes it; the reservation is then over.
     if id == resJob then rcall("DEL", resKey) end
-    return take(id, c[2])
+    return take(id, fromWait)
   end
   -- The first job that waited past the threshold and could run here once this agent drains
   -- gets the pool's one reservation: from now on this agent admits nothing else.
@@ -108,6 +98,29 @@ for _, c in ipairs(candidates) do
       return {0, 0, 0, 0, "reserved", id}
     end
   end
+  return nil
+end
+
+local waiting = rcall("LRANGE", waitKey, -scanLimit, -1)
+for i = #waiting, 1, -1 do
+  if string.sub(waiting[i], 1, 2) ~= "0:" then
+    seen = seen + 1
+    local r = consider(waiting[i], true)
+    if r then return r end
+  end
+end
+local chunk = 16
+local offset = 0
+while seen < scanLimit do
+  local ids = rcall("ZRANGE", prioritizedKey, offset, offset + math.min(chunk, scanLimit - seen) - 1)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    seen = seen + 1
+    local r = consider(id, false)
+    if r then return r end
+  end
+  offset = offset + #ids
+  chunk = math.min(chunk * 2, 256)
 end
 return {0, 0, 0, 0}
 `;

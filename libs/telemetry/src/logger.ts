@@ -15,7 +15,8 @@ export function createLogger(service: string, opts: { level?: string; destinatio
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    // Asynchronous writes (coalesced while one is in flight); pino flushes them on exit.
+    opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 
