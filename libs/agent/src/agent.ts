@@ -25,6 +25,8 @@ export interface AgentHandle {
   readonly state: AgentLifecycle;
   /** Stops claiming, lets running jobs finish within the shutdown grace, hands back the rest, deregisters. */
   close(): Promise<void>;
+  /** Resolves once the agent has stopped, whether closed or drained through the registry. */
+  readonly stopped: Promise<void>;
 }
 
 export interface AgentOverrides {
@@ -83,6 +85,8 @@ class Agent implements AgentHandle {
   private loop?: Promise<void>;
   private closing?: Promise<void>;
   private cancelCheck?: NodeJS.Timeout;
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
 
   constructor(
     private readonly config: AgentConfig,
@@ -97,7 +101,12 @@ class Agent implements AgentHandle {
     this.jobs = new JobStore(redis, config, config.redisPrefix);
     this.executors = overrides.executors ?? defaultExecutors(config, this.logger);
     this.events = new EventHub(sub);
-    this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => this.drain('the registry asked this agent to drain'));
+    this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => {
+      if (this.state !== 'active') return;
+      this.logger.info('the registry asked this agent to drain');
+      void this.close();
+    });
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
   get id(): string {
@@ -269,6 +278,7 @@ class Agent implements AgentHandle {
       this.registry.close();
       this.redis.disconnect();
       this.logger.info('agent stopped');
+      this.resolveStopped();
     })();
     return this.closing;
   }

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutorName } from '@longshore/domain';
+import { backoffFor, type ExecutorName } from '@longshore/domain';
 import { buildJobEnv, type Executor, type RunOutcome, type RunRequest } from '@longshore/executors';
 import type { ClaimedJob, QueueJobData } from '@longshore/queue';
 import type { AttemptOutcome, JobStore, StoredAttempt } from '@longshore/store';
@@ -33,6 +33,8 @@ export type RunEnd = 'finished' | 'gone' | 'fenced' | 'released';
 export class JobRun {
   private readonly controller = new AbortController();
   private releaseOnAbort = false;
+  private attemptNumber = 1;
+  private delay: number | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -65,7 +67,11 @@ export class JobRun {
       startedAt: Date.now(),
       ...('reason' in choice ? { executorReason: choice.reason } : {}),
     };
-    const claim = await ctx.jobs.claim(data.id, claimed.token, ctx.agentId, attempt);
+    const claim = await ctx.jobs.claim(data.id, claimed.token, ctx.agentId, attempt, {
+      lostBudget: data.spec.retry?.budgets.lost ?? 0,
+      maxAttempts: data.spec.maxAttempts,
+    });
+    if (claim.kind === 'ok') this.attemptNumber = claim.attempt;
     if (claim.kind === 'gone') {
       log.info({ state: claim.state }, 'claimed job needs no run');
       await claimed.complete();
@@ -102,8 +108,10 @@ export class JobRun {
         return 'fenced';
       }
       if (this.releaseOnAbort) {
+        const handed = { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${String(this.controller.signal.reason)}` };
+        if (!(await ctx.jobs.handBack(data.id, claimed.token, handed))) return 'fenced';
         await claimed.release();
-        log.info('job handed back to the queue');
+        log.info('job handed back to the queue (the attempt does not count)');
         return 'released';
       }
       return await this.end(toAttemptOutcome(out, attempt, Date.now()));
@@ -126,14 +134,30 @@ export class JobRun {
   }
 
   private async end(outcome: AttemptOutcome): Promise<RunEnd> {
-    // Sent together rather than one after the other. Safe: if the record's write is fenced
-    // off, BullMQ's lock is someone else's too and the completion is refused as well.
-    const [ok] = await Promise.all([
-      this.ctx.jobs.finish(this.data.id, this.claimed.token, outcome),
-      this.claimed.complete().catch((err: unknown) => this.ctx.logger.debug({ err, job: this.data.id }, 'transport job not completed')),
-    ]);
-    if (!ok) return 'fenced';
-    this.ctx.logger.info({ job: this.data.id, state: outcome.state, exitCode: outcome.exitCode, failureClass: outcome.failureClass }, 'job finished');
+    const { data, claimed, ctx } = this;
+    const policy = data.spec.retry;
+    const cls = outcome.failureClass;
+    const retryable = outcome.state === 'failed' && cls && cls !== 'cancelled';
+    const res = await ctx.jobs.finish(data.id, claimed.token, outcome, {
+      budget: retryable && policy ? policy.budgets[cls] : 0,
+      maxAttempts: data.spec.maxAttempts,
+      delayMs: this.retryDelay(),
+    });
+    if (res === 'fenced') return 'fenced';
+    if (res === 'retry') {
+      const delayMs = this.retryDelay();
+      await claimed.retryLater(delayMs);
+      ctx.logger.info({ job: data.id, failureClass: cls, exitCode: outcome.exitCode, delayMs }, 'job will be retried');
+      return 'finished';
+    }
+    await claimed.complete();
+    ctx.logger.info({ job: data.id, state: outcome.state, exitCode: outcome.exitCode, failureClass: outcome.failureClass }, 'job finished');
     return 'finished';
+  }
+
+  /** This attempt's backoff, should it be retried (fixed per run so record and queue agree). */
+  private retryDelay(): number {
+    this.delay ??= this.data.spec.retry ? backoffFor(this.data.spec.retry, this.attemptNumber) : 0;
+    return this.delay;
   }
 }

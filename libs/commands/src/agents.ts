@@ -37,9 +37,9 @@ export function renderAgentTable(agents: readonly Agent[], now: number): string 
   return renderTable(['ID', 'POOL', 'STATE', 'HOST', 'CAPACITY', 'IN USE', 'RUNNING', 'LANES', 'EXECUTORS', 'LAST SEEN', 'VERSION'], rows);
 }
 
-/** Registers `longshore agents ls`. */
+/** Registers `longshore agents ls|drain`. */
 export function registerAgents(program: Command, ctx: CliContext): void {
-  const agents = program.command('agents').description('look at the worker agents');
+  const agents = program.command('agents').description('look at and drain the worker agents');
   agents
     .command('ls')
     .description('list agents with their load, lanes and executors')
@@ -50,5 +50,14 @@ export function registerAgents(program: Command, ctx: CliContext): void {
       const { agents: list } = await ctx.client().registry.listAgents({ pool: flags.pool ?? '' });
       if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, AgentSchema, list);
       else ctx.io.stdout.write(renderAgentTable(list, ctx.now()));
+    });
+  agents
+    .command('drain')
+    .description('ask an agent to stop claiming, let its jobs finish within its grace period (LONGSHORE_SHUTDOWN_GRACE), hand back the rest and exit')
+    .argument('<id>', 'agent id (see longshore agents ls)')
+    .addHelpText('after', examples('longshore agents drain worker-7'))
+    .action(async (id: string) => {
+      await ctx.client().registry.drainAgent({ id });
+      ctx.io.stdout.write(`draining ${id}: it takes no new jobs and leaves once its jobs are done\n`);
     });
 }

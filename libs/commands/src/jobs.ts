@@ -51,9 +51,9 @@ async function listJobs(ctx: CliContext, flags: ListFlags, cmd: Command): Promis
   if (res.nextPageToken) ctx.io.stderr.write(`next page: ${nextPageCommand(flags, res.nextPageToken)}\n`);
 }
 
-/** Registers `longshore jobs get|ls|cancel`. */
+/** Registers `longshore jobs get|ls|cancel|retry`. */
 export function registerJobs(program: Command, ctx: CliContext): void {
-  const jobs = program.command('jobs').description('look at and cancel jobs');
+  const jobs = program.command('jobs').description('look at, cancel and re-run jobs');
 
   jobs
     .command('get')
@@ -87,6 +87,19 @@ export function registerJobs(program: Command, ctx: CliContext): void {
     .addHelpText('after', examples(`longshore jobs cancel ${EXAMPLE_JOB_ID}`))
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const { job } = await ctx.client().dispatcher.cancelJob({ id });
+      if (!job) return;
+      if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, JobSchema, job);
+      else ctx.io.stdout.write(`${enumWord(JobState, job.state)}\n`);
+    });
+
+  jobs
+    .command('retry')
+    .description('run a finished job again, as a new attempt (its record and log go on)')
+    .argument('<id>', 'job id')
+    .option('--json', 'print the job as protobuf JSON')
+    .addHelpText('after', examples(`longshore jobs retry ${EXAMPLE_JOB_ID}`, `longshore jobs retry ${EXAMPLE_JOB_ID} && longshore logs -f ${EXAMPLE_JOB_ID}`))
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { job } = await ctx.client().dispatcher.retryJob({ id });
       if (!job) return;
       if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, JobSchema, job);
       else ctx.io.stdout.write(`${enumWord(JobState, job.state)}\n`);

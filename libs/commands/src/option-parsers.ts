@@ -103,3 +103,14 @@ export function allowArg(text: string): Executor[] {
   }
   return words.map((w) => EXECUTORS[w as ExecutorWord]);
 }
+
+/** Retries per failure class: "exit=2,timeout=1" (classes: exit, timeout, oom, start_failed, lost). */
+export function retriesArg(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(exit|timeout|oom|start_failed|lost)=(\d{1,3})$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`${JSON.stringify(part)} is not CLASS=N with CLASS one of exit, timeout, oom, start_failed, lost (e.g. exit=2,timeout=1)`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}

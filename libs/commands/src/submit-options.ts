@@ -1,5 +1,5 @@
 import { clone, create } from '@bufbuild/protobuf';
-import { Executor, JobSpecSchema, type JobSpec } from '@longshore/client';
+import { Executor, JobSpecSchema, RetryPolicySchema, type JobSpec } from '@longshore/client';
 import { UsageError } from './errors.js';
 import { executorOf, type ExecutorWord } from './option-parsers.js';
 
@@ -20,6 +20,10 @@ export interface SubmitFlags {
   /** Bytes. */
   memory?: bigint;
   maxAttempts?: number;
+  /** Retries per failure class. */
+  retries?: Record<string, number>;
+  /** Milliseconds. */
+  backoff?: number;
   priority?: number;
   idempotencyKey?: string;
   wait?: boolean;
@@ -55,6 +59,17 @@ export function specFromFlags(flags: SubmitFlags, command: readonly string[]): J
     maxAttempts: flags.maxAttempts ?? 0,
     priority: flags.priority ?? 0,
     idempotencyKey: flags.idempotencyKey ?? '',
+    retry:
+      flags.retries || flags.backoff !== undefined
+        ? {
+            exit: flags.retries?.['exit'],
+            timeout: flags.retries?.['timeout'],
+            oom: flags.retries?.['oom'],
+            startFailed: flags.retries?.['start_failed'],
+            lost: flags.retries?.['lost'],
+            backoffMs: BigInt(flags.backoff ?? 0),
+          }
+        : undefined,
   });
 }
 
@@ -81,5 +96,6 @@ export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
   if (out.executor === Executor.AUTO && out.allowedExecutors.length === 0) out.allowedExecutors = [...defaults.allowedExecutors];
   out.env = { ...defaults.env, ...out.env };
   out.labels = { ...defaults.labels, ...out.labels };
+  if (!out.retry && defaults.retry) out.retry = clone(RetryPolicySchema, defaults.retry);
   return out;
 }

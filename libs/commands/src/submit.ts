@@ -11,6 +11,7 @@ import {
   allowArg,
   bytesArg,
   durationArg,
+  retriesArg,
   envArg,
   intArg,
   labelArg,
@@ -115,7 +116,9 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
     .option('--workdir <dir>', "working directory on the agent (default: the agent's job directory)")
     .option('--timeout <duration>', "wall-clock limit, e.g. 30s, 5m, 2h (default: the agent's)", durationArg)
     .option('--memory <size>', 'memory limit, e.g. 512Mi, 2Gi', bytesArg)
-    .option('--max-attempts <n>', 'attempts allowed in total', intArg(1, LIMITS.maxAttempts, '3'))
+    .option('--max-attempts <n>', 'attempts allowed in total, whatever the retry budgets say', intArg(1, LIMITS.maxAttempts, '3'))
+    .option('--retries <list>', 'retries per failure class, e.g. exit=2,timeout=1 (default: start_failed=2,lost=3, others 0)', retriesArg)
+    .option('--backoff <duration>', 'first wait before a retry, doubling each time (default 1s)', durationArg)
     .option('--priority <n>', 'higher runs first; may be negative', intArg(-LIMITS.priority, LIMITS.priority, '10 or -5'))
     .option('--idempotency-key <key>', 'submitting again with the same key returns the first job')
     .option('--wait', "stream the job's output and exit with its exit code, like docker run")

@@ -129,6 +129,7 @@ export class FakeClient implements CliClient {
       const job = this.jobOrThrow(req.id ?? '');
       return create(CancelJobResponseSchema, { job: { ...job, state: JobState.CANCELLED } });
     },
+    retryJob: notFaked('retryJob'),
   };
 
   readonly registry: CliClient['registry'] = {
@@ -165,6 +166,7 @@ export class FakeClient implements CliClient {
     registerAgent: notFaked('registerAgent'),
     agentHeartbeat: notFaked('agentHeartbeat'),
     deregisterAgent: notFaked('deregisterAgent'),
+    drainAgent: notFaked('drainAgent'),
   };
 
   async submit(spec: JobSpecInit): Promise<Job> {

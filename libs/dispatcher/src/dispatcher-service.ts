@@ -1,10 +1,10 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord } from '@longshore/domain';
+import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord } from '@longshore/domain';
 import type { DispatcherService } from '@longshore/proto';
-import type { JobQueues } from '@longshore/queue';
+import { QUEUE_DATA_VERSION, type JobQueues } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
 import { isLogCursor, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
-import type { Logger } from '@longshore/telemetry';
+import { injectTraceContext, type Logger } from '@longshore/telemetry';
 import { matchesQuery, parseJobQuery } from './list-filter.js';
 import { prepareJob, type PreparedJob } from './submission.js';
 
@@ -163,6 +163,28 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       } finally {
         stop();
       }
+    },
+
+    async retryJob(req) {
+      const rec = await mustGet(req.id);
+      const res = await d.jobs.reopen(req.id);
+      if (res === 'missing') throw new NotFoundError(`job ${req.id} does not exist`);
+      if (res !== 'ok') throw new FailedPreconditionError(`job ${req.id} is ${res}: only a finished job can be run again (cancel it first, or wait for it)`);
+      await d.queues.add([
+        {
+          v: QUEUE_DATA_VERSION,
+          id: rec.id,
+          pool: rec.spec.pool,
+          weightMilli: rec.weightMilli,
+          ...(rec.spec.lane ? { lane: rec.spec.lane } : {}),
+          priority: rec.spec.priority,
+          spec: rec.spec,
+          trace: injectTraceContext(),
+          submittedAt: Date.now(),
+        },
+      ]);
+      d.logger.info({ job: req.id }, 'job reopened for another attempt');
+      return { job: jobToProto(await mustGet(req.id)) };
     },
 
     async cancelJob(req) {

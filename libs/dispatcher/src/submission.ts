@@ -18,8 +18,8 @@ export interface PreparedJob {
   data: QueueJobData;
 }
 
-/** Attempts a job gets when its spec does not say. */
-export const DEFAULT_MAX_ATTEMPTS = 1;
+/** Total attempts when the spec does not cap them: 0 = only the per-class retry budgets limit them. */
+export const DEFAULT_MAX_ATTEMPTS = 0;
 
 /** Prefixes a validation error's field with where it sits in a batch (`specs[3].weight`). */
 function inBatch<T>(index: number | undefined, fn: () => T): T {

@@ -64,6 +64,11 @@ function validateNumbers(spec: JobSpec): void {
   check('max_attempts', spec.maxAttempts, 0, LIMITS.maxAttempts, `use 1 to ${LIMITS.maxAttempts} (0 = the default)`);
   check('priority', spec.priority, -LIMITS.priority, LIMITS.priority, `use -${LIMITS.priority} to ${LIMITS.priority}`);
   if (spec.memoryBytes !== undefined) check('memory', spec.memoryBytes, 0, Number.MAX_SAFE_INTEGER, 'give a size in bytes');
+  if (spec.retry) {
+    for (const [cls, n] of Object.entries(spec.retry.budgets)) check(`retry.${cls}`, n, 0, LIMITS.maxAttempts, `use 0 to ${LIMITS.maxAttempts} retries`);
+    check('retry.backoff_ms', spec.retry.backoffMs, 0, 3_600_000, 'use 0 to 1 hour');
+    check('retry.max_backoff_ms', spec.retry.maxBackoffMs, 0, 24 * 3_600_000, 'use 0 to 24 hours');
+  }
 }
 
 function validateStrings(spec: JobSpec): void {

@@ -32,3 +32,9 @@ export const DEFAULT_WEIGHT_MILLI = 250;
 export const STANDARD_CAPACITY_MILLI = 1000;
 /** The pool created on first start. */
 export const DEFAULT_POOL_ID = 'default';
+
+/** Retries per failure class unless a job says otherwise: the system's faults retry, the job's own do not. */
+export const DEFAULT_RETRY_BUDGETS = { exit: 0, timeout: 0, oom: 0, start_failed: 2, lost: 3 } as const;
+/** First backoff between retries, doubled per retry with jitter, up to the maximum. */
+export const DEFAULT_BACKOFF_MS = 1000;
+export const DEFAULT_MAX_BACKOFF_MS = 60_000;

@@ -22,6 +22,16 @@ export type FailureClassName = (typeof FAILURE_CLASSES)[number];
 /** An agent's lifecycle as the registry sees it. */
 export type AgentStateName = 'active' | 'draining' | 'lost';
 
+/** Failure classes that may be retried, and the retry budget of each. */
+export type RetryableClass = 'exit' | 'timeout' | 'oom' | 'start_failed' | 'lost';
+
+/** Retries per failure class, and the backoff between them (resolved at submit: all set). */
+export interface RetryPolicy {
+  budgets: Record<RetryableClass, number>;
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
 /** A validated job spec: what an agent needs to run the job. Weight is resolved (never the pool default marker). */
 export interface JobSpec {
   pool: string;
@@ -42,6 +52,8 @@ export interface JobSpec {
   labels: Record<string, string>;
   idempotencyKey?: string;
   image?: string;
+  /** Absent in specs stored before retries existed: then no retries. */
+  retry?: RetryPolicy;
 }
 
 /** One try at running a job. */
@@ -55,6 +67,8 @@ export interface AttemptRecord {
   exitCode?: number;
   failureClass?: FailureClassName;
   message?: string;
+  /** The agent gave the job back (shutdown, drain): this attempt does not count. */
+  handedBack?: boolean;
 }
 
 /** What Longshore knows about a job: the record behind GetJob. Times are epoch milliseconds. */

@@ -33,3 +33,14 @@ describe('units', () => {
     expect(() => parseLanes('LONGSHORE_LANES', 'x=0')).toThrow(/count ≥ 1/);
   });
 });
+
+describe('backoffFor', async () => {
+  const { backoffFor } = await import('./backoff.js');
+  it('doubles per retry with jitter between half and the whole, capped', () => {
+    const p = { backoffMs: 1000, maxBackoffMs: 5000 };
+    expect(backoffFor(p, 1, () => 0)).toBe(500);
+    expect(backoffFor(p, 1, () => 1)).toBe(1000);
+    expect(backoffFor(p, 3, () => 1)).toBe(4000);
+    expect(backoffFor(p, 10, () => 1)).toBe(5000);
+  });
+});

@@ -39,6 +39,13 @@ const specSchema = z.object({
   labels: z.record(z.string(), z.string()),
   idempotencyKey: z.string().optional(),
   image: z.string().optional(),
+  retry: z
+    .object({
+      budgets: z.object({ exit: z.number().int(), timeout: z.number().int(), oom: z.number().int(), start_failed: z.number().int(), lost: z.number().int() }),
+      backoffMs: z.number().int().min(0),
+      maxBackoffMs: z.number().int().min(0),
+    })
+    .optional(),
 });
 const dataSchema = z.object({
   v: z.number().int().min(1),

@@ -18,6 +18,8 @@ export interface ClaimedJob {
   complete(): Promise<void>;
   /** Hand the job back to the front of its priority in the queue, without costing an attempt. */
   release(): Promise<void>;
+  /** Put the job back to be claimed again after `delayMs` (a retry's backoff). */
+  retryLater(delayMs: number): Promise<void>;
 }
 
 /** What the agent can admit right now. */
@@ -110,6 +112,11 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
       async complete() {
         held.delete(job.id!);
         await job.moveToCompleted(null, token, false);
+      },
+      async retryLater(delayMs) {
+        held.delete(job.id!);
+        // BullMQ promotes it back into the queue, at its priority, once the delay is over.
+        await job.moveToDelayed(Date.now() + delayMs, token);
       },
       async release() {
         held.delete(job.id!);

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, InvalidArgumentError, LIMITS, validateDnsLabel, type PoolView } from '@longshore/domain';
+import { FailedPreconditionError, InvalidArgumentError, LIMITS, NotFoundError, validateDnsLabel, type PoolView } from '@longshore/domain';
 import type { PoolRegistryService } from '@longshore/proto';
 import type { JobQueues } from '@longshore/queue';
 import { agentFromProto, agentToProto, poolToProto, type ServiceImpl } from '@longshore/rpc';
@@ -100,6 +100,17 @@ export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegist
       await d.agents.remove(req.id);
       d.logger.info({ agent: req.id }, 'agent deregistered');
       return {};
+    },
+
+    async drainAgent(req) {
+      if (!AGENT_ID.test(req.id)) throw new InvalidArgumentError('id', 'is not an agent id');
+      if (!(await d.agents.requestDrain(req.id))) {
+        const known = (await d.agents.list()).map((a) => a.id);
+        throw new NotFoundError(`agent "${req.id}" is not registered (agents: ${known.join(', ') || 'none'})`);
+      }
+      d.logger.info({ agent: req.id }, 'drain requested');
+      const agent = (await d.agents.list()).find((a) => a.id === req.id);
+      return { agent: agent && agentToProto(agent) };
     },
 
     async listAgents(req) {

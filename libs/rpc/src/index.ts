@@ -9,6 +9,6 @@ export { toGrpcServiceDefinition } from './service-definition.js';
 export { toWireStatus, fromServiceError } from './status.js';
 export type { CallContext, CallOptions, ServiceImpl, ServiceClient } from './types.js';
 export { executorEnum, jobStateEnum, failureClassEnum, agentStateEnum, poolHealthEnum, logStreamEnum } from './convert/enums.js';
-export { specFromProto, specToProto, jobToProto } from './convert/job.js';
+export { specFromProto, specToProto, jobToProto, retryFromProto } from './convert/job.js';
 export { poolToProto } from './convert/pool.js';
 export { agentToProto, agentFromProto } from './convert/agent.js';

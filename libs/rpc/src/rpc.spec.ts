@@ -27,6 +27,7 @@ const impl: ServiceImpl<(typeof DispatcherService)['method']> = {
   submitJobs: notUsed,
   listJobs: notUsed,
   cancelJob: notUsed,
+  retryJob: notUsed,
 };
 
 describe('RpcServer and createRpcClient over a real gRPC server', () => {

@@ -6,7 +6,7 @@ export { Keys } from './keys.js';
 export { createRedis, waitForRedis, redactRedisUrl } from './redis.js';
 export type { Redis } from './redis.js';
 export { JobStore } from './job-store.js';
-export type { Retention, AttemptOutcome, ClaimResult, CancelRequest } from './job-store.js';
+export type { Retention, AttemptOutcome, ClaimResult, CancelRequest, RetryChoice, LostBudget } from './job-store.js';
 export type { StoredAttempt } from './record-codec.js';
 export { readLogPage, isLogCursor } from './log-reader.js';
 export type { StoredLogLine, LogPage } from './log-reader.js';

@@ -31,7 +31,7 @@ describe('JobStore on a real Redis', () => {
     expect(await store.claim(id, 't1', 'a1', attempt)).toEqual({ kind: 'ok', attempt: 1 });
     expect(await store.markRunning(id, 't1')).toBe(true);
     expect(await store.appendLogs(id, 't1', 1000, [{ stream: 'stdout', text: 'hello' }, { stream: 'stderr', text: 'oops' }])).toBe(2);
-    expect(await store.finish(id, 't1', { state: 'failed', exitCode: 3, failureClass: 'exit', message: 'exited 3', attempt: { ...attempt, exitCode: 3 } })).toBe(true);
+    expect(await store.finish(id, 't1', { state: 'failed', exitCode: 3, failureClass: 'exit', message: 'exited 3', attempt: { ...attempt, exitCode: 3 } })).toBe('ended');
     const rec = await store.get(id);
     expect(rec).toMatchObject({ state: 'failed', exitCode: 3, failureClass: 'exit', agentId: 'a1' });
     expect(rec!.attempts).toEqual([{ number: 1, ...attempt, exitCode: 3 }]);
@@ -46,7 +46,7 @@ describe('JobStore on a real Redis', () => {
     await store.claim(id, 'old', 'a1', attempt);
     expect(await store.claim(id, 'new', 'a2', { ...attempt, agentId: 'a2' })).toEqual({ kind: 'ok', attempt: 2 });
     expect(await store.appendLogs(id, 'old', 1000, [{ stream: 'stdout', text: 'late' }])).toBe(-1);
-    expect(await store.finish(id, 'old', { state: 'succeeded', exitCode: 0, message: '', attempt })).toBe(false);
+    expect(await store.finish(id, 'old', { state: 'succeeded', exitCode: 0, message: '', attempt })).toBe('fenced');
     const rec = await store.get(id);
     expect(rec!.state).toBe('claimed');
     expect(rec!.attempts[0]!.failureClass).toBe('lost');
@@ -91,13 +91,53 @@ describe('JobStore on a real Redis', () => {
       const id = await newJob();
       await store.claim(id, 't', 'a1', attempt);
       await store.appendLogs(id, 't', 1000, [{ stream: 'stdout', text: 'x' }]);
-      await store.finish(id, 't', { state: 'succeeded', exitCode: 0, message: '', attempt }, Date.now() + i);
+      await store.finish(id, 't', { state: 'succeeded', exitCode: 0, message: '', attempt }, undefined, Date.now() + i);
       ids.push(id);
     }
     expect(await redis.zcard(store.keys.finished)).toBe(3);
     expect(await store.get(ids[0]!)).toBeUndefined();
     expect(await redis.exists(store.keys.log(ids[0]!))).toBe(0);
     expect((await store.get(ids[5]!))!.state).toBe('succeeded');
+  });
+
+  it('retries a failure while its class has budget, then ends it; counts lost attempts against theirs', async () => {
+    const id = await newJob();
+    const fail = { state: 'failed' as const, exitCode: 1, failureClass: 'exit' as const, message: 'exited with code 1', attempt: { ...attempt, exitCode: 1 } };
+    await store.claim(id, 't1', 'a1', attempt);
+    expect(await store.finish(id, 't1', fail, { budget: 1, maxAttempts: 0, delayMs: 10 })).toBe('retry');
+    expect((await store.get(id))!.state).toBe('retrying');
+    await store.claim(id, 't2', 'a1', attempt);
+    expect(await store.finish(id, 't2', fail, { budget: 1, maxAttempts: 0, delayMs: 10 })).toBe('ended');
+    const rec = (await store.get(id))!;
+    expect(rec.state).toBe('failed');
+    expect(rec.attempts.map((a) => a.exitCode)).toEqual([1, 1]);
+
+    const lost = await newJob();
+    await store.claim(lost, 'x1', 'a1', attempt, { lostBudget: 1, maxAttempts: 0 });
+    expect(await store.claim(lost, 'x2', 'a2', attempt, { lostBudget: 1, maxAttempts: 0 })).toEqual({ kind: 'ok', attempt: 2 });
+    expect(await store.claim(lost, 'x3', 'a3', attempt, { lostBudget: 1, maxAttempts: 0 })).toEqual({ kind: 'gone', state: 'failed' });
+    const l = (await store.get(lost))!;
+    expect(l).toMatchObject({ state: 'failed', failureClass: 'lost' });
+    expect(l.attempts.map((a) => a.failureClass)).toEqual(['lost', 'lost']);
+  });
+
+  it('hands a job back without counting it, and reopens a finished job with its log going on', async () => {
+    const id = await newJob();
+    await store.claim(id, 't1', 'a1', attempt);
+    expect(await store.handBack(id, 't1', { ...attempt, finishedAt: 2, handedBack: true })).toBe(true);
+    expect((await store.get(id))!.state).toBe('queued');
+    await store.claim(id, 't2', 'a2', attempt, { lostBudget: 0, maxAttempts: 1 });
+    expect(await store.finish(id, 't2', { state: 'succeeded', exitCode: 0, message: '', attempt })).toBe('ended');
+    const rec = (await store.get(id))!;
+    expect(rec.attempts[0]).toMatchObject({ handedBack: true });
+    expect(rec.attempts[0]!.failureClass).toBeUndefined();
+    expect(await store.reopen(id)).toBe('ok');
+    expect((await store.get(id))!.state).toBe('queued');
+    expect(await redis.ttl(store.keys.job(id))).toBe(-1);
+    const page = await readLogPage(redis, store.keys, id, '');
+    expect(page.ended).toBe(false);
+    expect(page.lines.at(-1)!.text).toContain('run again by request');
+    expect(await store.reopen(id)).toBe('queued');
   });
 
   it('lists newest first in pages', async () => {

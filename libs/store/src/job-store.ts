@@ -21,6 +21,22 @@ export interface AttemptOutcome {
   attempt: StoredAttempt;
 }
 
+/** How the agent's finish decides between a retry and the end. */
+export interface RetryChoice {
+  /** Retries left to spend for this outcome's failure class (its budget; used ones are counted in Redis). */
+  budget: number;
+  /** Total attempts allowed, 0 = no cap beyond the budgets. */
+  maxAttempts: number;
+  /** Backoff before the retry runs. */
+  delayMs: number;
+}
+
+/** A claim's limits on lost attempts. */
+export interface LostBudget {
+  lostBudget: number;
+  maxAttempts: number;
+}
+
 /** The result of a claim: run it (`ok`), or there is nothing to run. */
 export type ClaimResult = { kind: 'ok'; attempt: number } | { kind: 'gone'; state: string };
 
@@ -87,10 +103,11 @@ export class JobStore {
   }
 
   /** An agent takes a job it popped from the queue. Fences all its later writes with `token`. */
-  async claim(id: string, token: string, agentId: string, attempt: StoredAttempt, now = Date.now()): Promise<ClaimResult> {
+  async claim(id: string, token: string, agentId: string, attempt: StoredAttempt, budget: LostBudget = { lostBudget: 3, maxAttempts: 0 }, now = Date.now()): Promise<ClaimResult> {
     const res = String(
       await runScript(this.redis, 'lsClaim', [this.keys.job(id), this.keys.log(id)], [
         this.keys.prefix, id, token, agentId, JSON.stringify(attempt), now, this.retention.retentionMs, this.retention.maxFinished,
+        budget.lostBudget, budget.maxAttempts,
       ]),
     );
     return res.startsWith('ok:') ? { kind: 'ok', attempt: Number(res.slice(3)) } : { kind: 'gone', state: res };
@@ -108,13 +125,26 @@ export class JobStore {
     return Number(await runScript(this.redis, 'lsAppendLogs', [this.keys.job(id), this.keys.log(id)], args));
   }
 
-  /** Ends the job with the agent's outcome; returns false when fenced off. */
-  async finish(id: string, token: string, o: AttemptOutcome, now = Date.now()): Promise<boolean> {
+  /**
+   * Ends the attempt with the agent's outcome: the job is `retrying` if the outcome's class has
+   * retries left (`retry`), else it ends (`ended`); `fenced` when the agent no longer holds it.
+   */
+  async finish(id: string, token: string, o: AttemptOutcome, retry: RetryChoice = { budget: 0, maxAttempts: 0, delayMs: 0 }, now = Date.now()): Promise<'retry' | 'ended' | 'fenced'> {
     const res = await runScript(this.redis, 'lsFinish', [this.keys.job(id), this.keys.log(id)], [
       this.keys.prefix, id, token, o.state, now, this.retention.retentionMs, this.retention.maxFinished,
-      o.exitCode ?? '', o.failureClass ?? '', o.message, JSON.stringify(o.attempt),
+      o.exitCode ?? '', o.failureClass ?? '', o.message, JSON.stringify(o.attempt), retry.budget, retry.maxAttempts, retry.delayMs,
     ]);
-    return res === 1;
+    return res === 2 ? 'retry' : res === 1 ? 'ended' : 'fenced';
+  }
+
+  /** The agent gives the job back without it costing an attempt; false when fenced off. */
+  async handBack(id: string, token: string, attempt: StoredAttempt, now = Date.now()): Promise<boolean> {
+    return (await runScript(this.redis, 'lsHandBack', [this.keys.job(id)], [this.keys.prefix, id, token, now, JSON.stringify(attempt)])) === 1;
+  }
+
+  /** Reopens a finished job for another attempt: 'ok', 'missing', or the (unfinished) state it is in. */
+  async reopen(id: string, now = Date.now()): Promise<string> {
+    return String(await runScript(this.redis, 'lsReopen', [this.keys.job(id), this.keys.log(id), this.keys.finished], [this.keys.prefix, id, now]));
   }
 
   /** Flags a job for cancellation and says what state it was in. */

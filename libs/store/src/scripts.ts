@@ -41,9 +41,10 @@ end
 `;
 
 /**
- * KEYS: job, log. ARGV: prefix, id, token, agentId, attemptJson, now, retentionMs, maxFinished.
- * Returns 'missing', a final state (nothing to run), or 'ok:<attempt number>'.
- * A previous attempt still open (its agent was lost) is closed as `lost`.
+ * KEYS: job, log. ARGV: prefix, id, token, agentId, attemptJson, now, retentionMs, maxFinished,
+ * lostBudget, maxAttempts. Returns 'missing', a final state (nothing to run), or
+ * 'ok:<attempt number>'. A previous attempt still open (its agent was lost) is closed as `lost`;
+ * when the job has been lost more often than its budget allows, it fails instead of running.
  */
 const CLAIM = `${FINALIZE}
 local jobKey, logKey = KEYS[1], KEYS[2]
@@ -64,6 +65,15 @@ if n > 0 and (state == 'claimed' or state == 'running') then
     prev.failureClass = 'lost'
     prev.message = 'its agent stopped renewing its claim'
     redis.call('HSET', jobKey, 'a:' .. n, cjson.encode(prev))
+    local lost = redis.call('HINCRBY', jobKey, 'rc:lost', 1)
+    local maxAttempts = tonumber(ARGV[10])
+    local counted = n - tonumber(redis.call('HGET', jobKey, 'handedBack') or '0')
+    if lost > tonumber(ARGV[9]) or (maxAttempts > 0 and counted >= maxAttempts) then
+      redis.call('HSET', jobKey, 'failureClass', 'lost', 'message', 'its agent was lost ' .. lost .. ' time(s) and no retries are left')
+      redis.call('HDEL', jobKey, 'exitCode')
+      finalize(jobKey, logKey, prefix, id, 'failed', now, tonumber(ARGV[7]), tonumber(ARGV[8]))
+      return 'failed'
+    end
   end
 end
 n = n + 1
@@ -110,18 +120,69 @@ return stored
 
 /**
  * KEYS: job, log. ARGV: prefix, id, token, state, now, retentionMs, maxFinished, exitCode|'',
- * failureClass|'', message, attemptJson. Ends the job if the token still matches.
- * Returns 1, or 0 when fenced off.
+ * failureClass|'', message, attemptJson, retryBudget, maxAttempts, retryDelayMs.
+ * Ends the attempt if the token still matches. A failed attempt whose class has retries left
+ * (and within maxAttempts) leaves the job `retrying`; otherwise the job ends.
+ * Returns 2 (retry), 1 (ended), or 0 when fenced off.
  */
 const FINISH = `${FINALIZE}
 local jobKey, logKey = KEYS[1], KEYS[2]
 if redis.call('HGET', jobKey, 'token') ~= ARGV[3] then return 0 end
-local n = redis.call('HGET', jobKey, 'attempts')
+local n = tonumber(redis.call('HGET', jobKey, 'attempts'))
+local now = tonumber(ARGV[5])
 redis.call('HSET', jobKey, 'a:' .. n, ARGV[11], 'message', ARGV[10])
 if ARGV[8] ~= '' then redis.call('HSET', jobKey, 'exitCode', ARGV[8]) else redis.call('HDEL', jobKey, 'exitCode') end
 if ARGV[9] ~= '' then redis.call('HSET', jobKey, 'failureClass', ARGV[9]) else redis.call('HDEL', jobKey, 'failureClass') end
-finalize(jobKey, logKey, ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+if ARGV[4] == 'failed' and ARGV[9] ~= '' then
+  local used = tonumber(redis.call('HGET', jobKey, 'rc:' .. ARGV[9]) or '0')
+  local maxAttempts = tonumber(ARGV[13])
+  local counted = n - tonumber(redis.call('HGET', jobKey, 'handedBack') or '0')
+  if used < tonumber(ARGV[12]) and (maxAttempts == 0 or counted < maxAttempts) then
+    redis.call('HINCRBY', jobKey, 'rc:' .. ARGV[9], 1)
+    redis.call('HSET', jobKey, 'state', 'retrying', 'updatedAt', now, 'retryAt', now + tonumber(ARGV[14]))
+    redis.call('HDEL', jobKey, 'token')
+    redis.call('PUBLISH', ARGV[1] .. ':ev:' .. ARGV[2], 'state')
+    return 2
+  end
+end
+finalize(jobKey, logKey, ARGV[1], ARGV[2], ARGV[4], now, tonumber(ARGV[6]), tonumber(ARGV[7]))
 return 1
+`;
+
+/**
+ * KEYS: job. ARGV: prefix, id, token, now, attemptJson. The agent gives the job back (it is
+ * shutting down): the attempt is closed as handed back and does not count; the job is queued.
+ * Returns 1, or 0 when fenced off.
+ */
+const HAND_BACK = `
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[3] then return 0 end
+local n = redis.call('HGET', KEYS[1], 'attempts')
+redis.call('HSET', KEYS[1], 'a:' .. n, ARGV[5], 'state', 'queued', 'updatedAt', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'handedBack', 1)
+redis.call('HDEL', KEYS[1], 'token')
+redis.call('PUBLISH', ARGV[1] .. ':ev:' .. ARGV[2], 'state')
+return 1
+`;
+
+/**
+ * KEYS: job, log, finished index. ARGV: prefix, id, now. Reopens a finished job for one more
+ * attempt (RetryJob): no longer expiring, out of the finished index, its end-of-log marker
+ * removed so followers go on. Returns 'ok', 'missing', or the state it is in.
+ */
+const REOPEN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'succeeded' and state ~= 'failed' and state ~= 'cancelled' then return state end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'updatedAt', ARGV[3])
+redis.call('HDEL', KEYS[1], 'finishedAt', 'exitCode', 'failureClass', 'message', 'cancel', 'token')
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if last[1] and last[1][2][1] == 'e' then redis.call('XDEL', KEYS[2], last[1][1]) end
+redis.call('XADD', KEYS[2], '*', 's', 'system', 't', '[longshore] run again by request')
+redis.call('PUBLISH', ARGV[1] .. ':ev:' .. ARGV[2], 'state')
+return 'ok'
 `;
 
 /**
@@ -155,6 +216,8 @@ const SCRIPTS = {
   lsFinish: { numberOfKeys: 2, lua: FINISH },
   lsRequestCancel: { numberOfKeys: 1, lua: REQUEST_CANCEL },
   lsCancelUnclaimed: { numberOfKeys: 2, lua: CANCEL_UNCLAIMED },
+  lsHandBack: { numberOfKeys: 1, lua: HAND_BACK },
+  lsReopen: { numberOfKeys: 3, lua: REOPEN },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

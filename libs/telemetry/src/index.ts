@@ -3,5 +3,5 @@ export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-context.js';
 export type { TraceCarrier } from './trace-context.js';
-export { handleShutdownSignals, exitOnStartupError } from './shutdown.js';
+export { handleShutdownSignals, exitOnStartupError, exitAfterFlush } from './shutdown.js';
 export type { ShutdownHook } from './shutdown.js';

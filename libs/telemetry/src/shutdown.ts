@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
 
+/** Exits once the logger's buffered lines are written (logs are asynchronous), at most 1 s later. */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, 1000).unref();
+  logger.flush(exit);
+}
+
 /** What a service's main gets from {@link handleShutdownSignals}. */
 export interface ShutdownHook {
   /** Hands over the running service: the first SIGTERM/SIGINT closes it. */
@@ -22,18 +29,18 @@ export function handleShutdownSignals(logger: Logger): ShutdownHook {
     close().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        exitAfterFlush(logger, 0);
       },
       (err: unknown) => {
         logger.error({ err }, 'error while shutting down');
-        process.exit(1);
+        exitAfterFlush(logger, 1);
       },
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (requested) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      exitAfterFlush(logger, 1);
     }
     requested = true;
     logger.info({ signal }, 'shutting down');
@@ -50,7 +57,7 @@ export function handleShutdownSignals(logger: Logger): ShutdownHook {
 }
 
 /** Logs a start-up failure in one clear line and exits 1. */
-export function exitOnStartupError(err: unknown, logger: Logger): never {
+export function exitOnStartupError(err: unknown, logger: Logger): void {
   logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'failed to start');
-  process.exit(1);
+  exitAfterFlush(logger, 1);
 }

@@ -1,7 +1,16 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { InvalidArgumentError, type ExecutorName, type JobRecord, type JobSpec } from '@longshore/domain';
-import type { JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema } from '@longshore/proto';
+import {
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_RETRY_BUDGETS,
+  InvalidArgumentError,
+  type ExecutorName,
+  type JobRecord,
+  type JobSpec,
+  type RetryPolicy,
+} from '@longshore/domain';
+import type { JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema, RetryPolicy as ProtoRetryPolicy } from '@longshore/proto';
 import { executorEnum, failureClassEnum, jobStateEnum } from './enums.js';
 
 function executorName(field: string, e: number): ExecutorName | undefined {
@@ -13,6 +22,22 @@ function executorName(field: string, e: number): ExecutorName | undefined {
 
 function optional<T>(v: T, empty: T): T | undefined {
   return v === empty ? undefined : v;
+}
+
+/** A proto retry policy with every unset budget at its default. */
+export function retryFromProto(r: ProtoRetryPolicy | undefined): RetryPolicy {
+  const d = DEFAULT_RETRY_BUDGETS;
+  return {
+    budgets: {
+      exit: r?.exit ?? d.exit,
+      timeout: r?.timeout ?? d.timeout,
+      oom: r?.oom ?? d.oom,
+      start_failed: r?.startFailed ?? d.start_failed,
+      lost: r?.lost ?? d.lost,
+    },
+    backoffMs: Number(r?.backoffMs || DEFAULT_BACKOFF_MS),
+    maxBackoffMs: Number(r?.maxBackoffMs || DEFAULT_MAX_BACKOFF_MS),
+  };
 }
 
 /** A proto spec as the domain's (not yet validated: run validateJobSpec on it). */
@@ -27,6 +52,7 @@ export function specFromProto(p: ProtoJobSpec): JobSpec {
     maxAttempts: p.maxAttempts,
     priority: p.priority,
     labels: { ...p.labels },
+    retry: retryFromProto(p.retry),
   };
   const executor = executorName('executor', p.executor);
   if (executor) spec.executor = executor;
@@ -59,6 +85,15 @@ export function specToProto(s: JobSpec): MessageInitShape<typeof JobSpecSchema> 
     labels: s.labels,
     idempotencyKey: s.idempotencyKey ?? '',
     image: s.image ?? '',
+    retry: s.retry && {
+      exit: s.retry.budgets.exit,
+      timeout: s.retry.budgets.timeout,
+      oom: s.retry.budgets.oom,
+      startFailed: s.retry.budgets.start_failed,
+      lost: s.retry.budgets.lost,
+      backoffMs: BigInt(s.retry.backoffMs),
+      maxBackoffMs: BigInt(s.retry.maxBackoffMs),
+    },
   };
 }
 
@@ -79,6 +114,7 @@ export function jobToProto(r: JobRecord): MessageInitShape<typeof JobSchema> {
       exitCode: a.exitCode,
       failureClass: a.failureClass ? failureClassEnum.toProto(a.failureClass) : 0,
       message: a.message ?? '',
+      handedBack: a.handedBack ?? false,
     })),
     createdAt: timestampFromMs(r.createdAt),
     updatedAt: timestampFromMs(r.updatedAt),

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/job.proto.
  */
 export const file_longshore_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEi8wMKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrkCCgdBdHRlbXB0Eg4KBm51bWJlchgBIAEoDRIQCghhZ2VudF9pZBgCIAEoCRIoCghleGVjdXRvchgDIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIXCg9leGVjdXRvcl9yZWFzb24YBCABKAkSLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEjEKDWZhaWx1cmVfY2xhc3MYCCABKA4yGi5sb25nc2hvcmUudjEuRmFpbHVyZUNsYXNzEg8KB21lc3NhZ2UYCSABKAlCDAoKX2V4aXRfY29kZSLSAwoDSm9iEgoKAmlkGAEgASgJEiMKBHNwZWMYAiABKAsyFS5sb25nc2hvcmUudjEuSm9iU3BlYxIlCgVzdGF0ZRgDIAEoDjIWLmxvbmdzaG9yZS52MS5Kb2JTdGF0ZRIUCgx3ZWlnaHRfbWlsbGkYBCABKA0SJwoIYXR0ZW1wdHMYBSADKAsyFS5sb25nc2hvcmUudjEuQXR0ZW1wdBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAkgASgFSACIAQESMQoNZmFpbHVyZV9jbGFzcxgKIAEoDjIaLmxvbmdzaG9yZS52MS5GYWlsdXJlQ2xhc3MSDwoHbWVzc2FnZRgLIAEoCRIQCghhZ2VudF9pZBgMIAEoCRIQCgh0cmFjZV9pZBgNIAEoCRIVCg1sb2dfdHJ1bmNhdGVkGA4gASgIQgwKCl9leGl0X2NvZGUiegoHTG9nTGluZRInCgZzdHJlYW0YASABKA4yFy5sb25nc2hvcmUudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3Vyc29yGAQgASgJKooBCghFeGVjdXRvchIYChRFWEVDVVRPUl9VTlNQRUNJRklFRBAAEhcKE0VYRUNVVE9SX1NVQlBST0NFU1MQARITCg9FWEVDVVRPUl9ET0NLRVIQAhIQCgxFWEVDVVRPUl9FQ1MQAxIRCg1FWEVDVVRPUl9BVVRPEAQSEQoNRVhFQ1VUT1JfTk9PUBAFKskBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX0NMQUlNRUQQAhIVChFKT0JfU1RBVEVfUlVOTklORxADEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQBBIUChBKT0JfU1RBVEVfRkFJTEVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGEhYKEkpPQl9TVEFURV9SRVRSWUlORxAHKswBCgxGYWlsdXJlQ2xhc3MSHQoZRkFJTFVSRV9DTEFTU19VTlNQRUNJRklFRBAAEh4KGkZBSUxVUkVfQ0xBU1NfU1RBUlRfRkFJTEVEEAESFgoSRkFJTFVSRV9DTEFTU19MT1NUEAISFQoRRkFJTFVSRV9DTEFTU19PT00QAxIZChVGQUlMVVJFX0NMQVNTX1RJTUVPVVQQBBIbChdGQUlMVVJFX0NMQVNTX0NBTkNFTExFRBAFEhYKEkZBSUxVUkVfQ0xBU1NfRVhJVBAGKmwKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACEhUKEUxPR19TVFJFQU1fU1lTVEVNEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEinQQKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkSKAoFcmV0cnkYECABKAsyGS5sb25nc2hvcmUudjEuUmV0cnlQb2xpY3kaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItkBCgtSZXRyeVBvbGljeRIRCgRleGl0GAEgASgNSACIAQESFAoHdGltZW91dBgCIAEoDUgBiAEBEhAKA29vbRgDIAEoDUgCiAEBEhkKDHN0YXJ0X2ZhaWxlZBgEIAEoDUgDiAEBEhEKBGxvc3QYBSABKA1IBIgBARISCgpiYWNrb2ZmX21zGAYgASgEEhYKDm1heF9iYWNrb2ZmX21zGAcgASgEQgcKBV9leGl0QgoKCF90aW1lb3V0QgYKBF9vb21CDwoNX3N0YXJ0X2ZhaWxlZEIHCgVfbG9zdCLOAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIYWdlbnRfaWQYAiABKAkSKAoIZXhlY3V0b3IYAyABKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3ISFwoPZXhlY3V0b3JfcmVhc29uGAQgASgJEi4KCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYByABKAVIAIgBARIxCg1mYWlsdXJlX2NsYXNzGAggASgOMhoubG9uZ3Nob3JlLnYxLkZhaWx1cmVDbGFzcxIPCgdtZXNzYWdlGAkgASgJEhMKC2hhbmRlZF9iYWNrGAogASgIQgwKCl9leGl0X2NvZGUi0gMKA0pvYhIKCgJpZBgBIAEoCRIjCgRzcGVjGAIgASgLMhUubG9uZ3Nob3JlLnYxLkpvYlNwZWMSJQoFc3RhdGUYAyABKA4yFi5sb25nc2hvcmUudjEuSm9iU3RhdGUSFAoMd2VpZ2h0X21pbGxpGAQgASgNEicKCGF0dGVtcHRzGAUgAygLMhUubG9uZ3Nob3JlLnYxLkF0dGVtcHQSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgJIAEoBUgAiAEBEjEKDWZhaWx1cmVfY2xhc3MYCiABKA4yGi5sb25nc2hvcmUudjEuRmFpbHVyZUNsYXNzEg8KB21lc3NhZ2UYCyABKAkSEAoIYWdlbnRfaWQYDCABKAkSEAoIdHJhY2VfaWQYDSABKAkSFQoNbG9nX3RydW5jYXRlZBgOIAEoCEIMCgpfZXhpdF9jb2RlInoKB0xvZ0xpbmUSJwoGc3RyZWFtGAEgASgOMhcubG9uZ3Nob3JlLnYxLkxvZ1N0cmVhbRIMCgR0ZXh0GAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmN1cnNvchgEIAEoCSqKAQoIRXhlY3V0b3ISGAoURVhFQ1VUT1JfVU5TUEVDSUZJRUQQABIXChNFWEVDVVRPUl9TVUJQUk9DRVNTEAESEwoPRVhFQ1VUT1JfRE9DS0VSEAISEAoMRVhFQ1VUT1JfRUNTEAMSEQoNRVhFQ1VUT1JfQVVUTxAEEhEKDUVYRUNVVE9SX05PT1AQBSrJAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhUKEUpPQl9TVEFURV9DTEFJTUVEEAISFQoRSk9CX1NUQVRFX1JVTk5JTkcQAxIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAQSFAoQSk9CX1NUQVRFX0ZBSUxFRBAFEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBhIWChJKT0JfU1RBVEVfUkVUUllJTkcQByrMAQoMRmFpbHVyZUNsYXNzEh0KGUZBSUxVUkVfQ0xBU1NfVU5TUEVDSUZJRUQQABIeChpGQUlMVVJFX0NMQVNTX1NUQVJUX0ZBSUxFRBABEhYKEkZBSUxVUkVfQ0xBU1NfTE9TVBACEhUKEUZBSUxVUkVfQ0xBU1NfT09NEAMSGQoVRkFJTFVSRV9DTEFTU19USU1FT1VUEAQSGwoXRkFJTFVSRV9DTEFTU19DQU5DRUxMRUQQBRIWChJGQUlMVVJFX0NMQVNTX0VYSVQQBipsCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAhIVChFMT0dfU1RSRUFNX1NZU1RFTRADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * What a client asks to run.
@@ -120,6 +120,13 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
    * @generated from field: string image = 15;
    */
   image: string;
+
+  /**
+   * How many times to retry, per way of failing, and how long to wait between tries.
+   *
+   * @generated from field: longshore.v1.RetryPolicy retry = 16;
+   */
+  retry?: RetryPolicy;
 };
 
 /**
@@ -128,6 +135,61 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
  */
 export const JobSpecSchema: GenMessage<JobSpec> = /*@__PURE__*/
   messageDesc(file_longshore_v1_job, 0);
+
+/**
+ * Retries per failure class. A failed attempt is retried while its class's budget lasts (and
+ * max_attempts, if set, is not reached). Unset budgets take the defaults: start_failed 2 and
+ * lost 3 (the system's fault), exit, timeout and oom 0 (the job's own). Cancelled never retries.
+ *
+ * @generated from message longshore.v1.RetryPolicy
+ */
+export type RetryPolicy = Message<"longshore.v1.RetryPolicy"> & {
+  /**
+   * @generated from field: optional uint32 exit = 1;
+   */
+  exit?: number;
+
+  /**
+   * @generated from field: optional uint32 timeout = 2;
+   */
+  timeout?: number;
+
+  /**
+   * @generated from field: optional uint32 oom = 3;
+   */
+  oom?: number;
+
+  /**
+   * @generated from field: optional uint32 start_failed = 4;
+   */
+  startFailed?: number;
+
+  /**
+   * @generated from field: optional uint32 lost = 5;
+   */
+  lost?: number;
+
+  /**
+   * First backoff in milliseconds (default 1000); doubles per retry, with jitter.
+   *
+   * @generated from field: uint64 backoff_ms = 6;
+   */
+  backoffMs: bigint;
+
+  /**
+   * Longest backoff (default 60000).
+   *
+   * @generated from field: uint64 max_backoff_ms = 7;
+   */
+  maxBackoffMs: bigint;
+};
+
+/**
+ * Describes the message longshore.v1.RetryPolicy.
+ * Use `create(RetryPolicySchema)` to create a new message.
+ */
+export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_job, 1);
 
 /**
  * One try at running a job.
@@ -181,6 +243,13 @@ export type Attempt = Message<"longshore.v1.Attempt"> & {
    * @generated from field: string message = 9;
    */
   message: string;
+
+  /**
+   * The agent gave the job back (it was shutting down or draining): this attempt does not count.
+   *
+   * @generated from field: bool handed_back = 10;
+   */
+  handedBack: boolean;
 };
 
 /**
@@ -188,7 +257,7 @@ export type Attempt = Message<"longshore.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 1);
+  messageDesc(file_longshore_v1_job, 2);
 
 /**
  * A job: its spec and what has happened to it.
@@ -280,7 +349,7 @@ export type Job = Message<"longshore.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 2);
+  messageDesc(file_longshore_v1_job, 3);
 
 /**
  * One line of a job's output.
@@ -316,7 +385,7 @@ export type LogLine = Message<"longshore.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 3);
+  messageDesc(file_longshore_v1_job, 4);
 
 /**
  * Which executor runs a job. UNSPECIFIED means "the agent's configured default".
