@@ -126,7 +126,7 @@ class Agent implements AgentHandle {
       stalledIntervalMs: this.config.stalledCheckMs,
       reserveAfterMs: this.config.reserveAfterMs,
       scanLimit: this.config.claimScan,
-      onLockLost: (id) => this.runs.get(id)?.cancel('lost its claim on the job (lock expired)'),
+      onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
     this.heartbeat.start(heartbeatIntervalMs);

@@ -33,6 +33,7 @@ export type RunEnd = 'finished' | 'gone' | 'fenced' | 'released';
 export class JobRun {
   private readonly controller = new AbortController();
   private releaseOnAbort = false;
+  private abandonOnAbort = false;
   private attemptNumber = 1;
   private delay: number | undefined;
 
@@ -48,6 +49,15 @@ export class JobRun {
 
   /** Cancels the run (user request): it ends as `cancelled`. */
   cancel(reason: string): void {
+    this.controller.abort(reason);
+  }
+
+  /**
+   * Kills the run and writes nothing more: the agent lost its claim (its lock expired), so the
+   * job is someone else's to record; the next claim closes this attempt as lost.
+   */
+  abandon(reason: string): void {
+    this.abandonOnAbort = true;
     this.controller.abort(reason);
   }
 
@@ -103,8 +113,8 @@ export class JobRun {
         onLine: (stream, text) => writer.line(stream, text),
       });
       await writer.flush();
-      if (fenced) {
-        log.warn('job was handed to another agent; this run stopped and its result is discarded');
+      if (fenced || this.abandonOnAbort) {
+        log.warn({ reason: String(this.controller.signal.reason) }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
         return 'fenced';
       }
       if (this.releaseOnAbort) {

@@ -87,15 +87,25 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
   const fitClaim = (opts.connection as unknown as Record<string, (...a: (string | number | Buffer)[]) => Promise<unknown>>)['lsFitClaim']!.bind(opts.connection);
   const resKey = reservationKey(prefix, opts.pool);
   const held = new Map<string, string>();
+  /** When each held job's lock was last known good (claimed or renewed). */
+  const renewedAt = new Map<string, number>();
+  const lose = (id: string) => {
+    held.delete(id);
+    renewedAt.delete(id);
+    opts.onLockLost?.(id);
+  };
   const renew = setInterval(() => {
     if (held.size === 0) return;
+    const now = Date.now();
+    // Self-fencing: a lock not renewed within its lease may be someone else's by now (this agent
+    // was paused, or cut off from Redis and its renewals hang): stop the run.
+    for (const [id, at] of renewedAt) if (now - at > opts.lockMs) lose(id);
     const ids = [...held.keys()];
+    if (ids.length === 0) return;
     worker.extendJobLocks(ids, ids.map((id) => held.get(id)!), opts.lockMs).then(
       (failed) => {
-        for (const id of failed) {
-          held.delete(id);
-          opts.onLockLost?.(id);
-        }
+        for (const id of ids) if (held.has(id) && !failed.includes(id)) renewedAt.set(id, Math.max(renewedAt.get(id) ?? 0, now));
+        for (const id of failed) if (held.has(id)) lose(id);
       },
       (err: unknown) => opts.onError?.(err),
     );
@@ -105,21 +115,25 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
 
   const wrap = (job: Job, token: string): ClaimedJob => {
     held.set(job.id!, token);
+    renewedAt.set(job.id!, Date.now());
     return {
       id: job.id!,
       token,
       decoded: decodeQueueData(job.data),
       async complete() {
         held.delete(job.id!);
+        renewedAt.delete(job.id!);
         await job.moveToCompleted(null, token, false);
       },
       async retryLater(delayMs) {
         held.delete(job.id!);
+        renewedAt.delete(job.id!);
         // BullMQ promotes it back into the queue, at its priority, once the delay is over.
         await job.moveToDelayed(Date.now() + delayMs, token);
       },
       async release() {
         held.delete(job.id!);
+        renewedAt.delete(job.id!);
         await job.moveToWait(token);
         // BullMQ adds no wake-up marker when a prioritized job goes back: tell the agents.
         await opts.connection.publish(addedChannel(prefix, opts.pool), 'released');
