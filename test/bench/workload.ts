@@ -1,3 +1,4 @@
+import { seededRandom } from '@longshore/testing';
 /** The packing benchmark's workload: the same jobs for the same seed, on every machine. */
 
 /** One job of the workload: how heavy it is and how long its `sleep` lasts. */
@@ -12,20 +13,7 @@ export const WEIGHTS_MILLI = [125, 250, 500, 750, 1000] as const;
 /** Durations are drawn in 50 ms steps from this range, inclusive. */
 export const DURATION_RANGE_MS = [100, 600] as const;
 
-/**
- * mulberry32: a tiny seeded PRNG returning floats in [0, 1). Written out (a dozen lines)
- * rather than taking a dependency, because only reproducibility matters here, not quality.
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@longshore/testing';
 
 /** `count` jobs with weights from {@link WEIGHTS_MILLI} and durations from {@link DURATION_RANGE_MS}. */
 export function mixedWorkload(seed: number, count: number): WorkItem[] {

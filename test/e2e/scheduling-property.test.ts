@@ -1,5 +1,5 @@
 import { FailureClass, JobState, LongshoreClient, type Job } from '@longshore/client';
-import { startCluster, type Cluster } from '@longshore/testing';
+import { seededRandom, startCluster, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { longestRoom, peaks, stateAt, type AgentShape, type Hold, type Run } from './property/timeline.js';
 import { connect, tsMs } from './support.js';
@@ -15,16 +15,6 @@ const IDLE_TOLERANCE_MS = Math.max(250, 2 * CLAIM_POLL_MS);
 /** Time from a run's recorded end to its weight being free in the agent's ledger, at most. */
 const RELEASE_LAG_MS = 150;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function pick<T>(rnd: () => number, table: [T, number][]): T {
   let x = rnd() * table.reduce((s, [, p]) => s + p, 0);
   for (const [v, p] of table) if ((x -= p) < 0) return v;
@@ -65,7 +55,7 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
   });
 
   it('holds rules 1-5 and gives every job exactly one final state', async () => {
-    const rnd = mulberry32(SEED);
+    const rnd = seededRandom(SEED);
     const submitted: Job[] = [];
     const cancelled = new Set<string>();
     let diedAt = 0;

@@ -1,16 +1,13 @@
 import type { DispatcherConfig } from '@longshore/config';
 import { DispatcherService } from '@longshore/proto';
 import { JobQueues } from '@longshore/queue';
-import { RpcServer } from '@longshore/rpc';
+import { RpcServer, serve, type ServiceHandle } from '@longshore/rpc';
 import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { dispatcherService } from './dispatcher-service.js';
 
 /** A running dispatcher. */
-export interface DispatcherHandle {
-  readonly address: string;
-  close(): Promise<void>;
-}
+export type DispatcherHandle = ServiceHandle;
 
 /** Idempotency keys map to their job for this long. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -36,19 +33,7 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
         logger,
       }),
     );
-    const address = await server.listen(config.listen);
-    logger.info({ address, redis: redactRedisUrl(config.redisUrl) }, 'Listening');
-    let closing: Promise<void> | undefined;
-    return {
-      address,
-      close: () =>
-        (closing ??= (async () => {
-          await server.close();
-          await queues.close();
-          await events.close();
-          redis.disconnect();
-        })()),
-    };
+    return await serve(server, config.listen, logger, [() => queues.close(), () => events.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
     redis.disconnect();
     sub.disconnect();

@@ -1,17 +1,13 @@
 import type { RegistryConfig } from '@longshore/config';
 import { PoolRegistryService } from '@longshore/proto';
 import { JobQueues } from '@longshore/queue';
-import { RpcServer } from '@longshore/rpc';
+import { RpcServer, serve, type ServiceHandle } from '@longshore/rpc';
 import { AgentStore, createRedis, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { registryService } from './registry-service.js';
 
 /** A running pool registry. */
-export interface RegistryHandle {
-  /** The address actually bound (port 0 becomes a real port). */
-  readonly address: string;
-  close(): Promise<void>;
-}
+export type RegistryHandle = ServiceHandle;
 
 /**
  * Starts the pool registry: connects to Redis (fails if unreachable), makes sure the default
@@ -37,18 +33,7 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
         logger,
       }),
     );
-    const address = await server.listen(config.listen);
-    logger.info({ address, redis: redactRedisUrl(config.redisUrl) }, 'Listening');
-    let closing: Promise<void> | undefined;
-    return {
-      address,
-      close: () =>
-        (closing ??= (async () => {
-          await server.close();
-          await queues.close();
-          redis.disconnect();
-        })()),
-    };
+    return await serve(server, config.listen, logger, [() => queues.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
     redis.disconnect();
     throw err;

@@ -12,3 +12,5 @@ export { executorEnum, jobStateEnum, failureClassEnum, agentStateEnum, poolHealt
 export { specFromProto, specToProto, jobToProto, retryFromProto } from './convert/job.js';
 export { poolToProto } from './convert/pool.js';
 export { agentToProto, agentFromProto } from './convert/agent.js';
+export { serve } from './serve.js';
+export type { ServiceHandle } from './serve.js';

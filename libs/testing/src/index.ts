@@ -18,3 +18,4 @@ export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions } from './cluster.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxy } from './tcp-proxy.js';
+export { seededRandom } from './seeded-random.js';
