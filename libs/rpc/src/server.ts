@@ -1,6 +1,9 @@
 import type { DescMethod } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import {
+  logVerbosity,
+  setLogger,
+  setLogVerbosity,
   Server,
   ServerCredentials,
   type ServerUnaryCall,
@@ -13,6 +16,24 @@ import type { Logger } from '@longshore/telemetry';
 import { toGrpcServiceDefinition } from './service-definition.js';
 import { toWireStatus } from './status.js';
 import type { CallContext, ServiceImpl } from './types.js';
+
+/** grpc-js logs to the console by default: send its lines to the service's JSON log instead. */
+function routeGrpcLogs(logger: Logger): void {
+  const grpcLogger = logger.child({ component: 'grpc' });
+  setLogger({
+    error: (...args: unknown[]) => grpcLogger.warn(args.map(String).join(' ')),
+    info: (...args: unknown[]) => grpcLogger.debug(args.map(String).join(' ')),
+    debug: (...args: unknown[]) => grpcLogger.debug(args.map(String).join(' ')),
+  });
+  setLogVerbosity(logVerbosity.ERROR);
+}
+
+/** A bind failure in words: the address, why, and what to do. */
+function bindError(address: string, err: Error): Error {
+  const inUse = /EADDRINUSE/.test(err.message);
+  const why = inUse ? 'the address is already in use (is another Longshore service running there?)' : err.message;
+  return new Error(`cannot listen on ${address}: ${why}; choose another address (LONGSHORE_DISPATCHER / LONGSHORE_REGISTRY)`, { cause: err });
+}
 
 type AnyHandler = (req: unknown, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
 
@@ -29,6 +50,7 @@ export class RpcServer {
 
   constructor(private readonly logger: Logger) {
     this.health.addToServer(this.server);
+    routeGrpcLogs(logger);
   }
 
   /** Adds a service; call before {@link listen}. */
@@ -47,7 +69,7 @@ export class RpcServer {
   /** Binds `host:port` (port 0 = any free one) and returns the address actually bound. */
   async listen(address: string): Promise<string> {
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(bindError(address, err)) : resolve(p))),
     );
     this.health.setStatus('', 'SERVING');
     for (const name of this.serviceNames) this.health.setStatus(name, 'SERVING');
