@@ -11,12 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { LongshoreClient } from '@longshore/client';
 import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runPacking, type PackingResult } from './packing.js';
 import { formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'failover'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -35,7 +36,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing and control-plane overhead, against plain BullMQ')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead and failover after an agent dies, against plain BullMQ')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -53,6 +54,7 @@ const results: {
   machine: { cpus: number; node: string };
   packing?: PackingResult;
   overhead?: OverheadResult;
+  failover?: FailoverResult;
   summary: SummaryRow[];
   errors: string[];
 } = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
@@ -68,6 +70,16 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...packingSummary(r));
     incomplete ||= [r.longshore, r.baseline, r.safeBaseline].some((f) => f.completed < f.jobs);
     console.log(`\n${formatPacking(r)}`);
+  } else if (name === 'failover') {
+    // BullMQ's defaults need 30–60 s per trial: 2 trials in a full run, none under --smoke.
+    const longshoreTrials = smoke ? 2 : 10;
+    const bullmqTrials = smoke ? 0 : 2;
+    console.error(`running failover (${longshoreTrials} longshore trials, ${bullmqTrials} bullmq trials)…`);
+    const r = await runFailover(bc, { longshoreTrials, bullmqTrials, bullmqNote: smoke ? 'skipped under --smoke (30–60 s per trial)' : 'only 2 trials (30–60 s each with its defaults)' });
+    results.failover = r;
+    results.summary.push(...failoverSummary(r));
+    incomplete ||= [r.longshore, r.bullmq].some((f) => f.failoverMs.length < f.planned);
+    console.log(`\n${formatFailover(r)}`);
   } else {
     const jobs = opts.jobs ?? (smoke ? 200 : 5000);
     const subprocessJobs = smoke ? 20 : 500;

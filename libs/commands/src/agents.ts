@@ -58,6 +58,6 @@ export function registerAgents(program: Command, ctx: CliContext): void {
     .addHelpText('after', examples('longshore agents drain worker-7'))
     .action(async (id: string) => {
       await ctx.client().registry.drainAgent({ id });
-      ctx.io.stdout.write(`draining ${id}: it takes no new jobs and leaves once its jobs are done\n`);
+      ctx.io.stdout.write(`draining ${id}: from its next heartbeat it takes no new jobs, and it leaves once its jobs are done or handed back\n`);
     });
 }

@@ -97,9 +97,10 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
   const renew = setInterval(() => {
     if (held.size === 0) return;
     const now = Date.now();
-    // Self-fencing: a lock not renewed within its lease may be someone else's by now (this agent
-    // was paused, or cut off from Redis and its renewals hang): stop the run.
-    for (const [id, at] of renewedAt) if (now - at > opts.lockMs) lose(id);
+    // Self-fencing: a lock this agent has not managed to renew for half its lease (two renewals
+    // in a row failed or hung: it was paused, or cut off from Redis) will soon be someone else's:
+    // stop the run while the lock still protects it. Half, so the next tick is not too late.
+    for (const [id, at] of renewedAt) if (now - at > opts.lockMs / 2) lose(id);
     const ids = [...held.keys()];
     if (ids.length === 0) return;
     worker.extendJobLocks(ids, ids.map((id) => held.get(id)!), opts.lockMs).then(
@@ -111,7 +112,22 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
     );
   }, Math.max(100, Math.floor(opts.lockMs / 3)));
   renew.unref();
-  void worker.startStalledCheckTimer().catch((err: unknown) => opts.onError?.(err));
+  // Our own stalled-check loop rather than BullMQ's startStalledCheckTimer: that one sleeps exactly
+  // stalledInterval between checks while each check guards itself with a key that lives exactly
+  // as long, so a timer that fires a few ms early skips a whole cycle (seen: 3 of 16), stretching
+  // recovery from a dead agent by one interval. A small margin makes every check count.
+  let checking = false;
+  // Private in BullMQ's typings; this lib is pinned to bullmq 6.7.0 (see fit-claim-script.ts).
+  const stalledCheck = worker as unknown as { moveStalledJobsToWait(): Promise<void> };
+  const stalledTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    stalledCheck
+      .moveStalledJobsToWait()
+      .catch((err: unknown) => opts.onError?.(err))
+      .finally(() => (checking = false));
+  }, opts.stalledIntervalMs + 50);
+  stalledTimer.unref();
 
   const wrap = (job: Job, token: string): ClaimedJob => {
     held.set(job.id!, token);
@@ -172,6 +188,7 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
     close() {
       closing ??= (async () => {
         clearInterval(renew);
+        clearInterval(stalledTimer);
         await worker.close(true);
       })();
       return closing;

@@ -13,6 +13,8 @@ export interface WireStatus {
 function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
+  // ioredis names some of these only in the error's name (MaxRetriesPerRequestError).
+  if (/MaxRetriesPerRequest|ConnectionClosed/.test(err.name)) return true;
   return (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
@@ -30,7 +32,10 @@ function isConnectionError(err: unknown): boolean {
 export function toWireStatus(err: unknown, logger: Logger, method: string): WireStatus {
   let e: unknown = err;
   if (!(e instanceof LongshoreError) && isConnectionError(e)) {
-    e = new UnavailableError('the server cannot reach Redis right now; retry shortly', { cause: err });
+    e = new UnavailableError(
+      'the server lost its connection to Redis: the request may or may not have taken effect; retry shortly (a submit with the same idempotency key is safe to retry)',
+      { cause: err },
+    );
   }
   if (e instanceof LongshoreError) {
     if (e.code === Code.Unavailable || e.code === Code.Internal) logger.warn({ err, method }, 'request failed');
