@@ -33,9 +33,10 @@ function renderAttempts(job: Job): string {
     isoTime(a.startedAt),
     isoTime(a.finishedAt),
     a.exitCode === undefined ? '-' : String(a.exitCode),
-    enumWord(FailureClass, a.failureClass),
+    a.handedBack ? 'handed back' : enumWord(FailureClass, a.failureClass),
+    a.message || '-',
   ]);
-  return `attempts:\n${renderTable(['#', 'AGENT', 'EXECUTOR', 'STARTED', 'FINISHED', 'EXIT', 'CLASS'], rows)}`;
+  return `attempts:\n${renderTable(['#', 'AGENT', 'EXECUTOR', 'STARTED', 'FINISHED', 'EXIT', 'CLASS', 'WHY'], rows)}`;
 }
 
 /** The `longshore jobs get` view: key/value lines, then the attempts table. */

@@ -37,9 +37,9 @@ describe('longshore jobs', () => {
     expect(run.stdout).toContain(`sh -c 'echo '\\''hi there'\\'''`);
     expect(run.stdout).toMatch(/^failure: +exit: exited with code 3$/m);
     expect(run.stdout).toMatch(/^created: +2025-06-01T11:58:30Z \(2m ago\)$/m);
-    expect(run.stdout).toMatch(/^#\s+AGENT\s+EXECUTOR\s+STARTED\s+FINISHED\s+EXIT\s+CLASS$/m);
-    expect(run.stdout).toMatch(/^1\s+agent-b\s+docker\s+2025-06-01T11:58:40Z\s+-\s+-\s+start_failed$/m);
-    expect(run.stdout).toMatch(/^2\s+agent-a\s+subprocess\s+-\s+2025-06-01T11:59:55Z\s+3\s+exit$/m);
+    expect(run.stdout).toMatch(/^#\s+AGENT\s+EXECUTOR\s+STARTED\s+FINISHED\s+EXIT\s+CLASS\s+WHY$/m);
+    expect(run.stdout).toMatch(/^1\s+agent-b\s+docker\s+2025-06-01T11:58:40Z\s+-\s+-\s+start_failed\s+\S.*$/m);
+    expect(run.stdout).toMatch(/^2\s+agent-a\s+subprocess\s+-\s+2025-06-01T11:59:55Z\s+3\s+exit\s+\S.*$/m);
   });
 
   it('get --json prints the job as protobuf JSON', async () => {
