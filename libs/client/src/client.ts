@@ -6,8 +6,31 @@ import {
   type JobSpecSchema,
   type LogLine,
 } from '@longshore/proto';
+import { Code, LongshoreError } from '@longshore/domain';
 import { createRpcClient, type CallOptions, type RpcClient } from '@longshore/rpc';
 import { isFinished } from './exit-code.js';
+
+/**
+ * Reconnect policy for streams: only UNAVAILABLE (the server went away) is retried, with backoff
+ * from 200 ms to 2 s, for at most `forMs` since the stream last made progress.
+ */
+function reconnecting(forMs = 60_000, signal?: AbortSignal) {
+  let since = Date.now();
+  let delay = 200;
+  return {
+    reset() {
+      since = Date.now();
+      delay = 200;
+    },
+    async shouldRetry(err: unknown): Promise<boolean> {
+      if (!(err instanceof LongshoreError) || err.code !== Code.Unavailable || signal?.aborted) return false;
+      if (Date.now() - since + delay > forMs) return false;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+      return !signal?.aborted;
+    },
+  };
+}
 
 /** Default addresses; the same variables configure the servers. */
 export const DEFAULT_DISPATCHER = '127.0.0.1:7400';
@@ -73,20 +96,47 @@ export class LongshoreClient {
     return (await this.d.rpc.getJob({ id }, opts)).job!;
   }
 
-  /** The job's log lines; with `follow`, keeps going until the job has finished. */
-  async *logs(id: string, opts: { follow?: boolean; after?: string; signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
-    const call = this.d.rpc.streamJobLogs({ id, follow: opts.follow ?? false, after: opts.after ?? '' }, { signal: opts.signal });
-    for await (const msg of call) yield* msg.lines;
+  /**
+   * The job's log lines; with `follow`, keeps going until the job has finished. If the dispatcher
+   * goes away meanwhile (restart, rollout), it reconnects with backoff and resumes after the
+   * last line it gave, for up to `reconnectForMs` (default 60 s).
+   */
+  async *logs(id: string, opts: { follow?: boolean; after?: string; signal?: AbortSignal; reconnectForMs?: number } = {}): AsyncIterable<LogLine> {
+    let after = opts.after ?? '';
+    const retry = reconnecting(opts.reconnectForMs, opts.signal);
+    for (;;) {
+      try {
+        const call = this.d.rpc.streamJobLogs({ id, follow: opts.follow ?? false, after }, { signal: opts.signal });
+        for await (const msg of call) {
+          retry.reset();
+          for (const line of msg.lines) {
+            after = line.cursor;
+            yield line;
+          }
+        }
+        return;
+      } catch (err) {
+        if (!(await retry.shouldRetry(err))) throw err;
+      }
+    }
   }
 
-  /** Resolves with the job once it has reached a final state. */
-  async waitForJob(id: string, opts: { signal?: AbortSignal } = {}): Promise<Job> {
-    let last: Job | undefined;
-    for await (const msg of this.d.rpc.watchJob({ id }, { signal: opts.signal })) {
-      last = msg.job;
-      if (last && isFinished(last)) return last;
+  /** Resolves with the job once it has reached a final state (reconnecting as {@link logs} does). */
+  async waitForJob(id: string, opts: { signal?: AbortSignal; reconnectForMs?: number } = {}): Promise<Job> {
+    const retry = reconnecting(opts.reconnectForMs, opts.signal);
+    for (;;) {
+      try {
+        let last: Job | undefined;
+        for await (const msg of this.d.rpc.watchJob({ id }, { signal: opts.signal })) {
+          retry.reset();
+          last = msg.job;
+          if (last && isFinished(last)) return last;
+        }
+        return last && isFinished(last) ? last : await this.getJob(id);
+      } catch (err) {
+        if (!(await retry.shouldRetry(err))) throw err;
+      }
     }
-    return last && isFinished(last) ? last : this.getJob(id);
   }
 
   close(): void {
