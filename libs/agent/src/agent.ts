@@ -234,7 +234,11 @@ class Agent implements AgentHandle {
     this.heartbeat.beatSoon();
     run
       .run()
-      .catch((err: unknown) => this.logger.error({ err, job: run.id }, 'job run failed unexpectedly'))
+      .catch((err: unknown) => {
+        // Let the lease run out: the job goes back to the queue as a lost attempt.
+        claimed.abandon();
+        this.logger.error({ err, job: run.id }, 'job run failed unexpectedly; its claim is left to expire');
+      })
       .finally(() => {
         this.runs.delete(run.id);
         this.ledger.release(run.id);

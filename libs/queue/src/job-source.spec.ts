@@ -116,6 +116,30 @@ describe('fit-aware claiming on a real Redis', () => {
     expect(idOf(await source('rel', 'a2').claim({ freeMilli: 500, capacityMilli: 1000, fullLanes: [] }))).toBe(first.id);
   });
 
+  it('lets an abandoned claim lapse, so the stalled check hands the job to another agent', async () => {
+    const j = data('aband', 100);
+    await queues.add([j]);
+    const fast = (agentId: string) => {
+      const s = createBullJobSource({ connection: redis, pool: 'aband', agentId, lockMs: 600, stalledIntervalMs: 300, reserveAfterMs: 60_000, scanLimit: 100 });
+      sources.push(s);
+      return s;
+    };
+    const a = fast('a1');
+    const first = await a.claim({ freeMilli: 1000, capacityMilli: 1000, fullLanes: [] });
+    expect(idOf(first)).toBe(j.id);
+    // While held, renewals keep it: nobody else gets it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const b = fast('a2');
+    expect(idOf(await b.claim({ freeMilli: 1000, capacityMilli: 1000, fullLanes: [] }))).toBe('none');
+    if (first.kind === 'job') first.job.abandon();
+    let again: ClaimOutcome = { kind: 'none' };
+    for (let i = 0; i < 40 && again.kind === 'none'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await b.claim({ freeMilli: 1000, capacityMilli: 1000, fullLanes: [] });
+    }
+    expect(idOf(again)).toBe(j.id);
+  });
+
   it('keeps BullMQ\'s own bookkeeping: a claimed job is active and locked; complete removes it', async () => {
     const j = data('book', 100);
     await queues.add([j]);

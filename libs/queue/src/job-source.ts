@@ -20,6 +20,11 @@ export interface ClaimedJob {
   release(): Promise<void>;
   /** Put the job back to be claimed again after `delayMs` (a retry's backoff). */
   retryLater(delayMs: number): Promise<void>;
+  /**
+   * Stop renewing the job's lock without touching Redis (its run broke unexpectedly): the
+   * stalled check puts it back in the queue once the lease runs out, as a lost attempt.
+   */
+  abandon(): void;
 }
 
 /** What the agent can admit right now. */
@@ -140,6 +145,10 @@ export function createBullJobSource(opts: BullJobSourceOptions): JobSource {
         held.delete(job.id!);
         renewedAt.delete(job.id!);
         await job.moveToCompleted(null, token, false);
+      },
+      abandon() {
+        held.delete(job.id!);
+        renewedAt.delete(job.id!);
       },
       async retryLater(delayMs) {
         held.delete(job.id!);
