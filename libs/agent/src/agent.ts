@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { AgentConfig } from '@longshore/config';
 import type { ExecutorName } from '@longshore/domain';
-import { createNoopExecutor, createSubprocessExecutor } from '@longshore/executors';
+import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
 import { addedChannel, createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
 import { agentStateEnum, createRpcClient, executorEnum } from '@longshore/rpc';
@@ -36,9 +37,14 @@ export interface AgentOverrides {
 }
 
 /** The executors an agent has unless told otherwise. */
+/** Where this agent notes its jobs' process groups, to sweep after being killed outright. */
+function leftoversDir(config: AgentConfig): string {
+  return join(config.jobDir, '.running', config.agentId);
+}
+
 function defaultExecutors(config: AgentConfig, logger: Logger): ExecutorSet {
   return {
-    subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs, memoryLimiter: config.memoryLimiter, logger }),
+    subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs, memoryLimiter: config.memoryLimiter, logger, stateDir: leftoversDir(config) }),
     noop: createNoopExecutor(),
   };
 }
@@ -114,6 +120,8 @@ class Agent implements AgentHandle {
   }
 
   async start(registerTimeoutMs: number): Promise<void> {
+    // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
+    await sweepLeftovers(leftoversDir(this.config), this.logger);
     const { heartbeatIntervalMs } = await this.heartbeat.register(registerTimeoutMs);
     await this.events.listen(this.jobs.keys.cancelChannel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
     await this.events.listen(addedChannel(this.config.redisPrefix, this.pool), () => this.wake.wake());

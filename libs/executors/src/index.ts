@@ -7,3 +7,5 @@ export type { MemoryLimiterKind, MemoryLimiterChoice } from './memory-limit.js';
 export { createNoopExecutor } from './noop-executor.js';
 export { buildJobEnv, DEFAULT_INHERIT_NAMES, FALLBACK_PATH } from './job-env.js';
 export type { BuildJobEnvOptions } from './job-env.js';
+export { leftoverRegistry, sweepLeftovers } from './leftovers.js';
+export type { LeftoverRegistry } from './leftovers.js';

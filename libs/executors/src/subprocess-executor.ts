@@ -3,6 +3,7 @@ import type { Executor } from './executor.js';
 import type { MemoryLimiterChoice } from './memory-limit.js';
 import { memoryLimiterResolver } from './memory-limiter-choice.js';
 import { runSubprocess } from './subprocess-run.js';
+import { leftoverRegistry } from './leftovers.js';
 
 const MEMORY_LIMITER_CHOICES: readonly MemoryLimiterChoice[] = ['auto', 'cgroup-v1', 'rss-watchdog', 'none'];
 
@@ -21,6 +22,11 @@ export interface SubprocessExecutorOptions {
   memoryLimiter?: MemoryLimiterChoice;
   /** Where the executor reports its memory-limit choice and background problems; default silent. */
   logger?: Logger;
+  /**
+   * A directory where each running job's process group is noted (see `sweepLeftovers`), so an
+   * agent that was killed outright can stop what it left running when it starts again.
+   */
+  stateDir?: string;
 }
 
 /**
@@ -51,6 +57,7 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     killGraceMs,
     maxLineBytes,
     memoryLimiter: memoryLimiterResolver(memoryLimiter, opts.logger ?? silentLogger()),
+    ...(opts.stateDir ? { leftovers: leftoverRegistry(opts.stateDir) } : {}),
   };
   return {
     name: 'subprocess',

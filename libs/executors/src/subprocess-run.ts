@@ -5,6 +5,7 @@ import { formatDuration } from '@longshore/domain';
 import type { OutputStream, RunOutcome, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
 import { formatBytes, type MemoryGuard, type MemoryVerdict } from './memory-limit.js';
+import type { LeftoverRegistry } from './leftovers.js';
 import type { MemoryLimiterResolution } from './memory-limiter-choice.js';
 import { signalGroup } from './process-group.js';
 import { checkProgram } from './program-check.js';
@@ -16,6 +17,8 @@ export interface SubprocessSettings {
   maxLineBytes: number;
   /** How this executor enforces memory limits (resolved on first use, then cached). */
   memoryLimiter: () => Promise<MemoryLimiterResolution>;
+  /** Notes each running job's process group, for a restarted agent to sweep. */
+  leftovers?: LeftoverRegistry;
 }
 
 // After the group is killed, how long to wait for stdout/stderr to close: a process that left
@@ -120,7 +123,10 @@ class SubprocessRun {
     }
     this.child = child;
     this.pid = child.pid ?? 0; // undefined when the start failed; 'error' follows
-    if (this.pid !== 0) this.guardMemory();
+    if (this.pid !== 0) {
+      this.settings.leftovers?.record(this.req.jobId, this.req.attempt, this.pid);
+      this.guardMemory();
+    }
     child.on('error', (err) => this.onError(program, err));
     child.once('spawn', () => this.onSpawn());
     child.once('exit', (code, signal) => {
@@ -249,6 +255,7 @@ class SubprocessRun {
   }
 
   private settle(outcome: RunOutcome): void {
+    this.settings.leftovers?.forget(this.req.jobId, this.req.attempt);
     if (this.runError !== undefined) {
       this.fail(this.runError);
       return;
@@ -259,6 +266,7 @@ class SubprocessRun {
   }
 
   private fail(error: unknown): void {
+    this.settings.leftovers?.forget(this.req.jobId, this.req.attempt);
     if (this.settled) return;
     this.settled = true;
     this.reject(error);
