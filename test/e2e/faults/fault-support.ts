@@ -112,3 +112,23 @@ export function codeName(err: unknown): string {
   if (err instanceof LongshoreError) return Code[err.code] ?? String(err.code);
   return `not a LongshoreError: ${err instanceof Error ? err.message : String(err)}`;
 }
+
+/**
+ * Every job carrying `labels`, read page by page (at most 100 pages); `call` wraps each page
+ * request (e.g. in {@link retrying}) when the dispatcher may be restarting.
+ */
+export async function listJobsLabelled(
+  ls: LongshoreClient,
+  labels: Record<string, string>,
+  call: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+): Promise<Job[]> {
+  const out: Job[] = [];
+  let pageToken = '';
+  for (let page = 0; page < 100; page++) {
+    const res = await call(() => ls.dispatcher.listJobs({ labels, pageSize: 500, pageToken }, { timeoutMs: 10_000 }));
+    out.push(...res.jobs);
+    pageToken = res.nextPageToken;
+    if (!pageToken) break;
+  }
+  return out;
+}

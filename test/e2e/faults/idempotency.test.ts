@@ -5,34 +5,24 @@
  * repeats return its id with `deduplicated: true`, and listing shows one job per key.
  */
 import { randomUUID } from 'node:crypto';
-import { JobState, type Job, type LongshoreClient, type SubmitJobResponse } from '@longshore/client';
-import { startCluster, type Cluster } from '@longshore/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../support.js';
+import { JobState, type Job, type SubmitJobResponse } from '@longshore/client';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../support.js';
 import { codeName, newRetryStats, retrying, waitForRecord } from './fault-support.js';
 
 describe('fault: a client repeats a submit with the same idempotency key', () => {
-  let cluster: Cluster;
-  let ls: LongshoreClient;
+  const t = useCluster({ agents: 1 });
   const run = randomUUID().slice(0, 8);
-  beforeAll(async () => {
-    cluster = await startCluster({ agents: 1 });
-    ls = connect(cluster);
-  });
-  afterAll(async () => {
-    ls?.close();
-    await cluster?.stop();
-  });
 
   const spec = (key: string) => ({ command: ['sh', '-c', 'echo once'], idempotencyKey: key, labels: { run } });
-  const submit = (key: string, timeoutMs = 10_000): Promise<SubmitJobResponse> => ls.dispatcher.submitJob({ spec: spec(key) }, { timeoutMs });
+  const submit = (key: string, timeoutMs = 10_000): Promise<SubmitJobResponse> => t.ls.dispatcher.submitJob({ spec: spec(key) }, { timeoutMs });
 
   /** Every job of this run whose spec carries `key`. */
   async function jobsWithKey(key: string): Promise<Job[]> {
     const out: Job[] = [];
     let pageToken = '';
     for (let page = 0; page < 100; page++) {
-      const res = await ls.dispatcher.listJobs({ labels: { run }, pageSize: 500, pageToken });
+      const res = await t.ls.dispatcher.listJobs({ labels: { run }, pageSize: 500, pageToken });
       out.push(...res.jobs.filter((j) => j.spec?.idempotencyKey === key));
       pageToken = res.nextPageToken;
       if (!pageToken) break;
@@ -45,7 +35,7 @@ describe('fault: a client repeats a submit with the same idempotency key', () =>
     const first = await submit(key);
     const second = await submit(key);
     const listed = await jobsWithKey(key);
-    const done = await waitForRecord(ls, first.job!.id, (j) => j.finishedAt !== undefined, 'the job to finish');
+    const done = await waitForRecord(t.ls, first.job!.id, (j) => j.finishedAt !== undefined, 'the job to finish');
     console.log(
       `idempotency (sequential): injected 2 submits with key ${key}; counted ids ${first.job!.id} / ${second.job!.id}, ` +
         `deduplicated ${first.deduplicated} / ${second.deduplicated}, jobs listed with the key ${listed.length}`,

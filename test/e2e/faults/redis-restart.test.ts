@@ -9,7 +9,7 @@ import { JobState, type Job, type LongshoreClient } from '@longshore/client';
 import { sleep, startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, tsMs } from '../support.js';
-import { codeName, describeAttempts, stateName } from './fault-support.js';
+import { codeName, describeAttempts, stateName, listJobsLabelled } from './fault-support.js';
 
 const JOBS = 150;
 /** One submit every 40 ms: the stream lasts about 6 s. */
@@ -69,17 +69,7 @@ describe('fault: Redis is killed and restarted (AOF, appendfsync always) under a
     const streamMs = Date.now() - t0;
 
     // Wait (bounded) until every acknowledged job has finished, reading them back by label.
-    const listRun = async (): Promise<Job[]> => {
-      const out: Job[] = [];
-      let pageToken = '';
-      for (let page = 0; page < 100; page++) {
-        const res = await ls.dispatcher.listJobs({ labels: { run }, pageSize: 500, pageToken }, { timeoutMs: 10_000 });
-        out.push(...res.jobs);
-        pageToken = res.nextPageToken;
-        if (!pageToken) break;
-      }
-      return out;
-    };
+    const listRun = (): Promise<Job[]> => listJobsLabelled(ls, { run });
     let records: Job[] = [];
     await waitFor(
       async () => {

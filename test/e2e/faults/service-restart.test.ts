@@ -10,7 +10,7 @@ import { AgentState, Code, JobState, LongshoreError, type Job, type LongshoreCli
 import { sleep, startCluster, startService, waitFor, type Cluster, type ProcessHandle } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../support.js';
-import { describeAttempts, newRetryStats, retrying, stateName, waitForRecord } from './fault-support.js';
+import { describeAttempts, newRetryStats, retrying, stateName, waitForRecord, listJobsLabelled } from './fault-support.js';
 
 const JOBS = 100;
 /** One submit every 100 ms when nothing is down. */
@@ -100,17 +100,7 @@ describe('fault: dispatcher and registry are killed and restarted under a stream
     await stream;
     const streamMs = Date.now() - t0;
     // Every record of this run, read back by label (bounded); a duplicate would be a second record for one stream index.
-    const listRun = async (): Promise<Job[]> => {
-      const out: Job[] = [];
-      let pageToken = '';
-      for (let page = 0; page < 100; page++) {
-        const res = await retrying(() => ls.dispatcher.listJobs({ labels: { run }, pageSize: 500, pageToken }, { timeoutMs: 10_000 }), newRetryStats(), 'list jobs');
-        out.push(...res.jobs);
-        pageToken = res.nextPageToken;
-        if (!pageToken) break;
-      }
-      return out;
-    };
+    const listRun = (): Promise<Job[]> => listJobsLabelled(ls, { run }, (fn) => retrying(fn, newRetryStats(), 'list jobs'));
     let records: Job[] = [];
     await waitFor(
       async () => {
