@@ -1,17 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Code, exitCodeOf, FailureClass, JobState, LogStream, type LongshoreClient, type LongshoreError } from '@longshore/client';
-import { startCluster, waitFor, type Cluster } from '@longshore/testing';
+import { processGone, startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, finishAll, logLines, tsMs } from './support.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number) => !processGone(pid);
 
 describe('jobs end to end: real registry, dispatcher and two agents on a private redis-server', () => {
   let cluster: Cluster;

@@ -6,8 +6,8 @@
  *   above the limit. **Best effort**: a job can overshoot between polls, shared pages are
  *   counted once per process, and processes that leave the group (`setsid`) are not counted.
  *
- * cgroup v2 is not implemented yet (it cannot be tested on the hosts this was built on); a v2
- * host uses the watchdog.
+ * On a cgroup v2 host (and wherever no v1 memory hierarchy is writable) `auto` picks the watchdog:
+ * a v2 limiter was left out because no host it is built and tested on runs cgroup v2.
  */
 export type MemoryLimiterKind = 'cgroup-v1' | 'rss-watchdog';
 

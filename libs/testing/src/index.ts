@@ -4,7 +4,7 @@
  * started (by pid), and bound every wait.
  */
 export { freePort } from './free-port.js';
-export { startRedis, findRedisServer } from './redis-server.js';
+export { startRedis, findRedisServer, redisServerRequired } from './redis-server.js';
 export type { RedisHandle, RedisOptions } from './redis-server.js';
 export { startProcess } from './process-handle.js';
 export type { ExitStatus, LogRecord, ProcessHandle, StartProcessOptions } from './process-handle.js';
@@ -19,3 +19,4 @@ export type { Cluster, ClusterOptions } from './cluster.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxy } from './tcp-proxy.js';
 export { seededRandom } from './seeded-random.js';
+export { processGone } from './proc.js';

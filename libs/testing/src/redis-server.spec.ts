@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findRedisServer, startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
+import { findRedisServer, redisServerRequired, startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
 import { Resources } from './resources.js';
 
 const res = new Resources();
@@ -16,16 +16,7 @@ async function redisForTest(opts?: RedisOptions): Promise<RedisHandle> {
 }
 
 /** Outside CI a machine without redis-server skips these; in CI they must run. */
-const haveRedis = process.env['CI'] === 'true' || canFind();
-
-function canFind(): boolean {
-  try {
-    findRedisServer();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const haveRedis = redisServerRequired();
 
 function client(url: string): Redis {
   // Fail fast instead of reconnecting: these tests want to see a dead server as an error.

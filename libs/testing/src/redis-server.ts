@@ -179,3 +179,17 @@ function tail(proc: ProcessHandle): string {
   const lines = proc.lines.slice(-TAIL_LINES);
   return lines.length === 0 ? '(no output)' : lines.join('\n');
 }
+
+/**
+ * Whether tests that need redis-server should run: always under CI=true (where a missing binary
+ * must fail the run, not skip it), elsewhere only when it can be found.
+ */
+export function redisServerRequired(): boolean {
+  if (process.env['CI'] === 'true') return true;
+  try {
+    findRedisServer();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './free-port.js';
-import { findRedisServer, startRedis, type RedisHandle } from './redis-server.js';
+import { redisServerRequired, startRedis, type RedisHandle } from './redis-server.js';
 import { Resources } from './resources.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { sleep, TIMED_OUT, waitFor, withDeadline } from './wait-for.js';
@@ -244,16 +244,7 @@ describe('startTcpProxy over raw TCP', () => {
 });
 
 /** Outside CI a machine without redis-server skips these; in CI they must run. */
-const haveRedis = process.env['CI'] === 'true' || canFind();
-
-function canFind(): boolean {
-  try {
-    findRedisServer();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const haveRedis = redisServerRequired();
 
 describe.skipIf(!haveRedis)('startTcpProxy in front of Redis', () => {
   let redis: RedisHandle;

@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { JobState, LongshoreClient } from '@longshore/client';
-import { startCluster, waitFor, type Cluster } from '@longshore/testing';
+import { processGone, startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
+const alive = (pid: number) => !processGone(pid);
 
 describe('fault: an agent killed outright, then started again with the same id', () => {
   let cluster: Cluster;

@@ -47,19 +47,7 @@ export function lineMs(l: LogLine): number {
   return tsMs(l.time);
 }
 
-/**
- * Whether process `pid` is gone: no `/proc/<pid>`, or only a zombie left (it no longer runs;
- * reaping is its parent's business).
- */
-export function processGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
-  }
-}
+export { processGone } from '@longshore/testing';
 
 /** The process's command line (NUL-separated arguments joined by spaces), or undefined if gone. */
 export function commandLine(pid: number): string | undefined {
