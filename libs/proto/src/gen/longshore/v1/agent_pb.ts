@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/agent.proto.
  */
 export const file_longshore_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Chhsb25nc2hvcmUvdjEvYWdlbnQucHJvdG8SDGxvbmdzaG9yZS52MSKABQoFQWdlbnQSCgoCaWQYASABKAkSDAoEcG9vbBgCIAEoCRIMCgRob3N0GAMgASgJEg8KB3ZlcnNpb24YBCABKAkSFgoOY2FwYWNpdHlfbWlsbGkYBSABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgGIAEoDRIXCg9ydW5uaW5nX2pvYl9pZHMYByADKAkSNgoKbGFuZV91c2FnZRgIIAMoCzIiLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lVXNhZ2VFbnRyeRI4CgtsYW5lX2xpbWl0cxgJIAMoCzIjLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lTGltaXRzRW50cnkSKQoJZXhlY3V0b3JzGAogAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEi8KBmxhYmVscxgLIAMoCzIfLmxvbmdzaG9yZS52MS5BZ2VudC5MYWJlbHNFbnRyeRInCgVzdGF0ZRgMIAEoDjIYLmxvbmdzaG9yZS52MS5BZ2VudFN0YXRlEjIKDmxhc3RfaGVhcnRiZWF0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1yZWdpc3RlcmVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBowCg5MYW5lVXNhZ2VFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBGjEKD0xhbmVMaW1pdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqcQoKQWdlbnRTdGF0ZRIbChdBR0VOVF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkFHRU5UX1NUQVRFX0FDVElWRRABEhgKFEFHRU5UX1NUQVRFX0RSQUlOSU5HEAISFAoQQUdFTlRfU1RBVEVfTE9TVBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_longshore_v1_job]);
+  fileDesc("Chhsb25nc2hvcmUvdjEvYWdlbnQucHJvdG8SDGxvbmdzaG9yZS52MSKxBQoFQWdlbnQSCgoCaWQYASABKAkSDAoEcG9vbBgCIAEoCRIMCgRob3N0GAMgASgJEg8KB3ZlcnNpb24YBCABKAkSFgoOY2FwYWNpdHlfbWlsbGkYBSABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgGIAEoDRIXCg9ydW5uaW5nX2pvYl9pZHMYByADKAkSNgoKbGFuZV91c2FnZRgIIAMoCzIiLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lVXNhZ2VFbnRyeRI4CgtsYW5lX2xpbWl0cxgJIAMoCzIjLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lTGltaXRzRW50cnkSKQoJZXhlY3V0b3JzGAogAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEi8KBmxhYmVscxgLIAMoCzIfLmxvbmdzaG9yZS52MS5BZ2VudC5MYWJlbHNFbnRyeRInCgVzdGF0ZRgMIAEoDjIYLmxvbmdzaG9yZS52MS5BZ2VudFN0YXRlEjIKDmxhc3RfaGVhcnRiZWF0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1yZWdpc3RlcmVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCglpc29sYXRpb24YDyABKAsyHC5sb25nc2hvcmUudjEuQWdlbnRJc29sYXRpb24aMAoOTGFuZVVzYWdlRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ARoxCg9MYW5lTGltaXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlwKDkFnZW50SXNvbGF0aW9uEhYKDnNlcGFyYXRlX3VzZXJzGAEgASgIEhAKCGpvYl91aWRzGAIgASgJEhAKCGZpcmV3YWxsGAMgASgIEg4KBmRldGFpbBgEIAEoCSpxCgpBZ2VudFN0YXRlEhsKF0FHRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSQUdFTlRfU1RBVEVfQUNUSVZFEAESGAoUQUdFTlRfU1RBVEVfRFJBSU5JTkcQAhIUChBBR0VOVF9TVEFURV9MT1NUEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_longshore_v1_job]);
 
 /**
  * What an agent advertises about itself.
@@ -97,6 +97,13 @@ export type Agent = Message<"longshore.v1.Agent"> & {
    * @generated from field: google.protobuf.Timestamp registered_at = 14;
    */
   registeredAt?: Timestamp;
+
+  /**
+   * How this agent keeps jobs away from itself, from Redis and from each other.
+   *
+   * @generated from field: longshore.v1.AgentIsolation isolation = 15;
+   */
+  isolation?: AgentIsolation;
 };
 
 /**
@@ -105,6 +112,48 @@ export type Agent = Message<"longshore.v1.Agent"> & {
  */
 export const AgentSchema: GenMessage<Agent> = /*@__PURE__*/
   messageDesc(file_longshore_v1_agent, 0);
+
+/**
+ * What separates an agent's subprocess jobs from the agent and from each other, as probed at start.
+ *
+ * @generated from message longshore.v1.AgentIsolation
+ */
+export type AgentIsolation = Message<"longshore.v1.AgentIsolation"> & {
+  /**
+   * Each job runs as its own unprivileged uid, distinct from the agent's.
+   *
+   * @generated from field: bool separate_users = 1;
+   */
+  separateUsers: boolean;
+
+  /**
+   * The uid range jobs run as, e.g. "200000-265535"; empty without separate users.
+   *
+   * @generated from field: string job_uids = 2;
+   */
+  jobUids: string;
+
+  /**
+   * Firewall rules refuse job uids connections to Redis, the Longshore API and the metadata address.
+   *
+   * @generated from field: bool firewall = 3;
+   */
+  firewall: boolean;
+
+  /**
+   * In words: what is enforced, and what is missing and why.
+   *
+   * @generated from field: string detail = 4;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message longshore.v1.AgentIsolation.
+ * Use `create(AgentIsolationSchema)` to create a new message.
+ */
+export const AgentIsolationSchema: GenMessage<AgentIsolation> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_agent, 1);
 
 /**
  * An agent's lifecycle as the registry sees it.
