@@ -7,3 +7,5 @@ export { backoffFor } from './backoff.js';
 export { validateDnsLabel, newJobId, validateJobId } from './ids.js';
 export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, parseLanes } from './units.js';
 export { validateJobSpec } from './job-spec.js';
+export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';
+export type { TokenRole, Principal } from './principal.js';

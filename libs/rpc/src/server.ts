@@ -12,6 +12,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { ANONYMOUS_ADMIN } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
 import { toGrpcServiceDefinition } from './service-definition.js';
 import { toWireStatus } from './status.js';
@@ -105,7 +106,7 @@ export class RpcServer {
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const signals = [controller.signal, this.shutdown.signal];
     if (Number.isFinite(deadlineMs) && deadlineMs > 0) signals.push(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())));
-    return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer() };
+    return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer(), principal: ANONYMOUS_ADMIN };
   }
 
   private unary(m: DescMethod, fn: AnyHandler) {

@@ -1,6 +1,7 @@
 import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { Metadata } from '@grpc/grpc-js';
+import type { Principal } from '@longshore/domain';
 
 /** What every handler gets besides its request. */
 export interface CallContext {
@@ -8,6 +9,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly metadata: Metadata;
   readonly peer: string;
+  /** Who is calling, proven by their token (or `ANONYMOUS_ADMIN` when auth is off). */
+  readonly principal: Principal;
 }
 
 /** A service implementation: unary methods return a promise, server-streaming ones an async iterable. */
