@@ -42,4 +42,21 @@ describe('validateJobSpec', () => {
     expect(fieldOf({ executor: 'auto' })).toBe('allowed_executors');
     expect(fieldOf({ executor: 'docker' })).toBe('image');
   });
+
+  it('refuses NUL and other control characters in label values, idempotency keys, paths and images', () => {
+    expect(fieldOf({ labels: { team: 'a\u0000b' } })).toBe('labels.team');
+    expect(fieldOf({ labels: { team: 'line\nbreak' } })).toBe('labels.team');
+    expect(fieldOf({ labels: { team: '\u001b[31mred' } })).toBe('labels.team');
+    expect(fieldOf({ idempotencyKey: 'key\u0000' })).toBe('idempotency_key');
+    expect(fieldOf({ idempotencyKey: 'k'.repeat(LIMITS.idempotencyKeyLength + 1) })).toBe('idempotency_key');
+    expect(fieldOf({ workingDir: '/tmp/a\nb' })).toBe('working_dir');
+    expect(fieldOf({ image: 'alpine\u0000' })).toBe('image');
+    // Unicode that is not a control character stays allowed.
+    expect(fieldOf({ labels: { team: 'équipe ✓ 日本' }, idempotencyKey: 'ключ-1' })).toBe('accepted');
+  });
+
+  it('refuses an executor named twice in the allowed chain', () => {
+    expect(fieldOf({ executor: 'auto', allowedExecutors: ['docker', 'docker'], image: 'alpine' })).toBe('allowed_executors');
+    expect(fieldOf({ executor: 'auto', allowedExecutors: ['docker', 'subprocess'], image: 'alpine' })).toBe('accepted');
+  });
 });

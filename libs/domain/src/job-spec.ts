@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from './errors/index.js';
 import { validateDnsLabel } from './ids.js';
 import { LIMITS } from './limits.js';
+import { validatePlainText } from './text.js';
 import type { ExecutorName, JobSpec } from './model.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -52,6 +53,7 @@ function validateLabels(labels: Record<string, string>): void {
       throw new InvalidArgumentError(`labels.${key.slice(0, 80)}`, `is not a valid label key: 1-${LIMITS.labelKeyLength} lowercase letters, digits, '-', '_', '.', '/'`);
     }
     if (value.length > LIMITS.labelValueLength) throw new InvalidArgumentError(`labels.${key}`, `value is longer than ${LIMITS.labelValueLength} characters`);
+    validatePlainText(`labels.${key}`, value, LIMITS.labelValueLength);
   }
 }
 
@@ -73,16 +75,18 @@ function validateNumbers(spec: JobSpec): void {
 
 function validateStrings(spec: JobSpec): void {
   if (spec.workingDir !== undefined) {
-    if (!spec.workingDir.startsWith('/') || spec.workingDir.length > LIMITS.workingDirLength || spec.workingDir.includes('\0')) {
+    if (!spec.workingDir.startsWith('/') || spec.workingDir.length > LIMITS.workingDirLength) {
       throw new InvalidArgumentError('working_dir', `must be an absolute path of at most ${LIMITS.workingDirLength} characters`);
     }
+    validatePlainText('working_dir', spec.workingDir, LIMITS.workingDirLength);
   }
-  if (spec.image !== undefined && (spec.image.length > LIMITS.imageLength || /\s/.test(spec.image))) {
-    throw new InvalidArgumentError('image', `must be an image reference without spaces, at most ${LIMITS.imageLength} characters`);
+  if (spec.image !== undefined) {
+    if (spec.image.length > LIMITS.imageLength || /\s/.test(spec.image)) {
+      throw new InvalidArgumentError('image', `must be an image reference without spaces, at most ${LIMITS.imageLength} characters`);
+    }
+    validatePlainText('image', spec.image, LIMITS.imageLength);
   }
-  if (spec.idempotencyKey !== undefined && spec.idempotencyKey.length > LIMITS.idempotencyKeyLength) {
-    throw new InvalidArgumentError('idempotency_key', `is longer than ${LIMITS.idempotencyKeyLength} characters`);
-  }
+  if (spec.idempotencyKey !== undefined) validatePlainText('idempotency_key', spec.idempotencyKey, LIMITS.idempotencyKeyLength);
   if (spec.lane !== undefined) validateDnsLabel('lane', spec.lane);
   if (spec.pool !== '') validateDnsLabel('pool', spec.pool);
 }
@@ -90,6 +94,9 @@ function validateStrings(spec: JobSpec): void {
 function validateExecutors(spec: JobSpec): void {
   if (spec.executor === 'auto' && spec.allowedExecutors.length === 0) {
     throw new InvalidArgumentError('allowed_executors', 'executor "auto" needs the allowed chain, e.g. ecs,docker,subprocess');
+  }
+  if (new Set(spec.allowedExecutors).size !== spec.allowedExecutors.length) {
+    throw new InvalidArgumentError('allowed_executors', 'names an executor twice: list each at most once, in the order to try them');
   }
   const bad = spec.allowedExecutors.find((e: ExecutorName) => e === 'auto');
   if (bad) throw new InvalidArgumentError('allowed_executors', '"auto" cannot be part of its own chain');

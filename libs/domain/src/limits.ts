@@ -24,6 +24,29 @@ export const LIMITS = {
   /** Largest weight or capacity, in thousandths (1000 standard agents). */
   maxMilli: 1_000_000,
   batchSize: 1000,
+  /** Largest request message the servers accept (gRPC max receive size): a full batch of specs averaging 16 KiB. */
+  requestBytes: 16 * 1024 * 1024,
+  /** A ListJobs page ends early (with a page token) once its jobs reach about this size, so it always fits a client's receive limit. */
+  responseBytes: 4 * 1024 * 1024,
+  /** Label filters in one ListJobs call. */
+  labelFilters: 16,
+  /** ListJobs page size: at most this many jobs per page; 0 means {@link defaultPageSize}. */
+  pageSize: 500,
+  defaultPageSize: 50,
+} as const;
+
+/**
+ * Per-connection limits of the gRPC servers. An idle connection (no call open) is closed after
+ * `idleConnectionMs` (clients reconnect transparently); the server pings a connection silent
+ * for `keepaliveMs` and drops it when the ping is not answered within `keepaliveTimeoutMs`, so
+ * dead peers do not hold sockets.
+ */
+export const CONNECTION_LIMITS = {
+  /** Calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  concurrentStreams: 1000,
+  idleConnectionMs: 60_000,
+  keepaliveMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
 } as const;
 
 /** Default weight of a pool's jobs: a quarter of a standard agent, as DataHub's 1 / 4 ingestion workers. */

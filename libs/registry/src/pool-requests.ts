@@ -4,6 +4,7 @@ import {
   LIMITS,
   STANDARD_CAPACITY_MILLI,
   validateDnsLabel,
+  validatePlainText,
   type PoolRecord,
 } from '@longshore/domain';
 import type { CreatePoolRequest, UpdatePoolRequest } from '@longshore/proto';
@@ -24,6 +25,7 @@ function checkWeights(defaultWeightMilli: number, maxWeightMilli: number): void 
 
 function checkDescription(d: string): void {
   if (d.length > LIMITS.descriptionLength) throw new InvalidArgumentError('description', `is longer than ${LIMITS.descriptionLength} characters`);
+  validatePlainText('description', d, LIMITS.descriptionLength);
 }
 
 /** A validated new pool record from a CreatePool request (0 weights mean the defaults). */

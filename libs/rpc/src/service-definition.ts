@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { decodeRequest } from './malformed-request.js';
 
 /**
  * Builds a `@grpc/grpc-js` service definition from a protobuf-es v2 service descriptor, so the
@@ -19,7 +20,8 @@ function methodDefinition(svc: DescService, m: DescMethod): MethodDefinition<unk
     requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
     responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
     requestSerialize: (v) => Buffer.from(toBinary(m.input, create(m.input, v as never))),
-    requestDeserialize: (b: Buffer) => fromBinary(m.input, b),
+    // The server's side: bad bytes become a MalformedRequest, refused as INVALID_ARGUMENT.
+    requestDeserialize: (b: Buffer) => decodeRequest(m, b),
     responseSerialize: (v) => Buffer.from(toBinary(m.output, create(m.output, v as never))),
     responseDeserialize: (b: Buffer) => fromBinary(m.output, b),
   };

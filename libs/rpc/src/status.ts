@@ -1,6 +1,9 @@
 import { status as GrpcStatus, type ServiceError, Metadata } from '@grpc/grpc-js';
-import { Code, LongshoreError, UnavailableError } from '@longshore/domain';
+import { Code, LongshoreError, RateLimitedError, UnavailableError } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
+
+/** Trailer carrying how long a rate-limited caller should wait, in milliseconds. */
+export const RETRY_AFTER_MS = 'retry-after-ms';
 
 /** What a handler failure becomes on the wire. */
 export interface WireStatus {
@@ -39,7 +42,9 @@ export function toWireStatus(err: unknown, logger: Logger, method: string): Wire
   }
   if (e instanceof LongshoreError) {
     if (e.code === Code.Unavailable || e.code === Code.Internal) logger.warn({ err, method }, 'request failed');
-    return { code: e.code as number as GrpcStatus, details: e.message, metadata: new Metadata() };
+    const metadata = new Metadata();
+    if (e instanceof RateLimitedError) metadata.set(RETRY_AFTER_MS, String(e.retryAfterMs));
+    return { code: e.code as number as GrpcStatus, details: e.message, metadata };
   }
   logger.error({ err, method }, 'unexpected error in handler');
   return { code: GrpcStatus.INTERNAL, details: 'internal error (see the server log)', metadata: new Metadata() };
@@ -54,6 +59,8 @@ export function fromServiceError(err: unknown, target: string): LongshoreError {
       se.code === GrpcStatus.UNAVAILABLE
         ? `cannot reach ${target}: ${(se.details || 'unavailable').replace(/\.?\s*Resolution note:.*$/s, '')}`
         : se.details || se.message || 'request failed';
+    const retryAfter = Number(se.metadata?.get(RETRY_AFTER_MS)[0] ?? NaN);
+    if (se.code === GrpcStatus.RESOURCE_EXHAUSTED && Number.isFinite(retryAfter)) return new RateLimitedError(message, retryAfter);
     return new LongshoreError(se.code as number as Code, message, { cause: err });
   }
   return new LongshoreError(Code.Unknown, err instanceof Error ? err.message : String(err), { cause: err });
