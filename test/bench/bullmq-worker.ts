@@ -22,7 +22,7 @@ export interface BaselineResult {
 
 const config = z
   .object({
-    BENCH_REDIS_URL: z.string().startsWith('redis://127.0.0.1:'),
+    BENCH_REDIS_URL: z.string().regex(/^redis:\/\/([^@/]*@)?127\.0\.0\.1:\d+$/, 'must be a loopback redis:// URL'),
     BENCH_QUEUE: z.string().min(1),
     BENCH_PREFIX: z.string().min(1),
     BENCH_CONCURRENCY: z.coerce.number().int().positive(),

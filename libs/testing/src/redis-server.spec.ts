@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
@@ -33,6 +34,20 @@ async function withClient<T>(url: string, fn: (r: Redis) => Promise<T>): Promise
   }
 }
 
+/** A GET without credentials, as any local process could try: the reply, or the error's message. */
+async function unauthenticatedGet(port: number): Promise<string> {
+  // No ready check: its INFO would fail first and close the connection.
+  const r = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  try {
+    await r.connect();
+    return String(await r.get('k'));
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    r.disconnect();
+  }
+}
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -53,7 +68,8 @@ describe('findRedisServer', () => {
 describe.skipIf(!haveRedis)('startRedis', () => {
   it('answers PING on 127.0.0.1:port, stops, and restarts on the same port', async () => {
     const redis = await redisForTest();
-    expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
+    expect(redis.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(redis.url).toBe(`redis://:${redis.password}@127.0.0.1:${redis.port}`);
     expect(redis.dir).toMatch(/longshore-redis-/);
     expect(redis.pid).toBeGreaterThan(0);
     expect(await withClient(redis.url, (r) => r.ping())).toBe('PONG');
@@ -69,6 +85,22 @@ describe.skipIf(!haveRedis)('startRedis', () => {
     const firstPid = redis.pid;
     await redis.restart();
     expect(redis.pid).not.toBe(firstPid);
+    expect(await withClient(redis.url, (r) => r.ping())).toBe('PONG');
+  });
+
+  it('requires its generated password (also after restart), which is not on its command line', async () => {
+    const redis = await redisForTest();
+    expect(await unauthenticatedGet(redis.port)).toMatch(/^NOAUTH/);
+    expect(readFileSync(`/proc/${redis.pid}/cmdline`, 'utf8')).not.toContain(redis.password);
+    await redis.restart();
+    expect(await unauthenticatedGet(redis.port)).toMatch(/^NOAUTH/);
+    expect(await withClient(redis.url, (r) => r.ping())).toBe('PONG');
+  });
+
+  it('with password: false, anyone may connect', async () => {
+    const redis = await redisForTest({ password: false });
+    expect(redis.password).toBeUndefined();
+    expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
     expect(await withClient(redis.url, (r) => r.ping())).toBe('PONG');
   });
 

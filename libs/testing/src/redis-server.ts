@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -10,8 +11,10 @@ import { sleep } from './wait-for.js';
 /** A private `redis-server` on 127.0.0.1, started by {@link startRedis}. */
 export interface RedisHandle {
   readonly port: number;
-  /** `redis://127.0.0.1:PORT` */
+  /** `redis://:PASSWORD@127.0.0.1:PORT` (`redis://127.0.0.1:PORT` when started with `password: false`). */
   readonly url: string;
+  /** The generated password it requires (`requirepass`), or undefined when started without one. */
+  readonly password: string | undefined;
   /** Its own temp dir (AOF and RDB files live here); never removed by this harness. */
   readonly dir: string;
   /** The pid of the current process (it changes on {@link RedisHandle.restart}). */
@@ -33,6 +36,11 @@ export interface RedisOptions {
   appendonly?: boolean;
   /** AOF fsync policy; Redis' own default (`everysec`) when absent. */
   appendfsync?: 'always' | 'everysec';
+  /**
+   * Require a generated password (default true), as every deployment should, so the suite runs
+   * with Redis auth; false starts one anyone may use, for tests of that case.
+   */
+  password?: boolean;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -42,19 +50,24 @@ const TAIL_LINES = 30;
 
 /**
  * Starts a private `redis-server` on a free loopback port, in its own temp dir, with
- * `noeviction` and no RDB snapshots, and resolves once it answers PING (within 10 s).
+ * `noeviction`, no RDB snapshots and a generated password (unless `password: false`), and
+ * resolves once it answers PING (within 10 s). The password is in a 0600 config file in its
+ * dir, never on the command line (which every user can read in /proc).
  * Retries on a new port if the chosen one was taken meanwhile. Throws if `redis-server` is not
  * installed, in CI or not: whether to skip is the test's decision, never this harness's.
  */
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> {
   const binary = findRedisServer();
   const dir = await mkdtemp(join(tmpdir(), 'longshore-redis-'));
+  const password = opts.password === false ? undefined : randomBytes(24).toString('base64url');
+  const config = join(dir, 'redis.conf');
+  await writeFile(config, password === undefined ? '' : `requirepass ${password}\n`, { mode: 0o600 });
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const launch = (): Promise<ProcessHandle> => launchRedis(binary, port, dir, opts);
+    const launch = (): Promise<ProcessHandle> => launchRedis(binary, { port, dir, config, password }, opts);
     try {
-      return new RedisServer(port, dir, await launch(), launch);
+      return new RedisServer(port, dir, password, await launch(), launch);
     } catch (err) {
       if (!(err instanceof PortTakenError)) throw err;
       lastError = err;
@@ -71,10 +84,11 @@ class RedisServer implements RedisHandle {
   constructor(
     readonly port: number,
     readonly dir: string,
+    readonly password: string | undefined,
     proc: ProcessHandle,
     launch: () => Promise<ProcessHandle>,
   ) {
-    this.url = `redis://127.0.0.1:${port}`;
+    this.url = password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${password}@127.0.0.1:${port}`;
     this.#proc = proc;
     this.#launch = launch;
   }
@@ -103,9 +117,17 @@ class PortTakenError extends Error {
   override readonly name = 'PortTakenError';
 }
 
+/** Where and how one redis-server runs; `config` is the 0600 file holding its password. */
+interface Launch {
+  port: number;
+  dir: string;
+  config: string;
+  password: string | undefined;
+}
+
 /** Spawns redis-server on `port` and waits until it answers PING, or fails with its output. */
-async function launchRedis(binary: string, port: number, dir: string, opts: RedisOptions): Promise<ProcessHandle> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+async function launchRedis(binary: string, { port, dir, config, password }: Launch, opts: RedisOptions): Promise<ProcessHandle> {
+  const args = [config, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', opts.appendonly ? 'yes' : 'no');
   if (opts.appendfsync) args.push('--appendfsync', opts.appendfsync);
   args.push('--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', '');
@@ -120,7 +142,7 @@ async function launchRedis(binary: string, port: number, dir: string, opts: Redi
       throw /address already in use/i.test(output) ? new PortTakenError(failure) : new Error(failure);
     }
     // Both: PONG alone could come from a stranger that took the port while ours failed to bind.
-    if (proc.lines.some((l) => l.includes('Ready to accept connections')) && (await ping(port))) return proc;
+    if (proc.lines.some((l) => l.includes('Ready to accept connections')) && (await ping(port, password))) return proc;
     await sleep(50);
   }
   await proc.stop(STOP_TIMEOUT_MS).catch(() => undefined);
@@ -128,10 +150,11 @@ async function launchRedis(binary: string, port: number, dir: string, opts: Redi
 }
 
 /**
- * One raw `PING` on a fresh TCP connection; true only for `+PONG` (a Redis still loading its
- * AOF answers `-LOADING`). Raw TCP rather than ioredis: no reconnect loop or error noise.
+ * One raw `PING` on a fresh TCP connection (after `AUTH` when there is a password); true only
+ * for `+PONG` (a Redis still loading its AOF answers `-LOADING`). Raw TCP rather than
+ * ioredis: no reconnect loop or error noise.
  */
-function ping(port: number, timeoutMs = 1_000): Promise<boolean> {
+function ping(port: number, password: string | undefined, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -141,10 +164,12 @@ function ping(port: number, timeoutMs = 1_000): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(password === undefined ? 'PING\r\n' : `AUTH ${password}\r\nPING\r\n`));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      const pong = lines[password === undefined ? 0 : 1];
+      if (lines.length > (password === undefined ? 1 : 2) || reply.startsWith('-')) done(pong !== undefined && pong.startsWith('+PONG'));
     });
     socket.once('end', () => done(false));
   });

@@ -25,8 +25,9 @@ function next(emitter: EventEmitter, event: string): Promise<void> {
   return new Promise((resolve) => emitter.once(event, () => resolve()));
 }
 
-async function proxyTo(port: number, opts?: { port?: number }): Promise<TcpProxy> {
-  const proxy = await startTcpProxy({ port }, opts);
+/** A proxy to a bare port, or to a Redis (whose password then rides in `proxy.url`). */
+async function proxyTo(target: number | { port: number; password?: string | undefined }, opts?: { port?: number }): Promise<TcpProxy> {
+  const proxy = await startTcpProxy(typeof target === 'number' ? { port: target } : target, opts);
   res.add({ stop: () => proxy.close() });
   return proxy;
 }
@@ -263,14 +264,14 @@ describe.skipIf(!haveRedis)('startTcpProxy in front of Redis', () => {
   }
 
   it('PING works through the proxy', async () => {
-    const proxy = await proxyTo(redis.port);
+    const proxy = await proxyTo(redis);
     const r = client(proxy.url);
     expect(await within(r.ping(), 5_000, 'PONG')).toBe('PONG');
     expect(proxy.connections).toBe(1);
   });
 
   it('sever(): the client sees the connection close and reconnects by its default retry', async () => {
-    const proxy = await proxyTo(redis.port);
+    const proxy = await proxyTo(redis);
     const r = client(proxy.url);
     expect(await within(r.ping(), 5_000, 'PONG')).toBe('PONG');
 
@@ -283,7 +284,7 @@ describe.skipIf(!haveRedis)('startTcpProxy in front of Redis', () => {
   });
 
   it('blackhole(): a command times out and never reaches Redis; restore() + sever() reconnects', async () => {
-    const proxy = await proxyTo(redis.port);
+    const proxy = await proxyTo(redis);
     const r = client(proxy.url, { commandTimeout: 500 });
     expect(await within(r.ping(), 5_000, 'PONG')).toBe('PONG');
 
@@ -302,7 +303,7 @@ describe.skipIf(!haveRedis)('startTcpProxy in front of Redis', () => {
   });
 
   it('refuse(): commands wait while the host is "dead" and complete after restore()', async () => {
-    const proxy = await proxyTo(redis.port);
+    const proxy = await proxyTo(redis);
     const r = client(proxy.url);
     expect(await within(r.ping(), 5_000, 'PONG')).toBe('PONG');
 

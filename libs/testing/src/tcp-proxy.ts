@@ -14,7 +14,7 @@ export type ProxyMode = 'pass' | 'blackhole' | 'refuse';
 export interface TcpProxy {
   /** Listening on 127.0.0.1:port. */
   readonly port: number;
-  /** `redis://127.0.0.1:PORT`, a convenience for Redis targets. */
+  /** `redis://127.0.0.1:PORT`, a convenience for Redis targets (with `:PASSWORD@` when the target has one). */
   readonly url: string;
   readonly mode: ProxyMode;
   /** Number of client connections currently open through the proxy. */
@@ -34,10 +34,11 @@ export interface TcpProxy {
 /**
  * Starts a proxy on 127.0.0.1 (a free port, or `opts.port` to bring a closed proxy back on the
  * same port) that forwards each accepted connection to `target` (host defaults to 127.0.0.1).
- * Rejects naming the port if it cannot listen (e.g. `EADDRINUSE`).
+ * A target's `password` only goes into {@link TcpProxy.url}, so `startTcpProxy(redis)` gives a
+ * URL that authenticates through the proxy. Rejects naming the port if it cannot listen (e.g. `EADDRINUSE`).
  */
 export async function startTcpProxy(
-  target: { host?: string; port: number },
+  target: { host?: string; port: number; password?: string | undefined },
   opts: { port?: number } = {},
 ): Promise<TcpProxy> {
   const server = createServer({ allowHalfOpen: true, noDelay: true });
@@ -54,7 +55,7 @@ export async function startTcpProxy(
   });
   // Once listening, a server error must not crash the test process; accepted sockets carry on.
   server.on('error', () => undefined);
-  return new TcpProxyServer(server, { host: target.host ?? '127.0.0.1', port: target.port });
+  return new TcpProxyServer(server, { host: target.host ?? '127.0.0.1', port: target.port }, target.password);
 }
 
 /** One accepted client and its upstream (none for connections accepted while blackholed). */
@@ -76,11 +77,11 @@ class TcpProxyServer implements TcpProxy {
   #closing: Promise<void> | undefined;
 
   /** `server` must be listening already. */
-  constructor(server: Server, target: { host: string; port: number }) {
+  constructor(server: Server, target: { host: string; port: number }, password: string | undefined) {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('tcp proxy is not listening');
     this.port = address.port;
-    this.url = `redis://127.0.0.1:${address.port}`;
+    this.url = password === undefined ? `redis://127.0.0.1:${address.port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${address.port}`;
     this.#server = server;
     this.#target = target;
     server.on('connection', (client) => this.#accept(client));

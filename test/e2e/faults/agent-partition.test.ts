@@ -57,7 +57,7 @@ describe('fault: an agent is partitioned from Redis mid-job', () => {
     const [a, b] = [`${pool}-a`, `${pool}-b`];
     const tag = `agent-partition (${kind})`;
     await ls.registry.createPool({ id: pool });
-    const proxy = await startTcpProxy({ port: cluster.redis.port });
+    const proxy = await startTcpProxy(cluster.redis) // its url carries the password;
     proxies.push(proxy);
     const agentA = await cluster.startAgent({ LONGSHORE_POOL: pool, LONGSHORE_AGENT_ID: a, LONGSHORE_REDIS_URL: proxy.url });
     const job = await ls.submit({ pool, command: ['sh', '-c', script(kind)] });
