@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to run Longshore from this checkout:
-# Node.js >= 20.19 is checked (not installed), redis-server comes from the OS packages when
-# absent, and the npm packages are installed exactly as locked.
+# Node.js >= 20.19 is checked (not installed), redis-server and iptables come from the OS
+# packages when absent, and the npm packages are installed exactly as locked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,11 @@ apt_install() {
 
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
   apt_install redis-server
+fi
+# Agents running as root install owner-match firewall rules that keep jobs off Redis and the
+# API (LONGSHORE_JOB_FIREWALL); it lives in /usr/sbin, which a non-root PATH may lack.
+if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ] && [ ! -x /sbin/iptables ]; then
+  apt_install iptables
 fi
 
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ "${1:-}" != "--force" ]; then

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, repoRoot, startCluster, startProcess, type Cluster } from '@longshore/testing';
+import { freePort, repoRoot, startCluster, startProcess, waitFor, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = join(repoRoot, 'services/cli/bin/longshore.js');
@@ -94,6 +94,27 @@ describe('the longshore CLI against a real cluster', () => {
     expect(agents).toContain('agent-2');
   });
 
+  it('creates, lists and revokes tokens; a created token works and a revoked one is refused', async () => {
+    const created = cli(['tokens', 'create', '--role', 'reader', '--name', 'cli-reader']);
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim();
+    expect(secret).toMatch(/^lst_[a-z0-9]{16}_\S{43}$/);
+    expect(created.stderr).toMatch(/shown only this once/);
+    const id = secret.split('_')[1]!;
+    const listed = cli(['tokens', 'ls']);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toContain('cli-reader');
+    expect(listed.stdout).not.toContain(secret);
+    const asReader = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...cluster.clientEnv, LONGSHORE_TOKEN: secret }, encoding: 'utf8', timeout: 60_000 });
+    expect(asReader(['tokens', 'whoami']).stdout).toContain('reader');
+    const refused = asReader(['submit', '--', 'true']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/needs the submitter role/);
+    expect(cli(['tokens', 'revoke', id]).code).toBe(0);
+    await waitFor(() => asReader(['jobs', 'ls']).status === 1, { timeoutMs: 30_000, intervalMs: 500, what: 'the revoked token to be refused' });
+    expect(cli(['tokens', 'create', '--role', 'agent', '--name', 'no-pool']).stderr).toMatch(/exactly one pool/);
+  });
+
   it('says how to start the cluster when it cannot reach it', () => {
     const r = spawnSync(process.execPath, [BIN, 'jobs', 'ls'], { env: { ...process.env, LONGSHORE_DISPATCHER: '127.0.0.1:1' }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
@@ -124,13 +145,16 @@ describe('longshore up --demo', () => {
       expect(out).toMatch(/\| Hello from Longshore: job [0-9a-z]{25}/);
       expect(out).toContain('| step 3 of 3');
       expect(out).toMatch(/finished with exit code 0/);
-      const r = spawnSync(process.execPath, [BIN, 'submit', '--wait', '--', 'sh', '-c', 'echo hello; exit 3'], {
-        env: { ...process.env, LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`, LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}` },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      // The CLI finds the admin token up wrote (0600) by itself: no token to copy.
+      const credentials = join(home, 'credentials');
+      expect((await stat(credentials)).mode & 0o777).toBe(0o600);
+      const cliEnv = { ...process.env, LONGSHORE_HOME: home, LONGSHORE_TOKEN: '', LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`, LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}` };
+      const r = spawnSync(process.execPath, [BIN, 'submit', '--wait', '--', 'sh', '-c', 'echo hello; exit 3'], { env: cliEnv, encoding: 'utf8', timeout: 60_000 });
       expect(r.stdout).toBe('hello\n');
       expect(r.status).toBe(3);
+      const anonymous = spawnSync(process.execPath, [BIN, 'jobs', 'ls'], { env: { ...cliEnv, LONGSHORE_HOME: join(home, 'elsewhere') }, encoding: 'utf8', timeout: 60_000 });
+      expect(anonymous.status).toBe(1);
+      expect(anonymous.stderr).toMatch(/needs a token[\s\S]*hint: set LONGSHORE_TOKEN/);
       up.signal('SIGINT');
       expect(await up.waitForExit(30_000)).toEqual({ code: 0, signal: null });
       expect(up.lines.at(-1)).toBe('stopped');

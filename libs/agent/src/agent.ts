@@ -5,13 +5,14 @@ import type { ExecutorName } from '@longshore/domain';
 import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
 import { addedChannel, createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
-import { agentStateEnum, createRpcClient, executorEnum } from '@longshore/rpc';
-import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, wakeable } from '@longshore/store';
+import { agentStateEnum, channelCredentials, checkPlaintext, createRpcClient, executorEnum } from '@longshore/rpc';
+import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import type { ExecutorSet } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
 import { JobRun } from './job-run.js';
+import { setupJobIsolation, type JobIsolation } from './isolation.js';
 
 /** Version advertised to the registry. */
 export const AGENT_VERSION = '0.1.0';
@@ -42,9 +43,15 @@ function leftoversDir(config: AgentConfig): string {
   return join(config.jobDir, '.running', config.agentId);
 }
 
-function defaultExecutors(config: AgentConfig, logger: Logger): ExecutorSet {
+function defaultExecutors(config: AgentConfig, logger: Logger, isolation: JobIsolation): ExecutorSet {
   return {
-    subprocess: createSubprocessExecutor({ killGraceMs: config.killGraceMs, memoryLimiter: config.memoryLimiter, logger, stateDir: leftoversDir(config) }),
+    subprocess: createSubprocessExecutor({
+      killGraceMs: config.killGraceMs,
+      memoryLimiter: config.memoryLimiter,
+      logger,
+      stateDir: leftoversDir(config),
+      ...(isolation.users ? { users: isolation.users } : {}),
+    }),
     noop: createNoopExecutor(),
   };
 }
@@ -59,20 +66,27 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const redis = createRedis(config.redisUrl, 'worker');
   const sub = createRedis(config.redisUrl, 'subscriber');
   for (const c of [redis, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const registry = createRpcClient(PoolRegistryService, config.registry);
+  checkPlaintext(config.registry, config.client.tls !== undefined, config.client.insecurePlaintext, 'connect', logger);
+  if (!config.client.token) logger.warn('no token (LONGSHORE_TOKEN): the registry will refuse this agent unless it runs with LONGSHORE_AUTH=off; create one with longshore tokens create --role agent --pool POOL');
+  const registry = createRpcClient(PoolRegistryService, config.registry, { ...(config.client.token ? { token: config.client.token } : {}), credentials: channelCredentials(config.client.tls) });
   const cleanup = () => {
     registry.close();
     redis.disconnect();
     sub.disconnect();
   };
+  let isolation: JobIsolation | undefined;
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    await warnIfRedisOpen(redis, logger, config.redisPrefix);
     const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
-    const agent = new Agent(config, pool, logger.child({ agent: config.agentId, pool }), redis, sub, registry, overrides);
+    const agentLogger = logger.child({ agent: config.agentId, pool });
+    isolation = await setupJobIsolation(config, agentLogger);
+    const agent = new Agent(config, pool, agentLogger, redis, sub, registry, isolation, overrides);
     await agent.start(overrides.registerTimeoutMs ?? 60_000);
     return agent;
   } catch (err) {
     cleanup();
+    await isolation?.close();
     throw err;
   }
 }
@@ -101,11 +115,12 @@ class Agent implements AgentHandle {
     private readonly redis: ReturnType<typeof createRedis>,
     sub: ReturnType<typeof createRedis>,
     private readonly registry: ReturnType<typeof createRpcClient<(typeof PoolRegistryService)['method']>>,
+    private readonly isolation: JobIsolation,
     overrides: AgentOverrides,
   ) {
     this.ledger = new CapacityLedger(config.capacityMilli, config.lanes);
     this.jobs = new JobStore(redis, config, config.redisPrefix);
-    this.executors = overrides.executors ?? defaultExecutors(config, this.logger);
+    this.executors = overrides.executors ?? defaultExecutors(config, this.logger, isolation);
     this.events = new EventHub(sub);
     this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => {
       if (this.state !== 'active') return;
@@ -142,7 +157,7 @@ class Agent implements AgentHandle {
     this.cancelCheck = setInterval(() => void this.checkCancels(), 2000).unref();
     this.state = 'active';
     this.logger.info(
-      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: this.config.registry },
+      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: this.config.registry, isolation: this.isolation.info },
       'Starting longshore worker agent',
     );
     this.loop = this.claimLoop();
@@ -161,6 +176,7 @@ class Agent implements AgentHandle {
       laneLimits: this.config.lanes,
       executors: (Object.keys(this.executors) as ExecutorName[]).map(executorEnum.toProto),
       state: agentStateEnum.toProto(this.state === 'active' || this.state === 'starting' ? 'active' : 'draining'),
+      isolation: this.isolation.info,
     };
   }
 
@@ -289,6 +305,7 @@ class Agent implements AgentHandle {
       await this.events.close();
       this.registry.close();
       this.redis.disconnect();
+      await this.isolation.close();
       this.logger.info('agent stopped');
       this.resolveStopped();
     })();

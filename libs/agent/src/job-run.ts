@@ -1,4 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backoffFor, type ExecutorName } from '@longshore/domain';
 import { buildJobEnv, type Executor, type RunOutcome, type RunRequest } from '@longshore/executors';
@@ -95,39 +94,36 @@ export class JobRun {
       this.controller.abort('this agent no longer holds the job');
     }, (err) => log.warn({ err }, 'could not store log lines'));
 
-    // A private working directory, for executors that run on this host's filesystem.
-    const ownDir = data.spec.workingDir || choice.name !== 'subprocess' ? undefined : join(ctx.jobDir, `${data.id}-${claim.attempt}`);
-    if (ownDir) await mkdir(ownDir, { recursive: true, mode: 0o700 });
-    try {
-      if (!(await ctx.jobs.markRunning(data.id, claimed.token))) return 'fenced';
-      log.info({ executor: choice.name, attempt: claim.attempt, weightMilli: data.weightMilli }, 'job started');
-      const out = await this.execute(choice.executor, {
-        jobId: data.id,
-        attempt: claim.attempt,
-        command: data.spec.command,
-        env: buildJobEnv({ inherit: process.env, jobEnv: data.spec.env, jobId: data.id, attempt: claim.attempt }),
-        workingDir: data.spec.workingDir ?? ownDir,
-        timeoutMs: data.spec.timeoutMs || ctx.defaultTimeoutMs,
-        ...(data.spec.memoryBytes ? { memoryBytes: data.spec.memoryBytes } : {}),
-        signal: this.controller.signal,
-        onLine: (stream, text) => writer.line(stream, text),
-      });
-      await writer.flush();
-      if (fenced || this.abandonOnAbort) {
-        log.warn({ reason: String(this.controller.signal.reason) }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
-        return 'fenced';
-      }
-      if (this.releaseOnAbort) {
-        const handed = { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${String(this.controller.signal.reason)}` };
-        if (!(await ctx.jobs.handBack(data.id, claimed.token, handed))) return 'fenced';
-        await claimed.release();
-        log.info('job handed back to the queue (the attempt does not count)');
-        return 'released';
-      }
-      return await this.end(toAttemptOutcome(out, attempt, Date.now()));
-    } finally {
-      if (ownDir) await rm(ownDir, { recursive: true, force: true }).catch(() => undefined);
+    // A private directory (HOME, TMPDIR, and the working directory unless the job names one) for
+    // executors that run on this host's filesystem; the executor creates and removes it.
+    const privateDir = choice.name === 'subprocess' ? join(ctx.jobDir, `${data.id}-${claim.attempt}`) : undefined;
+    if (!(await ctx.jobs.markRunning(data.id, claimed.token))) return 'fenced';
+    log.info({ executor: choice.name, attempt: claim.attempt, weightMilli: data.weightMilli }, 'job started');
+    const out = await this.execute(choice.executor, {
+      jobId: data.id,
+      attempt: claim.attempt,
+      command: data.spec.command,
+      env: buildJobEnv({ inherit: process.env, jobEnv: data.spec.env, jobId: data.id, attempt: claim.attempt, ...(privateDir ? { privateDir } : {}) }),
+      ...(data.spec.workingDir ? { workingDir: data.spec.workingDir } : {}),
+      ...(privateDir ? { privateDir } : {}),
+      timeoutMs: data.spec.timeoutMs || ctx.defaultTimeoutMs,
+      ...(data.spec.memoryBytes ? { memoryBytes: data.spec.memoryBytes } : {}),
+      signal: this.controller.signal,
+      onLine: (stream, text) => writer.line(stream, text),
+    });
+    await writer.flush();
+    if (fenced || this.abandonOnAbort) {
+      log.warn({ reason: String(this.controller.signal.reason) }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
+      return 'fenced';
     }
+    if (this.releaseOnAbort) {
+      const handed = { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${String(this.controller.signal.reason)}` };
+      if (!(await ctx.jobs.handBack(data.id, claimed.token, handed))) return 'fenced';
+      await claimed.release();
+      log.info('job handed back to the queue (the attempt does not count)');
+      return 'released';
+    }
+    return await this.end(toAttemptOutcome(out, attempt, Date.now()));
   }
 
   /**

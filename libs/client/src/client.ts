@@ -1,13 +1,15 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { loadClientSecurity } from '@longshore/config';
 import {
   DispatcherService,
   PoolRegistryService,
+  TokenService,
   type Job,
   type JobSpecSchema,
   type LogLine,
 } from '@longshore/proto';
 import { Code, LongshoreError } from '@longshore/domain';
-import { createRpcClient, type CallOptions, type RpcClient } from '@longshore/rpc';
+import { channelCredentials, checkPlaintext, createRpcClient, type CallOptions, type RpcClient, type RpcClientOptions } from '@longshore/rpc';
 import { isFinished } from './exit-code.js';
 
 /**
@@ -41,6 +43,15 @@ export interface ClientOptions {
   dispatcher?: string;
   /** host:port of the pool registry; default `LONGSHORE_REGISTRY`, else 127.0.0.1:7401. */
   registry?: string;
+  /**
+   * Bearer token; default `LONGSHORE_TOKEN`, else the one `longshore up` wrote to
+   * `$LONGSHORE_HOME/credentials`. TLS comes from `LONGSHORE_TLS_CA` (and
+   * `LONGSHORE_TLS_CLIENT_CERT`/`_KEY` for mTLS); plaintext is refused off loopback unless
+   * `LONGSHORE_INSECURE_PLAINTEXT=1`.
+   */
+  token?: string;
+  /** Extra grpc-js channel options (advanced; e.g. `grpc.use_local_subchannel_pool: 1` for connections of its own). */
+  channelOptions?: RpcClientOptions['channelOptions'];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -64,13 +75,22 @@ export class LongshoreClient {
   private constructor(
     private readonly d: RpcClient<(typeof DispatcherService)['method']>,
     private readonly r: RpcClient<(typeof PoolRegistryService)['method']>,
+    private readonly t: RpcClient<(typeof TokenService)['method']>,
   ) {}
 
   static connect(opts: ClientOptions = {}): LongshoreClient {
     const env = opts.env ?? process.env;
     const dispatcher = opts.dispatcher ?? env['LONGSHORE_DISPATCHER'] ?? DEFAULT_DISPATCHER;
     const registry = opts.registry ?? env['LONGSHORE_REGISTRY'] ?? DEFAULT_REGISTRY;
-    return new LongshoreClient(createRpcClient(DispatcherService, dispatcher), createRpcClient(PoolRegistryService, registry));
+    const security = loadClientSecurity(env);
+    const token = opts.token ?? security.token;
+    for (const address of [dispatcher, registry]) checkPlaintext(address, security.tls !== undefined, security.insecurePlaintext, 'connect');
+    const rpcOpts: RpcClientOptions = { ...(token ? { token } : {}), credentials: channelCredentials(security.tls), ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}) };
+    return new LongshoreClient(
+      createRpcClient(DispatcherService, dispatcher, rpcOpts),
+      createRpcClient(PoolRegistryService, registry, rpcOpts),
+      createRpcClient(TokenService, registry, rpcOpts),
+    );
   }
 
   /** Every DispatcherService RPC. */
@@ -80,6 +100,10 @@ export class LongshoreClient {
   /** Every PoolRegistryService RPC. */
   get registry() {
     return this.r.rpc;
+  }
+  /** Every TokenService RPC (served by the registry). */
+  get tokens() {
+    return this.t.rpc;
   }
   get dispatcherAddress(): string {
     return this.d.address;
@@ -142,5 +166,6 @@ export class LongshoreClient {
   close(): void {
     this.d.close();
     this.r.close();
+    this.t.close();
   }
 }

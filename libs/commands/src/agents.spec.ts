@@ -23,13 +23,28 @@ describe('longshore agents ls', () => {
         executors: [Executor.SUBPROCESS, Executor.DOCKER],
         state: AgentState.ACTIVE,
         lastHeartbeat: timestampFromMs(NOW - 2_000),
+        isolation: { separateUsers: true, jobUids: '200000-265535', firewall: true, detail: 'jobs run as uids 200000-265535' },
       }),
     ];
     const run = await runWith(client, ['agents', 'ls', '--pool', 'ingest'], { now: NOW });
     expect(client.calls[0]!.request).toEqual({ pool: 'ingest' });
     const [head, row] = run.stdout.trimEnd().split('\n');
-    expect(head).toMatch(/^ID\s+POOL\s+STATE\s+HOST\s+CAPACITY\s+IN USE\s+RUNNING\s+LANES\s+EXECUTORS\s+LAST SEEN\s+VERSION$/);
-    expect(row).toMatch(/^agent-a\s+ingest\s+active\s+host-1\s+1\s+0\.5\s+2\s+adhoc 1, ingestion 1\/4, monitor 0\/10\s+subprocess,docker\s+2s ago\s+0\.1\.0$/);
+    expect(head).toMatch(/^ID\s+POOL\s+STATE\s+HOST\s+CAPACITY\s+IN USE\s+RUNNING\s+LANES\s+EXECUTORS\s+ISOLATION\s+LAST SEEN\s+VERSION$/);
+    expect(row).toMatch(/^agent-a\s+ingest\s+active\s+host-1\s+1\s+0\.5\s+2\s+adhoc 1, ingestion 1\/4, monitor 0\/10\s+subprocess,docker\s+uids\+fw\s+2s ago\s+0\.1\.0$/);
+  });
+
+  it('shows isolation in a word: uids, none, or - for an agent that does not say', async () => {
+    const client = new FakeClient();
+    client.agents = [
+      create(AgentSchema, { id: 'a', isolation: { separateUsers: true, jobUids: '200000-265535' } }),
+      create(AgentSchema, { id: 'b', isolation: { detail: 'not root' } }),
+      create(AgentSchema, { id: 'c' }),
+    ];
+    const rows = (await runWith(client, ['agents', 'ls'], { now: NOW })).stdout.trimEnd().split('\n').slice(1);
+    // Columns after EXECUTORS: ISOLATION, LAST SEEN, VERSION.
+    expect(rows.map((r) => r.split(/\s+/).at(-3))).toEqual(['uids', 'none', '-']);
+    const json = JSON.parse((await runWith(client, ['--json', 'agents', 'ls'])).stdout) as { isolation?: { detail?: string } }[];
+    expect(json[1]!.isolation).toEqual({ detail: 'not root' });
   });
 
   it('--json prints a JSON array', async () => {

@@ -19,6 +19,17 @@ export function lanesText(agent: Pick<Agent, 'laneUsage' | 'laneLimits'>): strin
   return parts.join(', ') || '-';
 }
 
+/**
+ * How an agent isolates its subprocess jobs, in a word: `uids+fw` (a uid per job and the
+ * firewall), `uids`, `fw`, `none`, or `-` when the agent does not say (an older version).
+ */
+export function isolationText(agent: Pick<Agent, 'isolation'>): string {
+  const i = agent.isolation;
+  if (!i) return '-';
+  const parts = [...(i.separateUsers ? ['uids'] : []), ...(i.firewall ? ['fw'] : [])];
+  return parts.join('+') || 'none';
+}
+
 /** The `longshore agents ls` table. */
 export function renderAgentTable(agents: readonly Agent[], now: number): string {
   const rows = agents.map((a) => [
@@ -31,10 +42,11 @@ export function renderAgentTable(agents: readonly Agent[], now: number): string 
     String(a.runningJobIds.length),
     lanesText(a),
     a.executors.map((e) => enumWord(Executor, e)).join(',') || '-',
+    isolationText(a),
     a.lastHeartbeat ? `${age(a.lastHeartbeat, now)} ago` : '-',
     a.version || '-',
   ]);
-  return renderTable(['ID', 'POOL', 'STATE', 'HOST', 'CAPACITY', 'IN USE', 'RUNNING', 'LANES', 'EXECUTORS', 'LAST SEEN', 'VERSION'], rows);
+  return renderTable(['ID', 'POOL', 'STATE', 'HOST', 'CAPACITY', 'IN USE', 'RUNNING', 'LANES', 'EXECUTORS', 'ISOLATION', 'LAST SEEN', 'VERSION'], rows);
 }
 
 /** Registers `longshore agents ls|drain`. */
@@ -42,7 +54,7 @@ export function registerAgents(program: Command, ctx: CliContext): void {
   const agents = program.command('agents').description('look at and drain the worker agents');
   agents
     .command('ls')
-    .description('list agents with their load, lanes and executors')
+    .description('list agents with their load, lanes, executors and job isolation (uids: a uid per job; fw: firewall; detail in --json)')
     .option('--pool <pool>', 'only this pool', nameArg)
     .option('--json', 'print the agents as a JSON array')
     .addHelpText('after', examples('longshore agents ls', 'longshore agents ls --pool ingest-eu'))

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { Code, LongshoreError } from '@longshore/client';
+import { ConfigError } from '@longshore/config';
 import { InvalidArgumentError } from '@longshore/domain';
 import type { CliIO, GlobalOptions } from './context.js';
 
@@ -50,9 +51,14 @@ export function reportError(err: unknown, io: CliIO, globals: GlobalOptions | un
     io.stderr.write(`longshore: error: ${err.message}\n`);
     return EXIT_USAGE;
   }
+  if (err instanceof ConfigError) {
+    io.stderr.write(`longshore: error: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   if (err instanceof LongshoreError) {
     io.stderr.write(`longshore: error: ${err.message}\n`);
     if (err.code === Code.Unavailable) io.stderr.write(unavailableHint(err, globals));
+    if (err.code === Code.Unauthenticated) io.stderr.write('longshore: hint: set LONGSHORE_TOKEN (longshore up writes a local admin token to $LONGSHORE_HOME/credentials; an admin creates others with longshore tokens create)\n');
     return EXIT_FAILURE;
   }
   // Not one of ours: a bug, so the stack is worth showing.

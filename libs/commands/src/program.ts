@@ -8,6 +8,7 @@ import { registerJobs } from './jobs.js';
 import { registerLogs } from './logs.js';
 import { registerPools } from './pools.js';
 import { registerSubmit } from './submit.js';
+import { registerTokens } from './tokens.js';
 
 /** A built command line: the commander tree, and a one-shot `run`. */
 export interface CliProgram {
@@ -89,6 +90,7 @@ export function buildProgram(io: CliIO, deps: CliDeps): CliProgram {
   registerLogs(program, ctx);
   registerPools(program, ctx);
   registerAgents(program, ctx);
+  registerTokens(program, ctx);
   deps.extraCommands?.(program, ctx);
 
   return {

@@ -7,6 +7,11 @@ import { Readable, Writable } from 'node:stream';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   CancelJobResponseSchema,
+  CreateTokenResponseSchema,
+  ListTokensResponseSchema,
+  RevokeTokenResponseSchema,
+  WhoAmIResponseSchema,
+  type Token,
   CreatePoolResponseSchema,
   DeletePoolResponseSchema,
   GetJobResponseSchema,
@@ -63,6 +68,7 @@ export class FakeClient implements CliClient {
   nextPageToken = '';
   pools: Pool[] = [];
   agents: Agent[] = [];
+  tokenList: Token[] = [];
   failWith: LongshoreError | undefined;
   holdLogs: Promise<void> | undefined;
   closed = false;
@@ -167,6 +173,28 @@ export class FakeClient implements CliClient {
     agentHeartbeat: notFaked('agentHeartbeat'),
     deregisterAgent: notFaked('deregisterAgent'),
     drainAgent: notFaked('drainAgent'),
+  };
+
+  readonly tokens: CliClient['tokens'] = {
+    createToken: async (req) => {
+      this.record('createToken', req);
+      const id = `tok${this.nextId++}`;
+      return create(CreateTokenResponseSchema, { token: { id, name: req.name, role: req.role, pools: req.pools }, secret: `lst_${id}_secret` });
+    },
+    listTokens: async (req) => {
+      this.record('listTokens', req);
+      return create(ListTokensResponseSchema, { tokens: this.tokenList });
+    },
+    revokeToken: async (req) => {
+      this.record('revokeToken', req);
+      const token = this.tokenList.find((t) => t.id === req.id);
+      if (!token) throw new NotFoundError(`token "${req.id}" does not exist`);
+      return create(RevokeTokenResponseSchema, { token });
+    },
+    whoAmI: async (req) => {
+      this.record('whoAmI', req);
+      return create(WhoAmIResponseSchema, { token: this.tokenList[0] });
+    },
   };
 
   async submit(spec: JobSpecInit): Promise<Job> {

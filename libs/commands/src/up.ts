@@ -22,7 +22,7 @@ function parseAgents(text: string): number {
 }
 
 async function runDemo(cluster: LocalCluster, out: (line: string) => void): Promise<void> {
-  const ls = LongshoreClient.connect({ dispatcher: cluster.dispatcher, registry: cluster.registry });
+  const ls = LongshoreClient.connect({ dispatcher: cluster.dispatcher, registry: cluster.registry, token: cluster.adminToken });
   try {
     const job = await ls.submit({ command: DEMO_COMMAND, labels: { demo: 'true' } });
     out(`demo       submitted job ${job.id}: ${DEMO_COMMAND.join(' ')}`);
@@ -49,8 +49,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
-Redis: uses the one at LONGSHORE_REDIS_URL (default redis://127.0.0.1:6379); if none answers
-there, starts redis-server on that port with its data in $LONGSHORE_HOME/redis (~/.longshore).
+Redis: without LONGSHORE_REDIS_URL, runs its own redis-server on 127.0.0.1 (a free port), with
+a generated password and its data in $LONGSHORE_HOME/redis (~/.longshore); its URL, password
+included, is kept in $LONGSHORE_HOME/redis-url (0600), where the CLI and services started by
+hand find it, and the next "up" reuses it. With LONGSHORE_REDIS_URL, uses that Redis, or starts
+redis-server on its port (with the URL's password, if it has one).
 The dispatcher listens on LONGSHORE_DISPATCHER (127.0.0.1:7400), the registry on
 LONGSHORE_REGISTRY (127.0.0.1:7401). Ctrl-C stops everything.
 
@@ -65,7 +68,7 @@ Examples:
       const g = ctx.globals();
       const env: NodeJS.ProcessEnv = { ...ctx.io.env, LONGSHORE_DISPATCHER: g.dispatcher, LONGSHORE_REGISTRY: g.registry };
       const home = env['LONGSHORE_HOME'] ?? join(homedir(), '.longshore');
-      mkdirSync(home, { recursive: true });
+      mkdirSync(home, { recursive: true, mode: 0o700 }); // it will hold the Redis password and credentials
       const logFile = join(home, 'up.log');
       const logger = pino(
         { level: env['LONGSHORE_LOG_LEVEL'] ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },

@@ -6,3 +6,12 @@
 export { ConfigError, parseEnv, env } from './parse-env.js';
 export { DEFAULTS, loadRegistryConfig, loadDispatcherConfig, loadAgentConfig } from './services.js';
 export type { CommonConfig, RetentionConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
+export { DEFAULT_JOB_UIDS } from './job-isolation.js';
+export type { JobUidsSetting, JobFirewallSetting } from './job-isolation.js';
+export { parseSubmitRate } from './rate.js';
+export type { SubmitRate } from './rate.js';
+export { redisUrlPath, readRedisUrlFile, chooseRedisUrl } from './redis-url.js';
+export type { RedisUrlChoice } from './redis-url.js';
+export { longshoreHome, credentialsPath } from './home.js';
+export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
+export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';

@@ -3,7 +3,8 @@ import { ConfigError, loadAgentConfig, loadDispatcherConfig, loadRegistryConfig 
 
 describe('service configuration', () => {
   it('applies documented defaults as plain numbers', () => {
-    const a = loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1' });
+    // A home without a URL file, whatever `longshore up` left in the real ~/.longshore.
+    const a = loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_HOME: '/nonexistent/longshore-home' });
     expect(a).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', capacityMilli: 1000, lanes: {}, leaseMs: 4000, stalledCheckMs: 2000, logMaxBytes: 1024 * 1024, pool: '' });
     expect(loadDispatcherConfig({}).listen).toBe('127.0.0.1:7400');
     expect(loadRegistryConfig({})).toMatchObject({ listen: '127.0.0.1:7401', heartbeatIntervalMs: 2000, agentTtlMs: 6000 });

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import type { EXECUTORS } from '@longshore/domain';
 import { z } from 'zod';
 import { env, parseEnv } from './parse-env.js';
+import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
+import { submitRateField, type SubmitRate } from './rate.js';
+import { chooseRedisUrl } from './redis-url.js';
+import { loadClientSecurity, loadServerSecurity, type ClientSecurity, type ServerSecurity } from './security.js';
 
 /** Defaults, as a user would write them; the README's environment table mirrors these. */
 export const DEFAULTS = {
@@ -28,12 +32,23 @@ export const DEFAULTS = {
   LONGSHORE_CLAIM_SCAN: '500',
   LONGSHORE_CLAIM_POLL: '500ms',
   LONGSHORE_MEMORY_LIMITER: 'auto',
+  LONGSHORE_JOB_UIDS: DEFAULT_JOB_UIDS,
+  LONGSHORE_JOB_FIREWALL: 'auto',
+  LONGSHORE_SUBMIT_RATE: '200/s',
 } as const;
 
 const common = {
   LONGSHORE_REDIS_URL: env.redisUrl(),
   LONGSHORE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
 };
+/**
+ * `source` with LONGSHORE_REDIS_URL chosen by precedence: the variable > `$LONGSHORE_HOME/redis-url`
+ * (written by `longshore up`) > the default.
+ */
+function withRedisUrl(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...source, LONGSHORE_REDIS_URL: chooseRedisUrl(source, DEFAULTS.LONGSHORE_REDIS_URL).url };
+}
+
 const retention = {
   LONGSHORE_JOB_RETENTION: env.duration(),
   LONGSHORE_JOB_RETENTION_COUNT: env.int(1, 10_000_000),
@@ -52,6 +67,7 @@ export interface RetentionConfig {
 
 export interface RegistryConfig extends CommonConfig, RetentionConfig {
   listen: string;
+  security: ServerSecurity;
   heartbeatIntervalMs: number;
   agentTtlMs: number;
   agentForgetAfterMs: number;
@@ -59,6 +75,9 @@ export interface RegistryConfig extends CommonConfig, RetentionConfig {
 
 export interface DispatcherConfig extends CommonConfig, RetentionConfig {
   listen: string;
+  security: ServerSecurity;
+  /** Jobs a token may submit (`LONGSHORE_SUBMIT_RATE`); null = no limit. Agents are exempt. */
+  submitRate: SubmitRate | null;
 }
 
 export interface AgentConfig extends CommonConfig, RetentionConfig {
@@ -66,6 +85,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   pool: string;
   agentId: string;
   registry: string;
+  /** The agent's token (an `agent` token of its pool) and TLS settings for the registry. */
+  client: ClientSecurity;
   capacityMilli: number;
   lanes: Record<string, number>;
   defaultExecutor: (typeof EXECUTORS)[number];
@@ -84,18 +105,27 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   claimPollMs: number;
   /** How job memory limits are enforced: a cgroup (v1) where writable, else an RSS watchdog. */
   memoryLimiter: 'auto' | 'cgroup-v1' | 'rss-watchdog' | 'none';
+  /** The dispatcher's address: jobs are firewalled off from it. */
+  dispatcher: string;
+  /** Uids jobs run as, one per running job (`off`: as the agent itself). */
+  jobUids: JobUidsSetting;
+  /** Whether `LONGSHORE_JOB_UIDS` was set: an explicit range the agent cannot use stops it. */
+  jobUidsExplicit: boolean;
+  /** Owner-match firewall rules keeping jobs off Redis, the API and the metadata address. */
+  jobFirewall: JobFirewallSetting;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
   const e = parseEnv(
     { ...common, ...retention, LONGSHORE_REGISTRY: env.address(), LONGSHORE_HEARTBEAT_INTERVAL: env.duration(), LONGSHORE_AGENT_TTL: env.duration(), LONGSHORE_AGENT_FORGET_AFTER: env.duration() },
     DEFAULTS,
-    source,
+    withRedisUrl(source),
   );
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
     listen: e.LONGSHORE_REGISTRY,
+    security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
     heartbeatIntervalMs: e.LONGSHORE_HEARTBEAT_INTERVAL,
@@ -105,11 +135,13 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
 }
 
 export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): DispatcherConfig {
-  const e = parseEnv({ ...common, ...retention, LONGSHORE_DISPATCHER: env.address() }, DEFAULTS, source);
+  const e = parseEnv({ ...common, ...retention, LONGSHORE_DISPATCHER: env.address(), LONGSHORE_SUBMIT_RATE: submitRateField() }, DEFAULTS, withRedisUrl(source));
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
     listen: e.LONGSHORE_DISPATCHER,
+    submitRate: e.LONGSHORE_SUBMIT_RATE,
+    security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
   });
@@ -137,9 +169,12 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_CLAIM_SCAN: env.int(1, 100_000),
       LONGSHORE_CLAIM_POLL: env.duration().pipe(z.number().min(20, 'must be at least 20ms')),
       LONGSHORE_MEMORY_LIMITER: z.enum(['auto', 'cgroup-v1', 'rss-watchdog', 'none']),
+      LONGSHORE_DISPATCHER: env.address(),
+      LONGSHORE_JOB_UIDS: jobUidsSchema,
+      LONGSHORE_JOB_FIREWALL: jobFirewallSchema,
     },
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
-    source,
+    withRedisUrl(source),
   );
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
@@ -149,6 +184,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     pool: e.LONGSHORE_POOL,
     agentId: e.LONGSHORE_AGENT_ID,
     registry: e.LONGSHORE_REGISTRY,
+    client: loadClientSecurity(source),
     capacityMilli: e.LONGSHORE_CAPACITY,
     lanes: e.LONGSHORE_LANES,
     defaultExecutor: e.LONGSHORE_DEFAULT_EXECUTOR,
@@ -163,5 +199,9 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     claimScan: e.LONGSHORE_CLAIM_SCAN,
     claimPollMs: e.LONGSHORE_CLAIM_POLL,
     memoryLimiter: e.LONGSHORE_MEMORY_LIMITER,
+    dispatcher: e.LONGSHORE_DISPATCHER,
+    jobUids: e.LONGSHORE_JOB_UIDS,
+    jobUidsExplicit: Boolean(source['LONGSHORE_JOB_UIDS']),
+    jobFirewall: e.LONGSHORE_JOB_FIREWALL,
   });
 }

@@ -1,10 +1,12 @@
 import type { DispatcherConfig } from '@longshore/config';
+import { createSecuredServer } from '@longshore/auth';
 import { DispatcherService } from '@longshore/proto';
 import { JobQueues } from '@longshore/queue';
-import { RpcServer, serve, type ServiceHandle } from '@longshore/rpc';
-import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
+import { serve, type ServiceHandle } from '@longshore/rpc';
+import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { dispatcherService } from './dispatcher-service.js';
+import { SubmitRateLimiter } from './submit-rate-limit.js';
 
 /** A running dispatcher. */
 export type DispatcherHandle = ServiceHandle;
@@ -19,9 +21,11 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
   for (const c of [redis, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    await warnIfRedisOpen(redis, logger, config.redisPrefix);
     const queues = new JobQueues(redis, config.redisPrefix);
     const events = new EventHub(sub);
-    const server = new RpcServer(logger).register(
+    const { server } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
+    server.register(
       DispatcherService,
       dispatcherService({
         redis,
@@ -31,6 +35,7 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
         events,
         idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
         logger,
+        ...(config.submitRate ? { submitRate: new SubmitRateLimiter(redis, new Keys(config.redisPrefix), config.submitRate) } : {}),
       }),
     );
     return await serve(server, config.listen, logger, [() => queues.close(), () => events.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });

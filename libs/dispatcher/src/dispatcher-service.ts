@@ -1,12 +1,14 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord } from '@longshore/domain';
+import { checkPool, mayUsePool } from '@longshore/auth';
+import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord, type Principal } from '@longshore/domain';
 import type { DispatcherService } from '@longshore/proto';
 import { QUEUE_DATA_VERSION, type JobQueues } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
 import { isLogCursor, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
 import { injectTraceContext, type Logger } from '@longshore/telemetry';
-import { matchesQuery, parseJobQuery } from './list-filter.js';
+import { approxJobBytes, matchesQuery, parseJobQuery } from './list-filter.js';
 import { prepareJob, type PreparedJob } from './submission.js';
+import type { SubmitRateLimiter } from './submit-rate-limit.js';
 
 export interface DispatcherDeps {
   redis: Redis;
@@ -17,6 +19,8 @@ export interface DispatcherDeps {
   /** How long an idempotency key maps to its job. */
   idempotencyWindowMs: number;
   logger: Logger;
+  /** Per-token submit limit (`LONGSHORE_SUBMIT_RATE`); absent = none. */
+  submitRate?: SubmitRateLimiter;
 }
 
 /** The record as just written (no need to read it back). */
@@ -29,10 +33,12 @@ const POLL_MS = 1000;
 
 /** The DispatcherService handlers. Stateless: everything lives in Redis. */
 export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof DispatcherService)['method']> {
-  const mustGet = async (id: string): Promise<JobRecord> => {
+  /** The job, if it exists and the caller's token may use its pool. */
+  const mustGet = async (id: string, principal: Principal): Promise<JobRecord> => {
     validateJobId(id);
     const rec = await d.jobs.get(id);
     if (!rec) throw new NotFoundError(`job ${id} does not exist (finished jobs are kept for a limited time; see LONGSHORE_JOB_RETENTION)`);
+    checkPool(principal, rec.spec.pool, `job ${id}`);
     return rec;
   };
 
@@ -47,18 +53,22 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     }
   };
 
-  const idempotent = async (key: string, id: string): Promise<string | undefined> => {
-    const k = d.jobs.keys.idempotency(key);
+  // Keys are scoped by token, so one tenant cannot find another's job by guessing its key.
+  const idempotencyKey = (principal: Principal, key: string): string => d.jobs.keys.idempotency(`${principal.tokenId}:${key}`);
+  const idempotent = async (principal: Principal, key: string, id: string): Promise<string | undefined> => {
+    const k = idempotencyKey(principal, key);
     const ok = await d.redis.set(k, id, 'PX', d.idempotencyWindowMs, 'NX');
     return ok ? undefined : ((await d.redis.get(k)) ?? undefined);
   };
 
   return {
-    async submitJob(req) {
+    async submitJob(req, ctx) {
       const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>());
+      checkPool(ctx.principal, prepared.data.pool, 'the job');
+      await d.submitRate?.take(ctx.principal, 1);
       const key = prepared.record.spec.idempotencyKey;
       if (key) {
-        const existing = await idempotent(key, prepared.record.id);
+        const existing = await idempotent(ctx.principal, key, prepared.record.id);
         if (existing) {
           // The first submit may still be writing its record: give it a moment.
           for (let i = 0; i < 20; i++) {
@@ -72,47 +82,65 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       try {
         await persist([prepared]);
       } catch (err) {
-        if (key) await d.redis.del(d.jobs.keys.idempotency(key)).catch(() => undefined);
+        if (key) await d.redis.del(idempotencyKey(ctx.principal, key)).catch(() => undefined);
         throw err;
       }
       d.logger.info({ job: prepared.record.id, pool: prepared.data.pool, weightMilli: prepared.data.weightMilli }, 'job submitted');
       return { job: jobToProto(asQueued(prepared)), deduplicated: false };
     },
 
-    async submitJobs(req) {
+    async submitJobs(req, ctx) {
       if (req.specs.length === 0) throw new InvalidArgumentError('specs', 'is empty: give at least one job spec');
       if (req.specs.length > LIMITS.batchSize) throw new InvalidArgumentError('specs', `has ${req.specs.length} specs; at most ${LIMITS.batchSize} per call`);
       const cache = new Map<string, StoredPool>();
       const prepared: PreparedJob[] = [];
       for (const [i, spec] of req.specs.entries()) {
         const p = await prepareJob(spec, d.pools, cache, i);
+        checkPool(ctx.principal, p.data.pool, `specs[${i}]: the job`);
         if (p.record.spec.idempotencyKey) throw new InvalidArgumentError(`specs[${i}].idempotency_key`, 'is not supported in batches; submit such jobs one by one');
         prepared.push(p);
       }
+      await d.submitRate?.take(ctx.principal, prepared.length);
       await persist(prepared);
       d.logger.info({ count: prepared.length }, 'jobs submitted');
       return { jobs: prepared.map((p) => jobToProto(asQueued(p))) };
     },
 
-    async getJob(req) {
-      return { job: jobToProto(await mustGet(req.id)) };
+    async getJob(req, ctx) {
+      return { job: jobToProto(await mustGet(req.id, ctx.principal)) };
     },
 
-    async listJobs(req) {
+    async listJobs(req, ctx) {
       const q = parseJobQuery(req);
+      if (q.pool) checkPool(ctx.principal, q.pool, 'the listing');
       const out: JobRecord[] = [];
       let cursor = q.after;
       let more = true;
-      // Bounded scan: at most 10 batches per call; the token lets the client go on.
-      for (let i = 0; i < 10 && more && out.length < q.pageSize; i++) {
+      let full = false;
+      let bytes = 0;
+      // Bounded scan: at most 10 batches per call, and a page ends early once it nears
+      // LIMITS.responseBytes (so it fits any client's receive limit); the token lets the client go on.
+      for (let i = 0; i < 10 && more && !full; i++) {
         const batch = await d.jobs.scan(cursor, 200);
         for (const r of batch.records) {
-          if (out.length >= q.pageSize) break;
+          if (out.length >= q.pageSize) {
+            full = true;
+            break;
+          }
+          if (matchesQuery(r, q) && mayUsePool(ctx.principal, r.spec.pool)) {
+            const size = approxJobBytes(r);
+            if (out.length > 0 && bytes + size > LIMITS.responseBytes) {
+              full = true;
+              break;
+            }
+            bytes += size;
+            out.push(r);
+          }
           cursor = r.id;
-          if (matchesQuery(r, q)) out.push(r);
         }
-        if (out.length < q.pageSize && batch.last) cursor = batch.last;
-        more = !batch.done || out.length >= q.pageSize;
+        if (out.length >= q.pageSize) full = true;
+        if (!full && batch.last) cursor = batch.last;
+        more = !batch.done || full;
       }
       return { jobs: out.map(jobToProto), nextPageToken: more && cursor ? cursor : '' };
     },
@@ -124,7 +152,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       try {
         let last = '';
         while (!ctx.signal.aborted) {
-          const rec = await mustGet(req.id);
+          const rec = await mustGet(req.id, ctx.principal);
           const sig = `${rec.state}:${rec.updatedAt}:${rec.attempts.length}`;
           if (sig !== last) {
             last = sig;
@@ -139,7 +167,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     },
 
     async *streamJobLogs(req, ctx) {
-      await mustGet(req.id);
+      await mustGet(req.id, ctx.principal);
       if (req.after && !isLogCursor(req.after)) throw new InvalidArgumentError('after', 'is not a log cursor this server gave out');
       const wake = wakeable();
       const stop = req.follow ? await d.events.listen(d.jobs.keys.jobEvents(req.id), () => wake.wake()) : () => undefined;
@@ -165,8 +193,8 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       }
     },
 
-    async retryJob(req) {
-      const rec = await mustGet(req.id);
+    async retryJob(req, ctx) {
+      const rec = await mustGet(req.id, ctx.principal);
       const res = await d.jobs.reopen(req.id);
       if (res === 'missing') throw new NotFoundError(`job ${req.id} does not exist`);
       if (res !== 'ok') throw new FailedPreconditionError(`job ${req.id} is ${res}: only a finished job can be run again (cancel it first, or wait for it)`);
@@ -184,11 +212,11 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
         },
       ]);
       d.logger.info({ job: req.id }, 'job reopened for another attempt');
-      return { job: jobToProto(await mustGet(req.id)) };
+      return { job: jobToProto(await mustGet(req.id, ctx.principal)) };
     },
 
-    async cancelJob(req) {
-      const rec = await mustGet(req.id);
+    async cancelJob(req, ctx) {
+      const rec = await mustGet(req.id, ctx.principal);
       const res = await d.jobs.requestCancel(req.id);
       if (res.kind === 'flagged') {
         if (res.state === 'queued' || res.state === 'retrying') {
@@ -200,7 +228,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
         }
         d.logger.info({ job: req.id, state: res.state }, 'cancel requested');
       }
-      return { job: jobToProto(await mustGet(req.id)) };
+      return { job: jobToProto(await mustGet(req.id, ctx.principal)) };
     },
   };
 }

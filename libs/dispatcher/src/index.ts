@@ -4,3 +4,4 @@ export type { DispatcherHandle } from './dispatcher-server.js';
 export { dispatcherService } from './dispatcher-service.js';
 export type { DispatcherDeps } from './dispatcher-service.js';
 export { prepareJob, DEFAULT_MAX_ATTEMPTS } from './submission.js';
+export { SubmitRateLimiter } from './submit-rate-limit.js';

@@ -1,11 +1,12 @@
 /** Longshore's domain: the model, its limits, validation and the closed vocabulary of errors. */
 export * from './errors/index.js';
 export { EXECUTORS, JOB_STATES, FINAL_STATES, FAILURE_CLASSES, isFinalState } from './model.js';
-export type { RetryableClass, RetryPolicy, ExecutorName, JobStateName, FailureClassName, AgentStateName, JobSpec, AttemptRecord, JobRecord, PoolRecord, AgentInfo, AgentView, PoolHealthName, PoolStatusView, PoolView } from './model.js';
-export { LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILLI, DEFAULT_POOL_ID, DEFAULT_RETRY_BUDGETS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './limits.js';
+export type { RetryableClass, RetryPolicy, ExecutorName, JobStateName, FailureClassName, AgentStateName, JobSpec, AttemptRecord, JobRecord, PoolRecord, AgentInfo, AgentIsolationInfo, AgentView, PoolHealthName, PoolStatusView, PoolView } from './model.js';
+export { LIMITS, CONNECTION_LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILLI, DEFAULT_POOL_ID, DEFAULT_RETRY_BUDGETS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './limits.js';
 export { backoffFor } from './backoff.js';
 export { validateDnsLabel, newJobId, validateJobId } from './ids.js';
 export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, parseLanes } from './units.js';
 export { validateJobSpec } from './job-spec.js';
+export { validatePlainText } from './text.js';
 export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';
 export type { TokenRole, Principal } from './principal.js';

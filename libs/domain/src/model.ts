@@ -115,6 +115,20 @@ export interface AgentInfo {
   state: Exclude<AgentStateName, 'lost'>;
   lastHeartbeat: number;
   registeredAt: number;
+  /** How it keeps its subprocess jobs away from itself, Redis and each other (absent: an older agent). */
+  isolation?: AgentIsolationInfo;
+}
+
+/** What separates an agent's subprocess jobs from the agent, the control plane and each other. */
+export interface AgentIsolationInfo {
+  /** Each job runs as a uid of its own, distinct from the agent's. */
+  separateUsers: boolean;
+  /** The range of those uids (`200000-265535`); empty without separate users. */
+  jobUids: string;
+  /** Owner-match firewall rules refuse job uids Redis, the API and the metadata address. */
+  firewall: boolean;
+  /** In words: what is enforced, and what is missing and why. */
+  detail: string;
 }
 
 /** An agent with its computed state. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import type { Logger } from '@longshore/telemetry';
 import { wrapInCgroup } from './cgroup-v1-wrapper.js';
 import { formatBytes, MEMORY_POLL_MS, type MemoryGuard, type MemoryGuardEvents, type MemoryLimiter, type MemoryVerdict } from './memory-limit.js';
@@ -22,7 +22,7 @@ const REMOVE_WITHIN_MS = 2000;
 export function createCgroupV1Limiter(parentDir: string, logger: Logger): MemoryLimiter {
   return {
     kind: 'cgroup-v1',
-    prepare: async ({ jobId, attempt, limitBytes }) => {
+    prepare: async ({ jobId, attempt, limitBytes, owner }) => {
       const job = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
       const name = `longshore-${process.pid}-${job}-${attempt}-${randomBytes(3).toString('hex')}`;
       const dir = `${parentDir}/${name}`;
@@ -33,6 +33,9 @@ export function createCgroupV1Limiter(parentDir: string, logger: Logger): Memory
           // Absent or refused when swap is not accounted: the limit then covers RAM only.
           if (!['ENOENT', 'EINVAL', 'EACCES', 'EPERM'].includes(errnoCode(err) ?? '')) throw err;
         });
+        // A job running as its own uid moves itself in (the wrapper writes its pid): cgroup v1
+        // lets a process move one of the same uid when it may write the file.
+        if (owner) await chown(`${dir}/cgroup.procs`, owner.uid, owner.gid);
       } catch (err) {
         await rmdir(dir).catch(() => undefined);
         throw err;

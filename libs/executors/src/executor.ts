@@ -15,8 +15,15 @@ export interface RunRequest {
    * Build it with {@link buildJobEnv} so the agent's secrets and `LONGSHORE_*` settings stay out.
    */
   env: Record<string, string>;
-  /** The child's working directory; it must exist. Absent = the agent's own working directory. */
+  /** The child's working directory; it must exist. Absent = `privateDir`, else the agent's own. */
   workingDir?: string;
+  /**
+   * A fresh directory for this run only, which the executor creates (mode 0700, owned by the
+   * job's user), runs the job in unless `workingDir` is set, and removes afterwards. Its parent
+   * must exist. Point `HOME` and `TMPDIR` of {@link RunRequest.env} into it with
+   * `buildJobEnv({ privateDir })`.
+   */
+  privateDir?: string;
   /** Wall-clock limit of the run; 0 = no limit. */
   timeoutMs: number;
   /**

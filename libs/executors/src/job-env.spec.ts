@@ -54,6 +54,13 @@ describe('buildJobEnv', () => {
     expect(buildJobEnv({ inherit: {}, jobEnv: { PATH: '/opt/x' }, jobId: 'j', attempt: 1 })['PATH']).toBe('/opt/x');
   });
 
+  it('points HOME and TMPDIR into the private directory instead of the agent\'s, unless the job sets them', () => {
+    const env = buildJobEnv({ inherit: { ...agentEnv, HOME: '/root', TMPDIR: '/tmp' }, jobEnv: {}, jobId: 'j', attempt: 1, privateDir: '/jobs/j-1' });
+    expect(env).toMatchObject({ HOME: '/jobs/j-1', TMPDIR: '/jobs/j-1/tmp' });
+    const own = buildJobEnv({ inherit: agentEnv, jobEnv: { TMPDIR: '/scratch' }, jobId: 'j', attempt: 1, privateDir: '/jobs/j-1' });
+    expect(own).toMatchObject({ HOME: '/jobs/j-1', TMPDIR: '/scratch' });
+  });
+
   it('does not alias the inputs', () => {
     const jobEnv = { A: '1' };
     const env = buildJobEnv({ inherit: agentEnv, jobEnv, jobId: 'j', attempt: 1 });

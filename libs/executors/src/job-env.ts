@@ -14,6 +14,16 @@ export interface BuildJobEnvOptions {
   jobEnv: Record<string, string>;
   jobId: string;
   attempt: number;
+  /**
+   * The run's private directory (`RunRequest.privateDir`): `HOME` is set to it and `TMPDIR` to
+   * its `tmp`, replacing the agent's own values (a job's own variables still win).
+   */
+  privateDir?: string;
+}
+
+/** The `TMPDIR` of a job whose private directory is `privateDir`. */
+export function privateTmpDir(privateDir: string): string {
+  return `${privateDir}/tmp`;
 }
 
 /**
@@ -26,6 +36,10 @@ export function buildJobEnv(opts: BuildJobEnvOptions): Record<string, string> {
   for (const name of opts.inheritNames ?? DEFAULT_INHERIT_NAMES) {
     const value = opts.inherit[name];
     if (value !== undefined) env[name] = value;
+  }
+  if (opts.privateDir !== undefined) {
+    env['HOME'] = opts.privateDir;
+    env['TMPDIR'] = privateTmpDir(opts.privateDir);
   }
   Object.assign(env, opts.jobEnv);
   env['LONGSHORE_JOB_ID'] = opts.jobId;

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@longshore/telemetry';
+import { processStartTime as startTime } from './proc-fs.js';
 import { signalGroup } from './process-group.js';
 
 /**
@@ -15,19 +16,11 @@ export interface LeftoverRegistry {
   forget(jobId: string, attempt: number): void;
 }
 
-/** A process's start time (clock ticks since boot), to tell it from a later one with its pid. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** A registry of files `<dir>/<jobId>-<attempt>` holding `<pgid> <start time>`. */
 export function leftoverRegistry(dir: string): LeftoverRegistry {
+  // Root-only: job processes run as other uids and must not learn each other's pids from here.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const file = (jobId: string, attempt: number) => join(dir, `${jobId}-${attempt}`);
   return {
     record(jobId, attempt, pgid) {

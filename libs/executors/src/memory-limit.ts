@@ -54,8 +54,10 @@ export interface MemoryGuard {
 /** One way of enforcing memory limits, chosen once per executor. */
 export interface MemoryLimiter {
   readonly kind: MemoryLimiterKind;
-  /** Prepares one run (creates its cgroup). Rejects when that is impossible: the job must not start. */
-  prepare(run: { jobId: string; attempt: number; limitBytes: number }): Promise<MemoryGuard>;
+  /**
+   * Prepares one run (creates its cgroup). `owner` is the uid the job runs as, when not the
+   * agent's: the job must then be able to move itself under the limit. Rejects when that is impossible: the job must not start. */
+  prepare(run: { jobId: string; attempt: number; limitBytes: number; owner?: { uid: number; gid: number } }): Promise<MemoryGuard>;
 }
 
 /** How often the watchers look at a running job's memory. */

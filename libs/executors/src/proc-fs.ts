@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** One process as seen in `/proc/<pid>/stat`. */
@@ -70,6 +70,41 @@ export function raiseOomScore(pid: number, procRoot = '/proc'): void {
   } catch {
     // best effort, see above
   }
+}
+
+/**
+ * A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`), to tell it
+ * from a later process that got the same pid; undefined when there is no such process.
+ */
+export function processStartTime(pid: number, procRoot = '/proc'): string | undefined {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The live (not zombie) processes whose real, effective or saved uid is `uid`, from
+ * `/proc/<pid>/status`: a job with a uid of its own cannot hide from this by leaving its process
+ * group (`setsid`), as it can from a process-group scan. Synchronous on purpose: one small read
+ * per process is ~10x faster than through the thread pool (~4 ms for 100 processes).
+ */
+export function listProcessesOfUid(uid: number, procRoot = '/proc'): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`${procRoot}/${name}/status`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const ids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(text)?.slice(1, 4).map(Number) ?? [];
+    if (ids.includes(uid) && !/^State:\s+[ZX]/m.test(text)) found.push(Number(name));
+  }
+  return found;
 }
 
 /** Whether `err` says the process or file is gone (it exited): ENOENT, ESRCH. */

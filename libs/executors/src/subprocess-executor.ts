@@ -4,6 +4,7 @@ import type { MemoryLimiterChoice } from './memory-limit.js';
 import { memoryLimiterResolver } from './memory-limiter-choice.js';
 import { runSubprocess } from './subprocess-run.js';
 import { leftoverRegistry } from './leftovers.js';
+import type { UidPool } from './job-uids.js';
 
 const MEMORY_LIMITER_CHOICES: readonly MemoryLimiterChoice[] = ['auto', 'cgroup-v1', 'rss-watchdog', 'none'];
 
@@ -27,6 +28,11 @@ export interface SubprocessExecutorOptions {
    * agent that was killed outright can stop what it left running when it starts again.
    */
   stateDir?: string;
+  /**
+   * Runs each job as a uid of its own from this pool (needs root): it can then neither read nor
+   * signal the agent or other jobs. Absent = jobs run as the agent's user.
+   */
+  users?: UidPool;
 }
 
 /**
@@ -58,6 +64,7 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     maxLineBytes,
     memoryLimiter: memoryLimiterResolver(memoryLimiter, opts.logger ?? silentLogger()),
     ...(opts.stateDir ? { leftovers: leftoverRegistry(opts.stateDir) } : {}),
+    ...(opts.users ? { users: opts.users } : {}),
   };
   return {
     name: 'subprocess',

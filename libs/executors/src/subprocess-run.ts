@@ -10,6 +10,8 @@ import type { MemoryLimiterResolution } from './memory-limiter-choice.js';
 import { signalGroup } from './process-group.js';
 import { checkProgram } from './program-check.js';
 import { checkWorkingDir, describeSpawnError } from './start-failure.js';
+import type { UidPool } from './job-uids.js';
+import { openRunIdentity, type RunIdentity } from './run-identity.js';
 
 /** Resolved settings of the subprocess executor, shared by its runs. */
 export interface SubprocessSettings {
@@ -19,6 +21,8 @@ export interface SubprocessSettings {
   memoryLimiter: () => Promise<MemoryLimiterResolution>;
   /** Notes each running job's process group, for a restarted agent to sweep. */
   leftovers?: LeftoverRegistry;
+  /** Set when each run gets a uid of its own (the agent runs as root). */
+  users?: UidPool;
 }
 
 // After the group is killed, how long to wait for stdout/stderr to close: a process that left
@@ -44,21 +48,32 @@ export async function runSubprocess(req: RunRequest, settings: SubprocessSetting
     if (problem !== undefined) return { kind: 'start_failed', message: problem };
     if (req.signal.aborted) return cancelledBeforeStart(req.signal);
   }
-  const memory = await prepareMemoryGuard(req, settings);
+  const identity = await openRunIdentity(req, settings.users);
+  if (typeof identity === 'string') return { kind: 'start_failed', message: identity };
+  try {
+    return await runAs(program, identity, req, settings);
+  } finally {
+    await identity.close();
+  }
+}
+
+/** Runs the job as `identity` (its uid, in its directory), once those are set up. */
+async function runAs(program: string, identity: RunIdentity, req: RunRequest, settings: SubprocessSettings): Promise<RunOutcome> {
+  const memory = await prepareMemoryGuard(req, settings, identity);
   if (typeof memory === 'string') return { kind: 'start_failed', message: memory };
   // A wrapper execs the job, so spawn can no longer tell that the program cannot be run.
-  const unrunnable = memory?.wrap ? await checkProgram(program, req.env, req.workingDir ?? process.cwd()) : undefined;
+  const unrunnable = memory?.wrap ? await checkProgram(program, req.env, identity.cwd ?? process.cwd()) : undefined;
   if (unrunnable !== undefined || req.signal.aborted) {
     await memory?.release();
     if (unrunnable === undefined) return cancelledBeforeStart(req.signal);
     const error = Object.assign(new Error(unrunnable), { code: unrunnable });
     return { kind: 'start_failed', message: describeSpawnError(program, req.env, error) };
   }
-  return new Promise((resolve, reject) => new SubprocessRun(req, settings, memory, resolve, reject).start(program));
+  return new Promise((resolve, reject) => new SubprocessRun(req, settings, identity, memory, resolve, reject).start(program));
 }
 
 /** The guard of the run's memory limit, none when it has no limit, or why the job cannot start. */
-async function prepareMemoryGuard(req: RunRequest, settings: SubprocessSettings): Promise<MemoryGuard | string | undefined> {
+async function prepareMemoryGuard(req: RunRequest, settings: SubprocessSettings, identity: RunIdentity): Promise<MemoryGuard | string | undefined> {
   const limitBytes = req.memoryBytes;
   if (limitBytes === undefined) return undefined;
   if (!Number.isSafeInteger(limitBytes) || limitBytes <= 0) {
@@ -70,7 +85,8 @@ async function prepareMemoryGuard(req: RunRequest, settings: SubprocessSettings)
     return `memory limit of ${formatBytes(limitBytes)} cannot be enforced on this agent: ${resolution.reason}`;
   }
   try {
-    return await resolution.limiter.prepare({ jobId: req.jobId, attempt: req.attempt, limitBytes });
+    const owner = identity.uid === undefined ? {} : { owner: { uid: identity.uid, gid: identity.gid ?? identity.uid } };
+    return await resolution.limiter.prepare({ jobId: req.jobId, attempt: req.attempt, limitBytes, ...owner });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     return `could not set up the memory limit of ${formatBytes(limitBytes)} (${resolution.limiter.kind}): ${detail}`;
@@ -96,6 +112,7 @@ class SubprocessRun {
   constructor(
     private readonly req: RunRequest,
     private readonly settings: SubprocessSettings,
+    private readonly identity: RunIdentity,
     private readonly memory: MemoryGuard | undefined,
     private readonly resolve: (outcome: RunOutcome) => void,
     private readonly reject: (error: unknown) => void,
@@ -112,7 +129,8 @@ class SubprocessRun {
     try {
       child = spawn(file, args, {
         env: this.req.env,
-        cwd: this.req.workingDir,
+        cwd: this.identity.cwd,
+        ...(this.identity.uid === undefined ? {} : { uid: this.identity.uid, gid: this.identity.gid }),
         detached: true, // its own process group, so timeout and cancel reach its children too
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -2,4 +2,4 @@
 export { startLocalCluster } from './local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './local-cluster.js';
 export { ensureRedis } from './local-redis.js';
-export type { LocalRedis } from './local-redis.js';
+export type { LocalRedis, EnsureRedisOptions } from './local-redis.js';

@@ -7,3 +7,4 @@ export * from './gen/longshore/v1/pool_pb.js';
 export * from './gen/longshore/v1/agent_pb.js';
 export * from './gen/longshore/v1/dispatcher_service_pb.js';
 export * from './gen/longshore/v1/pool_registry_service_pb.js';
+export * from './gen/longshore/v1/token_service_pb.js';

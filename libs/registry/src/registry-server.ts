@@ -1,27 +1,33 @@
 import type { RegistryConfig } from '@longshore/config';
-import { PoolRegistryService } from '@longshore/proto';
+import { createSecuredServer } from '@longshore/auth';
+import { PoolRegistryService, TokenService } from '@longshore/proto';
 import { JobQueues } from '@longshore/queue';
-import { RpcServer, serve, type ServiceHandle } from '@longshore/rpc';
-import { AgentStore, createRedis, JobStore, PoolStore, redactRedisUrl, waitForRedis } from '@longshore/store';
+import { serve, type ServiceHandle } from '@longshore/rpc';
+import { AgentStore, createRedis, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { registryService } from './registry-service.js';
+import { tokenService } from './token-service.js';
 
 /** A running pool registry. */
 export type RegistryHandle = ServiceHandle;
 
 /**
  * Starts the pool registry: connects to Redis (fails if unreachable), makes sure the default
- * pool exists, serves PoolRegistryService and gRPC health on `config.listen`.
+ * pool exists, stores the bootstrap token if one is configured, serves PoolRegistryService,
+ * TokenService and gRPC health on `config.listen`.
  */
 export async function startRegistry(config: RegistryConfig, logger: Logger): Promise<RegistryHandle> {
   const redis = createRedis(config.redisUrl, 'request');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
+    await warnIfRedisOpen(redis, logger, config.redisPrefix);
     const pools = new PoolStore(redis, config.redisPrefix);
     await pools.ensureDefault();
     const queues = new JobQueues(redis, config.redisPrefix);
-    const server = new RpcServer(logger).register(
+    const { server, tokens } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
+    if (config.security.bootstrapToken) await tokens.putBootstrap(config.security.bootstrapToken);
+    server.register(TokenService, tokenService(tokens, logger)).register(
       PoolRegistryService,
       registryService({
         pools,

@@ -1,3 +1,4 @@
+import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, InvalidArgumentError, LIMITS, NotFoundError, validateDnsLabel, type PoolView } from '@longshore/domain';
 import type { PoolRegistryService } from '@longshore/proto';
 import type { JobQueues } from '@longshore/queue';
@@ -81,22 +82,26 @@ export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegist
       return { pool: poolToProto(await withStatus(pool)) };
     },
 
-    async registerAgent(req) {
+    async registerAgent(req, ctx) {
       const info = agentFromProto(checkAgent(req.agent), Date.now());
+      checkPool(ctx.principal, info.pool, `agent "${info.id}"`);
       await d.pools.get(info.pool);
       await d.agents.upsert(info);
       d.logger.info({ agent: info.id, pool: info.pool, capacityMilli: info.capacityMilli }, 'agent registered');
       return { heartbeatIntervalMs: d.heartbeatIntervalMs, ttlMs: d.agentTtlMs };
     },
 
-    async agentHeartbeat(req) {
+    async agentHeartbeat(req, ctx) {
       const info = agentFromProto(checkAgent(req.agent), Date.now());
+      checkPool(ctx.principal, info.pool, `agent "${info.id}"`);
       const known = await d.agents.upsert(info);
       return { known, drain: await d.agents.isDrainRequested(info.id) };
     },
 
-    async deregisterAgent(req) {
+    async deregisterAgent(req, ctx) {
       if (!AGENT_ID.test(req.id)) throw new InvalidArgumentError('id', 'is not an agent id');
+      const known = (await d.agents.list()).find((a) => a.id === req.id);
+      if (known) checkPool(ctx.principal, known.pool, `agent "${req.id}"`);
       await d.agents.remove(req.id);
       d.logger.info({ agent: req.id }, 'agent deregistered');
       return {};
@@ -113,9 +118,10 @@ export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegist
       return { agent: agent && agentToProto(agent) };
     },
 
-    async listAgents(req) {
+    async listAgents(req, ctx) {
       if (req.pool) validateDnsLabel('pool', req.pool);
-      return { agents: (await d.agents.list(req.pool || undefined)).map(agentToProto) };
+      const agents = (await d.agents.list(req.pool || undefined)).filter((a) => mayUsePool(ctx.principal, a.pool));
+      return { agents: agents.map(agentToProto) };
     },
   };
 }

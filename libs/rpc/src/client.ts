@@ -6,6 +6,8 @@ import {
   Metadata,
   status as GrpcStatus,
   type CallOptions as GrpcCallOptions,
+  type ChannelCredentials,
+  type ChannelOptions,
   type Client,
   type ClientReadableStream,
   type ServiceError,
@@ -28,6 +30,16 @@ const CHANNEL_OPTIONS = {
   'grpc.max_receive_message_length': 16 * 1024 * 1024,
 };
 
+/** How a client proves who it is and checks whom it talks to. */
+export interface RpcClientOptions {
+  /** Bearer token sent with every call (`authorization: Bearer …`); none when absent. */
+  token?: string;
+  /** Transport security; default plaintext (see `channelCredentials` for TLS and mTLS). */
+  credentials?: ChannelCredentials;
+  /** Extra grpc-js channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
+  channelOptions?: ChannelOptions;
+}
+
 function grpcOptions(opts?: CallOptions): GrpcCallOptions {
   return opts?.timeoutMs ? { deadline: Date.now() + opts.timeoutMs } : {};
 }
@@ -36,12 +48,17 @@ function grpcOptions(opts?: CallOptions): GrpcCallOptions {
  * Opens a client for a protobuf-es service at `host:port`. Errors come back as
  * {@link LongshoreError}s with the server's code and message.
  */
-export function createRpcClient<S extends GenServiceMethods>(svc: GenService<S>, address: string): RpcClient<S> {
+export function createRpcClient<S extends GenServiceMethods>(svc: GenService<S>, address: string, opts: RpcClientOptions = {}): RpcClient<S> {
   const Ctor = makeGenericClientConstructor(toGrpcServiceDefinition(svc), svc.typeName);
-  const client = new Ctor(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+  const client = new Ctor(address, opts.credentials ?? credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...opts.channelOptions });
+  const metadata = (): Metadata => {
+    const md = new Metadata();
+    if (opts.token) md.set('authorization', `Bearer ${opts.token}`);
+    return md;
+  };
   const rpc: Record<string, unknown> = {};
   for (const m of svc.methods) {
-    rpc[m.localName] = m.methodKind === 'unary' ? unary(client, m, address) : serverStream(client, m, address);
+    rpc[m.localName] = m.methodKind === 'unary' ? unary(client, m, address, metadata) : serverStream(client, m, address, metadata);
   }
   return { rpc: rpc as ServiceClient<S>, address, close: () => client.close() };
 }
@@ -49,12 +66,12 @@ export function createRpcClient<S extends GenServiceMethods>(svc: GenService<S>,
 type UnaryFn = (req: unknown, md: Metadata, opts: GrpcCallOptions, cb: (err: ServiceError | null, res: unknown) => void) => { cancel(): void };
 type StreamFn = (req: unknown, md: Metadata, opts: GrpcCallOptions) => ClientReadableStream<unknown>;
 
-function unary(client: Client, m: DescMethod, address: string) {
+function unary(client: Client, m: DescMethod, address: string, metadata: () => Metadata) {
   const fn = (client as unknown as Record<string, UnaryFn>)[m.localName]!.bind(client);
   return (req: unknown, opts?: CallOptions) =>
     new Promise((resolve, reject) => {
       if (opts?.signal?.aborted) return reject(fromServiceError({ code: GrpcStatus.CANCELLED, details: 'cancelled' }, address));
-      const call = fn(req, new Metadata(), grpcOptions(opts), (err, res) => {
+      const call = fn(req, metadata(), grpcOptions(opts), (err, res) => {
         opts?.signal?.removeEventListener('abort', onAbort);
         if (err) reject(fromServiceError(err, address));
         else resolve(res);
@@ -64,11 +81,11 @@ function unary(client: Client, m: DescMethod, address: string) {
     });
 }
 
-function serverStream(client: Client, m: DescMethod, address: string) {
+function serverStream(client: Client, m: DescMethod, address: string, metadata: () => Metadata) {
   const fn = (client as unknown as Record<string, StreamFn>)[m.localName]!.bind(client);
   return (req: unknown, opts?: CallOptions): AsyncIterable<unknown> => ({
     async *[Symbol.asyncIterator]() {
-      const call = fn(req, new Metadata(), grpcOptions(opts));
+      const call = fn(req, metadata(), grpcOptions(opts));
       const onAbort = () => call.cancel();
       opts?.signal?.addEventListener('abort', onAbort, { once: true });
       try {

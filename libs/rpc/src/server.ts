@@ -12,8 +12,9 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ANONYMOUS_ADMIN } from '@longshore/domain';
+import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
+import { refuseMalformed } from './malformed-request.js';
 import { toGrpcServiceDefinition } from './service-definition.js';
 import { toWireStatus } from './status.js';
 import type { CallContext, ServiceImpl } from './types.js';
@@ -36,20 +37,56 @@ function bindError(address: string, err: Error): Error {
   return new Error(`cannot listen on ${address}: ${why}; choose another address (LONGSHORE_DISPATCHER / LONGSHORE_REGISTRY)`, { cause: err });
 }
 
+/**
+ * Every server's channel options, in one place (the README's "Limits" table lists them). A
+ * larger message is refused with RESOURCE_EXHAUSTED before it is decoded. grpc-js servers do
+ * not police clients' pings (no `min_ping_interval`/ping strikes, unlike C-core); Node's HTTP/2
+ * layer drops ping and settings floods itself, and the server's own keepalive pings drop dead peers.
+ */
+export const SERVER_CHANNEL_OPTIONS = {
+  'grpc.max_receive_message_length': LIMITS.requestBytes,
+  'grpc.max_concurrent_streams': CONNECTION_LIMITS.concurrentStreams,
+  'grpc.max_connection_idle_ms': CONNECTION_LIMITS.idleConnectionMs,
+  'grpc.keepalive_time_ms': CONNECTION_LIMITS.keepaliveMs,
+  'grpc.keepalive_timeout_ms': CONNECTION_LIMITS.keepaliveTimeoutMs,
+} as const;
+
 type AnyHandler = (req: unknown, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
+
+/**
+ * Decides who a call is from its `authorization` metadata and its method path
+ * (`longshore.v1.DispatcherService/SubmitJob`); throws UNAUTHENTICATED / PERMISSION_DENIED.
+ */
+export type Authorize = (authorization: string | undefined, method: string) => Promise<Principal>;
+
+/** How an {@link RpcServer} secures its calls. */
+export interface RpcServerOptions {
+  /** Transport security; default plaintext (see `serverCredentials` for TLS and mTLS). */
+  credentials?: ServerCredentials;
+  /** Checks every call but health; default: every call is `ANONYMOUS_ADMIN` (auth off). */
+  authorize?: Authorize;
+}
 
 /**
  * A gRPC server for protobuf-es services, with `grpc.health.v1.Health` built in and one error
  * mapping for every handler. Lifecycle: `listen` once, `close` (idempotent) drains then forces.
  */
 export class RpcServer {
-  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly server = new Server(SERVER_CHANNEL_OPTIONS);
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
   private readonly shutdown = new AbortController();
   private readonly serviceNames: string[] = [];
   private closing?: Promise<void>;
 
-  constructor(private readonly logger: Logger) {
+  private readonly credentials: ServerCredentials;
+  private readonly authorize: Authorize;
+
+  constructor(
+    private readonly logger: Logger,
+    opts: RpcServerOptions = {},
+  ) {
+    this.credentials = opts.credentials ?? ServerCredentials.createInsecure();
+    this.authorize = opts.authorize ?? (() => Promise.resolve(ANONYMOUS_ADMIN));
     this.health.addToServer(this.server);
     routeGrpcLogs(logger);
   }
@@ -60,7 +97,9 @@ export class RpcServer {
     for (const m of svc.methods) {
       const fn = (impl as Record<string, AnyHandler>)[m.localName];
       if (!fn) throw new Error(`${svc.typeName}.${m.name} has no implementation`);
-      handlers[m.localName] = m.methodKind === 'unary' ? this.unary(m, fn.bind(impl)) : this.serverStream(m, fn.bind(impl));
+      const path = `${svc.typeName}/${m.name}`;
+      const guarded = refuseMalformed(m, fn.bind(impl));
+      handlers[m.localName] = m.methodKind === 'unary' ? this.unary(m, path, guarded) : this.serverStream(m, path, guarded);
     }
     this.server.addService(toGrpcServiceDefinition(svc), handlers);
     this.serviceNames.push(svc.typeName);
@@ -70,7 +109,7 @@ export class RpcServer {
   /** Binds `host:port` (port 0 = any free one) and returns the address actually bound. */
   async listen(address: string): Promise<string> {
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(bindError(address, err)) : resolve(p))),
+      this.server.bindAsync(address, this.credentials, (err, p) => (err ? reject(bindError(address, err)) : resolve(p))),
     );
     this.health.setStatus('', 'SERVING');
     for (const name of this.serviceNames) this.health.setStatus(name, 'SERVING');
@@ -98,7 +137,10 @@ export class RpcServer {
     return this.closing;
   }
 
-  private context(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+  /** The call's context, once its token has been checked (throws UNAUTHENTICATED / PERMISSION_DENIED). */
+  private async context(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, path: string): Promise<CallContext> {
+    const auth = call.metadata.get('authorization')[0];
+    const principal = await this.authorize(typeof auth === 'string' ? auth : undefined, path);
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('call cancelled'));
     call.on('cancelled', abort);
@@ -106,31 +148,31 @@ export class RpcServer {
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const signals = [controller.signal, this.shutdown.signal];
     if (Number.isFinite(deadlineMs) && deadlineMs > 0) signals.push(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())));
-    return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer(), principal: ANONYMOUS_ADMIN };
+    return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer(), principal };
   }
 
-  private unary(m: DescMethod, fn: AnyHandler) {
+  private unary(m: DescMethod, path: string, fn: AnyHandler) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const ctx = this.context(call);
-      (fn(call.request, ctx) as Promise<unknown>).then(
+      this.context(call, path).then((ctx) => fn(call.request, ctx) as Promise<unknown>).then(
         (res) => callback(null, res),
         (err: unknown) => callback(toWireStatus(err, this.logger, m.name)),
       );
     };
   }
 
-  private serverStream(m: DescMethod, fn: AnyHandler) {
+  private serverStream(m: DescMethod, path: string, fn: AnyHandler) {
     return (call: ServerWritableStream<unknown, unknown>) => {
-      const ctx = this.context(call);
       void (async () => {
+        let ctx: CallContext | undefined;
         try {
+          ctx = await this.context(call, path);
           for await (const msg of fn(call.request, ctx) as AsyncIterable<unknown>) {
             if (ctx.signal.aborted) break;
             if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
           }
           call.end();
         } catch (err) {
-          if (ctx.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away
+          if (ctx?.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away
           call.emit('error', toWireStatus(err, this.logger, m.name));
         }
       })();

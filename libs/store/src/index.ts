@@ -5,6 +5,8 @@
 export { Keys } from './keys.js';
 export { createRedis, waitForRedis, redactRedisUrl } from './redis.js';
 export type { Redis } from './redis.js';
+export { probeRedisAccess, warnIfRedisOpen, OPEN_REDIS_WARNING } from './redis-access.js';
+export type { RedisAccess } from './redis-access.js';
 export { JobStore } from './job-store.js';
 export type { Retention, AttemptOutcome, ClaimResult, CancelRequest, RetryChoice, LostBudget } from './job-store.js';
 export type { StoredAttempt } from './record-codec.js';

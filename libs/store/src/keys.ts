@@ -35,7 +35,15 @@ export class Keys {
   get cancelChannel(): string {
     return `${this.prefix}:cancel`;
   }
+  /** Hash of token id → JSON record (its secret's hash, never the secret). */
+  get tokens(): string {
+    return `${this.prefix}:tokens`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
+  }
+  /** Token bucket of one token's submits (`LONGSHORE_SUBMIT_RATE`); expires once full again. */
+  submitRate(tokenId: string): string {
+    return `${this.prefix}:rate:submit:${tokenId}`;
   }
 }

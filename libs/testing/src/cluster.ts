@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { TokenRole, TokenService } from '@longshore/proto';
+import { loadClientSecurity } from '@longshore/config';
+import { sweepDeadJobFirewalls } from '@longshore/executors';
+import { channelCredentials, createRpcClient } from '@longshore/rpc';
 import type { ProcessHandle } from './process-handle.js';
 import { startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
 import { startService } from './services.js';
@@ -21,8 +26,13 @@ export interface Cluster {
   readonly dispatcher: ProcessHandle;
   /** Every agent started, including those added later with {@link startAgent}. */
   readonly agents: ProcessHandle[];
-  /** What a client needs: LONGSHORE_DISPATCHER, LONGSHORE_REGISTRY, LONGSHORE_REDIS_URL. */
+  /**
+   * What a client needs: LONGSHORE_DISPATCHER, LONGSHORE_REGISTRY, LONGSHORE_REDIS_URL, and
+   * LONGSHORE_TOKEN, the cluster's bootstrap admin token (auth is on, as in production).
+   */
   readonly clientEnv: Record<string, string>;
+  /** Creates a token on this cluster (as its admin) and returns its secret. */
+  createToken(role: 'admin' | 'submitter' | 'reader' | 'agent', name: string, pools?: string[]): Promise<string>;
   /** Starts one more agent and waits until it is claiming. */
   startAgent(env?: NodeJS.ProcessEnv): Promise<ProcessHandle>;
   /** Stops every process (agents first), then Redis, and removes Redis' directory. */
@@ -51,26 +61,51 @@ async function listening(p: ProcessHandle): Promise<string> {
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedis(opts.redis);
   const started: ProcessHandle[] = [];
-  const base = { ...TEST_ENV, ...opts.env, LONGSHORE_REDIS_URL: redis.url };
+  // Auth is on, as in production: the registry stores this admin token at start.
+  const adminToken = opts.env?.['LONGSHORE_BOOTSTRAP_TOKEN'] ?? randomBytes(32).toString('base64url');
+  const base: NodeJS.ProcessEnv = { ...TEST_ENV, LONGSHORE_TOKEN: undefined, LONGSHORE_BOOTSTRAP_TOKEN: undefined, ...opts.env, LONGSHORE_REDIS_URL: redis.url };
   const stopAll = async () => {
     for (const p of [...started].reverse()) await p.stop(10_000).catch(() => undefined);
     await redis.stop();
     await rm(redis.dir, { recursive: true, force: true });
+    // Agents killed outright leave their job firewall chains behind: remove those of dead agents.
+    await sweepDeadJobFirewalls().catch(() => undefined);
   };
   try {
-    const registry = startService('pool-registry', { ...base, LONGSHORE_REGISTRY: '127.0.0.1:0' }, 'registry');
+    const registry = startService('pool-registry', { ...base, LONGSHORE_BOOTSTRAP_TOKEN: adminToken, LONGSHORE_REGISTRY: '127.0.0.1:0' }, 'registry');
     started.push(registry);
     const registryAddress = await listening(registry);
     const dispatcher = startService('dispatcher', { ...base, LONGSHORE_DISPATCHER: '127.0.0.1:0' });
     started.push(dispatcher);
     const dispatcherAddress = await listening(dispatcher);
-    const clientEnv = { LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_REDIS_URL: redis.url };
+    const clientEnv = { LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_REDIS_URL: redis.url, LONGSHORE_TOKEN: adminToken };
+    const createToken = async (role: 'admin' | 'submitter' | 'reader' | 'agent', name: string, pools: string[] = []): Promise<string> => {
+      // With TLS in opts.env (LONGSHORE_TLS_CA, client certificates), the harness connects as any client would.
+      const client = createRpcClient(TokenService, registryAddress, { token: adminToken, credentials: channelCredentials(loadClientSecurity({ ...opts.env, LONGSHORE_HOME: '/nonexistent' }).tls) });
+      try {
+        const roles = { admin: TokenRole.ADMIN, submitter: TokenRole.SUBMITTER, reader: TokenRole.READER, agent: TokenRole.AGENT };
+        return (await client.rpc.createToken({ role: roles[role], name, pools })).secret;
+      } finally {
+        client.close();
+      }
+    };
+    // One agent token per pool, as a deployment would have.
+    const agentTokens = new Map<string, Promise<string>>();
+    const agentToken = (pool: string): Promise<string> => {
+      let t = agentTokens.get(pool);
+      if (!t) {
+        t = createToken('agent', `agents of ${pool}`, [pool]);
+        agentTokens.set(pool, t);
+      }
+      return t;
+    };
     let n = 0;
     const agents: ProcessHandle[] = [];
     const startAgent = async (env: NodeJS.ProcessEnv = {}) => {
       n++;
       const id = env['LONGSHORE_AGENT_ID'] ?? `agent-${n}`;
-      const agent = startService('worker-agent', { ...base, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_AGENT_ID: id, ...env }, id);
+      const token = env['LONGSHORE_TOKEN'] ?? (await agentToken(env['LONGSHORE_POOL'] || base['LONGSHORE_POOL'] || 'default'));
+      const agent = startService('worker-agent', { ...base, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_AGENT_ID: id, LONGSHORE_TOKEN: token, ...env }, id);
       started.push(agent);
       agents.push(agent);
       await agent.waitForLog((l) => l['msg'] === 'Starting longshore worker agent', 30_000);
@@ -79,7 +114,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await opts.beforeAgents?.(clientEnv);
     const specs = typeof opts.agents === 'number' || opts.agents === undefined ? Array.from({ length: opts.agents ?? 1 }, () => ({})) : opts.agents;
     for (const env of specs) await startAgent(env);
-    return { redis, registry, dispatcher, agents, clientEnv, startAgent, stop: stopAll };
+    return { redis, registry, dispatcher, agents, clientEnv, createToken, startAgent, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -5,7 +5,7 @@
  * killed, handed back (an attempt marked handed back) and runs on another agent; then the agent
  * exits 0 and is no longer listed.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentState, JobState, type Job, type LongshoreClient } from '@longshore/client';
@@ -22,6 +22,8 @@ describe('fault: an agent is drained while it runs jobs', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'longshore-drain-'));
+    // Jobs run as uids of their own (LONGSHORE_JOB_UIDS) and share their marker files here.
+    await chmod(dir, 0o777);
     cluster = await startCluster({ agents: 0, env: { LONGSHORE_SHUTDOWN_GRACE: `${GRACE_MS}ms` } });
     ls = connect(cluster);
   });

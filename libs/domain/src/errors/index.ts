@@ -6,5 +6,6 @@ export { AlreadyExistsError } from './already-exists-error.js';
 export { FailedPreconditionError } from './failed-precondition-error.js';
 export { UnavailableError } from './unavailable-error.js';
 export { ResourceExhaustedError } from './resource-exhausted-error.js';
+export { RateLimitedError } from './rate-limited-error.js';
 export { UnauthenticatedError } from './unauthenticated-error.js';
 export { PermissionDeniedError } from './permission-denied-error.js';

@@ -22,6 +22,7 @@ export function agentToProto(a: AgentView | AgentInfo): MessageInitShape<typeof 
     state: agentStateEnum.toProto(state),
     lastHeartbeat: timestampFromMs(a.lastHeartbeat),
     registeredAt: timestampFromMs(a.registeredAt),
+    ...(a.isolation ? { isolation: { ...a.isolation } } : {}),
   };
 }
 
@@ -42,5 +43,8 @@ export function agentFromProto(p: Agent, now: number): AgentInfo {
     state: p.state === AgentState.DRAINING ? 'draining' : 'active',
     lastHeartbeat: now,
     registeredAt: now,
+    ...(p.isolation
+      ? { isolation: { separateUsers: p.isolation.separateUsers, jobUids: p.isolation.jobUids, firewall: p.isolation.firewall, detail: p.isolation.detail } }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
-import type { AgentStateName, ExecutorName, FailureClassName, JobStateName, PoolHealthName } from '@longshore/domain';
-import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth } from '@longshore/proto';
+import type { AgentStateName, ExecutorName, FailureClassName, JobStateName, PoolHealthName, TokenRole as TokenRoleName } from '@longshore/domain';
+import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth, TokenRole } from '@longshore/proto';
 
 /** Maps between a domain word and a proto enum, both ways. */
 function bimap<W extends string, E extends number>(pairs: [W, E][]) {
@@ -54,4 +54,11 @@ export const logStreamEnum = bimap<'stdout' | 'stderr' | 'system', LogStream>([
   ['stdout', LogStream.STDOUT],
   ['stderr', LogStream.STDERR],
   ['system', LogStream.SYSTEM],
+]);
+
+export const tokenRoleEnum = bimap<TokenRoleName, TokenRole>([
+  ['admin', TokenRole.ADMIN],
+  ['submitter', TokenRole.SUBMITTER],
+  ['reader', TokenRole.READER],
+  ['agent', TokenRole.AGENT],
 ]);

@@ -1,0 +1,130 @@
+import { chmod, lstat, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { AgentConfig } from '@longshore/config';
+import type { AgentIsolationInfo } from '@longshore/domain';
+import {
+  buildFirewallRules,
+  createUidPool,
+  firewallChainName,
+  hostPort,
+  installJobFirewall,
+  iptablesProblem,
+  processStartTime,
+  redisAddress,
+  resolveFirewallTargets,
+  type JobFirewall,
+  type UidPool,
+} from '@longshore/executors';
+import type { Logger } from '@longshore/telemetry';
+
+/** How this agent isolates its subprocess jobs; `close()` removes its firewall chain. */
+export interface JobIsolation {
+  /** Set when each job runs as a uid of its own. */
+  readonly users?: UidPool;
+  /** What the agent advertises (`agents ls`). */
+  readonly info: AgentIsolationInfo;
+  close(): Promise<void>;
+}
+
+const UNTRUSTED = 'for untrusted jobs use the docker or ecs executor';
+
+/**
+ * Sets up what keeps subprocess jobs from the agent, the control plane and each other, as far as
+ * this host and configuration allow, and says loudly what is missing: a uid per job
+ * (`LONGSHORE_JOB_UIDS`, root only), a job directory jobs cannot list, and owner-match firewall
+ * rules (`LONGSHORE_JOB_FIREWALL`). Throws, naming the variable, when something explicitly asked
+ * for cannot be had.
+ */
+export async function setupJobIsolation(config: AgentConfig, logger: Logger, host: { uid?: number } = {}): Promise<JobIsolation> {
+  const uid = host.uid ?? process.getuid?.() ?? -1;
+  const users = await setupUsers(config, logger, uid);
+  await prepareJobDir(config.jobDir, users !== undefined);
+  const range = users ? `${users.range.first}-${users.range.last}` : '';
+  const fw = await setupFirewall(config, users, logger);
+  const detail = [
+    users ? `each job runs as its own uid from ${range} in a private 0700 directory` : `jobs run as the agent's own user (uid ${uid})`,
+    fw.detail,
+  ].join('; ');
+  return {
+    ...(users ? { users } : {}),
+    info: { separateUsers: users !== undefined, jobUids: range, firewall: fw.firewall !== undefined, detail },
+    close: async () => {
+      await fw.firewall?.close();
+    },
+  };
+}
+
+async function setupUsers(config: AgentConfig, logger: Logger, agentUid: number): Promise<UidPool | undefined> {
+  const uids = config.jobUids;
+  if (uids === 'off') {
+    logger.warn(
+      'LONGSHORE_JOB_UIDS=off: subprocess jobs run as the agent\'s own user and can read its environment (Redis URL, tokens, cloud credentials) from /proc, signal it and each other; ' + UNTRUSTED,
+    );
+    return undefined;
+  }
+  if (agentUid !== 0) {
+    const why = `the agent is not root (uid ${agentUid}), so it cannot run jobs as other users`;
+    if (config.jobUidsExplicit) throw new Error(`LONGSHORE_JOB_UIDS=${uids.first}-${uids.last} cannot be honoured: ${why}; run the agent as root or set LONGSHORE_JOB_UIDS=off`);
+    logger.warn(
+      `${why}: subprocess jobs run as the agent's user and can read its environment (Redis URL, tokens, cloud credentials) from /proc, signal it and each other, and reach Redis and the Longshore API; ${UNTRUSTED}`,
+    );
+    return undefined;
+  }
+  return createUidPool({ range: uids, logger });
+}
+
+/**
+ * The job directory: root-owned and 0711 (jobs can enter their own directory but not list the
+ * others), its `.running` notes 0700. With job uids, every parent must let others through.
+ */
+async function prepareJobDir(jobDir: string, separateUsers: boolean): Promise<void> {
+  await mkdir(jobDir, { recursive: true, mode: 0o711 });
+  const info = await lstat(jobDir);
+  if (!info.isDirectory() || info.uid !== process.getuid?.()) {
+    throw new Error(`LONGSHORE_JOB_DIR=${jobDir} must be a directory owned by the agent's user (uid ${process.getuid?.()}), not a link or another user's`);
+  }
+  await chmod(jobDir, 0o711);
+  const running = join(jobDir, '.running');
+  await mkdir(running, { recursive: true, mode: 0o700 });
+  await chmod(running, 0o700);
+  if (!separateUsers) return;
+  for (let dir = dirname(jobDir); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) {
+      throw new Error(`LONGSHORE_JOB_DIR=${jobDir} is under ${dir}, which other users cannot enter, so jobs (running as their own uids) could not reach their directories; choose a directory under one they can pass (e.g. /var/lib/longshore/jobs) or chmod o+x ${dir}`);
+    }
+    if (dirname(dir) === dir) break;
+  }
+}
+
+async function setupFirewall(config: AgentConfig, users: UidPool | undefined, logger: Logger): Promise<{ firewall?: JobFirewall; detail: string }> {
+  const mode = config.jobFirewall;
+  if (mode === 'off') {
+    logger.warn(`LONGSHORE_JOB_FIREWALL=off: subprocess jobs can connect to Redis, the Longshore API and the cloud metadata address; ${UNTRUSTED}`);
+    return { detail: 'no firewall (LONGSHORE_JOB_FIREWALL=off)' };
+  }
+  const why = users === undefined ? 'jobs do not run as uids of their own, so owner-match rules cannot tell them from the agent' : await iptablesProblem('iptables');
+  if (why !== undefined) {
+    if (mode === 'on') throw new Error(`LONGSHORE_JOB_FIREWALL=on cannot be honoured: ${why}; install iptables and run the agent as root with NET_ADMIN, or set LONGSHORE_JOB_FIREWALL=auto`);
+    logger.warn({ reason: why }, `no job firewall: subprocess jobs can connect to Redis, the Longshore API and the cloud metadata address; ${UNTRUSTED}`);
+    return { detail: `no firewall (${why})` };
+  }
+  const redis = redisAddress(config.redisUrl);
+  const targets = await resolveFirewallTargets([
+    { name: 'redis', ...redis },
+    { name: 'registry', ...hostPort(config.registry) },
+    { name: 'dispatcher', ...hostPort(config.dispatcher) },
+  ]);
+  const chain = firewallChainName(`${config.agentId}|${config.redisUrl}|${config.redisPrefix}`);
+  const rules = buildFirewallRules(chain, users!.range, targets, { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' });
+  try {
+    const firewall = await installJobFirewall(rules, logger);
+    const refused = targets.map((t) => `${t.name} ${t.where === 'local' ? `port ${t.port} on this host` : `${[...t.where.v4, ...t.where.v6].join(',')}:${t.port}`}`);
+    const detail = `firewall (${firewall.families.join('+')}, chain ${chain}) refuses job uids ${refused.join(', ')} and the metadata address`;
+    logger.info({ chain, families: firewall.families, targets }, 'job firewall installed');
+    return { firewall, detail };
+  } catch (err) {
+    if (mode === 'on') throw new Error(`LONGSHORE_JOB_FIREWALL=on: could not install the job firewall: ${(err as Error).message}`, { cause: err });
+    logger.warn({ err }, `could not install the job firewall: subprocess jobs can connect to Redis, the Longshore API and the cloud metadata address; ${UNTRUSTED}`);
+    return { detail: `no firewall (installing it failed: ${(err as Error).message})` };
+  }
+}
