@@ -1,4 +1,4 @@
-import { ANONYMOUS_ADMIN, UnauthenticatedError, type Principal } from '@longshore/domain';
+import { UnauthenticatedError, type Principal } from '@longshore/domain';
 import { checkRole } from './policy.js';
 import { hashSecret, parseBearer, secretMatches } from './token-secret.js';
 import type { TokenRecord } from './token-store.js';
@@ -58,6 +58,3 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authorize {
     return principal;
   };
 }
-
-/** What every call runs as with `LONGSHORE_AUTH=off`. */
-export const allowAll: Authorize = () => Promise.resolve(ANONYMOUS_ADMIN);

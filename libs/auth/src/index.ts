@@ -5,7 +5,7 @@
  */
 export { TokenStore, validateNewToken } from './token-store.js';
 export type { TokenRecord, NewToken } from './token-store.js';
-export { createAuthenticator, allowAll } from './authenticator.js';
+export { createAuthenticator } from './authenticator.js';
 export type { AuthenticatorOptions, TokenLookup } from './authenticator.js';
 export { METHOD_ROLES, neededRole, checkRole, checkPool, mayUsePool, describeToken } from './policy.js';
 export type { Need } from './policy.js';

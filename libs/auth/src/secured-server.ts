@@ -2,7 +2,7 @@ import type { ServerSecurity } from '@longshore/config';
 import { checkPlaintext, RpcServer, serverCredentials } from '@longshore/rpc';
 import type { Redis } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
-import { allowAll, createAuthenticator } from './authenticator.js';
+import { createAuthenticator } from './authenticator.js';
 import { TokenStore } from './token-store.js';
 
 /**
@@ -16,6 +16,7 @@ export function createSecuredServer(security: ServerSecurity, listen: string, re
   if (security.auth === 'off') {
     logger.warn('LONGSHORE_AUTH=off: every caller that reaches this port may do anything (submit, cancel, delete pools, register agents); use it only on a trusted, isolated network');
   }
-  const authorize = security.auth === 'on' ? createAuthenticator({ tokens }) : allowAll;
-  return { server: new RpcServer(logger, { credentials: serverCredentials(security.tls), authorize }), tokens };
+  // Without an authorize hook the server runs every call as ANONYMOUS_ADMIN.
+  const authorize = security.auth === 'on' ? { authorize: createAuthenticator({ tokens }) } : {};
+  return { server: new RpcServer(logger, { credentials: serverCredentials(security.tls), ...authorize }), tokens };
 }

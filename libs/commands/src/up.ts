@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { longshoreHome } from '@longshore/config';
 import { Code, exitCodeOf, LongshoreClient, LongshoreError, LogStream } from '@longshore/client';
 import { startLocalCluster, type LocalCluster } from '@longshore/local-cluster';
 import type { CliContext } from './context.js';
@@ -67,7 +67,7 @@ Examples:
       const agents = parseAgents(opts.agents);
       const g = ctx.globals();
       const env: NodeJS.ProcessEnv = { ...ctx.io.env, LONGSHORE_DISPATCHER: g.dispatcher, LONGSHORE_REGISTRY: g.registry };
-      const home = env['LONGSHORE_HOME'] ?? join(homedir(), '.longshore');
+      const home = longshoreHome(env);
       mkdirSync(home, { recursive: true, mode: 0o700 }); // it will hold the Redis password and credentials
       const logFile = join(home, 'up.log');
       const logger = pino(

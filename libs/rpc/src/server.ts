@@ -139,11 +139,12 @@ export class RpcServer {
 
   /** The call's context, once its token has been checked (throws UNAUTHENTICATED / PERMISSION_DENIED). */
   private async context(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, path: string): Promise<CallContext> {
-    const auth = call.metadata.get('authorization')[0];
-    const principal = await this.authorize(typeof auth === 'string' ? auth : undefined, path);
+    // Listen for cancellation before the token check awaits, so a cancel meanwhile is not missed.
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('call cancelled'));
     call.on('cancelled', abort);
+    const auth = call.metadata.get('authorization')[0];
+    const principal = await this.authorize(typeof auth === 'string' ? auth : undefined, path);
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const signals = [controller.signal, this.shutdown.signal];
