@@ -79,8 +79,8 @@ const BULLMQ_WAIT_MS = 150_000;
  * sampled rather than fixed. (For BullMQ's 30 s periods it changes little.)
  */
 const KILL_DELAY_MS = [500, 4_500] as const;
-/** Longshore's Redis key prefix and the pool's BullMQ queue (LONGSHORE_REDIS_PREFIX default, `pool-<id>`). */
-const EVENTS_KEY = `ls:pool-${POOL}:events`;
+/** BullMQ's event stream of the pool's queue (see the key schema in libs/store/src/keys.ts). */
+const EVENTS_KEY = `ls:{${POOL}}:events`;
 const LONGSHORE_SETTINGS = 'LONGSHORE_LEASE 4s, LONGSHORE_STALLED_CHECK 2s (defaults)';
 const BULLMQ_SETTINGS = 'lockDuration 30s, stalledInterval 30s (defaults)';
 

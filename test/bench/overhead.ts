@@ -7,6 +7,7 @@
 import { Executor, JobState, type JobSpecInit } from '@longshore/client';
 import { runBaseline } from './bullmq-baseline.js';
 import { lastFinishMs, startLatencies, startPool, submitAll, waitForAll, type BenchCluster } from './longshore-jobs.js';
+import { Redis } from 'ioredis';
 import { percentile } from './stats.js';
 
 export interface OverheadOptions {
@@ -30,6 +31,8 @@ export interface OverheadFigures {
   jobsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Redis commands per completed job during the run (all clients: INFO commandstats). */
+  redisCommandsPerJob: number;
 }
 
 export interface OverheadResult {
@@ -49,17 +52,36 @@ const POOL = 'overhead';
 
 /** Raw BullMQ first (1 Worker process), then Longshore (its own pool, 1 agent of capacity 1.0). */
 export async function runOverhead(bc: BenchCluster, opts: OverheadOptions): Promise<OverheadResult> {
-  const raw = await runRaw(bc.cluster.redis.url, 'raw bullmq', opts.jobs, undefined, opts.timeoutMs);
+  const raw = await counted(bc, () => runRaw(bc.cluster.redis.url, 'raw bullmq', opts.jobs, undefined, opts.timeoutMs));
   const pacedRaw = await runRaw(bc.cluster.redis.url, 'raw bullmq paced', opts.pacedJobs, PACE_MS, opts.timeoutMs);
   const stopAgent = await startPool(bc, POOL, 1, '1');
   try {
-    const noop = await runLongshore(bc, 'longshore noop', opts.jobs, Executor.NOOP, undefined, opts.timeoutMs);
-    const subprocess = await runLongshore(bc, 'longshore true', opts.subprocessJobs, Executor.SUBPROCESS, undefined, opts.timeoutMs);
+    const noop = await counted(bc, () => runLongshore(bc, 'longshore noop', opts.jobs, Executor.NOOP, undefined, opts.timeoutMs));
+    const subprocess = await counted(bc, () => runLongshore(bc, 'longshore true', opts.subprocessJobs, Executor.SUBPROCESS, undefined, opts.timeoutMs));
     const pacedNoop = await runLongshore(bc, 'longshore noop paced', opts.pacedJobs, Executor.NOOP, PACE_MS, opts.timeoutMs);
     return { raw, noop, subprocess, pacedRaw, pacedNoop };
   } finally {
     await stopAgent();
   }
+}
+
+/** Total commands Redis has run (INFO commandstats). */
+async function redisCommands(url: string): Promise<number> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await r.info('commandstats');
+    return [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Runs `fn` and adds the Redis commands per completed job it caused. */
+async function counted(bc: BenchCluster, fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> {
+  const before = await redisCommands(bc.cluster.redis.url);
+  const f = await fn();
+  const after = await redisCommands(bc.cluster.redis.url);
+  return { ...f, redisCommandsPerJob: f.completed > 0 ? (after - before) / f.completed : NaN };
 }
 
 async function runRaw(redisUrl: string, system: string, n: number, paceMs: number | undefined, timeoutMs: number): Promise<OverheadFigures> {
@@ -94,5 +116,6 @@ function figures(system: string, jobs: number, completed: number, elapsedMs: num
     jobsPerSec: elapsedMs > 0 ? (completed * 1000) / elapsedMs : NaN,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    redisCommandsPerJob: NaN,
   };
 }

@@ -26,7 +26,7 @@ describe('the longshore CLI against a real cluster', () => {
   it('submit --wait prints the output, the id on stderr, and exits with the job\'s code', () => {
     const r = cli(['submit', '--wait', '--', 'sh', '-c', 'echo hello; echo warn >&2; exit 3']);
     expect(r.stdout).toBe('hello\n');
-    expect(r.stderr).toMatch(/^job [0-9a-z]{25}\n/);
+    expect(r.stderr).toMatch(/^job [a-z0-9-]+\.[0-9a-z]{25}\n/);
     expect(r.stderr).toContain('warn\n');
     expect(r.code).toBe(3);
   });
@@ -42,7 +42,7 @@ describe('the longshore CLI against a real cluster', () => {
     const r = cli(['submit', '--label', 'suite=cli', '--', 'sh', '-c', 'echo from-the-job']);
     expect(r.code).toBe(0);
     const id = r.stdout.trim();
-    expect(id).toMatch(/^[0-9a-z]{25}$/);
+    expect(id).toMatch(/^[a-z0-9-]+\.[0-9a-z]{25}$/);
     expect(cli(['logs', id, '-f']).stdout).toBe('from-the-job\n');
     const got = JSON.parse(cli(['jobs', 'get', id, '--json']).stdout) as { state: string; id: string };
     expect(got.id).toBe(id);
@@ -142,7 +142,7 @@ describe('longshore up --demo', () => {
       await waitForLine(up, /Press Ctrl-C to stop/);
       const out = up.lines.join('\n');
       expect(out).toContain(`started redis-server at redis://127.0.0.1:${redisPort}`);
-      expect(out).toMatch(/\| Hello from Longshore: job [0-9a-z]{25}/);
+      expect(out).toMatch(/\| Hello from Longshore: job [a-z0-9-]+\.[0-9a-z]{25}/);
       expect(out).toContain('| step 3 of 3');
       expect(out).toMatch(/finished with exit code 0/);
       // The CLI finds the admin token up wrote (0600) by itself: no token to copy.

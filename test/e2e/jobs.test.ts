@@ -171,7 +171,7 @@ describe('jobs end to end: real registry, dispatcher and two agents on a private
   });
 
   it('answers NOT_FOUND for a job that does not exist', async () => {
-    const err = (await ls.getJob('0000000000000000000000000').catch((e: unknown) => e)) as LongshoreError;
+    const err = (await ls.getJob('default.0000000000000000000000000').catch((e: unknown) => e)) as LongshoreError;
     expect(err.code).toBe(Code.NotFound);
     expect(err.message).toContain('does not exist');
   });

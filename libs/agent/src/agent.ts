@@ -4,14 +4,15 @@ import type { AgentConfig } from '@longshore/config';
 import type { ExecutorName } from '@longshore/domain';
 import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
-import { addedChannel, createBullJobSource, type ClaimedJob, type JobSource } from '@longshore/queue';
+import { createJobSource, JobLifecycle, type ClaimOutcome, type HeldJob, type JobSource } from '@longshore/queue';
 import { agentStateEnum, channelCredentials, checkPlaintext, createRpcClient, executorEnum } from '@longshore/rpc';
-import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, wakeable } from '@longshore/store';
+import { checkSchema, createRedis, EventHub, Keys, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import type { ExecutorSet } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
-import { JobRun } from './job-run.js';
+import { JobRun, type RunEnd } from './job-run.js';
+import { toAttemptOutcome } from './outcome.js';
 import { setupJobIsolation, type JobIsolation } from './isolation.js';
 
 /** Version advertised to the registry. */
@@ -78,6 +79,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
+    await checkSchema(redis, config.redisPrefix);
     const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
     const agentLogger = logger.child({ agent: config.agentId, pool });
     isolation = await setupJobIsolation(config, agentLogger);
@@ -94,7 +96,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
 class Agent implements AgentHandle {
   state: AgentLifecycle = 'starting';
   private readonly ledger: CapacityLedger;
-  private readonly jobs: JobStore;
+  private readonly lifecycle: JobLifecycle;
   private readonly executors: ExecutorSet;
   private readonly runs = new Map<string, JobRun>();
   /** Woken when a run ends (room freed) or the dispatcher announces new work in the pool. */
@@ -103,6 +105,12 @@ class Agent implements AgentHandle {
   private readonly events: EventHub;
   private source!: JobSource;
   private loop?: Promise<void>;
+  /** Claims and finishes (which claim the next job) take turns, so two never admit against the same free capacity. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** The job this agent holds the pool's reservation for, while it drains for it. */
+  private reservedFor: string | undefined;
+  /** When the earliest retry in the pool is due, as the last claim saw it. */
+  private dueInMs: number | undefined;
   private closing?: Promise<void>;
   private cancelCheck?: NodeJS.Timeout;
   readonly stopped: Promise<void>;
@@ -119,7 +127,7 @@ class Agent implements AgentHandle {
     overrides: AgentOverrides,
   ) {
     this.ledger = new CapacityLedger(config.capacityMilli, config.lanes);
-    this.jobs = new JobStore(redis, config, config.redisPrefix);
+    this.lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
     this.executors = overrides.executors ?? defaultExecutors(config, this.logger, isolation);
     this.events = new EventHub(sub);
     this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => {
@@ -138,17 +146,16 @@ class Agent implements AgentHandle {
     // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
     await sweepLeftovers(leftoversDir(this.config), this.logger);
     const { heartbeatIntervalMs } = await this.heartbeat.register(registerTimeoutMs);
-    await this.events.listen(this.jobs.keys.cancelChannel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
-    await this.events.listen(addedChannel(this.config.redisPrefix, this.pool), () => this.wake.wake());
-    this.source = createBullJobSource({
-      connection: this.redis,
+    const keys = new Keys(this.config.redisPrefix).pool(this.pool);
+    await this.events.listen(keys.cancel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
+    await this.events.listen(keys.added, () => this.wake.wake());
+    this.source = createJobSource({
+      lifecycle: this.lifecycle,
       pool: this.pool,
-      prefix: this.config.redisPrefix,
       agentId: this.id,
       lockMs: this.config.leaseMs,
       stalledIntervalMs: this.config.stalledCheckMs,
       reserveAfterMs: this.config.reserveAfterMs,
-      scanLimit: this.config.claimScan,
       onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
@@ -180,70 +187,84 @@ class Agent implements AgentHandle {
     };
   }
 
+  /** Runs `fn` in turn with every other claim and finish of this agent. */
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.turn.then(fn);
+    this.turn = p.catch(() => undefined);
+    return p;
+  }
+
+  private request() {
+    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, fullLanes: this.ledger.fullLanes() };
+  }
+
   /**
-   * The actor: the only place jobs are admitted into the ledger. It asks the queue for the first
-   * job that fits what is free (the claim never hands out one that does not), starts it, and
-   * asks again; when nothing fits it sleeps until a run ends, new work is announced, or the poll
-   * interval passes. While it holds the pool's reservation it admits only the reserved job.
+   * The claim loop: asks the queue for the first job that fits what is free (a claim never hands
+   * out one that does not), starts it, and asks again; when nothing fits it sleeps until a run
+   * ends, new work is announced, a retry is due, or the poll interval passes. Finishing runs
+   * claim their agent's next job in the same step, in turn with this loop (see settle).
    */
   private async claimLoop(): Promise<void> {
-    let reservedFor: string | undefined;
     while (this.state === 'active') {
       if (this.ledger.freeMilli <= 0) {
         await this.wake.wait(this.config.claimPollMs);
         continue;
       }
-      let out;
+      let got: boolean;
       try {
-        out = await this.source.claim({ freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, fullLanes: this.ledger.fullLanes() });
+        got = await this.inTurn(async () => (this.state === 'active' && this.ledger.freeMilli > 0 ? this.take(await this.source.claim(this.request())) : false));
       } catch (err) {
         if (this.state !== 'active') break;
         this.logger.warn({ err: (err as Error).message }, 'claim failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (out.kind === 'reserved' && reservedFor !== out.jobId) {
-        reservedFor = out.jobId;
-        this.logger.info({ reservedJob: out.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
-      } else if (out.kind !== 'reserved' && reservedFor) {
-        const fulfilled = out.kind === 'job' && out.job.id === reservedFor;
-        this.logger.info({ reservedJob: reservedFor, fulfilled }, 'reservation ended');
-        reservedFor = undefined;
-      }
-      if (out.kind === 'job') {
-        if (this.state !== 'active') {
-          await out.job.release().catch(() => undefined);
-          break;
-        }
-        await this.admit(out.job);
-        continue;
-      }
-      await this.wake.wait(this.config.claimPollMs);
+      if (!got) await this.wake.wait(this.dueInMs !== undefined ? Math.min(this.config.claimPollMs, this.dueInMs + 5) : this.config.claimPollMs);
     }
   }
 
+  /** Acts on what a claim gave; true when a job was admitted (claim again at once). */
+  private async take(out: ClaimOutcome): Promise<boolean> {
+    if (out.kind === 'reserved' && this.reservedFor !== out.jobId) {
+      this.reservedFor = out.jobId;
+      this.logger.info({ reservedJob: out.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
+    } else if (out.kind !== 'reserved' && this.reservedFor) {
+      const fulfilled = out.kind === 'job' && out.job.id === this.reservedFor;
+      this.logger.info({ reservedJob: this.reservedFor, fulfilled }, 'reservation ended');
+      this.reservedFor = undefined;
+    }
+    this.dueInMs = out.kind === 'none' ? out.dueInMs : undefined;
+    if (out.kind === 'unreadable') {
+      this.logger.error({ job: out.job.id, reason: out.reason }, 'cannot run this job');
+      const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now() };
+      await this.source.finish(out.job, toAttemptOutcome({ kind: 'start_failed', message: `cannot run it: ${out.reason}` }, attempt, Date.now()), { budget: 0, maxAttempts: 0, delayMs: 0 });
+      return true;
+    }
+    if (out.kind !== 'job') return false;
+    if (this.state !== 'active') {
+      const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now(), finishedAt: Date.now(), handedBack: true, message: 'handed back: the agent is shutting down' };
+      await this.source.handBack(out.job, attempt).catch(() => undefined);
+      return false;
+    }
+    this.admit(out.job);
+    return true;
+  }
+
   /** Starts a claimed job (it fits: the claim checked against the same ledger). */
-  private async admit(claimed: ClaimedJob): Promise<void> {
-    const d = claimed.decoded;
-    if (!d.ok) {
-      this.logger.error({ job: claimed.id, reason: d.reason }, 'cannot run this job');
-      await (d.newer ? claimed.release() : claimed.complete()).catch(() => undefined);
-      if (d.newer) await new Promise((r) => setTimeout(r, 1000));
-      return;
-    }
-    const why = this.ledger.refusal(d.data.weightMilli, d.data.lane);
+  private admit(job: HeldJob): void {
+    const { weightMilli, lane } = job.spec;
+    const why = this.ledger.refusal(weightMilli, lane);
     if (why) {
-      // Only if the job's name and data disagree: hand it back rather than break capacity.
-      this.logger.error({ job: claimed.id, why }, 'claimed a job that does not fit; handing it back');
-      await claimed.release().catch(() => undefined);
-      await this.wake.wait(this.config.claimPollMs);
+      // Only if the record and the index disagree: hand it back rather than break capacity.
+      this.logger.error({ job: job.id, why }, 'claimed a job that does not fit; handing it back');
+      void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now(), finishedAt: Date.now(), handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
       return;
     }
-    this.ledger.admit(d.data.id, d.data.weightMilli, d.data.lane);
+    this.ledger.admit(job.id, weightMilli, lane);
     const run = new JobRun(
       {
         agentId: this.id,
-        jobs: this.jobs,
+        source: this.source,
         executors: this.executors,
         defaultExecutor: this.config.defaultExecutor,
         defaultTimeoutMs: this.config.defaultTimeoutMs,
@@ -251,30 +272,55 @@ class Agent implements AgentHandle {
         jobDir: this.config.jobDir,
         logger: this.logger,
       },
-      claimed,
-      d.data,
+      job,
     );
     this.runs.set(run.id, run);
     this.heartbeat.beatSoon();
-    run
-      .run()
-      .catch((err: unknown) => {
-        // Let the lease run out: the job goes back to the queue as a lost attempt.
-        claimed.abandon();
+    run.run().then(
+      (end) => this.settle(run, end),
+      (err: unknown) => {
         this.logger.error({ err, job: run.id }, 'job run failed unexpectedly; its claim is left to expire');
-      })
-      .finally(() => {
-        this.runs.delete(run.id);
-        this.ledger.release(run.id);
-        this.wake.wake();
-        this.heartbeat.beatSoon();
-      });
+        return this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
+      },
+    );
+  }
+
+  /**
+   * Records how a run ended and frees its room. A finish also claims this agent's next job in the
+   * same step while the agent is active (one Redis round trip per job in a busy pool).
+   */
+  private settle(run: JobRun, end: RunEnd): Promise<void> {
+    return this.inTurn(async () => {
+      this.runs.delete(run.id);
+      this.ledger.release(run.id);
+      try {
+        if (end.kind === 'fenced') {
+          this.source.abandon(run.id);
+          this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
+        } else if (end.kind === 'hand-back') {
+          if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id }, 'job handed back to the queue (the attempt does not count)');
+        } else {
+          const next = this.state === 'active' && !this.reservedFor && this.ledger.freeMilli > 0 ? this.request() : undefined;
+          const res = await this.source.finish(run.job, end.outcome, end.retry, next);
+          if (res.result === 'fenced') this.logger.warn({ job: run.id }, 'the job was no longer this agent\'s when its run ended; its result was discarded');
+          else this.logger.debug({ job: run.id, state: end.outcome.state, result: res.result }, 'job finished');
+          if (res.next) await this.take(res.next);
+        }
+      } catch (err) {
+        // Its claim lapses and the sweep puts it back in the queue as a lost attempt.
+        this.source.abandon(run.id);
+        this.logger.error({ err: (err as Error).message, job: run.id }, 'could not record how the job ended; its claim is left to expire');
+      }
+    }).finally(() => {
+      this.wake.wake();
+      this.heartbeat.beatSoon();
+    });
   }
 
   private async checkCancels(): Promise<void> {
     for (const id of this.runs.keys()) {
       try {
-        if (await this.jobs.isCancelRequested(id)) this.runs.get(id)?.cancel('cancelled by request');
+        if (await this.source.isCancelRequested(id)) this.runs.get(id)?.cancel('cancelled by request');
       } catch {
         return; // Redis unreachable: try again next tick
       }

@@ -1,4 +1,4 @@
-import type { JobStore } from '@longshore/store';
+import type { HeldJob, JobSource, LogLine } from '@longshore/queue';
 
 /**
  * Batches a run's output lines into the job's log: flushed every `flushMs` or `maxBatch` lines,
@@ -6,15 +6,14 @@ import type { JobStore } from '@longshore/store';
  * (the agent no longer holds the job), so it can stop the run.
  */
 export class LogWriter {
-  private buf: { stream: string; text: string }[] = [];
+  private buf: LogLine[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private fenced = false;
 
   constructor(
-    private readonly jobs: JobStore,
-    private readonly id: string,
-    private readonly token: string,
+    private readonly source: JobSource,
+    private readonly job: HeldJob,
     private readonly capBytes: number,
     private readonly onFenced: () => void,
     private readonly onError: (err: unknown) => void,
@@ -39,7 +38,7 @@ export class LogWriter {
       this.chain = this.chain.then(async () => {
         if (this.fenced) return;
         try {
-          if ((await this.jobs.appendLogs(this.id, this.token, this.capBytes, batch)) === -1) {
+          if ((await this.source.appendLogs(this.job, this.capBytes, batch)) === -1) {
             this.fenced = true;
             this.onFenced();
           }

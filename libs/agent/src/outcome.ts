@@ -1,5 +1,6 @@
 import type { RunOutcome } from '@longshore/executors';
-import type { AttemptOutcome, StoredAttempt } from '@longshore/store';
+import type { AttemptOutcome } from '@longshore/queue';
+import type { StoredAttempt } from '@longshore/store';
 
 /** Turns what an executor reported into the job's final state, failure class and message. */
 export function toAttemptOutcome(out: RunOutcome | { kind: 'lost'; message: string }, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {

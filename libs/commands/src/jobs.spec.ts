@@ -4,7 +4,7 @@ import { Executor, FailureClass, JobState } from '@longshore/client';
 import { FakeClient, makeJob, runWith } from './test-helpers.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
-const ID = '0mbx4k2a1f3c2b1a0e9d8c7b6';
+const ID = 'default.0mbx4k2a1f3c2b1a0e9d8c7b6';
 
 function failedJob() {
   return makeJob({
@@ -31,7 +31,7 @@ describe('longshore jobs', () => {
     client.jobs.set(ID, failedJob());
     const run = await runWith(client, ['jobs', 'get', ID], { now: NOW });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^id: +0mbx4k2a1f3c2b1a0e9d8c7b6$/m);
+    expect(run.stdout).toMatch(/^id: +default\.0mbx4k2a1f3c2b1a0e9d8c7b6$/m);
     expect(run.stdout).toMatch(/^state: +failed$/m);
     expect(run.stdout).toMatch(/^weight: +0\.25$/m);
     expect(run.stdout).toContain(`sh -c 'echo '\\''hi there'\\'''`);

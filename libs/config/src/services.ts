@@ -29,7 +29,6 @@ export const DEFAULTS = {
   LONGSHORE_STALLED_CHECK: '2s',
   LONGSHORE_SHUTDOWN_GRACE: '30s',
   LONGSHORE_RESERVE_AFTER: '10s',
-  LONGSHORE_CLAIM_SCAN: '500',
   LONGSHORE_CLAIM_POLL: '500ms',
   LONGSHORE_MEMORY_LIMITER: 'auto',
   LONGSHORE_JOB_UIDS: DEFAULT_JOB_UIDS,
@@ -99,8 +98,6 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   shutdownGraceMs: number;
   /** A job too heavy to start anywhere that waited this long gets a reservation (no starvation). */
   reserveAfterMs: number;
-  /** How many queued jobs one claim looks through for one that fits. */
-  claimScan: number;
   /** How often an agent with room looks again when nothing told it about new work. */
   claimPollMs: number;
   /** How job memory limits are enforced: a cgroup (v1) where writable, else an RSS watchdog. */
@@ -166,7 +163,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_JOB_DIR: z.string().startsWith('/', 'must be an absolute path'),
       LONGSHORE_SHUTDOWN_GRACE: env.duration(),
       LONGSHORE_RESERVE_AFTER: env.duration(),
-      LONGSHORE_CLAIM_SCAN: env.int(1, 100_000),
       LONGSHORE_CLAIM_POLL: env.duration().pipe(z.number().min(20, 'must be at least 20ms')),
       LONGSHORE_MEMORY_LIMITER: z.enum(['auto', 'cgroup-v1', 'rss-watchdog', 'none']),
       LONGSHORE_DISPATCHER: env.address(),
@@ -196,7 +192,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     jobDir: e.LONGSHORE_JOB_DIR,
     shutdownGraceMs: e.LONGSHORE_SHUTDOWN_GRACE,
     reserveAfterMs: e.LONGSHORE_RESERVE_AFTER,
-    claimScan: e.LONGSHORE_CLAIM_SCAN,
     claimPollMs: e.LONGSHORE_CLAIM_POLL,
     memoryLimiter: e.LONGSHORE_MEMORY_LIMITER,
     dispatcher: e.LONGSHORE_DISPATCHER,

@@ -1,9 +1,9 @@
 import type { DispatcherConfig } from '@longshore/config';
 import { createSecuredServer } from '@longshore/auth';
 import { DispatcherService } from '@longshore/proto';
-import { JobQueues } from '@longshore/queue';
+import { JobLifecycle } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
-import { createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
+import { checkSchema, createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { dispatcherService } from './dispatcher-service.js';
 import { SubmitRateLimiter } from './submit-rate-limit.js';
@@ -22,23 +22,23 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
-    const queues = new JobQueues(redis, config.redisPrefix);
+    await checkSchema(redis, config.redisPrefix);
     const events = new EventHub(sub);
     const { server } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     server.register(
       DispatcherService,
       dispatcherService({
         redis,
-        jobs: new JobStore(redis, config, config.redisPrefix),
+        jobs: new JobStore(redis, config.redisPrefix),
         pools: new PoolStore(redis, config.redisPrefix),
-        queues,
+        lifecycle: new JobLifecycle(redis, config, config.redisPrefix),
         events,
         idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
         logger,
         ...(config.submitRate ? { submitRate: new SubmitRateLimiter(redis, new Keys(config.redisPrefix), config.submitRate) } : {}),
       }),
     );
-    return await serve(server, config.listen, logger, [() => queues.close(), () => events.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
+    return await serve(server, config.listen, logger, [() => events.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
     redis.disconnect();
     sub.disconnect();

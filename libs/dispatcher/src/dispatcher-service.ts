@@ -2,10 +2,10 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord, type Principal } from '@longshore/domain';
 import type { DispatcherService } from '@longshore/proto';
-import { QUEUE_DATA_VERSION, type JobQueues } from '@longshore/queue';
+import type { JobLifecycle } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
-import { isLogCursor, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
-import { injectTraceContext, type Logger } from '@longshore/telemetry';
+import { isLogCursor, poolOfJob, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
+import type { Logger } from '@longshore/telemetry';
 import { approxJobBytes, matchesQuery, parseJobQuery } from './list-filter.js';
 import { prepareJob, type PreparedJob } from './submission.js';
 import type { SubmitRateLimiter } from './submit-rate-limit.js';
@@ -14,7 +14,7 @@ export interface DispatcherDeps {
   redis: Redis;
   jobs: JobStore;
   pools: PoolStore;
-  queues: JobQueues;
+  lifecycle: JobLifecycle;
   events: EventHub;
   /** How long an idempotency key maps to its job. */
   idempotencyWindowMs: number;
@@ -42,50 +42,42 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     return rec;
   };
 
-  /** Stores then enqueues; if enqueueing fails the records are removed again, so a refused submit leaves nothing. */
+  /**
+   * Stores and queues jobs: each pool's part in one atomic step. Should a later pool's part fail,
+   * the parts already stored are cancelled again, so a refused batch runs nothing.
+   */
   const persist = async (prepared: PreparedJob[]): Promise<void> => {
-    await d.jobs.create(prepared.map((p) => p.record));
-    try {
-      await d.queues.add(prepared.map((p) => p.data));
-    } catch (err) {
-      await d.jobs.discard(prepared.map((p) => p.record.id)).catch(() => undefined);
-      throw err;
+    const byPool = new Map<string, PreparedJob[]>();
+    for (const p of prepared) byPool.set(p.record.spec.pool, [...(byPool.get(p.record.spec.pool) ?? []), p]);
+    const stored: PreparedJob[] = [];
+    for (const [pool, jobs] of byPool) {
+      try {
+        await d.lifecycle.submit(pool, jobs);
+      } catch (err) {
+        for (const p of stored) await d.lifecycle.cancel(p.record.id, 'cancelled: the rest of its batch could not be stored').catch(() => undefined);
+        throw err;
+      }
+      stored.push(...jobs);
     }
   };
 
-  // Keys are scoped by token, so one tenant cannot find another's job by guessing its key.
-  const idempotencyKey = (principal: Principal, key: string): string => d.jobs.keys.idempotency(`${principal.tokenId}:${key}`);
-  const idempotent = async (principal: Principal, key: string, id: string): Promise<string | undefined> => {
-    const k = idempotencyKey(principal, key);
-    const ok = await d.redis.set(k, id, 'PX', d.idempotencyWindowMs, 'NX');
-    return ok ? undefined : ((await d.redis.get(k)) ?? undefined);
-  };
+  /** Where a job's state changes and log lines are announced. */
+  const jobEvents = (id: string) => d.jobs.keys.pool(poolOfJob(id)).jobEvents(id);
 
   return {
     async submitJob(req, ctx) {
       const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>());
-      checkPool(ctx.principal, prepared.data.pool, 'the job');
+      checkPool(ctx.principal, prepared.record.spec.pool, 'the job');
       await d.submitRate?.take(ctx.principal, 1);
       const key = prepared.record.spec.idempotencyKey;
-      if (key) {
-        const existing = await idempotent(ctx.principal, key, prepared.record.id);
-        if (existing) {
-          // The first submit may still be writing its record: give it a moment.
-          for (let i = 0; i < 20; i++) {
-            const rec = await d.jobs.get(existing);
-            if (rec) return { job: jobToProto(rec), deduplicated: true };
-            await new Promise((r) => setTimeout(r, 100));
-          }
-          throw new NotFoundError(`idempotency key "${key}" belongs to job ${existing}, which no longer exists`);
-        }
+      // Keys are scoped by token, so one tenant cannot find another's job by guessing its key.
+      const res = await d.lifecycle.submit(prepared.record.spec.pool, [prepared], key ? { tokenId: ctx.principal.tokenId, key, windowMs: d.idempotencyWindowMs } : undefined);
+      if (res.kind === 'duplicate') {
+        const rec = await d.jobs.get(res.id);
+        if (rec) return { job: jobToProto(rec), deduplicated: true };
+        throw new NotFoundError(`idempotency key "${key}" belongs to job ${res.id}, which no longer exists`);
       }
-      try {
-        await persist([prepared]);
-      } catch (err) {
-        if (key) await d.redis.del(idempotencyKey(ctx.principal, key)).catch(() => undefined);
-        throw err;
-      }
-      d.logger.info({ job: prepared.record.id, pool: prepared.data.pool, weightMilli: prepared.data.weightMilli }, 'job submitted');
+      d.logger.debug({ job: prepared.record.id, pool: prepared.record.spec.pool, weightMilli: prepared.record.weightMilli }, 'job submitted');
       return { job: jobToProto(asQueued(prepared)), deduplicated: false };
     },
 
@@ -96,13 +88,13 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       const prepared: PreparedJob[] = [];
       for (const [i, spec] of req.specs.entries()) {
         const p = await prepareJob(spec, d.pools, cache, i);
-        checkPool(ctx.principal, p.data.pool, `specs[${i}]: the job`);
+        checkPool(ctx.principal, p.record.spec.pool, `specs[${i}]: the job`);
         if (p.record.spec.idempotencyKey) throw new InvalidArgumentError(`specs[${i}].idempotency_key`, 'is not supported in batches; submit such jobs one by one');
         prepared.push(p);
       }
       await d.submitRate?.take(ctx.principal, prepared.length);
       await persist(prepared);
-      d.logger.info({ count: prepared.length }, 'jobs submitted');
+      d.logger.debug({ count: prepared.length }, 'jobs submitted');
       return { jobs: prepared.map((p) => jobToProto(asQueued(p))) };
     },
 
@@ -113,6 +105,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     async listJobs(req, ctx) {
       const q = parseJobQuery(req);
       if (q.pool) checkPool(ctx.principal, q.pool, 'the listing');
+      const pools = q.pool ? [q.pool] : (await d.pools.list()).map((p) => p.id).filter((id) => mayUsePool(ctx.principal, id));
       const out: JobRecord[] = [];
       let cursor = q.after;
       let more = true;
@@ -121,7 +114,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       // Bounded scan: at most 10 batches per call, and a page ends early once it nears
       // LIMITS.responseBytes (so it fits any client's receive limit); the token lets the client go on.
       for (let i = 0; i < 10 && more && !full; i++) {
-        const batch = await d.jobs.scan(cursor, 200);
+        const batch = await d.jobs.scan(pools, cursor, 200);
         for (const r of batch.records) {
           if (out.length >= q.pageSize) {
             full = true;
@@ -148,7 +141,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     async *watchJob(req, ctx) {
       validateJobId(req.id);
       const wake = wakeable();
-      const stop = await d.events.listen(d.jobs.keys.jobEvents(req.id), (m) => m === 'state' && wake.wake());
+      const stop = await d.events.listen(jobEvents(req.id), (m) => m === 'state' && wake.wake());
       try {
         let last = '';
         while (!ctx.signal.aborted) {
@@ -170,7 +163,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       await mustGet(req.id, ctx.principal);
       if (req.after && !isLogCursor(req.after)) throw new InvalidArgumentError('after', 'is not a log cursor this server gave out');
       const wake = wakeable();
-      const stop = req.follow ? await d.events.listen(d.jobs.keys.jobEvents(req.id), () => wake.wake()) : () => undefined;
+      const stop = req.follow ? await d.events.listen(jobEvents(req.id), () => wake.wake()) : () => undefined;
       try {
         let cursor = req.after;
         while (!ctx.signal.aborted) {
@@ -194,40 +187,18 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     },
 
     async retryJob(req, ctx) {
-      const rec = await mustGet(req.id, ctx.principal);
-      const res = await d.jobs.reopen(req.id);
+      await mustGet(req.id, ctx.principal);
+      const res = await d.lifecycle.reopen(req.id);
       if (res === 'missing') throw new NotFoundError(`job ${req.id} does not exist`);
       if (res !== 'ok') throw new FailedPreconditionError(`job ${req.id} is ${res}: only a finished job can be run again (cancel it first, or wait for it)`);
-      await d.queues.add([
-        {
-          v: QUEUE_DATA_VERSION,
-          id: rec.id,
-          pool: rec.spec.pool,
-          weightMilli: rec.weightMilli,
-          ...(rec.spec.lane ? { lane: rec.spec.lane } : {}),
-          priority: rec.spec.priority,
-          spec: rec.spec,
-          trace: injectTraceContext(),
-          submittedAt: Date.now(),
-        },
-      ]);
       d.logger.info({ job: req.id }, 'job reopened for another attempt');
       return { job: jobToProto(await mustGet(req.id, ctx.principal)) };
     },
 
     async cancelJob(req, ctx) {
-      const rec = await mustGet(req.id, ctx.principal);
-      const res = await d.jobs.requestCancel(req.id);
-      if (res.kind === 'flagged') {
-        if (res.state === 'queued' || res.state === 'retrying') {
-          // Removal fails if an agent popped it meanwhile; its claim then sees the flag and cancels.
-          await d.queues.remove(rec.spec.pool, req.id);
-          await d.jobs.cancelUnclaimed(req.id, 'cancelled by request before it started');
-        } else {
-          await d.redis.publish(d.jobs.keys.cancelChannel, req.id);
-        }
-        d.logger.info({ job: req.id, state: res.state }, 'cancel requested');
-      }
+      await mustGet(req.id, ctx.principal);
+      const res = await d.lifecycle.cancel(req.id, 'cancelled by request before it started');
+      if (res.kind === 'cancelled' || res.kind === 'flagged') d.logger.info({ job: req.id, result: res.kind }, 'cancel requested');
       return { job: jobToProto(await mustGet(req.id, ctx.principal)) };
     },
   };

@@ -11,7 +11,7 @@ export interface JobQuery {
   after?: string;
 }
 
-const TOKEN = /^[0-9a-z]{9}[0-9a-f]{16}$/;
+const TOKEN = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)?[0-9a-z]{9}[0-9a-f]{16}$/;
 const LABEL_KEY = /^[a-z0-9]([-a-z0-9_./]*[a-z0-9])?$/;
 
 /** Label filters: few, and each one a label a job could carry (anything else matches nothing anyway). */

@@ -3,20 +3,16 @@ import {
   newJobId,
   validateJobSpec,
   formatMilli,
-  type JobRecord,
   type JobSpec,
 } from '@longshore/domain';
 import type { JobSpec as ProtoJobSpec } from '@longshore/proto';
-import { QUEUE_DATA_VERSION, type QueueJobData } from '@longshore/queue';
+import type { NewJob } from '@longshore/queue';
 import { specFromProto } from '@longshore/rpc';
 import type { PoolStore, StoredPool } from '@longshore/store';
 import { activeTraceId, injectTraceContext } from '@longshore/telemetry';
 
-/** A job ready to be stored and enqueued. */
-export interface PreparedJob {
-  record: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>;
-  data: QueueJobData;
-}
+/** A job ready to be stored and queued. */
+export type PreparedJob = NewJob;
 
 /** Total attempts when the spec does not cap them: 0 = only the per-class retry budgets limit them. */
 export const DEFAULT_MAX_ATTEMPTS = 0;
@@ -62,20 +58,7 @@ export async function prepareJob(
   }
   const resolved: JobSpec = { ...spec, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
   const now = Date.now();
-  const id = newJobId(now);
+  const id = newJobId(pool.id, now);
   const traceId = activeTraceId();
-  return {
-    record: { id, spec: resolved, weightMilli, createdAt: now, ...(traceId ? { traceId } : {}) },
-    data: {
-      v: QUEUE_DATA_VERSION,
-      id,
-      pool: pool.id,
-      weightMilli,
-      ...(resolved.lane ? { lane: resolved.lane } : {}),
-      priority: resolved.priority,
-      spec: resolved,
-      trace: injectTraceContext(),
-      submittedAt: now,
-    },
-  };
+  return { record: { id, spec: resolved, weightMilli, createdAt: now, ...(traceId ? { traceId } : {}) }, trace: injectTraceContext() };
 }

@@ -1,26 +1,5 @@
 import { EXECUTORS, LIMITS, type JobSpec } from '@longshore/domain';
-import type { TraceCarrier } from '@longshore/telemetry';
 import { z } from 'zod';
-
-/**
- * Version of the job data in the queue. Agents accept every version up to theirs, so agents of
- * two versions can run side by side in a rolling upgrade; a newer version is handed back.
- */
-export const QUEUE_DATA_VERSION = 1;
-
-/** What travels through BullMQ for one job: enough to run it, never a secret's value. */
-export interface QueueJobData {
-  v: number;
-  id: string;
-  pool: string;
-  weightMilli: number;
-  lane?: string;
-  priority: number;
-  spec: JobSpec;
-  /** W3C trace context of the submit, so the agent's spans join the job's trace. */
-  trace: TraceCarrier;
-  submittedAt: number;
-}
 
 const executor = z.enum(EXECUTORS);
 const specSchema = z.object({
@@ -47,28 +26,21 @@ const specSchema = z.object({
     })
     .optional(),
 });
-const dataSchema = z.object({
-  v: z.number().int().min(1),
-  id: z.string().min(1),
-  pool: z.string().min(1),
-  weightMilli: z.number().int().min(1),
-  lane: z.string().optional(),
-  priority: z.number().int(),
-  spec: specSchema,
-  trace: z.record(z.string(), z.string()),
-  submittedAt: z.number(),
-});
+/** A stored spec the agent can run, or why it cannot. */
+export type SpecDecodeResult = { ok: true; spec: JobSpec } | { ok: false; reason: string };
 
-/** Why queue data could not be used. `newer` means another agent version may run it. */
-export type DecodeResult = { ok: true; data: QueueJobData } | { ok: false; newer: boolean; reason: string };
-
-/** Validates job data popped from the queue. */
-export function decodeQueueData(raw: unknown): DecodeResult {
-  const v = (raw as { v?: unknown } | null)?.v;
-  if (typeof v === 'number' && v > QUEUE_DATA_VERSION) {
-    return { ok: false, newer: true, reason: `job data version ${v} is newer than this agent understands (${QUEUE_DATA_VERSION}); upgrade the agent` };
+/**
+ * Validates the spec a claim returned. The key schema's version guards the record's shape
+ * (services refuse data of another version); this guards against a record that is corrupt.
+ */
+export function decodeSpec(json: string): SpecDecodeResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return { ok: false, reason: 'its stored spec is not JSON' };
   }
-  const parsed = dataSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, newer: false, reason: `malformed job data: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-  return { ok: true, data: parsed.data as QueueJobData };
+  const parsed = specSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: `its stored spec is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  return { ok: true, spec: parsed.data as JobSpec };
 }

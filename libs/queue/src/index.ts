@@ -1,13 +1,26 @@
 /**
- * Longshore's use of BullMQ: the versioned job data that travels through a pool's queue, the
- * producer side (one queue per pool), and the claiming seam agents take jobs through.
+ * The job lifecycle: every transition of a job, each one atomic script over its record and
+ * BullMQ's queue (submit, claim, finish with the next claim, hand back, cancel, reopen, the
+ * stalled sweep, fenced logs), and the agent's seam to it (JobSource).
  */
-export { QUEUE_DATA_VERSION, decodeQueueData } from './codec.js';
-export type { QueueJobData, DecodeResult } from './codec.js';
-export { JobQueues, queueName, bullPriority } from './queues.js';
-export type { QueueCounts } from './queues.js';
-export { createBullJobSource } from './job-source.js';
-export type { ClaimedJob, JobSource, BullJobSourceOptions, ClaimRequest, ClaimOutcome } from './job-source.js';
-export { reservationKey, addedChannel, parseReservation, jobName } from './reservation.js';
+export { JobLifecycle, bullKeys, bullPriority, jobName, queueOrder, weightClass } from './lifecycle.js';
+export type {
+  AttemptOutcome,
+  CancelResult,
+  Claim,
+  ClaimRequest,
+  ClaimResult,
+  ClaimSettings,
+  FinishResult,
+  NewJob,
+  QueueCounts,
+  Retention,
+  RetryChoice,
+} from './lifecycle.js';
+export { createJobSource } from './job-source.js';
+export type { ClaimOutcome, HeldJob, JobSource, LogLine, RedisJobSourceOptions } from './job-source.js';
+export { decodeSpec } from './codec.js';
+export type { SpecDecodeResult } from './codec.js';
+export { parseReservation } from './reservation.js';
 export type { Reservation } from './reservation.js';
-export { buildFitClaimScript } from './fit-claim-script.js';
+export { checkScripts } from './scripts.js';

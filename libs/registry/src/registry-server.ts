@@ -1,9 +1,9 @@
 import type { RegistryConfig } from '@longshore/config';
 import { createSecuredServer } from '@longshore/auth';
 import { PoolRegistryService, TokenService } from '@longshore/proto';
-import { JobQueues } from '@longshore/queue';
+import { JobLifecycle } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
-import { AgentStore, createRedis, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
+import { AgentStore, checkSchema, createRedis, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { registryService } from './registry-service.js';
 import { tokenService } from './token-service.js';
@@ -22,9 +22,9 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
+    await checkSchema(redis, config.redisPrefix);
     const pools = new PoolStore(redis, config.redisPrefix);
     await pools.ensureDefault();
-    const queues = new JobQueues(redis, config.redisPrefix);
     const { server, tokens } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     if (config.security.bootstrapToken) await tokens.putBootstrap(config.security.bootstrapToken);
     server.register(TokenService, tokenService(tokens, logger)).register(
@@ -32,14 +32,13 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
       registryService({
         pools,
         agents: new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix),
-        jobs: new JobStore(redis, config, config.redisPrefix),
-        queues,
+        lifecycle: new JobLifecycle(redis, config, config.redisPrefix),
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         agentTtlMs: config.agentTtlMs,
         logger,
       }),
     );
-    return await serve(server, config.listen, logger, [() => queues.close(), () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
+    return await serve(server, config.listen, logger, [() => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
     redis.disconnect();
     throw err;

@@ -1,9 +1,9 @@
 import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, InvalidArgumentError, LIMITS, NotFoundError, validateDnsLabel, type PoolView } from '@longshore/domain';
 import type { PoolRegistryService } from '@longshore/proto';
-import type { JobQueues } from '@longshore/queue';
+import type { JobLifecycle } from '@longshore/queue';
 import { agentFromProto, agentToProto, poolToProto, type ServiceImpl } from '@longshore/rpc';
-import type { AgentStore, JobStore, PoolStore, StoredPool } from '@longshore/store';
+import type { AgentStore, PoolStore, StoredPool } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { applyPoolUpdate, poolFromCreate } from './pool-requests.js';
 import { computePoolStatus } from './pool-status.js';
@@ -11,8 +11,7 @@ import { computePoolStatus } from './pool-status.js';
 export interface RegistryDeps {
   pools: PoolStore;
   agents: AgentStore;
-  jobs: JobStore;
-  queues: JobQueues;
+  lifecycle: JobLifecycle;
   heartbeatIntervalMs: number;
   agentTtlMs: number;
   logger: Logger;
@@ -23,7 +22,7 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The PoolRegistryService handlers. Stateless: everything lives in Redis. */
 export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegistryService)['method']> {
   const withStatus = async (p: StoredPool): Promise<PoolView> => {
-    const [agents, counts, reservation] = await Promise.all([d.agents.list(p.id), d.queues.counts(p.id), d.queues.reservation(p.id)]);
+    const [agents, counts, reservation] = await Promise.all([d.agents.list(p.id), d.lifecycle.counts(p.id), d.lifecycle.reservation(p.id)]);
     return { ...p, status: computePoolStatus(agents, counts, reservation) };
   };
 
@@ -60,15 +59,13 @@ export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegist
       if (live.length > 0) {
         throw new FailedPreconditionError(`pool "${req.id}" has ${live.length} live agent(s) (${live.map((a) => a.id).join(', ')}): stop or drain them first`);
       }
-      const queued = await d.queues.queuedIds(req.id);
+      const queued = await d.lifecycle.queuedIds(req.id);
       if (queued.length > 0 && !req.force) {
         throw new FailedPreconditionError(`pool "${req.id}" has ${queued.length} queued job(s): cancel them, or delete with --force to cancel them`);
       }
       let cancelled = 0;
       for (const id of queued) {
-        await d.jobs.requestCancel(id);
-        await d.queues.remove(req.id, id);
-        if (await d.jobs.cancelUnclaimed(id, `cancelled: pool "${req.id}" was deleted`)) cancelled++;
+        if ((await d.lifecycle.cancel(id, `cancelled: pool "${req.id}" was deleted`)).kind === 'cancelled') cancelled++;
       }
       await d.pools.delete(req.id);
       d.logger.info({ pool: req.id, cancelled }, 'pool deleted');

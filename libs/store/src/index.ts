@@ -1,14 +1,17 @@
 /**
- * Everything Longshore keeps in Redis besides BullMQ's queues: job records with fenced
- * transitions, capped per-job logs, retention, pools, agents, and the pub/sub fan-out.
+ * What Longshore keeps in Redis besides BullMQ's queues, and the key schema of all of it: job
+ * records (read here; changed only by the lifecycle in libs/queue), logs, pools, agents, and
+ * the pub/sub fan-out.
  */
-export { Keys } from './keys.js';
+export { Keys, PoolKeys, SCHEMA_VERSION, poolOfJob } from './keys.js';
+export { checkSchema } from './schema.js';
+export { poolAgentAcl, formatAclCommand } from './acl.js';
+export { encodeNewJob, RECORD_FIELDS } from './record-codec.js';
 export { createRedis, waitForRedis, redactRedisUrl } from './redis.js';
 export type { Redis } from './redis.js';
 export { probeRedisAccess, warnIfRedisOpen, OPEN_REDIS_WARNING } from './redis-access.js';
 export type { RedisAccess } from './redis-access.js';
 export { JobStore } from './job-store.js';
-export type { Retention, AttemptOutcome, ClaimResult, CancelRequest, RetryChoice, LostBudget } from './job-store.js';
 export type { StoredAttempt } from './record-codec.js';
 export { readLogPage, isLogCursor } from './log-reader.js';
 export type { StoredLogLine, LogPage } from './log-reader.js';

@@ -3,19 +3,61 @@ import type { AttemptRecord, FailureClassName, JobRecord, JobSpec, JobStateName 
 /** A job record as a flat Redis hash. */
 export type JobHash = Record<string, string>;
 
+/**
+ * The fields of a job record (one Redis hash per job, `<prefix>:{<pool>}:rec:<id>`). The README's
+ * "Data in Redis" table lists the same.
+ */
+export const RECORD_FIELDS = {
+  id: 'job id',
+  pool: 'pool id',
+  spec: 'the resolved JobSpec, JSON',
+  state: 'queued | claimed | running | retrying | succeeded | failed | cancelled',
+  weight: 'weight in thousandths',
+  cls: 'weight class it is indexed under while claimable (`<weight>` or `<weight>:<lane>`)',
+  order: 'queue order: (1001 - priority) * 2^42 + ms it was queued at',
+  lostBudget: 'how often it may be lost before it fails',
+  maxAttempts: 'attempt cap, 0 = only the budgets',
+  trace: 'W3C trace context of its submit, JSON',
+  traceId: 'trace id of its submit',
+  createdAt: 'epoch ms',
+  updatedAt: 'epoch ms of the last transition',
+  finishedAt: 'epoch ms it reached a final state',
+  attempts: 'number of attempts so far',
+  'a:<n>': 'attempt n, JSON (agent, executor, times, exit code, failure class, message)',
+  token: 'fencing token of the attempt that holds it (absent when none does)',
+  agent: 'agent of the latest attempt',
+  exitCode: 'exit code of the latest attempt',
+  failureClass: 'failure class of the latest attempt',
+  message: 'what happened, for people',
+  'rc:<class>': 'retries spent on a failure class',
+  retryAt: 'epoch ms its retry is due (while retrying)',
+  handedBack: 'attempts handed back (they do not count)',
+  cancel: '1 once a cancel was requested',
+  logBytes: 'bytes of output stored',
+  logTruncated: '1 once its log reached the cap',
+  bytes: 'bytes it and its log hold in Redis, counted when it finished',
+} as const;
+
 /** Fields written when a job is accepted. */
-export function encodeNewJob(r: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>): JobHash {
+export function encodeNewJob(
+  r: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>,
+  queue: { cls: string; order: number; trace: Record<string, string> },
+): JobHash {
   const h: JobHash = {
     id: r.id,
     spec: JSON.stringify(r.spec),
     pool: r.spec.pool,
     state: 'queued',
     weight: String(r.weightMilli),
+    cls: queue.cls,
+    order: String(queue.order),
+    lostBudget: String(r.spec.retry?.budgets.lost ?? 0),
+    maxAttempts: String(r.spec.maxAttempts),
     createdAt: String(r.createdAt),
     updatedAt: String(r.createdAt),
     attempts: '0',
-    logBytes: '0',
   };
+  if (Object.keys(queue.trace).length) h['trace'] = JSON.stringify(queue.trace);
   if (r.traceId) h['traceId'] = r.traceId;
   return h;
 }

@@ -1,0 +1,292 @@
+import { Queue } from 'bullmq';
+import { newJobId, type JobSpec } from '@longshore/domain';
+import { createRedis, JobStore, readLogPage, type Redis } from '@longshore/store';
+import { startRedis, type RedisHandle } from '@longshore/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bullKeys, JobLifecycle, type ClaimRequest, type ClaimResult, type NewJob } from './index.js';
+
+const spec = (pool: string, weightMilli: number, extra: Partial<JobSpec> = {}): JobSpec => ({
+  pool,
+  allowedExecutors: [],
+  command: ['true'],
+  env: {},
+  weightMilli,
+  timeoutMs: 0,
+  maxAttempts: 0,
+  priority: 0,
+  labels: {},
+  ...extra,
+});
+let clock = Date.now() - 30_000;
+const job = (pool: string, weightMilli: number, extra: Partial<JobSpec> = {}): NewJob => {
+  const createdAt = ++clock;
+  return { record: { id: newJobId(pool, createdAt), spec: spec(pool, weightMilli, extra), weightMilli, createdAt }, trace: {} };
+};
+const room = (freeMilli: number, capacityMilli = 1000, fullLanes: string[] = []): ClaimRequest => ({ freeMilli, capacityMilli, fullLanes });
+const idOf = (r: ClaimResult | undefined) => (r?.kind === 'job' ? r.claim.id : r?.kind === 'reserved' ? `reserved:${r.jobId}` : 'none');
+const settings = (agentId: string, reserveAfterMs = 60_000) => ({ agentId, lockMs: 5000, reserveAfterMs });
+const ok = { state: 'succeeded' as const, exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop' as const, startedAt: 1, finishedAt: 2 } };
+const noRetry = { budget: 0, maxAttempts: 0, delayMs: 0 };
+let tokens = 0;
+const token = () => `t${++tokens}`;
+
+describe('the job lifecycle on a real Redis', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  let lc: JobLifecycle;
+  let store: JobStore;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = createRedis(server.url, 'worker');
+    lc = new JobLifecycle(redis, { retentionMs: 60_000, maxFinished: 3 });
+    store = new JobStore(redis);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  const claim = (pool: string, req: ClaimRequest, agent = 'a1', reserveAfterMs?: number) => lc.claim(pool, settings(agent, reserveAfterMs), req, token());
+  const held = (r: ClaimResult) => {
+    if (r.kind !== 'job') throw new Error(`expected a job, got ${r.kind}`);
+    return r.claim;
+  };
+
+  /** The weight-class index holds exactly the jobs BullMQ has in wait or prioritized. */
+  async function expectIndexExact(pool: string): Promise<void> {
+    const k = lc.keys.pool(pool);
+    const q = bullKeys(k);
+    const queued = [...(await redis.lrange(q.wait, 0, -1)), ...(await redis.zrange(q.prioritized, 0, -1))].filter((id) => !id.startsWith('0:'));
+    const indexed: string[] = [];
+    for (const cls of await redis.smembers(k.classes)) indexed.push(...(await redis.zrange(k.weightClass(cls), 0, -1)));
+    expect(indexed.sort()).toEqual(queued.sort());
+  }
+
+  it('stores a submit wholly: record, index, BullMQ entry; a taken idempotency key returns the first job and stores nothing', async () => {
+    const j = job('sub', 250);
+    expect(await lc.submit('sub', [j], { tokenId: 'tok', key: 'k1', windowMs: 60_000 })).toEqual({ kind: 'ok' });
+    const again = job('sub', 250);
+    expect(await lc.submit('sub', [again], { tokenId: 'tok', key: 'k1', windowMs: 60_000 })).toEqual({ kind: 'duplicate', id: j.record.id });
+    expect(await store.get(again.record.id)).toBeUndefined();
+    expect(await store.get(j.record.id)).toMatchObject({ state: 'queued', weightMilli: 250 });
+    const q = new Queue('{sub}', { connection: redis, prefix: 'ls' });
+    expect(await q.getJobState(j.record.id)).toBe('prioritized');
+    await q.close();
+    // Another token's identical key is its own.
+    expect(await lc.submit('sub', [again], { tokenId: 'other', key: 'k1', windowMs: 60_000 })).toEqual({ kind: 'ok' });
+    await expectIndexExact('sub');
+  });
+
+  it('takes the first job in order that fits, skipping heavier ones (backfill), and never one that does not fit', async () => {
+    const [heavy, light1, light2] = [job('fit', 1000), job('fit', 250), job('fit', 250)];
+    await lc.submit('fit', [heavy, light1, light2]);
+    expect(idOf(await claim('fit', room(500)))).toBe(light1.record.id);
+    expect(idOf(await claim('fit', room(250)))).toBe(light2.record.id);
+    expect(idOf(await claim('fit', room(250)))).toBe('none');
+    await expectIndexExact('fit');
+    const got = held(await claim('fit', room(1000)));
+    expect(got).toMatchObject({ id: heavy.record.id, attempt: 1 });
+    expect(JSON.parse(got.specJson)).toMatchObject({ weightMilli: 1000, command: ['true'] });
+    expect(await store.get(heavy.record.id)).toMatchObject({ state: 'running', agentId: 'a1' });
+  });
+
+  it('takes higher priority first, FIFO within a priority', async () => {
+    const [low, normal1, high, normal2] = [job('prio', 100, { priority: -1 }), job('prio', 100), job('prio', 100, { priority: 5 }), job('prio', 300)];
+    await lc.submit('prio', [low, normal1, high, normal2]);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) order.push(idOf(await claim('prio', room(1000))));
+    expect(order).toEqual([high, normal1, normal2, low].map((j) => j.record.id));
+  });
+
+  it('skips jobs of lanes at their cap here', async () => {
+    const [ing, mon] = [job('lanes', 100, { lane: 'ingestion' }), job('lanes', 100, { lane: 'monitor' })];
+    await lc.submit('lanes', [ing, mon]);
+    expect(idOf(await claim('lanes', room(1000, 1000, ['ingestion'])))).toBe(mon.record.id);
+    expect(idOf(await claim('lanes', room(1000)))).toBe(ing.record.id);
+  });
+
+  it('finds a fitting job behind thousands that do not fit, at the cost of one head per weight class', async () => {
+    const heavy = Array.from({ length: 5000 }, () => job('deep', 1000));
+    for (let i = 0; i < heavy.length; i += 1000) await lc.submit('deep', heavy.slice(i, i + 1000));
+    const light = job('deep', 250);
+    await lc.submit('deep', [light]);
+    expect(idOf(await claim('deep', room(500)))).toBe(light.record.id);
+    expect(idOf(await claim('deep', room(500)))).toBe('none');
+  });
+
+  it('reserves an aged heavy job for one agent, which then admits nothing else, while others backfill', async () => {
+    const [heavy, l1, l2] = [job('res', 1000), job('res', 250), job('res', 250)];
+    await lc.submit('res', [heavy, l1, l2]);
+    expect(idOf(await claim('res', room(750), 'a1', 0))).toBe(`reserved:${heavy.record.id}`);
+    expect(await lc.reservation('res')).toMatchObject({ jobId: heavy.record.id, agentId: 'a1', weightMilli: 1000 });
+    expect(idOf(await claim('res', room(750), 'a1', 0))).toBe(`reserved:${heavy.record.id}`);
+    expect(idOf(await claim('res', room(500), 'a2', 0))).toBe(l1.record.id);
+    expect(idOf(await claim('res', room(1000), 'a1', 0))).toBe(heavy.record.id);
+    expect(await lc.reservation('res')).toBeUndefined();
+    expect(idOf(await claim('res', room(1000), 'a1', 0))).toBe(l2.record.id);
+  });
+
+  it('lets any agent that can start the reserved job now take it; never reserves what an agent could never run', async () => {
+    const heavy = job('res2', 1000);
+    await lc.submit('res2', [heavy]);
+    expect(idOf(await claim('res2', room(0), 'a1', 0))).toBe(`reserved:${heavy.record.id}`);
+    expect(idOf(await claim('res2', room(1000), 'a2', 0))).toBe(heavy.record.id);
+    expect(await lc.reservation('res2')).toBeUndefined();
+    const huge = job('res3', 2000);
+    await lc.submit('res3', [huge]);
+    expect(idOf(await claim('res3', room(1000), 'small', 0))).toBe('none');
+    expect(idOf(await claim('res3', room(1000, 2000), 'big', 60_000))).toBe('none');
+    expect(await lc.reservation('res3')).toBeUndefined();
+  });
+
+  it('finishes a job and claims the next in the same step; logs are fenced, capped, and absent when nothing was printed', async () => {
+    const [a, b] = [job('fin', 500), job('fin', 500)];
+    await lc.submit('fin', [a, b]);
+    const first = held(await claim('fin', room(500)));
+    expect(await lc.appendLogs(first, 1000, [{ stream: 'stdout', text: 'hello' }])).toBe(1);
+    const res = await lc.finish(first, ok, noRetry, { settings: settings('a1'), req: room(500), token: token() });
+    expect(res.result).toBe('ended');
+    expect(idOf(res.next)).toBe(b.record.id);
+    expect(await store.get(a.record.id)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    const page = await readLogPage(redis, store.keys, a.record.id, '');
+    expect(page.lines.map((l) => l.text)).toEqual(['hello']);
+    expect(page.ended).toBe(true);
+    // The stale token of a finished attempt can neither log nor finish again.
+    expect(await lc.appendLogs(first, 1000, [{ stream: 'stdout', text: 'late' }])).toBe(-1);
+    expect((await lc.finish(first, ok, noRetry)).result).toBe('fenced');
+    const second = held(res.next!);
+    await lc.finish(second, ok, noRetry);
+    expect(await redis.exists(store.keys.pool('fin').log(b.record.id))).toBe(0);
+    const q = new Queue('{fin}', { connection: redis, prefix: 'ls' });
+    expect(await q.getJob(a.record.id)).toBeUndefined();
+    await q.close();
+  });
+
+  it('caps a log in bytes and marks it truncated once', async () => {
+    const j = job('cap', 100);
+    await lc.submit('cap', [j]);
+    const c = held(await claim('cap', room(1000)));
+    expect(await lc.appendLogs(c, 10, [{ stream: 'stdout', text: '12345' }, { stream: 'stdout', text: '678901' }])).toBe(1);
+    expect(await lc.appendLogs(c, 10, [{ stream: 'stdout', text: 'more' }])).toBe(0);
+    const page = await readLogPage(redis, store.keys, j.record.id, '');
+    expect(page.lines.map((l) => l.stream)).toEqual(['stdout', 'system']);
+    expect((await store.get(j.record.id))!.logTruncated).toBe(true);
+  });
+
+  it('retries a failure while its class has budget — delayed, then due and claimable again — then ends it', async () => {
+    const j = job('retry', 100, { retry: { budgets: { exit: 1, timeout: 0, oom: 0, start_failed: 0, lost: 0 }, backoffMs: 1, maxBackoffMs: 1 } });
+    await lc.submit('retry', [j]);
+    const failed = { state: 'failed' as const, exitCode: 3, failureClass: 'exit' as const, message: 'exited with code 3', attempt: { ...ok.attempt, exitCode: 3 } };
+    const first = held(await claim('retry', room(1000)));
+    expect((await lc.finish(first, failed, { budget: 1, maxAttempts: 0, delayMs: 50 })).result).toBe('retry');
+    expect(await store.get(j.record.id)).toMatchObject({ state: 'retrying' });
+    await expectIndexExact('retry');
+    let again: ClaimResult = { kind: 'none' };
+    for (let i = 0; i < 100 && again.kind !== 'job'; i++) {
+      again = await claim('retry', room(1000));
+      if (again.kind === 'none') expect(again.dueInMs ?? 0).toBeLessThanOrEqual(50);
+      if (again.kind !== 'job') await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = held(again);
+    expect(second.attempt).toBe(2);
+    expect((await lc.finish(second, failed, { budget: 0, maxAttempts: 0, delayMs: 50 })).result).toBe('ended');
+    expect(await store.get(j.record.id)).toMatchObject({ state: 'failed', failureClass: 'exit' });
+    await expectIndexExact('retry');
+  });
+
+  it('hands a job back without counting it: it returns to its place, ahead of later jobs', async () => {
+    const [first, later] = [job('back', 500), job('back', 500)];
+    await lc.submit('back', [first, later]);
+    const c = held(await claim('back', room(500)));
+    expect(await lc.handBack(c, { agentId: 'a1', executor: 'noop', startedAt: 1, finishedAt: 2, handedBack: true, message: 'handed back' })).toBe(true);
+    expect(await store.get(first.record.id)).toMatchObject({ state: 'queued' });
+    await expectIndexExact('back');
+    const again = held(await claim('back', room(500), 'a2'));
+    expect(again).toMatchObject({ id: first.record.id, attempt: 2 });
+  });
+
+  it('cancels a queued job at once and a running one through its agent; cancels of finished jobs change nothing', async () => {
+    const [running, queued] = [job('cxl', 500), job('cxl', 500)];
+    await lc.submit('cxl', [running, queued]);
+    const c = held(await claim('cxl', room(500)));
+    expect(await lc.cancel(queued.record.id, 'cancelled by request before it started')).toEqual({ kind: 'cancelled', from: 'queued' });
+    expect(await store.get(queued.record.id)).toMatchObject({ state: 'cancelled', failureClass: 'cancelled' });
+    await expectIndexExact('cxl');
+    expect(await lc.cancel(running.record.id, 'x')).toEqual({ kind: 'flagged', state: 'running' });
+    expect(await lc.isCancelRequested(running.record.id)).toBe(true);
+    await lc.finish(c, { state: 'cancelled', failureClass: 'cancelled', message: 'cancelled', attempt: ok.attempt }, noRetry);
+    expect(await lc.cancel(running.record.id, 'x')).toEqual({ kind: 'final', state: 'cancelled' });
+    expect(await lc.cancel('cxl.0000000000000000000000000', 'x')).toEqual({ kind: 'missing' });
+  });
+
+  it('sweeps a lapsed claim back into the queue as a lost attempt, and fails the job once its lost budget is spent', async () => {
+    const fast = new JobLifecycle(redis, { retentionMs: 60_000, maxFinished: 100 });
+    const j = job('sweep', 100, { retry: { budgets: { exit: 0, timeout: 0, oom: 0, start_failed: 0, lost: 1 }, backoffMs: 1, maxBackoffMs: 1 } });
+    await lc.submit('sweep', [j]);
+    const c = held(await fast.claim('sweep', { agentId: 'a1', lockMs: 100, reserveAfterMs: 60_000 }, room(1000), token()));
+    // BullMQ's stalled check takes two passes: mark, then move what is still unlocked.
+    let moved = 0;
+    for (let i = 0; i < 50 && moved === 0; i++) {
+      await new Promise((r) => setTimeout(r, 60));
+      moved = await fast.sweep('sweep', 1);
+    }
+    expect(moved).toBe(1);
+    const rec = await store.get(j.record.id);
+    expect(rec, JSON.stringify(rec)).toMatchObject({ state: 'queued' });
+    expect(rec!.attempts[0]).toMatchObject({ failureClass: 'lost' });
+    await expectIndexExact('sweep');
+    // The old holder is fenced off.
+    expect((await lc.finish(c, ok, noRetry)).result).toBe('fenced');
+    // Lost budget 1, spent: the next lapse fails it.
+    held(await fast.claim('sweep', { agentId: 'a2', lockMs: 100, reserveAfterMs: 60_000 }, room(1000), token()));
+    moved = 0;
+    for (let i = 0; i < 50 && moved === 0; i++) {
+      await new Promise((r) => setTimeout(r, 60));
+      moved = await fast.sweep('sweep', 1);
+    }
+    expect(await store.get(j.record.id)).toMatchObject({ state: 'failed', failureClass: 'lost' });
+    await expectIndexExact('sweep');
+  });
+
+  it('reopens a finished job once more, at the back of its priority', async () => {
+    const [a, b] = [job('reopen', 500), job('reopen', 500)];
+    await lc.submit('reopen', [a]);
+    await lc.finish(held(await claim('reopen', room(1000))), ok, noRetry);
+    await lc.submit('reopen', [b]);
+    expect(await lc.reopen(a.record.id)).toBe('ok');
+    expect(await lc.reopen(a.record.id)).toBe('queued');
+    expect(idOf(await claim('reopen', room(500)))).toBe(b.record.id);
+    const again = held(await claim('reopen', room(500)));
+    expect(again).toMatchObject({ id: a.record.id, attempt: 2 });
+    const page = await readLogPage(redis, store.keys, a.record.id, '');
+    expect(page.lines.map((l) => l.text)).toEqual(['[longshore] run again by request']);
+    expect(page.ended).toBe(false);
+  });
+
+  it('keeps at most maxFinished finished jobs per pool, dropping the oldest with their logs', async () => {
+    const jobs = Array.from({ length: 5 }, () => job('keep', 100));
+    await lc.submit('keep', jobs);
+    for (let i = 0; i < 5; i++) await lc.finish(held(await claim('keep', room(1000))), ok, noRetry);
+    const kept = (await Promise.all(jobs.map((j) => store.get(j.record.id)))).map((r) => !!r);
+    expect(kept).toEqual([false, false, true, true, true]);
+    expect(await redis.zcard(lc.keys.pool('keep').finished)).toBe(3);
+  });
+
+  it('lists the jobs of several pools newest first, in pages', async () => {
+    const x = [job('lsa', 100), job('lsb', 100), job('lsa', 100)];
+    await lc.submit('lsa', [x[0]!]);
+    await lc.submit('lsb', [x[1]!]);
+    await lc.submit('lsa', [x[2]!]);
+    const p1 = await store.scan(['lsa', 'lsb'], undefined, 2);
+    expect(p1.records.map((r) => r.id)).toEqual([x[2]!.record.id, x[1]!.record.id]);
+    const p2 = await store.scan(['lsa', 'lsb'], p1.last, 2);
+    expect(p2.records.map((r) => r.id)).toEqual([x[0]!.record.id]);
+    expect(p2.done).toBe(true);
+  });
+
+  it('keeps every key of a pool under the pool\'s hash tag', async () => {
+    const keys = await redis.keys('ls:*');
+    const untagged = keys.filter((k) => !/^ls:\{[a-z0-9-]+\}:/.test(k));
+    expect(untagged).toEqual([]);
+  });
+});

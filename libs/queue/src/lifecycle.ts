@@ -1,0 +1,354 @@
+import type { JobRecord, JobSpec, JobStateName } from '@longshore/domain';
+import { encodeNewJob, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAttempt } from '@longshore/store';
+import type { TraceCarrier } from '@longshore/telemetry';
+import { Packr } from 'msgpackr';
+import { parseReservation, type Reservation } from './reservation.js';
+import { runScript } from './scripts.js';
+
+/** How long and how many finished jobs (and their logs) are kept. */
+export interface Retention {
+  /** Finished records and logs expire after this long. */
+  retentionMs: number;
+  /** At most this many finished jobs are kept per pool; the oldest go first. */
+  maxFinished: number;
+}
+
+/** A job to store: its record as the dispatcher built it, and the trace context of its submit. */
+export interface NewJob {
+  record: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>;
+  trace: TraceCarrier;
+}
+
+/** What the claim needs to know about the agent. */
+export interface ClaimRequest {
+  freeMilli: number;
+  capacityMilli: number;
+  /** Lanes at their cap on this agent: their jobs must not be claimed. */
+  fullLanes: string[];
+}
+
+/** The agent-side settings of every claim. */
+export interface ClaimSettings {
+  agentId: string;
+  /** How long a claim lasts without renewal. */
+  lockMs: number;
+  /** A heavy job that waited this long gets the pool's reservation (no starvation). */
+  reserveAfterMs: number;
+}
+
+/** A job an agent took: the record's claim is made, the attempt opened, its writes fenced by `token`. */
+export interface Claim {
+  id: string;
+  pool: string;
+  /** Fencing token: every later write of this attempt carries it. */
+  token: string;
+  attempt: number;
+  /** The stored spec as JSON (the agent validates it). */
+  specJson: string;
+  trace: TraceCarrier;
+}
+
+/**
+ * A job to run; or this agent holds the pool's reservation for `jobId` and must drain; or nothing
+ * fits now (`dueInMs`: when the earliest retry is due, if one is waiting).
+ */
+export type ClaimResult = { kind: 'job'; claim: Claim } | { kind: 'reserved'; jobId: string } | { kind: 'none'; dueInMs?: number };
+
+/** What an agent reports when an attempt ends. */
+export interface AttemptOutcome {
+  state: Extract<JobStateName, 'succeeded' | 'failed' | 'cancelled'>;
+  exitCode?: number;
+  failureClass?: StoredAttempt['failureClass'];
+  message: string;
+  attempt: StoredAttempt;
+}
+
+/** How the finish decides between a retry and the end. */
+export interface RetryChoice {
+  /** Retries left to spend for this outcome's failure class (used ones are counted in Redis). */
+  budget: number;
+  /** Total attempts allowed, 0 = no cap beyond the budgets. */
+  maxAttempts: number;
+  /** Backoff before the retry runs. */
+  delayMs: number;
+}
+
+/** How a finish went: `retry` (queued again after its backoff), `ended`, or `fenced` (not ours any more). */
+export type FinishResult = 'retry' | 'ended' | 'fenced';
+
+/** What CancelJob did. */
+export type CancelResult =
+  | { kind: 'missing' }
+  | { kind: 'final'; state: JobStateName }
+  | { kind: 'cancelled'; from: JobStateName }
+  | { kind: 'flagged'; state: JobStateName };
+
+/** A pool's queue figures. */
+export interface QueueCounts {
+  queued: number;
+  running: number;
+}
+
+// The same encoding BullMQ uses for script arguments (its redis-queue-backend.js).
+const packer = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+
+/**
+ * BullMQ priority for a Longshore priority. Longshore: higher first, 0 normal, -1000..1000.
+ * BullMQ: lower first, FIFO within one value; every job gets one so all share one ordering.
+ */
+export function bullPriority(priority: number): number {
+  return 1001 - priority;
+}
+
+/** BullMQ's name of a job's transport entry (`w250` or `w250:ingestion`), for people reading BullMQ's keys. */
+export function jobName(weightMilli: number, lane?: string): string {
+  return lane ? `w${weightMilli}:${lane}` : `w${weightMilli}`;
+}
+
+/** 2^42: queue order is `bullPriority * 2^42 + submit ms` (exact in a double up to priority 2047). */
+const ORDER_TIME = 2 ** 42;
+
+/** Queue order of a job: priority first (higher first), then arrival. */
+export function queueOrder(priority: number, atMs: number): number {
+  return bullPriority(priority) * ORDER_TIME + atMs;
+}
+
+/** The weight class a job is indexed under: `<weight>` or `<weight>:<lane>`. */
+export function weightClass(weightMilli: number, lane?: string): string {
+  return lane ? `${weightMilli}:${lane}` : String(weightMilli);
+}
+
+/** BullMQ's keys of a pool's queue (its queue is named `{pool}`, so they share the pool's tag). */
+export function bullKeys(k: PoolKeys) {
+  const b = k.base;
+  return {
+    wait: `${b}wait`,
+    active: `${b}active`,
+    prioritized: `${b}prioritized`,
+    events: `${b}events`,
+    stalled: `${b}stalled`,
+    limiter: `${b}limiter`,
+    delayed: `${b}delayed`,
+    paused: `${b}paused`,
+    meta: `${b}meta`,
+    pc: `${b}pc`,
+    marker: `${b}marker`,
+    completed: `${b}completed`,
+    metrics: `${b}metrics:completed`,
+    id: `${b}id`,
+    repeat: `${b}repeat`,
+    stalledCheck: `${b}stalled-check`,
+  };
+}
+
+/** moveToActive's 11 keys, which the claim and finish scripts start with. */
+function activeKeys(k: PoolKeys): string[] {
+  const q = bullKeys(k);
+  return [q.wait, q.active, q.prioritized, q.events, q.stalled, q.limiter, q.delayed, q.paused, q.meta, q.pc, q.marker];
+}
+
+function addKeys(k: PoolKeys): string[] {
+  const q = bullKeys(k);
+  return [q.marker, q.meta, q.id, q.prioritized, q.delayed, q.completed, q.active, q.events, q.pc];
+}
+
+type RawClaim = [string, ...unknown[]];
+
+/**
+ * Every transition of a job, each one atomic script over its record and BullMQ's queue (see
+ * lua/): submit, claim, finish (with the next claim), hand back, cancel, reopen, the stalled
+ * sweep, fenced log appends and lock renewal. Services and agents change jobs only through here.
+ */
+export class JobLifecycle {
+  readonly keys: Keys;
+  constructor(
+    private readonly redis: Redis,
+    private readonly retention: Retention,
+    prefix?: string,
+  ) {
+    this.keys = new Keys(prefix);
+  }
+
+  private get R() {
+    return { retentionMs: this.retention.retentionMs, maxFinished: this.retention.maxFinished };
+  }
+
+  /**
+   * Stores one pool's new jobs and queues them, in one step. With `idempotency`, a key already
+   * taken returns the job it maps to instead and stores nothing.
+   */
+  async submit(pool: string, jobs: NewJob[], idempotency?: { tokenId: string; key: string; windowMs: number }, now = Date.now()): Promise<{ kind: 'ok' } | { kind: 'duplicate'; id: string }> {
+    const k = this.keys.pool(pool);
+    const payload = {
+      base: k.base,
+      now,
+      idem: idempotency ? { key: k.idempotency(idempotency.tokenId, idempotency.key), id: jobs[0]!.record.id, ttlMs: idempotency.windowMs } : null,
+      jobs: jobs.map(({ record, trace }) => {
+        const h = encodeNewJob(record, {
+          cls: weightClass(record.weightMilli, record.spec.lane),
+          order: queueOrder(record.spec.priority, record.createdAt),
+          trace,
+        });
+        return {
+          id: record.id,
+          fields: Object.entries(h).flat(),
+          name: jobName(record.weightMilli, record.spec.lane),
+          bullPriority: bullPriority(record.spec.priority),
+          cls: h['cls'],
+          order: Number(h['order']),
+        };
+      }),
+    };
+    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes, k.usage], [JSON.stringify(payload)])) as string[];
+    return res[0] === 'duplicate' ? { kind: 'duplicate', id: String(res[1]) } : { kind: 'ok' };
+  }
+
+  /** The first queued job of the pool that fits, claimed for the agent under a new token. */
+  async claim(pool: string, s: ClaimSettings, req: ClaimRequest, token: string, now = Date.now()): Promise<ClaimResult> {
+    const k = this.keys.pool(pool);
+    const raw = (await runScript(this.redis, 'lsClaim', [...activeKeys(k), k.classes, k.reservation], [JSON.stringify(this.claimParams(k, s, req, token, now))])) as RawClaim;
+    return toClaimResult(pool, token, raw);
+  }
+
+  private claimParams(k: PoolKeys, s: ClaimSettings, req: ClaimRequest, token: string, now: number) {
+    return {
+      base: k.base,
+      agent: s.agentId,
+      token,
+      now,
+      free: req.freeMilli,
+      capacity: req.capacityMilli,
+      fullLanes: req.fullLanes,
+      reserveAfter: s.reserveAfterMs,
+      resTtl: Math.max(s.lockMs, 2000),
+      lockMs: s.lockMs,
+      R: this.R,
+    };
+  }
+
+  /**
+   * Ends an attempt (fenced by its token): the job is `retrying` if the outcome's class has
+   * retries left, else it ends. With `next`, claims the agent's next job in the same step.
+   */
+  async finish(
+    claim: Pick<Claim, 'id' | 'pool' | 'token'>,
+    o: AttemptOutcome,
+    retry: RetryChoice,
+    next?: { settings: ClaimSettings; req: ClaimRequest; token: string },
+    now = Date.now(),
+  ): Promise<{ result: FinishResult; next?: ClaimResult }> {
+    const k = this.keys.pool(claim.pool);
+    const q = bullKeys(k);
+    const payload = {
+      base: k.base,
+      id: claim.id,
+      token: claim.token,
+      now,
+      state: o.state,
+      exitCode: o.exitCode ?? null,
+      failureClass: o.failureClass ?? null,
+      message: o.message,
+      attempt: JSON.stringify(o.attempt),
+      budget: retry.budget,
+      maxAttempts: retry.maxAttempts,
+      delayMs: retry.delayMs,
+      lockMs: next?.settings.lockMs ?? 30_000,
+      R: this.R,
+      next: next ? this.claimParams(k, next.settings, next.req, next.token, now) : null,
+    };
+    const raw = (await runScript(this.redis, 'lsFinish', [...activeKeys(k), q.completed, q.metrics, k.classes, k.reservation], [JSON.stringify(payload)])) as [FinishResult, ...unknown[]];
+    const result = raw[0];
+    if (!next) return { result };
+    return { result, next: toClaimResult(claim.pool, next.token, raw.slice(1) as RawClaim) };
+  }
+
+  /** Gives a job back to the queue without it costing an attempt (the agent is going away); false when fenced off. */
+  async handBack(claim: Pick<Claim, 'id' | 'pool' | 'token'>, attempt: StoredAttempt, now = Date.now()): Promise<boolean> {
+    const k = this.keys.pool(claim.pool);
+    const q = bullKeys(k);
+    const keys = [q.active, q.wait, q.stalled, q.paused, q.meta, q.limiter, q.prioritized, q.marker, q.events];
+    return (await runScript(this.redis, 'lsHandBack', keys, [JSON.stringify({ base: k.base, id: claim.id, token: claim.token, now, attempt: JSON.stringify(attempt) })])) === 1;
+  }
+
+  /** Appends output lines; returns -1 when fenced off (the agent no longer holds the job). */
+  async appendLogs(claim: Pick<Claim, 'id' | 'pool' | 'token'>, capBytes: number, lines: { stream: string; text: string }[]): Promise<number> {
+    const k = this.keys.pool(claim.pool);
+    const args: string[] = [k.jobEvents(claim.id), claim.token, String(capBytes)];
+    for (const l of lines) args.push(l.stream, l.text);
+    return Number(await runScript(this.redis, 'lsAppendLogs', [k.record(claim.id), k.log(claim.id)], args));
+  }
+
+  /** Cancels a job: at once if no agent holds it, else flags it and tells its agent. */
+  async cancel(id: string, message: string, now = Date.now()): Promise<CancelResult> {
+    const k = this.keys.pool(poolOfJob(id));
+    const res = String(await runScript(this.redis, 'lsCancel', [bullKeys(k).repeat, k.classes], [JSON.stringify({ base: k.base, id, now, message, R: this.R })]));
+    if (res === 'missing') return { kind: 'missing' };
+    const [kind, state] = res.split(':') as [string, JobStateName];
+    if (kind === 'final') return { kind: 'final', state };
+    if (kind === 'cancelled') return { kind: 'cancelled', from: state };
+    return { kind: 'flagged', state };
+  }
+
+  /** Runs a finished job once more (RetryJob): 'ok', 'missing', or the unfinished state it is in. */
+  async reopen(id: string, now = Date.now()): Promise<string> {
+    const pool = poolOfJob(id);
+    const k = this.keys.pool(pool);
+    const rec = await this.redis.hmget(k.record(id), 'weight', 'spec');
+    if (!rec[0] || !rec[1]) return 'missing';
+    const spec = JSON.parse(rec[1]) as JobSpec;
+    const payload = { base: k.base, id, now, order: queueOrder(spec.priority, now), name: jobName(Number(rec[0]), spec.lane), bullPriority: bullPriority(spec.priority) };
+    return String(await runScript(this.redis, 'lsReopen', [...addKeys(k), k.classes, k.usage], [JSON.stringify(payload)]));
+  }
+
+  /** Puts jobs whose claim lapsed back in the queue (or fails them when out of lost budget); returns how many. */
+  async sweep(pool: string, intervalMs: number, now = Date.now()): Promise<number> {
+    const k = this.keys.pool(pool);
+    const q = bullKeys(k);
+    const keys = [q.stalled, q.wait, q.active, q.stalledCheck, q.meta, q.paused, q.marker, q.events, q.repeat];
+    return Number(await runScript(this.redis, 'lsSweep', keys, [JSON.stringify({ base: k.base, now, intervalMs, R: this.R })]));
+  }
+
+  /** Renews claims; returns the ids whose lock could not be renewed (someone else may hold them now). */
+  async extendLocks(pool: string, ids: string[], tokens: string[], lockMs: number): Promise<string[]> {
+    const k = this.keys.pool(pool);
+    return (await runScript(this.redis, 'lsExtendLocks', [bullKeys(k).stalled], [k.base, packer.pack(tokens), packer.pack(ids), lockMs])) as string[];
+  }
+
+  /** Whether a cancel was requested for a job (agents check this while they run it). */
+  async isCancelRequested(id: string): Promise<boolean> {
+    return (await this.redis.hget(this.keys.pool(poolOfJob(id)).record(id), 'cancel')) === '1';
+  }
+
+  /** The pool's reservation, if a heavy job holds one. */
+  async reservation(pool: string): Promise<Reservation | undefined> {
+    return parseReservation(await this.redis.get(this.keys.pool(pool).reservation));
+  }
+
+  async counts(pool: string): Promise<QueueCounts> {
+    const q = bullKeys(this.keys.pool(pool));
+    const [wait, prioritized, delayed, active] = (await this.redis.pipeline().llen(q.wait).zcard(q.prioritized).zcard(q.delayed).llen(q.active).exec()) ?? [];
+    const n = (r: [Error | null, unknown] | undefined) => Number(r?.[1] ?? 0);
+    return { queued: n(wait) + n(prioritized) + n(delayed), running: n(active) };
+  }
+
+  /** Ids of the jobs waiting in a pool's queue (for DeletePool --force). */
+  async queuedIds(pool: string): Promise<string[]> {
+    const q = bullKeys(this.keys.pool(pool));
+    const [wait, prioritized, delayed] = await Promise.all([this.redis.lrange(q.wait, 0, -1), this.redis.zrange(q.prioritized, 0, -1), this.redis.zrange(q.delayed, 0, -1)]);
+    return [...wait.filter((id) => !id.startsWith('0:')), ...prioritized, ...delayed];
+  }
+}
+
+function toClaimResult(pool: string, token: string, raw: RawClaim): ClaimResult {
+  if (raw[0] === 'reserved') return { kind: 'reserved', jobId: String(raw[1]) };
+  if (raw[0] === 'job') {
+    const traceRaw = String(raw[4] ?? '');
+    return {
+      kind: 'job',
+      claim: { id: String(raw[1]), pool, token, attempt: Number(raw[2]), specJson: String(raw[3]), trace: traceRaw ? (JSON.parse(traceRaw) as TraceCarrier) : {} },
+    };
+  }
+  const due = Number(raw[1] ?? -1);
+  return due >= 0 ? { kind: 'none', dueInMs: due } : { kind: 'none' };
+}
+

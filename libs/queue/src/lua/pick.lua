@@ -1,0 +1,126 @@
+-- The fit-aware claim, run inside BullMQ's own moveToActive (its locks, events, delayed-job
+-- promotion, rate-limit and pause handling untouched) in place of its last step, "pop the head
+-- of the queue". It takes the first job in queue order (priority, then arrival) that fits the
+-- caller's free capacity and lanes, found through the weight-class index (one head per class,
+-- so the cost does not grow with queue depth), claims the job's record in the same step, and
+-- returns what the agent needs to run it.
+--
+-- P: base, agent, token, now, free, capacity, fullLanes (set), reserveAfter, resTtl,
+--    classes, reservation (keys), dueIds (delayed jobs the prelude promoted), R (retention).
+-- Returns {'job', id, attempt, spec, trace} | {'reserved', id} | {'none', ms until a delayed
+-- job is due, or -1}.
+local prioritizedKey = KEYS[3]
+local base = P.base
+for _, id in ipairs(P.dueIds) do indexAdd(base, id) end
+
+local function parseClass(cls)
+  local w, lane = string.match(cls, '^(%d+):?(.*)$')
+  if lane == '' then lane = nil end
+  return tonumber(w), lane
+end
+local function laneFull(lane) return lane ~= nil and P.fullLanes[lane] == true end
+
+-- One head per weight class: the first that fits, and the first that could run here once this
+-- agent drains (a reservation candidate), both in queue order.
+local function heads()
+  local fit, fitScore, wait, waitScore, waitW
+  for _, cls in ipairs(lsCall('SMEMBERS', P.classes)) do
+    local head = lsCall('ZRANGE', base .. 'class:' .. cls, 0, 0, 'WITHSCORES')
+    if #head == 0 then
+      lsCall('SREM', P.classes, cls)
+    else
+      local w, lane = parseClass(cls)
+      local score = tonumber(head[2])
+      if w <= P.free and not laneFull(lane) then
+        if not fit or score < fitScore or (score == fitScore and head[1] < fit) then fit, fitScore = head[1], score end
+      elseif w <= P.capacity and not laneFull(lane) then
+        if not wait or score < waitScore or (score == waitScore and head[1] < wait) then wait, waitScore, waitW = head[1], score, w end
+      end
+    end
+  end
+  return fit, fitScore, wait, waitScore, waitW
+end
+
+-- Moves a claimable job to active under the caller's lock, then claims its record.
+-- Returns the result for the caller, or nil when the job needs no run (cancelled, gone, or
+-- out of lost-attempt budget): it was dropped and the caller looks again.
+local function take(id)
+  indexRemove(base, id)
+  if lsCall('ZREM', prioritizedKey, id) == 0 then lsCall('LREM', waitKey, 1, id) end
+  lsCall('LPUSH', activeKey, id)
+  prepareJobForProcessing(ARGV[1], rateLimiterKey, eventStreamKey, id, ARGV[2], maxJobs, limiterDuration, markerKey, opts)
+  local rk = recKey(base, id)
+  local state = lsCall('HGET', rk, 'state')
+  if not state or isFinal(state) then
+    dropTransport(base, activeKey, KEYS[5], id)
+    return nil
+  end
+  if lsCall('HGET', rk, 'cancel') == '1' then
+    dropTransport(base, activeKey, KEYS[5], id)
+    lsCall('HSET', rk, 'failureClass', 'cancelled', 'message', 'cancelled before it started')
+    finalize(base, id, 'cancelled', P.now, P.R)
+    return nil
+  end
+  if (state == 'claimed' or state == 'running') and closeLost(base, id, P.now, 'its agent stopped renewing its claim') then
+    dropTransport(base, activeKey, KEYS[5], id)
+    finalize(base, id, 'failed', P.now, P.R)
+    return nil
+  end
+  local n = tonumber(lsCall('HGET', rk, 'attempts') or '0') + 1
+  local attempt = cjson.encode({ agentId = P.agent, startedAt = P.now })
+  lsCall('HSET', rk, 'attempts', n, 'a:' .. n, attempt, 'state', 'running', 'token', P.token, 'agent', P.agent, 'updatedAt', P.now)
+  lsCall('HDEL', rk, 'retryAt')
+  lsCall('PUBLISH', evChannel(base, id), 'state')
+  local f = lsCall('HMGET', rk, 'spec', 'trace')
+  return { 'job', id, n, f[1], f[2] or '' }
+end
+
+local function nextDue()
+  local d = lsCall('ZRANGE', KEYS[7], 0, 0, 'WITHSCORES')
+  if #d == 0 then return -1 end
+  return math.max(0, math.floor(tonumber(d[2]) / 0x1000) - P.now)
+end
+
+-- The reservation, if any, and whether its job is still claimable.
+local resJob, resAgent
+local res = lsCall('GET', P.reservation)
+if res then
+  resJob, resAgent = string.match(res, '^([^|]+)|([^|]+)')
+  local cls = resJob and lsCall('HGET', recKey(base, resJob), 'cls')
+  if not cls or not lsCall('ZSCORE', base .. 'class:' .. cls, resJob) then
+    lsCall('DEL', P.reservation)
+    resJob, resAgent = nil, nil
+  end
+end
+
+-- Holding a reservation: admit nothing but its job, and only once it fits.
+if resJob and resAgent == P.agent then
+  local w, lane = parseClass(lsCall('HGET', recKey(base, resJob), 'cls'))
+  if w <= P.free and not laneFull(lane) then
+    lsCall('DEL', P.reservation)
+    local r = take(resJob)
+    if r then return r end
+  else
+    lsCall('PEXPIRE', P.reservation, P.resTtl)
+    return { 'reserved', resJob }
+  end
+end
+
+for _ = 1, 20 do
+  local fit, fitScore, wait, waitScore, waitW = heads()
+  -- A job ahead of the first fitting one that waited past the threshold, and could run here once
+  -- this agent drains, gets the pool's one reservation: from now on this agent admits nothing else.
+  if not resJob and wait and (not fit or waitScore < fitScore) then
+    local since = waitScore % 0x40000000000
+    if P.now - since >= P.reserveAfter then
+      lsCall('SET', P.reservation, wait .. '|' .. P.agent .. '|' .. waitW .. '|' .. P.now, 'PX', P.resTtl)
+      return { 'reserved', wait }
+    end
+  end
+  if not fit then return { 'none', nextDue() } end
+  -- Any agent that can start the reserved job now takes it; the reservation is then over.
+  if fit == resJob then lsCall('DEL', P.reservation) end
+  local r = take(fit)
+  if r then return r end
+end
+return { 'none', 0 }
