@@ -94,4 +94,18 @@ describe('longshore pools', () => {
     const run = await runWith(client, ['pools', 'set-default', 'ingest-eu']);
     expect(run.stdout).toBe('default pool is now ingest-eu\n');
   });
+
+  it('acl prints an ACL SETUSER line limited to the pool, with a fresh password each time, and the agent URL', async () => {
+    const client = new FakeClient();
+    client.pools = pools();
+    const a = await runWith(client, ['pools', 'acl', 'ingest-eu']);
+    const b = await runWith(client, ['pools', 'acl', 'ingest-eu', '--user', 'eu-agents']);
+    const line = a.stdout.split('\n').find((l) => l.startsWith('ACL SETUSER'))!;
+    expect(line).toMatch(/^ACL SETUSER longshore-agent-ingest-eu reset on >\S{32} ~ls:\{ingest-eu\}:\* %R~ls:pools %R~ls:default-pool %R~ls:schema &ls:\{ingest-eu\}:\* /);
+    expect(line).toContain('-@dangerous -@admin');
+    expect(b.stdout).toContain('ACL SETUSER eu-agents ');
+    const pw = (s: string) => /ACL SETUSER \S+ reset on >(\S+)/.exec(s)![1];
+    expect(pw(a.stdout)).not.toBe(pw(b.stdout));
+    expect(a.stdout).toContain(`LONGSHORE_REDIS_URL=redis://longshore-agent-ingest-eu:${pw(a.stdout)}@HOST:PORT`);
+  });
 });

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { formatAclCommand, poolAgentAcl } from '@longshore/store';
 import { PoolSchema, type Pool } from '@longshore/client';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -123,4 +125,31 @@ export function registerPools(program: Command, ctx: CliContext): void {
     });
 
   registerChanges(pools, ctx);
+
+  pools
+    .command('acl')
+    .description("print the Redis ACL user for one pool's agents: its own keys and channels only (Redis ≥ 7)")
+    .argument('<id>', 'pool id')
+    .option('--user <name>', 'ACL user name (default longshore-agent-POOL)')
+    .option('--prefix <prefix>', 'key prefix the cluster uses (default $LONGSHORE_REDIS_PREFIX or ls)')
+    .addHelpText(
+      'after',
+      `${examples('longshore pools acl ingest-eu', 'longshore pools acl ingest-eu | grep "^ACL" | redis-cli -u "$ADMIN_REDIS_URL"')}
+An agent of the pool then runs with LONGSHORE_REDIS_URL=redis://USER:PASSWORD@HOST:PORT and can
+neither read nor claim other pools' jobs, records or logs. A fresh password is generated each time.`,
+    )
+    .action(async (id: string, flags: { user?: string; prefix?: string }) => {
+      const pool = nameArg(id);
+      // The pool must exist (and the caller may see it) before access to it is handed out.
+      await ctx.client().registry.getPool({ id: pool });
+      const prefix = flags.prefix ?? ctx.io.env['LONGSHORE_REDIS_PREFIX'] ?? 'ls';
+      const user = flags.user ?? `longshore-agent-${pool}`;
+      const password = randomBytes(24).toString('base64url');
+      ctx.io.stdout.write(
+        `# Redis ACL user for the agents of pool ${pool}; run this line on your Redis (redis-cli):\n` +
+          `${formatAclCommand(poolAgentAcl(prefix, pool, user, password))}\n` +
+          `# then start the pool's agents with:\n` +
+          `# LONGSHORE_REDIS_URL=redis://${user}:${password}@HOST:PORT LONGSHORE_POOL=${pool}\n`,
+      );
+    });
 }
