@@ -4,7 +4,7 @@ import type { AgentConfig } from '@longshore/config';
 import type { ExecutorName } from '@longshore/domain';
 import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
-import { createJobSource, JobLifecycle, type ClaimOutcome, type HeldJob, type JobSource } from '@longshore/queue';
+import { createJobSource, JobLifecycle, type ClaimOutcome, type ClaimRequest, type HeldJob, type JobSource, type RunRecord } from '@longshore/queue';
 import { agentStateEnum, channelCredentials, checkPlaintext, createRpcClient, executorEnum } from '@longshore/rpc';
 import { checkSchema, createRedis, EventHub, Keys, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -111,6 +111,8 @@ class Agent implements AgentHandle {
   private reservedFor: string | undefined;
   /** When the earliest retry in the pool is due, as the last claim saw it. */
   private dueInMs: number | undefined;
+  /** Runs that ended and wait to be recorded: recorded together, in one write with the next claim. */
+  private ends: RunRecord[] = [];
   private closing?: Promise<void>;
   private cancelCheck?: NodeJS.Timeout;
   readonly stopped: Promise<void>;
@@ -194,15 +196,18 @@ class Agent implements AgentHandle {
     return p;
   }
 
-  private request() {
-    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, fullLanes: this.ledger.fullLanes() };
+  /** Most jobs one claim takes. */
+  private static readonly CLAIM_MAX = 64;
+
+  private request(): ClaimRequest {
+    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX };
   }
 
   /**
-   * The claim loop: asks the queue for the first job that fits what is free (a claim never hands
-   * out one that does not), starts it, and asks again; when nothing fits it sleeps until a run
-   * ends, new work is announced, a retry is due, or the poll interval passes. Finishing runs
-   * claim their agent's next job in the same step, in turn with this loop (see settle).
+   * The claim loop: asks the queue for the first jobs that fit what is free (a claim never hands
+   * out one that does not), starts them, and asks again; when nothing fits it sleeps until a run
+   * ends, new work is announced, a retry is due, or the poll interval passes. Runs that end
+   * claim their agent's next jobs in the same write, in turn with this loop (see recordEnds).
    */
   private async claimLoop(): Promise<void> {
     while (this.state === 'active') {
@@ -223,31 +228,32 @@ class Agent implements AgentHandle {
     }
   }
 
-  /** Acts on what a claim gave; true when a job was admitted (claim again at once). */
+  /** Acts on what a claim gave; true when it took a job (claim again at once). */
   private async take(out: ClaimOutcome): Promise<boolean> {
-    if (out.kind === 'reserved' && this.reservedFor !== out.jobId) {
-      this.reservedFor = out.jobId;
-      this.logger.info({ reservedJob: out.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
-    } else if (out.kind !== 'reserved' && this.reservedFor) {
-      const fulfilled = out.kind === 'job' && out.job.id === this.reservedFor;
+    const { tail } = out;
+    if (tail.kind === 'reserved' && this.reservedFor !== tail.jobId) {
+      this.reservedFor = tail.jobId;
+      this.logger.info({ reservedJob: tail.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
+    } else if (tail.kind !== 'reserved' && this.reservedFor) {
+      const fulfilled = out.jobs.some((j) => j.job.id === this.reservedFor);
       this.logger.info({ reservedJob: this.reservedFor, fulfilled }, 'reservation ended');
       this.reservedFor = undefined;
     }
-    this.dueInMs = out.kind === 'none' ? out.dueInMs : undefined;
-    if (out.kind === 'unreadable') {
-      this.logger.error({ job: out.job.id, reason: out.reason }, 'cannot run this job');
-      const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now() };
-      await this.source.finish(out.job, toAttemptOutcome({ kind: 'start_failed', message: `cannot run it: ${out.reason}` }, attempt, Date.now()), { budget: 0, maxAttempts: 0, delayMs: 0 });
-      return true;
+    this.dueInMs = tail.kind === 'none' ? tail.dueInMs : undefined;
+    for (const c of out.jobs) {
+      if (c.kind === 'unreadable') {
+        this.logger.error({ job: c.job.id, reason: c.reason }, 'cannot run this job');
+        const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now() };
+        await this.source.finish([{ job: c.job, outcome: toAttemptOutcome({ kind: 'start_failed', message: `cannot run it: ${c.reason}` }, attempt, Date.now()), retry: { budget: 0, maxAttempts: 0, delayMs: 0 } }]);
+      } else if (this.state !== 'active') {
+        const now = Date.now();
+        const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: 'handed back: the agent is shutting down' };
+        await this.source.handBack(c.job, attempt).catch(() => undefined);
+      } else {
+        this.admit(c.job);
+      }
     }
-    if (out.kind !== 'job') return false;
-    if (this.state !== 'active') {
-      const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now(), finishedAt: Date.now(), handedBack: true, message: 'handed back: the agent is shutting down' };
-      await this.source.handBack(out.job, attempt).catch(() => undefined);
-      return false;
-    }
-    this.admit(out.job);
-    return true;
+    return out.jobs.length > 0;
   }
 
   /** Starts a claimed job (it fits: the claim checked against the same ledger). */
@@ -257,7 +263,8 @@ class Agent implements AgentHandle {
     if (why) {
       // Only if the record and the index disagree: hand it back rather than break capacity.
       this.logger.error({ job: job.id, why }, 'claimed a job that does not fit; handing it back');
-      void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now(), finishedAt: Date.now(), handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
+      const now = Date.now();
+      void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
       return;
     }
     this.ledger.admit(job.id, weightMilli, lane);
@@ -280,40 +287,51 @@ class Agent implements AgentHandle {
       (end) => this.settle(run, end),
       (err: unknown) => {
         this.logger.error({ err, job: run.id }, 'job run failed unexpectedly; its claim is left to expire');
-        return this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
+        this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
   }
 
+  /** A run ended: its room is free at once; how it ended is recorded (see recordEnds). */
+  private settle(run: JobRun, end: RunEnd): void {
+    this.runs.delete(run.id);
+    this.ledger.release(run.id);
+    if (end.kind === 'fenced') {
+      this.source.abandon(run.id);
+      this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
+    } else if (end.kind === 'hand-back') {
+      void this.inTurn(async () => {
+        if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id }, 'job handed back to the queue (the attempt does not count)');
+      }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id }, 'could not hand the job back; its claim is left to expire'));
+    } else {
+      this.ends.push({ job: run.job, outcome: end.outcome, retry: end.retry });
+      void this.recordEnds();
+    }
+    this.wake.wake();
+    this.heartbeat.beatSoon();
+  }
+
   /**
-   * Records how a run ended and frees its room. A finish also claims this agent's next job in the
-   * same step while the agent is active (one Redis round trip per job in a busy pool).
+   * Records every run that ended since the last write, in one write that also claims this
+   * agent's next jobs while it is active: runs ending while a write is in flight wait for the
+   * next one, so a busy agent makes one round trip per batch, not per job.
    */
-  private settle(run: JobRun, end: RunEnd): Promise<void> {
+  private recordEnds(): Promise<void> {
     return this.inTurn(async () => {
-      this.runs.delete(run.id);
-      this.ledger.release(run.id);
+      const ends = this.ends.splice(0);
+      if (ends.length === 0) return;
       try {
-        if (end.kind === 'fenced') {
-          this.source.abandon(run.id);
-          this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
-        } else if (end.kind === 'hand-back') {
-          if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id }, 'job handed back to the queue (the attempt does not count)');
-        } else {
-          const next = this.state === 'active' && !this.reservedFor && this.ledger.freeMilli > 0 ? this.request() : undefined;
-          const res = await this.source.finish(run.job, end.outcome, end.retry, next);
-          if (res.result === 'fenced') this.logger.warn({ job: run.id }, 'the job was no longer this agent\'s when its run ended; its result was discarded');
-          else this.logger.debug({ job: run.id, state: end.outcome.state, result: res.result }, 'job finished');
-          if (res.next) await this.take(res.next);
-        }
+        const next = this.state === 'active' && !this.reservedFor && this.ledger.freeMilli > 0 ? this.request() : undefined;
+        const res = await this.source.finish(ends, next);
+        res.results.forEach((r, i) => {
+          if (r === 'fenced') this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+        });
+        if (res.next) await this.take(res.next);
       } catch (err) {
-        // Its claim lapses and the sweep puts it back in the queue as a lost attempt.
-        this.source.abandon(run.id);
-        this.logger.error({ err: (err as Error).message, job: run.id }, 'could not record how the job ended; its claim is left to expire');
+        // Their claims lapse and the sweep puts them back in the queue as lost attempts.
+        for (const e of ends) this.source.abandon(e.job.id);
+        this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
       }
-    }).finally(() => {
-      this.wake.wake();
-      this.heartbeat.beatSoon();
     });
   }
 
@@ -342,6 +360,7 @@ class Agent implements AgentHandle {
       while (this.runs.size > 0 && Date.now() < deadline) await this.wake.wait(Math.min(500, deadline - Date.now()));
       for (const run of this.runs.values()) run.release('the agent is shutting down');
       while (this.runs.size > 0) await this.wake.wait(500);
+      await this.turn;
       // Only now: the source renews the locks of running jobs until they are done.
       await this.source.close();
       clearInterval(this.cancelCheck);

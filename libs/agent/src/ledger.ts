@@ -30,11 +30,9 @@ export class CapacityLedger {
     return Object.fromEntries(this.laneCounts);
   }
 
-  /** Lanes at their cap: their jobs cannot start here now. */
-  fullLanes(): string[] {
-    return Object.entries(this.laneLimits)
-      .filter(([lane, cap]) => (this.laneCounts.get(lane) ?? 0) >= cap)
-      .map(([lane]) => lane);
+  /** Free slots of each capped lane (0: at its cap, its jobs cannot start here now). */
+  laneRoom(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.laneLimits).map(([lane, cap]) => [lane, Math.max(0, cap - (this.laneCounts.get(lane) ?? 0))]));
   }
 
   /** Why a job cannot start now, or undefined if it fits. */

@@ -5,12 +5,14 @@
  */
 export { JobLifecycle, bullKeys, bullPriority, jobName, queueOrder, weightClass } from './lifecycle.js';
 export type {
+  AttemptEnd,
   AttemptOutcome,
   CancelResult,
   Claim,
   ClaimRequest,
   ClaimResult,
   ClaimSettings,
+  ClaimTail,
   FinishResult,
   NewJob,
   QueueCounts,
@@ -18,7 +20,7 @@ export type {
   RetryChoice,
 } from './lifecycle.js';
 export { createJobSource } from './job-source.js';
-export type { ClaimOutcome, HeldJob, JobSource, LogLine, RedisJobSourceOptions } from './job-source.js';
+export type { ClaimedJob, ClaimOutcome, HeldJob, JobSource, LogLine, RedisJobSourceOptions, RunRecord } from './job-source.js';
 export { decodeSpec } from './codec.js';
 export type { SpecDecodeResult } from './codec.js';
 export { parseReservation } from './reservation.js';

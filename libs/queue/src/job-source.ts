@@ -3,7 +3,7 @@ import type { JobSpec } from '@longshore/domain';
 import type { StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { decodeSpec } from './codec.js';
-import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, FinishResult, JobLifecycle, RetryChoice } from './lifecycle.js';
+import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, ClaimTail, FinishResult, JobLifecycle, RetryChoice } from './lifecycle.js';
 
 /** A job an agent holds: claimed, its attempt open, its writes fenced by `token`. */
 export interface HeldJob {
@@ -15,16 +15,25 @@ export interface HeldJob {
   readonly trace: TraceCarrier;
 }
 
+/** A job a claim took: one to run, or one whose stored spec the agent cannot read (it must be ended as `start_failed`). */
+export type ClaimedJob = { kind: 'job'; job: HeldJob } | { kind: 'unreadable'; job: Omit<HeldJob, 'spec'>; reason: string };
+
 /**
- * What a claim gave the agent: a job to run; a job whose stored spec it cannot read (it must be
- * ended as `start_failed`); this agent holds the pool's reservation for `jobId` and must drain;
- * or nothing fits now (`dueInMs`: when the earliest retry is due, if one waits).
+ * What a claim gave the agent: the jobs it took, in queue order, and why it stopped (this agent
+ * holds the pool's reservation and must drain; or nothing more fits now, with `dueInMs` when
+ * the earliest retry is due).
  */
-export type ClaimOutcome =
-  | { kind: 'job'; job: HeldJob }
-  | { kind: 'unreadable'; job: Omit<HeldJob, 'spec'>; reason: string }
-  | { kind: 'reserved'; jobId: string }
-  | { kind: 'none'; dueInMs?: number };
+export interface ClaimOutcome {
+  jobs: ClaimedJob[];
+  tail: ClaimTail;
+}
+
+/** One run's end to record. */
+export interface RunRecord {
+  job: Pick<HeldJob, 'id' | 'pool' | 'token'>;
+  outcome: AttemptOutcome;
+  retry: RetryChoice;
+}
 
 /** Output lines of a run, in order. */
 export type LogLine = { stream: 'stdout' | 'stderr' | 'system'; text: string };
@@ -36,8 +45,8 @@ export type LogLine = { stream: 'stdout' | 'stderr' | 'system'; text: string };
  */
 export interface JobSource {
   claim(req: ClaimRequest): Promise<ClaimOutcome>;
-  /** Ends the attempt; with `next`, claims the agent's next job in the same step. */
-  finish(job: Pick<HeldJob, 'id' | 'pool' | 'token'>, outcome: AttemptOutcome, retry: RetryChoice, next?: ClaimRequest): Promise<{ result: FinishResult; next?: ClaimOutcome }>;
+  /** Ends attempts (one result each, in order); with `next`, claims the agent's next jobs in the same step. */
+  finish(ends: RunRecord[], next?: ClaimRequest): Promise<{ results: FinishResult[]; next?: ClaimOutcome }>;
   /** Gives the job back to the queue without it costing an attempt; false when fenced off. */
   handBack(job: HeldJob, attempt: StoredAttempt): Promise<boolean>;
   /** Stores output lines; -1 when fenced off (the job is no longer this agent's). */
@@ -114,27 +123,30 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
   }, opts.stalledIntervalMs + 50);
   sweepTimer.unref();
 
-  const toOutcome = (r: ClaimResult): ClaimOutcome => {
-    if (r.kind !== 'job') return r;
-    const c: Claim = r.claim;
+  const toClaimed = (c: Claim): ClaimedJob => {
     held.set(c.id, c.token);
     renewedAt.set(c.id, Date.now());
     const base = { id: c.id, pool: c.pool, token: c.token, attempt: c.attempt, trace: c.trace };
     const d = decodeSpec(c.specJson);
     return d.ok ? { kind: 'job', job: { ...base, spec: d.spec } } : { kind: 'unreadable', job: base, reason: d.reason };
   };
+  const toOutcome = (r: ClaimResult): ClaimOutcome => ({ jobs: r.jobs.map(toClaimed), tail: r.tail });
   const newToken = () => `${opts.agentId}:${randomUUID()}`;
 
   let closing: Promise<void> | undefined;
   return {
     async claim(req) {
-      if (closing) return { kind: 'none' };
+      if (closing) return { jobs: [], tail: { kind: 'none' } };
       return toOutcome(await lifecycle.claim(pool, settings, req, newToken()));
     },
-    async finish(job, outcome, retry, next) {
-      forget(job.id);
-      const res = await lifecycle.finish(job, outcome, retry, next && !closing ? { settings, req: next, token: newToken() } : undefined);
-      return res.next ? { result: res.result, next: toOutcome(res.next) } : { result: res.result };
+    async finish(ends, next) {
+      for (const e of ends) forget(e.job.id);
+      const res = await lifecycle.finish(
+        pool,
+        ends.map((e) => ({ claim: e.job, outcome: e.outcome, retry: e.retry })),
+        next && !closing ? { settings, req: next, tokenBase: newToken() } : undefined,
+      );
+      return res.next ? { results: res.results, next: toOutcome(res.next) } : { results: res.results };
     },
     async handBack(job, attempt) {
       forget(job.id);

@@ -3,7 +3,7 @@ import { newJobId, type JobSpec } from '@longshore/domain';
 import { createRedis, JobStore, readLogPage, type Redis } from '@longshore/store';
 import { startRedis, type RedisHandle } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullKeys, JobLifecycle, type ClaimRequest, type ClaimResult, type NewJob } from './index.js';
+import { bullKeys, JobLifecycle, type AttemptOutcome, type Claim, type ClaimRequest, type ClaimResult, type NewJob, type RetryChoice } from './index.js';
 
 const spec = (pool: string, weightMilli: number, extra: Partial<JobSpec> = {}): JobSpec => ({
   pool,
@@ -22,8 +22,13 @@ const job = (pool: string, weightMilli: number, extra: Partial<JobSpec> = {}): N
   const createdAt = ++clock;
   return { record: { id: newJobId(pool, createdAt), spec: spec(pool, weightMilli, extra), weightMilli, createdAt }, trace: {} };
 };
-const room = (freeMilli: number, capacityMilli = 1000, fullLanes: string[] = []): ClaimRequest => ({ freeMilli, capacityMilli, fullLanes });
-const idOf = (r: ClaimResult | undefined) => (r?.kind === 'job' ? r.claim.id : r?.kind === 'reserved' ? `reserved:${r.jobId}` : 'none');
+const room = (freeMilli: number, capacityMilli = 1000, fullLanes: string[] = [], max = 1): ClaimRequest => ({
+  freeMilli,
+  capacityMilli,
+  laneRoom: Object.fromEntries(fullLanes.map((l) => [l, 0])),
+  max,
+});
+const idOf = (r: ClaimResult | undefined) => (r?.jobs[0] ? r.jobs[0].id : r?.tail.kind === 'reserved' ? `reserved:${r.tail.jobId}` : 'none');
 const settings = (agentId: string, reserveAfterMs = 60_000) => ({ agentId, lockMs: 5000, reserveAfterMs });
 const ok = { state: 'succeeded' as const, exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop' as const, startedAt: 1, finishedAt: 2 } };
 const noRetry = { budget: 0, maxAttempts: 0, delayMs: 0 };
@@ -47,9 +52,19 @@ describe('the job lifecycle on a real Redis', () => {
   });
 
   const claim = (pool: string, req: ClaimRequest, agent = 'a1', reserveAfterMs?: number) => lc.claim(pool, settings(agent, reserveAfterMs), req, token());
-  const held = (r: ClaimResult) => {
-    if (r.kind !== 'job') throw new Error(`expected a job, got ${r.kind}`);
-    return r.claim;
+  const held = (r: ClaimResult): Claim => {
+    if (!r.jobs[0]) throw new Error(`expected a job, got ${r.tail.kind}`);
+    return r.jobs[0];
+  };
+  /** Ends one attempt, optionally claiming the next: the shape most tests need. */
+  const finish = async (
+    c: Claim,
+    o: AttemptOutcome,
+    retry: RetryChoice,
+    next?: { settings: ReturnType<typeof settings>; req: ClaimRequest; tokenBase: string },
+  ): Promise<{ result: string | undefined; next: ClaimResult | undefined }> => {
+    const res = await lc.finish(c.pool, [{ claim: c, outcome: o, retry }], next);
+    return { result: res.results[0], next: res.next };
   };
 
   /** The weight-class index holds exactly the jobs BullMQ has in wait or prioritized. */
@@ -105,6 +120,20 @@ describe('the job lifecycle on a real Redis', () => {
     expect(idOf(await claim('lanes', room(1000)))).toBe(ing.record.id);
   });
 
+  it('claims several jobs in one step, each fitting what the ones before it left, lane caps included', async () => {
+    const jobs = [job('many', 500), job('many', 250, { lane: 'io' }), job('many', 250, { lane: 'io' }), job('many', 250), job('many', 250)];
+    await lc.submit('many', jobs);
+    const res = await lc.claim('many', settings('a1'), { freeMilli: 1000, capacityMilli: 1000, laneRoom: { io: 1 }, max: 10 }, 'tb');
+    expect(res.jobs.map((c) => c.id)).toEqual([jobs[0]!, jobs[1]!, jobs[3]!].map((j) => j.record.id));
+    expect(res.jobs.map((c) => c.token)).toEqual(['tb:0', 'tb:1', 'tb:2']);
+    expect(res.tail).toEqual({ kind: 'none' });
+    await expectIndexExact('many');
+    // Each holds its own claim: the second's token cannot finish the first.
+    const [a, b] = res.jobs;
+    expect((await lc.finish('many', [{ claim: { ...a!, token: b!.token }, outcome: ok, retry: noRetry }])).results).toEqual(['fenced']);
+    expect((await lc.finish('many', res.jobs.map((c) => ({ claim: c, outcome: ok, retry: noRetry })))).results).toEqual(['ended', 'ended', 'ended']);
+  });
+
   it('finds a fitting job behind thousands that do not fit, at the cost of one head per weight class', async () => {
     const heavy = Array.from({ length: 5000 }, () => job('deep', 1000));
     for (let i = 0; i < heavy.length; i += 1000) await lc.submit('deep', heavy.slice(i, i + 1000));
@@ -144,7 +173,7 @@ describe('the job lifecycle on a real Redis', () => {
     await lc.submit('fin', [a, b]);
     const first = held(await claim('fin', room(500)));
     expect(await lc.appendLogs(first, 1000, [{ stream: 'stdout', text: 'hello' }])).toBe(1);
-    const res = await lc.finish(first, ok, noRetry, { settings: settings('a1'), req: room(500), token: token() });
+    const res = await finish(first, ok, noRetry, { settings: settings('a1'), req: room(500), tokenBase: token() });
     expect(res.result).toBe('ended');
     expect(idOf(res.next)).toBe(b.record.id);
     expect(await store.get(a.record.id)).toMatchObject({ state: 'succeeded', exitCode: 0 });
@@ -153,9 +182,9 @@ describe('the job lifecycle on a real Redis', () => {
     expect(page.ended).toBe(true);
     // The stale token of a finished attempt can neither log nor finish again.
     expect(await lc.appendLogs(first, 1000, [{ stream: 'stdout', text: 'late' }])).toBe(-1);
-    expect((await lc.finish(first, ok, noRetry)).result).toBe('fenced');
+    expect((await finish(first, ok, noRetry)).result).toBe('fenced');
     const second = held(res.next!);
-    await lc.finish(second, ok, noRetry);
+    await finish(second, ok, noRetry);
     expect(await redis.exists(store.keys.pool('fin').log(b.record.id))).toBe(0);
     const q = new Queue('{fin}', { connection: redis, prefix: 'ls' });
     expect(await q.getJob(a.record.id)).toBeUndefined();
@@ -178,18 +207,18 @@ describe('the job lifecycle on a real Redis', () => {
     await lc.submit('retry', [j]);
     const failed = { state: 'failed' as const, exitCode: 3, failureClass: 'exit' as const, message: 'exited with code 3', attempt: { ...ok.attempt, exitCode: 3 } };
     const first = held(await claim('retry', room(1000)));
-    expect((await lc.finish(first, failed, { budget: 1, maxAttempts: 0, delayMs: 50 })).result).toBe('retry');
+    expect((await finish(first, failed, { budget: 1, maxAttempts: 0, delayMs: 50 })).result).toBe('retry');
     expect(await store.get(j.record.id)).toMatchObject({ state: 'retrying' });
     await expectIndexExact('retry');
-    let again: ClaimResult = { kind: 'none' };
-    for (let i = 0; i < 100 && again.kind !== 'job'; i++) {
+    let again: ClaimResult = { jobs: [], tail: { kind: 'none' } };
+    for (let i = 0; i < 100 && again.jobs.length === 0; i++) {
       again = await claim('retry', room(1000));
-      if (again.kind === 'none') expect(again.dueInMs ?? 0).toBeLessThanOrEqual(50);
-      if (again.kind !== 'job') await new Promise((r) => setTimeout(r, 20));
+      if (again.tail.kind === 'none') expect(again.tail.dueInMs ?? 0).toBeLessThanOrEqual(50);
+      if (again.jobs.length === 0) await new Promise((r) => setTimeout(r, 20));
     }
     const second = held(again);
     expect(second.attempt).toBe(2);
-    expect((await lc.finish(second, failed, { budget: 0, maxAttempts: 0, delayMs: 50 })).result).toBe('ended');
+    expect((await finish(second, failed, { budget: 0, maxAttempts: 0, delayMs: 50 })).result).toBe('ended');
     expect(await store.get(j.record.id)).toMatchObject({ state: 'failed', failureClass: 'exit' });
     await expectIndexExact('retry');
   });
@@ -214,7 +243,7 @@ describe('the job lifecycle on a real Redis', () => {
     await expectIndexExact('cxl');
     expect(await lc.cancel(running.record.id, 'x')).toEqual({ kind: 'flagged', state: 'running' });
     expect(await lc.isCancelRequested(running.record.id)).toBe(true);
-    await lc.finish(c, { state: 'cancelled', failureClass: 'cancelled', message: 'cancelled', attempt: ok.attempt }, noRetry);
+    await finish(c, { state: 'cancelled', failureClass: 'cancelled', message: 'cancelled', attempt: ok.attempt }, noRetry);
     expect(await lc.cancel(running.record.id, 'x')).toEqual({ kind: 'final', state: 'cancelled' });
     expect(await lc.cancel('cxl.0000000000000000000000000', 'x')).toEqual({ kind: 'missing' });
   });
@@ -236,7 +265,7 @@ describe('the job lifecycle on a real Redis', () => {
     expect(rec!.attempts[0]).toMatchObject({ failureClass: 'lost' });
     await expectIndexExact('sweep');
     // The old holder is fenced off.
-    expect((await lc.finish(c, ok, noRetry)).result).toBe('fenced');
+    expect((await finish(c, ok, noRetry)).result).toBe('fenced');
     // Lost budget 1, spent: the next lapse fails it.
     held(await fast.claim('sweep', { agentId: 'a2', lockMs: 100, reserveAfterMs: 60_000 }, room(1000), token()));
     moved = 0;
@@ -251,7 +280,7 @@ describe('the job lifecycle on a real Redis', () => {
   it('reopens a finished job once more, at the back of its priority', async () => {
     const [a, b] = [job('reopen', 500), job('reopen', 500)];
     await lc.submit('reopen', [a]);
-    await lc.finish(held(await claim('reopen', room(1000))), ok, noRetry);
+    await finish(held(await claim('reopen', room(1000))), ok, noRetry);
     await lc.submit('reopen', [b]);
     expect(await lc.reopen(a.record.id)).toBe('ok');
     expect(await lc.reopen(a.record.id)).toBe('queued');
@@ -266,7 +295,7 @@ describe('the job lifecycle on a real Redis', () => {
   it('keeps at most maxFinished finished jobs per pool, dropping the oldest with their logs', async () => {
     const jobs = Array.from({ length: 5 }, () => job('keep', 100));
     await lc.submit('keep', jobs);
-    for (let i = 0; i < 5; i++) await lc.finish(held(await claim('keep', room(1000))), ok, noRetry);
+    for (let i = 0; i < 5; i++) await finish(held(await claim('keep', room(1000))), ok, noRetry);
     const kept = (await Promise.all(jobs.map((j) => store.get(j.record.id)))).map((r) => !!r);
     expect(kept).toEqual([false, false, true, true, true]);
     expect(await redis.zcard(lc.keys.pool('keep').finished)).toBe(3);

@@ -23,8 +23,10 @@ export interface NewJob {
 export interface ClaimRequest {
   freeMilli: number;
   capacityMilli: number;
-  /** Lanes at their cap on this agent: their jobs must not be claimed. */
-  fullLanes: string[];
+  /** Free slots of each lane this agent caps (0 = at its cap: the lane's jobs must not be claimed). */
+  laneRoom: Record<string, number>;
+  /** At most this many jobs in one claim. */
+  max: number;
 }
 
 /** The agent-side settings of every claim. */
@@ -49,10 +51,23 @@ export interface Claim {
 }
 
 /**
- * A job to run; or this agent holds the pool's reservation for `jobId` and must drain; or nothing
- * fits now (`dueInMs`: when the earliest retry is due, if one is waiting).
+ * Why a claim stopped: this agent holds the pool's reservation for `jobId` and must drain; or
+ * nothing (more) fits now (`dueInMs`: when the earliest retry is due, if one is waiting).
  */
-export type ClaimResult = { kind: 'job'; claim: Claim } | { kind: 'reserved'; jobId: string } | { kind: 'none'; dueInMs?: number };
+export type ClaimTail = { kind: 'reserved'; jobId: string } | { kind: 'none'; dueInMs?: number };
+
+/** What one claim took: jobs to run (in queue order), and why it stopped. */
+export interface ClaimResult {
+  jobs: Claim[];
+  tail: ClaimTail;
+}
+
+/** One attempt to end: which, how, and the retry its failure class allows. */
+export interface AttemptEnd {
+  claim: Pick<Claim, 'id' | 'pool' | 'token'>;
+  outcome: AttemptOutcome;
+  retry: RetryChoice;
+}
 
 /** What an agent reports when an attempt ends. */
 export interface AttemptOutcome {
@@ -152,7 +167,7 @@ function addKeys(k: PoolKeys): string[] {
   return [q.marker, q.meta, q.id, q.prioritized, q.delayed, q.completed, q.active, q.events, q.pc];
 }
 
-type RawClaim = [string, ...unknown[]];
+type RawClaim = unknown[];
 
 /**
  * Every transition of a job, each one atomic script over its record and BullMQ's queue (see
@@ -204,21 +219,24 @@ export class JobLifecycle {
   }
 
   /** The first queued job of the pool that fits, claimed for the agent under a new token. */
-  async claim(pool: string, s: ClaimSettings, req: ClaimRequest, token: string, now = Date.now()): Promise<ClaimResult> {
+  /** Claims the first queued jobs of the pool that fit, each under `tokenBase:<n>`. */
+  async claim(pool: string, s: ClaimSettings, req: ClaimRequest, tokenBase: string, now = Date.now()): Promise<ClaimResult> {
     const k = this.keys.pool(pool);
-    const raw = (await runScript(this.redis, 'lsClaim', [...activeKeys(k), k.classes, k.reservation], [JSON.stringify(this.claimParams(k, s, req, token, now))])) as RawClaim;
-    return toClaimResult(pool, token, raw);
+    const raw = (await runScript(this.redis, 'lsClaim', [...activeKeys(k), k.classes, k.reservation], [JSON.stringify(this.claimParams(k, s, req, tokenBase, now))])) as RawClaim;
+    return toClaimResult(pool, tokenBase, raw);
   }
 
-  private claimParams(k: PoolKeys, s: ClaimSettings, req: ClaimRequest, token: string, now: number) {
+  private claimParams(k: PoolKeys, s: ClaimSettings, req: ClaimRequest, tokenBase: string, now: number) {
+    const max = Math.max(1, Math.min(req.max, 64));
     return {
       base: k.base,
       agent: s.agentId,
-      token,
+      tokens: Array.from({ length: max }, (_, i) => `${tokenBase}:${i}`),
+      max,
       now,
       free: req.freeMilli,
       capacity: req.capacityMilli,
-      fullLanes: req.fullLanes,
+      laneRoom: req.laneRoom,
       reserveAfter: s.reserveAfterMs,
       resTtl: Math.max(s.lockMs, 2000),
       lockMs: s.lockMs,
@@ -227,39 +245,38 @@ export class JobLifecycle {
   }
 
   /**
-   * Ends an attempt (fenced by its token): the job is `retrying` if the outcome's class has
-   * retries left, else it ends. With `next`, claims the agent's next job in the same step.
+   * Ends attempts of one pool (each fenced by its token): a job is `retrying` if its outcome's
+   * class has retries left, else it ends. With `next`, claims the agent's next jobs in the same step.
    */
   async finish(
-    claim: Pick<Claim, 'id' | 'pool' | 'token'>,
-    o: AttemptOutcome,
-    retry: RetryChoice,
-    next?: { settings: ClaimSettings; req: ClaimRequest; token: string },
+    pool: string,
+    ends: AttemptEnd[],
+    next?: { settings: ClaimSettings; req: ClaimRequest; tokenBase: string },
     now = Date.now(),
-  ): Promise<{ result: FinishResult; next?: ClaimResult }> {
-    const k = this.keys.pool(claim.pool);
+  ): Promise<{ results: FinishResult[]; next?: ClaimResult }> {
+    const k = this.keys.pool(pool);
     const q = bullKeys(k);
     const payload = {
       base: k.base,
-      id: claim.id,
-      token: claim.token,
       now,
-      state: o.state,
-      exitCode: o.exitCode ?? null,
-      failureClass: o.failureClass ?? null,
-      message: o.message,
-      attempt: JSON.stringify(o.attempt),
-      budget: retry.budget,
-      maxAttempts: retry.maxAttempts,
-      delayMs: retry.delayMs,
-      lockMs: next?.settings.lockMs ?? 30_000,
       R: this.R,
-      next: next ? this.claimParams(k, next.settings, next.req, next.token, now) : null,
+      ends: ends.map(({ claim, outcome: o, retry }) => ({
+        id: claim.id,
+        token: claim.token,
+        state: o.state,
+        exitCode: o.exitCode ?? null,
+        failureClass: o.failureClass ?? null,
+        message: o.message,
+        attempt: JSON.stringify(o.attempt),
+        budget: retry.budget,
+        maxAttempts: retry.maxAttempts,
+        delayMs: retry.delayMs,
+      })),
+      next: next ? this.claimParams(k, next.settings, next.req, next.tokenBase, now) : null,
     };
-    const raw = (await runScript(this.redis, 'lsFinish', [...activeKeys(k), q.completed, q.metrics, k.classes, k.reservation], [JSON.stringify(payload)])) as [FinishResult, ...unknown[]];
-    const result = raw[0];
-    if (!next) return { result };
-    return { result, next: toClaimResult(claim.pool, next.token, raw.slice(1) as RawClaim) };
+    const raw = (await runScript(this.redis, 'lsFinish', [...activeKeys(k), q.completed, q.metrics, k.classes, k.reservation], [JSON.stringify(payload)])) as [FinishResult[], RawClaim?];
+    const results = raw[0] ?? [];
+    return next && raw[1] ? { results, next: toClaimResult(pool, next.tokenBase, raw[1]) } : { results };
   }
 
   /** Gives a job back to the queue without it costing an attempt (the agent is going away); false when fenced off. */
@@ -339,16 +356,16 @@ export class JobLifecycle {
   }
 }
 
-function toClaimResult(pool: string, token: string, raw: RawClaim): ClaimResult {
-  if (raw[0] === 'reserved') return { kind: 'reserved', jobId: String(raw[1]) };
-  if (raw[0] === 'job') {
-    const traceRaw = String(raw[4] ?? '');
-    return {
-      kind: 'job',
-      claim: { id: String(raw[1]), pool, token, attempt: Number(raw[2]), specJson: String(raw[3]), trace: traceRaw ? (JSON.parse(traceRaw) as TraceCarrier) : {} },
-    };
+/** The n-th job a claim took holds the token `<tokenBase>:<n>` (see claim-many.lua). */
+function toClaimResult(pool: string, tokenBase: string, raw: RawClaim): ClaimResult {
+  const n = Number(raw[0]);
+  const jobs: Claim[] = [];
+  for (let i = 0; i < n; i++) {
+    const [id, attempt, specJson, trace] = raw.slice(1 + i * 4, 5 + i * 4) as [string, number, string, string];
+    jobs.push({ id: String(id), pool, token: `${tokenBase}:${i}`, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {} });
   }
-  const due = Number(raw[1] ?? -1);
-  return due >= 0 ? { kind: 'none', dueInMs: due } : { kind: 'none' };
+  const kind = String(raw[1 + n * 4]);
+  const value = raw[2 + n * 4];
+  const tail: ClaimTail = kind === 'reserved' ? { kind: 'reserved', jobId: String(value) } : Number(value) >= 0 ? { kind: 'none', dueInMs: Number(value) } : { kind: 'none' };
+  return { jobs, tail };
 }
-

@@ -6,7 +6,7 @@ import { JobLifecycle, type NewJob } from './index.js';
 
 const spec = (pool: string): JobSpec => ({ pool, allowedExecutors: [], command: ['true'], env: {}, weightMilli: 100, timeoutMs: 0, maxAttempts: 0, priority: 0, labels: {} });
 const job = (pool: string): NewJob => ({ record: { id: newJobId(pool), spec: spec(pool), weightMilli: 100, createdAt: Date.now() }, trace: {} });
-const room = { freeMilli: 1000, capacityMilli: 1000, fullLanes: [] };
+const room = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 };
 const settings = { agentId: 'a1', lockMs: 5000, reserveAfterMs: 60_000 };
 
 describe('a per-pool Redis ACL user (longshore pools acl)', () => {
@@ -37,11 +37,12 @@ describe('a per-pool Redis ACL user (longshore pools acl)', () => {
 
     // Its own pool: claim, log, finish.
     const mine = await lc.claim('pool-a', settings, room, 't1');
-    expect(mine.kind === 'job' && mine.claim.id).toBe(a.record.id);
-    if (mine.kind !== 'job') throw new Error('no job');
-    expect(await lc.appendLogs(mine.claim, 1000, [{ stream: 'stdout', text: 'hi' }])).toBe(1);
-    const done = await lc.finish(mine.claim, { state: 'succeeded', exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop', startedAt: 1 } }, { budget: 0, maxAttempts: 0, delayMs: 0 });
-    expect(done.result).toBe('ended');
+    const claimed = mine.jobs[0];
+    expect(claimed?.id).toBe(a.record.id);
+    if (!claimed) throw new Error('no job');
+    expect(await lc.appendLogs(claimed, 1000, [{ stream: 'stdout', text: 'hi' }])).toBe(1);
+    const done = await lc.finish('pool-a', [{ claim: claimed, outcome: { state: 'succeeded', exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop', startedAt: 1 } }, retry: { budget: 0, maxAttempts: 0, delayMs: 0 } }]);
+    expect(done.results).toEqual(['ended']);
     // The catalogue: readable, not writable.
     expect(await agentA.hget(new Keys().pools, 'pool-a')).toBe('{}');
     await expect(agentA.hset(new Keys().pools, 'pool-x', '{}')).rejects.toThrow(/NOPERM/);

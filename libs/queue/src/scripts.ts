@@ -42,7 +42,7 @@ function fitClaimFunction(): string {
 /** Script name → how many KEYS it takes and its source. */
 function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
   const common = lua('common');
-  const fitClaim = fitClaimFunction();
+  const fitClaim = `${fitClaimFunction()}\n${lua('claim-many')}`;
   return {
     lsSubmit: { numberOfKeys: 12, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('submit')].join('\n') },
     lsClaim: { numberOfKeys: 13, lua: [common, fitClaim, lua('claim')].join('\n') },
