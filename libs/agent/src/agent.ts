@@ -231,13 +231,16 @@ class Agent implements AgentHandle {
   /** Acts on what a claim gave; true when it took a job (claim again at once). */
   private async take(out: ClaimOutcome): Promise<boolean> {
     const { tail } = out;
-    if (tail.kind === 'reserved' && this.reservedFor !== tail.jobId) {
-      this.reservedFor = tail.jobId;
-      this.logger.info({ reservedJob: tail.jobId, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
-    } else if (tail.kind !== 'reserved' && this.reservedFor) {
+    // One claim may both fulfil this agent's reservation and take the next one: log both.
+    const reserved = tail.kind === 'reserved' ? tail.jobId : undefined;
+    if (this.reservedFor && this.reservedFor !== reserved) {
       const fulfilled = out.jobs.some((j) => j.job.id === this.reservedFor);
       this.logger.info({ reservedJob: this.reservedFor, fulfilled }, 'reservation ended');
       this.reservedFor = undefined;
+    }
+    if (reserved && this.reservedFor !== reserved) {
+      this.reservedFor = reserved;
+      this.logger.info({ reservedJob: reserved, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
     }
     this.dueInMs = tail.kind === 'none' ? tail.dueInMs : undefined;
     for (const c of out.jobs) {
