@@ -214,7 +214,7 @@ export class JobLifecycle {
         };
       }),
     };
-    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes, k.usage], [JSON.stringify(payload)])) as string[];
+    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], [JSON.stringify(payload)])) as string[];
     return res[0] === 'duplicate' ? { kind: 'duplicate', id: String(res[1]) } : { kind: 'ok' };
   }
 
@@ -314,7 +314,7 @@ export class JobLifecycle {
     if (!rec[0] || !rec[1]) return 'missing';
     const spec = JSON.parse(rec[1]) as JobSpec;
     const payload = { base: k.base, id, now, order: queueOrder(spec.priority, now), name: jobName(Number(rec[0]), spec.lane), bullPriority: bullPriority(spec.priority) };
-    return String(await runScript(this.redis, 'lsReopen', [...addKeys(k), k.classes, k.usage], [JSON.stringify(payload)]));
+    return String(await runScript(this.redis, 'lsReopen', [...addKeys(k), k.classes], [JSON.stringify(payload)]));
   }
 
   /** Puts jobs whose claim lapsed back in the queue (or fails them when out of lost budget); returns how many. */

@@ -44,7 +44,7 @@ function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
   const common = lua('common');
   const fitClaim = `${fitClaimFunction()}\n${lua('claim-many')}`;
   return {
-    lsSubmit: { numberOfKeys: 12, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('submit')].join('\n') },
+    lsSubmit: { numberOfKeys: 11, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('submit')].join('\n') },
     lsClaim: { numberOfKeys: 13, lua: [common, fitClaim, lua('claim')].join('\n') },
     lsFinish: {
       numberOfKeys: 15,
@@ -53,7 +53,7 @@ function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
     lsHandBack: { numberOfKeys: 9, lua: [common, bull('moveJobFromActiveToWait', moveJobFromActiveToWait.content), lua('hand-back')].join('\n') },
     lsCancel: { numberOfKeys: 2, lua: [common, bull('removeJob', removeJob.content), lua('cancel')].join('\n') },
     lsSweep: { numberOfKeys: 9, lua: [common, bull('moveStalledJobsToWait', moveStalledJobsToWait.content), lua('sweep')].join('\n') },
-    lsReopen: { numberOfKeys: 11, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('reopen')].join('\n') },
+    lsReopen: { numberOfKeys: 10, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('reopen')].join('\n') },
     lsAppendLogs: { numberOfKeys: 2, lua: lua('append-logs') },
     lsExtendLocks: { numberOfKeys: extendLocks.keys, lua: extendLocks.content },
   };

@@ -85,10 +85,6 @@ export class PoolKeys {
   get finished(): string {
     return `${this.base}finished`;
   }
-  /** Hash: stored bytes of the pool's records and logs (`live`, `finished`), for the budget. */
-  get usage(): string {
-    return `${this.base}usage`;
-  }
   /** String: the job id an idempotency key of one token maps to; expires with the window. */
   idempotency(tokenId: string, key: string): string {
     return `${this.base}idem:${tokenId}:${key}`;

@@ -33,9 +33,8 @@ export const RECORD_FIELDS = {
   retryAt: 'epoch ms its retry is due (while retrying)',
   handedBack: 'attempts handed back (they do not count)',
   cancel: '1 once a cancel was requested',
-  logBytes: 'bytes of output stored',
+  logBytes: 'bytes of output stored (absent while it printed nothing)',
   logTruncated: '1 once its log reached the cap',
-  bytes: 'bytes it and its log hold in Redis, counted when it finished',
 } as const;
 
 /** Fields written when a job is accepted. */

@@ -23,7 +23,7 @@ local function claimMany(keys, C)
     end
     n = n + 1
     for i = 2, 5 do table.insert(out, r[i]) end
-    local w, lane = string.match(lsCall('HGET', recKey(C.base, r[2]), 'cls'), '^(%d+):?(.*)$')
+    local w, lane = string.match(r[6], '^(%d+):?(.*)$')
     C.free = C.free - tonumber(w)
     if lane ~= '' and C.laneRoom[lane] ~= nil then C.laneRoom[lane] = C.laneRoom[lane] - 1 end
   end

@@ -25,17 +25,8 @@ local function indexRemove(base, id)
   if cls then lsCall('ZREM', base .. 'class:' .. cls, id) end
 end
 
--- Bytes a record and its log hold, as counted against LONGSHORE_REDIS_BUDGET.
-local function storedBytes(base, id)
-  local n = lsCall('MEMORY', 'USAGE', recKey(base, id)) or 0
-  local l = lsCall('MEMORY', 'USAGE', logKey(base, id))
-  if l then n = n + l end
-  return n
-end
-
--- Deletes the oldest finished jobs of the pool: those past retentionMs, those beyond
--- maxFinished, and (budgetBytes > 0) those needed to bring the pool's finished bytes under
--- its share of the budget. At most 200 per call, so a call stays short.
+-- Deletes the oldest finished jobs of the pool: those past retentionMs and those beyond
+-- maxFinished, at most 200 per call, so a call stays short.
 local function trimFinished(base, now, R)
   local finished = base .. 'finished'
   local victims = lsCall('ZRANGEBYSCORE', finished, '-inf', now - R.retentionMs, 'LIMIT', 0, 100)
@@ -44,42 +35,22 @@ local function trimFinished(base, now, R)
     local more = lsCall('ZRANGE', finished, #victims, #victims + math.min(over, 100) - 1)
     for _, v in ipairs(more) do table.insert(victims, v) end
   end
-  local usage = base .. 'usage'
   for _, v in ipairs(victims) do
-    local bytes = tonumber(lsCall('HGET', recKey(base, v), 'bytes') or '0')
     lsCall('DEL', recKey(base, v), logKey(base, v))
     lsCall('ZREM', finished, v)
     lsCall('ZREM', base .. 'index', v)
-    lsCall('HINCRBY', usage, 'finished', -bytes)
-  end
-  if R.budgetBytes and R.budgetBytes > 0 then
-    local n = 0
-    while n < 100 and tonumber(lsCall('HGET', usage, 'finished') or '0') > R.budgetBytes do
-      local oldest = lsCall('ZRANGE', finished, 0, 0)
-      if #oldest == 0 then break end
-      local v = oldest[1]
-      local bytes = tonumber(lsCall('HGET', recKey(base, v), 'bytes') or '0')
-      lsCall('DEL', recKey(base, v), logKey(base, v))
-      lsCall('ZREM', finished, v)
-      lsCall('ZREM', base .. 'index', v)
-      lsCall('HINCRBY', usage, 'finished', -bytes)
-      n = n + 1
-    end
   end
 end
 
--- A job reaches its final state: recorded, set to expire, counted as finished bytes, and the
--- pool's oldest finished jobs trimmed. R = { retentionMs, maxFinished, budgetBytes }.
+-- A job reaches its final state: recorded, set to expire, and the pool's oldest finished jobs
+-- trimmed. R = { retentionMs, maxFinished }.
 local function finalize(base, id, state, now, R)
   local rk, lk = recKey(base, id), logKey(base, id)
   lsCall('HSET', rk, 'state', state, 'updatedAt', now, 'finishedAt', now)
   lsCall('HDEL', rk, 'token')
   local ttl = math.max(1, math.ceil(R.retentionMs / 1000))
   lsCall('EXPIRE', rk, ttl)
-  lsCall('EXPIRE', lk, ttl)
-  local bytes = storedBytes(base, id)
-  lsCall('HSET', rk, 'bytes', bytes)
-  lsCall('HINCRBY', base .. 'usage', 'finished', bytes)
+  if lsCall('HGET', rk, 'logBytes') then lsCall('EXPIRE', lk, ttl) end
   lsCall('ZADD', base .. 'finished', now, id)
   trimFinished(base, now, R)
   lsCall('PUBLISH', evChannel(base, id), 'state')

@@ -45,17 +45,18 @@ end
 -- Returns the result for the caller, or nil when the job needs no run (cancelled, gone, or
 -- out of lost-attempt budget): it was dropped and the caller looks again.
 local function take(id)
-  indexRemove(base, id)
+  local rk = recKey(base, id)
+  local f = lsCall('HMGET', rk, 'state', 'cancel', 'attempts', 'spec', 'trace', 'cls')
+  local state = f[1]
+  if f[6] then lsCall('ZREM', base .. 'class:' .. f[6], id) end
   if lsCall('ZREM', prioritizedKey, id) == 0 then lsCall('LREM', waitKey, 1, id) end
   lsCall('LPUSH', activeKey, id)
   prepareJobForProcessing(ARGV[1], rateLimiterKey, eventStreamKey, id, ARGV[2], maxJobs, limiterDuration, markerKey, opts)
-  local rk = recKey(base, id)
-  local state = lsCall('HGET', rk, 'state')
   if not state or isFinal(state) then
     dropTransport(base, activeKey, KEYS[5], id)
     return nil
   end
-  if lsCall('HGET', rk, 'cancel') == '1' then
+  if f[2] == '1' then
     dropTransport(base, activeKey, KEYS[5], id)
     lsCall('HSET', rk, 'failureClass', 'cancelled', 'message', 'cancelled before it started')
     finalize(base, id, 'cancelled', P.now, P.R)
@@ -66,13 +67,12 @@ local function take(id)
     finalize(base, id, 'failed', P.now, P.R)
     return nil
   end
-  local n = tonumber(lsCall('HGET', rk, 'attempts') or '0') + 1
+  local n = tonumber(f[3] or '0') + 1
   local attempt = cjson.encode({ agentId = P.agent, startedAt = P.now })
   lsCall('HSET', rk, 'attempts', n, 'a:' .. n, attempt, 'state', 'running', 'token', P.token, 'agent', P.agent, 'updatedAt', P.now)
-  lsCall('HDEL', rk, 'retryAt')
+  if state == 'retrying' then lsCall('HDEL', rk, 'retryAt') end
   lsCall('PUBLISH', evChannel(base, id), 'state')
-  local f = lsCall('HMGET', rk, 'spec', 'trace')
-  return { 'job', id, n, f[1], f[2] or '' }
+  return { 'job', id, n, f[4], f[5] or '', f[6] }
 end
 
 local function nextDue()

@@ -1,6 +1,6 @@
 -- lsReopen (RetryJob): a finished job runs once more — record reopened and queued again, at the
--- back of its priority, in one step. KEYS[1..9]: BullMQ's addPrioritizedJob keys; [10] classes;
--- [11] usage. ARGV[1]: JSON { base, id, now, order, name, bullPriority }.
+-- back of its priority, in one step. KEYS[1..9]: BullMQ's addPrioritizedJob keys; [10] classes.
+-- ARGV[1]: JSON { base, id, now, order, name, bullPriority }.
 -- Returns 'ok', 'missing', or the (unfinished) state the job is in.
 local P = cjson.decode(ARGV[1])
 local base, id = P.base, P.id
@@ -8,11 +8,10 @@ local rk, lk = recKey(base, id), logKey(base, id)
 if lsCall('EXISTS', rk) == 0 then return 'missing' end
 local state = lsCall('HGET', rk, 'state')
 if not isFinal(state) then return state end
-local bytes = tonumber(lsCall('HGET', rk, 'bytes') or '0')
-lsCall('HINCRBY', KEYS[11], 'finished', -bytes)
 lsCall('ZREM', base .. 'finished', id)
 lsCall('HSET', rk, 'state', 'queued', 'updatedAt', P.now, 'order', P.order)
-lsCall('HDEL', rk, 'finishedAt', 'exitCode', 'failureClass', 'message', 'cancel', 'token', 'bytes')
+lsCall('HDEL', rk, 'finishedAt', 'exitCode', 'failureClass', 'message', 'cancel', 'token')
+lsCall('HSETNX', rk, 'logBytes', 0)
 lsCall('PERSIST', rk)
 lsCall('PERSIST', lk)
 lsCall('XADD', lk, '*', 's', 'system', 't', '[longshore] run again by request')

@@ -1,10 +1,10 @@
 -- lsSubmit: stores a batch of one pool's new jobs — records, index, weight classes and BullMQ's
 -- queue entries, and the idempotency key if given — in one step: wholly or not at all.
 -- KEYS[1..9]: BullMQ's addPrioritizedJob keys (marker, meta, id, prioritized, delayed, completed,
--- active, events, pc); [10] index; [11] classes; [12] usage.
--- ARGV[1]: JSON { base, now, idem = { key, id, ttlMs } | null, liveLimit (bytes, 0 = none),
+-- active, events, pc); [10] index; [11] classes.
+-- ARGV[1]: JSON { base, now, idem = { key, id, ttlMs } | null,
 --   jobs = [{ id, fields = [k, v, …], name, bullPriority, cls, order }] }.
--- Returns {'ok'} | {'duplicate', existing id} | {'full', live bytes}.
+-- Returns {'ok'} | {'duplicate', existing id}.
 local P = cjson.decode(ARGV[1])
 local base = P.base
 if P.idem ~= cjson.null and P.idem then
