@@ -5,7 +5,7 @@
  */
 export { ConfigError, parseEnv, env } from './parse-env.js';
 export { DEFAULTS, loadRegistryConfig, loadDispatcherConfig, loadAgentConfig } from './services.js';
-export type { CommonConfig, RetentionConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
+export type { CommonConfig, RetentionConfig, BudgetConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
 export { DEFAULT_JOB_UIDS } from './job-isolation.js';
 export type { JobUidsSetting, JobFirewallSetting } from './job-isolation.js';
 export { parseSubmitRate } from './rate.js';

@@ -19,6 +19,7 @@ export const DEFAULTS = {
   LONGSHORE_AGENT_FORGET_AFTER: '1h',
   LONGSHORE_JOB_RETENTION: '7d',
   LONGSHORE_JOB_RETENTION_COUNT: '10000',
+  LONGSHORE_REDIS_BUDGET: '1Gi',
   LONGSHORE_LOG_MAX_BYTES: '1Mi',
   LONGSHORE_CAPACITY: '1',
   LONGSHORE_LANES: '',
@@ -52,6 +53,7 @@ const retention = {
   LONGSHORE_JOB_RETENTION: env.duration(),
   LONGSHORE_JOB_RETENTION_COUNT: env.int(1, 10_000_000),
 };
+const budget = { LONGSHORE_REDIS_BUDGET: env.bytes().pipe(z.number().min(1024 * 1024, 'must be at least 1Mi')) };
 
 /** What every service shares. */
 export interface CommonConfig {
@@ -64,7 +66,12 @@ export interface RetentionConfig {
   maxFinished: number;
 }
 
-export interface RegistryConfig extends CommonConfig, RetentionConfig {
+/** LONGSHORE_REDIS_BUDGET: finished jobs are deleted, oldest first, to keep Redis under it. */
+export interface BudgetConfig {
+  redisBudgetBytes: number;
+}
+
+export interface RegistryConfig extends CommonConfig, RetentionConfig, BudgetConfig {
   listen: string;
   security: ServerSecurity;
   heartbeatIntervalMs: number;
@@ -72,7 +79,7 @@ export interface RegistryConfig extends CommonConfig, RetentionConfig {
   agentForgetAfterMs: number;
 }
 
-export interface DispatcherConfig extends CommonConfig, RetentionConfig {
+export interface DispatcherConfig extends CommonConfig, RetentionConfig, BudgetConfig {
   listen: string;
   security: ServerSecurity;
   /** Jobs a token may submit (`LONGSHORE_SUBMIT_RATE`); null = no limit. Agents are exempt. */
@@ -114,7 +121,7 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
   const e = parseEnv(
-    { ...common, ...retention, LONGSHORE_REGISTRY: env.address(), LONGSHORE_HEARTBEAT_INTERVAL: env.duration(), LONGSHORE_AGENT_TTL: env.duration(), LONGSHORE_AGENT_FORGET_AFTER: env.duration() },
+    { ...common, ...retention, ...budget, LONGSHORE_REGISTRY: env.address(), LONGSHORE_HEARTBEAT_INTERVAL: env.duration(), LONGSHORE_AGENT_TTL: env.duration(), LONGSHORE_AGENT_FORGET_AFTER: env.duration() },
     DEFAULTS,
     withRedisUrl(source),
   );
@@ -125,6 +132,7 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
     security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
+    redisBudgetBytes: e.LONGSHORE_REDIS_BUDGET,
     heartbeatIntervalMs: e.LONGSHORE_HEARTBEAT_INTERVAL,
     agentTtlMs: Math.max(e.LONGSHORE_AGENT_TTL, e.LONGSHORE_HEARTBEAT_INTERVAL * 2),
     agentForgetAfterMs: e.LONGSHORE_AGENT_FORGET_AFTER,
@@ -132,7 +140,7 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
 }
 
 export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): DispatcherConfig {
-  const e = parseEnv({ ...common, ...retention, LONGSHORE_DISPATCHER: env.address(), LONGSHORE_SUBMIT_RATE: submitRateField() }, DEFAULTS, withRedisUrl(source));
+  const e = parseEnv({ ...common, ...retention, ...budget, LONGSHORE_DISPATCHER: env.address(), LONGSHORE_SUBMIT_RATE: submitRateField() }, DEFAULTS, withRedisUrl(source));
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
@@ -141,6 +149,7 @@ export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): D
     security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
+    redisBudgetBytes: e.LONGSHORE_REDIS_BUDGET,
   });
 }
 

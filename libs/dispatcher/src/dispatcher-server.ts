@@ -1,7 +1,7 @@
 import type { DispatcherConfig } from '@longshore/config';
 import { createSecuredServer } from '@longshore/auth';
 import { DispatcherService } from '@longshore/proto';
-import { JobLifecycle } from '@longshore/queue';
+import { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
 import { checkSchema, createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -23,6 +23,8 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
     await checkSchema(redis, config.redisPrefix);
+    const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
+    const pools = new PoolStore(redis, config.redisPrefix);
     const events = new EventHub(sub);
     const { server } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     server.register(
@@ -30,8 +32,9 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
       dispatcherService({
         redis,
         jobs: new JobStore(redis, config.redisPrefix),
-        pools: new PoolStore(redis, config.redisPrefix),
-        lifecycle: new JobLifecycle(redis, config, config.redisPrefix),
+        pools,
+        lifecycle,
+        budget: new RedisBudget(redis, lifecycle, async () => (await pools.list()).map((p) => p.id), config.redisBudgetBytes),
         events,
         idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
         logger,

@@ -2,7 +2,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord, type Principal } from '@longshore/domain';
 import type { DispatcherService } from '@longshore/proto';
-import type { JobLifecycle } from '@longshore/queue';
+import type { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
 import { isLogCursor, poolOfJob, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -15,6 +15,8 @@ export interface DispatcherDeps {
   jobs: JobStore;
   pools: PoolStore;
   lifecycle: JobLifecycle;
+  /** LONGSHORE_REDIS_BUDGET: new work is refused while live data alone is over it. */
+  budget?: RedisBudget;
   events: EventHub;
   /** How long an idempotency key maps to its job. */
   idempotencyWindowMs: number;
@@ -69,6 +71,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>());
       checkPool(ctx.principal, prepared.record.spec.pool, 'the job');
       await d.submitRate?.take(ctx.principal, 1);
+      await d.budget?.admit();
       const key = prepared.record.spec.idempotencyKey;
       // Keys are scoped by token, so one tenant cannot find another's job by guessing its key.
       const res = await d.lifecycle.submit(prepared.record.spec.pool, [prepared], key ? { tokenId: ctx.principal.tokenId, key, windowMs: d.idempotencyWindowMs } : undefined);
@@ -93,6 +96,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
         prepared.push(p);
       }
       await d.submitRate?.take(ctx.principal, prepared.length);
+      await d.budget?.admit();
       await persist(prepared);
       d.logger.debug({ count: prepared.length }, 'jobs submitted');
       return { jobs: prepared.map((p) => jobToProto(asQueued(p))) };
@@ -188,6 +192,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
 
     async retryJob(req, ctx) {
       await mustGet(req.id, ctx.principal);
+      await d.budget?.admit();
       const res = await d.lifecycle.reopen(req.id);
       if (res === 'missing') throw new NotFoundError(`job ${req.id} does not exist`);
       if (res !== 'ok') throw new FailedPreconditionError(`job ${req.id} is ${res}: only a finished job can be run again (cancel it first, or wait for it)`);

@@ -26,3 +26,5 @@ export type { SpecDecodeResult } from './codec.js';
 export { parseReservation } from './reservation.js';
 export type { Reservation } from './reservation.js';
 export { checkScripts } from './scripts.js';
+export { RedisBudget, redisUsedBytes } from './budget.js';
+export type { BudgetState } from './budget.js';

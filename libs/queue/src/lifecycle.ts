@@ -331,6 +331,18 @@ export class JobLifecycle {
     return (await runScript(this.redis, 'lsExtendLocks', [bullKeys(k).stalled], [k.base, packer.pack(tokens), packer.pack(ids), lockMs])) as string[];
   }
 
+  /** Deletes a pool's `count` oldest finished jobs with their logs; returns how many went. */
+  async trimOldest(pool: string, count: number): Promise<number> {
+    const k = this.keys.pool(pool);
+    return Number(await runScript(this.redis, 'lsTrim', [k.finished, k.index], [k.base, count]));
+  }
+
+  /** When the pool's oldest finished job finished (epoch ms), if it keeps any. */
+  async oldestFinished(pool: string): Promise<number | undefined> {
+    const r = await this.redis.zrange(this.keys.pool(pool).finished, 0, 0, 'WITHSCORES');
+    return r[1] !== undefined ? Number(r[1]) : undefined;
+  }
+
   /** Whether a cancel was requested for a job (agents check this while they run it). */
   async isCancelRequested(id: string): Promise<boolean> {
     return (await this.redis.hget(this.keys.pool(poolOfJob(id)).record(id), 'cancel')) === '1';

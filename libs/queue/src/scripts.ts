@@ -55,13 +55,14 @@ function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
     lsSweep: { numberOfKeys: 9, lua: [common, bull('moveStalledJobsToWait', moveStalledJobsToWait.content), lua('sweep')].join('\n') },
     lsReopen: { numberOfKeys: 10, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('reopen')].join('\n') },
     lsAppendLogs: { numberOfKeys: 2, lua: lua('append-logs') },
+    lsTrim: { numberOfKeys: 2, lua: lua('trim') },
     lsExtendLocks: { numberOfKeys: extendLocks.keys, lua: extendLocks.content },
   };
 }
 
 let built: ReturnType<typeof buildScripts> | undefined;
 
-export type ScriptName = 'lsSubmit' | 'lsClaim' | 'lsFinish' | 'lsHandBack' | 'lsCancel' | 'lsSweep' | 'lsReopen' | 'lsAppendLogs' | 'lsExtendLocks';
+export type ScriptName = 'lsSubmit' | 'lsClaim' | 'lsFinish' | 'lsHandBack' | 'lsCancel' | 'lsSweep' | 'lsReopen' | 'lsAppendLogs' | 'lsTrim' | 'lsExtendLocks';
 
 type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 

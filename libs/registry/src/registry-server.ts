@@ -1,7 +1,7 @@
 import type { RegistryConfig } from '@longshore/config';
 import { createSecuredServer } from '@longshore/auth';
 import { PoolRegistryService, TokenService } from '@longshore/proto';
-import { JobLifecycle } from '@longshore/queue';
+import { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
 import { AgentStore, checkSchema, createRedis, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -25,6 +25,8 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
     await checkSchema(redis, config.redisPrefix);
     const pools = new PoolStore(redis, config.redisPrefix);
     await pools.ensureDefault();
+    const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
+    const stopBudget = watchBudget(new RedisBudget(redis, lifecycle, async () => (await pools.list()).map((p) => p.id), config.redisBudgetBytes), logger);
     const { server, tokens } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     if (config.security.bootstrapToken) await tokens.putBootstrap(config.security.bootstrapToken);
     server.register(TokenService, tokenService(tokens, logger)).register(
@@ -32,15 +34,38 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
       registryService({
         pools,
         agents: new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix),
-        lifecycle: new JobLifecycle(redis, config, config.redisPrefix),
+        lifecycle,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         agentTtlMs: config.agentTtlMs,
         logger,
       }),
     );
-    return await serve(server, config.listen, logger, [() => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
+    return await serve(server, config.listen, logger, [stopBudget, () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
     redis.disconnect();
     throw err;
   }
+}
+
+/** How often the registry brings Redis back under LONGSHORE_REDIS_BUDGET. */
+const BUDGET_CHECK_MS = 5000;
+
+/** Enforces the Redis budget every few seconds; says when it trimmed, and when only live data is left. */
+function watchBudget(budget: RedisBudget, logger: Logger): () => void {
+  let exhausted = false;
+  const timer = setInterval(() => {
+    budget.enforce().then(
+      (s) => {
+        if (s.trimmed > 0) logger.info({ trimmed: s.trimmed, usedBytes: s.usedBytes, budgetBytes: s.budgetBytes }, 'deleted the oldest finished jobs to stay under LONGSHORE_REDIS_BUDGET');
+        if (s.exhausted !== exhausted) {
+          exhausted = s.exhausted;
+          if (exhausted) logger.warn({ usedBytes: s.usedBytes, budgetBytes: s.budgetBytes }, 'Redis is over LONGSHORE_REDIS_BUDGET with live data alone: submits are refused until jobs finish or the budget is raised');
+          else logger.info('Redis is back under LONGSHORE_REDIS_BUDGET');
+        }
+      },
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'could not check the Redis budget'),
+    );
+  }, BUDGET_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
