@@ -33,6 +33,8 @@ export interface OverheadFigures {
   p99Ms: number;
   /** Redis commands per completed job during the run (all clients: INFO commandstats). */
   redisCommandsPerJob: number;
+  /** Growth of Redis's used_memory per completed job: what each retained finished job costs. */
+  redisBytesPerJob: number;
 }
 
 export interface OverheadResult {
@@ -65,23 +67,28 @@ export async function runOverhead(bc: BenchCluster, opts: OverheadOptions): Prom
   }
 }
 
-/** Total commands Redis has run (INFO commandstats). */
-async function redisCommands(url: string): Promise<number> {
+/** Total commands Redis has run (INFO commandstats) and its used_memory. */
+async function redisFigures(url: string): Promise<{ commands: number; bytes: number }> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    const info = await r.info('commandstats');
-    return [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const stats = await r.info('commandstats');
+    const memory = await r.info('memory');
+    return {
+      commands: [...stats.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0),
+      bytes: Number(/^used_memory:(\d+)/m.exec(memory)?.[1] ?? NaN),
+    };
   } finally {
     r.disconnect();
   }
 }
 
-/** Runs `fn` and adds the Redis commands per completed job it caused. */
+/** Runs `fn` and adds the Redis commands and bytes per completed job it caused. */
 async function counted(bc: BenchCluster, fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> {
-  const before = await redisCommands(bc.cluster.redis.url);
+  const before = await redisFigures(bc.cluster.redis.url);
   const f = await fn();
-  const after = await redisCommands(bc.cluster.redis.url);
-  return { ...f, redisCommandsPerJob: f.completed > 0 ? (after - before) / f.completed : NaN };
+  const after = await redisFigures(bc.cluster.redis.url);
+  const per = (n: number) => (f.completed > 0 ? n / f.completed : NaN);
+  return { ...f, redisCommandsPerJob: per(after.commands - before.commands), redisBytesPerJob: per(after.bytes - before.bytes) };
 }
 
 async function runRaw(redisUrl: string, system: string, n: number, paceMs: number | undefined, timeoutMs: number): Promise<OverheadFigures> {
@@ -117,5 +124,6 @@ function figures(system: string, jobs: number, completed: number, elapsedMs: num
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     redisCommandsPerJob: NaN,
+    redisBytesPerJob: NaN,
   };
 }

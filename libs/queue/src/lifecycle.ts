@@ -313,7 +313,18 @@ export class JobLifecycle {
     const rec = await this.redis.hmget(k.record(id), 'weight', 'spec');
     if (!rec[0] || !rec[1]) return 'missing';
     const spec = JSON.parse(rec[1]) as JobSpec;
-    const payload = { base: k.base, id, now, order: queueOrder(spec.priority, now), name: jobName(Number(rec[0]), spec.lane), bullPriority: bullPriority(spec.priority) };
+    const weight = Number(rec[0]);
+    const payload = {
+      base: k.base,
+      id,
+      now,
+      order: queueOrder(spec.priority, now),
+      cls: weightClass(weight, spec.lane),
+      lostBudget: spec.retry?.budgets.lost ?? 0,
+      maxAttempts: spec.maxAttempts,
+      name: jobName(weight, spec.lane),
+      bullPriority: bullPriority(spec.priority),
+    };
     return String(await runScript(this.redis, 'lsReopen', [...addKeys(k), k.classes], [JSON.stringify(payload)]));
   }
 

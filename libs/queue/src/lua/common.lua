@@ -47,7 +47,9 @@ end
 local function finalize(base, id, state, now, R)
   local rk, lk = recKey(base, id), logKey(base, id)
   lsCall('HSET', rk, 'state', state, 'updatedAt', now, 'finishedAt', now)
-  lsCall('HDEL', rk, 'token')
+  -- What only a queued or running job needs goes: a finished record stays small (RetryJob,
+  -- which reopens it, writes these again).
+  lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt')
   local ttl = math.max(1, math.ceil(R.retentionMs / 1000))
   lsCall('EXPIRE', rk, ttl)
   if lsCall('HGET', rk, 'logBytes') then lsCall('EXPIRE', lk, ttl) end
