@@ -101,7 +101,7 @@ describe('longshore pools', () => {
     const a = await runWith(client, ['pools', 'acl', 'ingest-eu']);
     const b = await runWith(client, ['pools', 'acl', 'ingest-eu', '--user', 'eu-agents']);
     const line = a.stdout.split('\n').find((l) => l.startsWith('ACL SETUSER'))!;
-    expect(line).toMatch(/^ACL SETUSER longshore-agent-ingest-eu reset on >\S{32} ~ls:\{ingest-eu\}:\* %R~ls:pools %R~ls:default-pool %R~ls:schema &ls:\{ingest-eu\}:\* /);
+    expect(line).toMatch(/^ACL SETUSER longshore-agent-ingest-eu reset on >\S{32} ~ls:\{ingest-eu\}:\* %R~ls:\{_\}:pools %R~ls:\{_\}:default-pool %R~ls:\{_\}:schema &ls:\{ingest-eu\}:\* /);
     expect(line).toContain('-@dangerous -@admin');
     expect(b.stdout).toContain('ACL SETUSER eu-agents ');
     const pw = (s: string) => /ACL SETUSER \S+ reset on >(\S+)/.exec(s)![1];

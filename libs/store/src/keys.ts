@@ -7,38 +7,46 @@
  * `ls:{pool}:wait`, `ls:{pool}:<job id>`, …), the job records, logs, indexes, idempotency keys,
  * the reservation and the pool's channels. So a pool lives on one Redis Cluster slot, every
  * lifecycle script touches one slot, and a Redis ACL user can be limited to one pool's keys
- * (`~ls:{pool}:*`, `&ls:{pool}:*`). Keys without a tag are the cluster-wide catalogue.
+ * (`~ls:{pool}:*`, `&ls:{pool}:*`). The cluster-wide catalogue is under `ls:{_}:`.
  */
 
 /** Version of this schema; a service refuses data written under another (see `checkSchema`). */
 export const SCHEMA_VERSION = 2;
 
-/** Cluster-wide keys (no hash tag): pools, agents, tokens, rate limits, the schema version. */
+/**
+ * Cluster-wide keys: pools, agents, tokens, rate limits, the schema version. They share the hash
+ * tag `{_}` (one slot, so a script or MULTI may touch several of them on a Redis Cluster); `_`
+ * cannot be in a pool name, so no pool's ACL pattern reaches them.
+ */
 export class Keys {
   constructor(readonly prefix = 'ls') {}
+  /** `<prefix>:{_}:` — the catalogue's keys start with it. */
+  get catalogue(): string {
+    return `${this.prefix}:{_}:`;
+  }
   /** String: the schema version the data was written with. */
   get schema(): string {
-    return `${this.prefix}:schema`;
+    return `${this.catalogue}schema`;
   }
   /** Hash: pool id → JSON pool record. */
   get pools(): string {
-    return `${this.prefix}:pools`;
+    return `${this.catalogue}pools`;
   }
   /** String: the default pool's id. */
   get defaultPool(): string {
-    return `${this.prefix}:default-pool`;
+    return `${this.catalogue}default-pool`;
   }
   /** Hash: agent id → JSON agent record (heartbeats). */
   get agents(): string {
-    return `${this.prefix}:agents`;
+    return `${this.catalogue}agents`;
   }
   /** Hash of token id → JSON record (its secret's hash, never the secret). */
   get tokens(): string {
-    return `${this.prefix}:tokens`;
+    return `${this.catalogue}tokens`;
   }
   /** Token bucket of one token's submits (`LONGSHORE_SUBMIT_RATE`); expires once full again. */
   submitRate(tokenId: string): string {
-    return `${this.prefix}:rate:submit:${tokenId}`;
+    return `${this.catalogue}rate:submit:${tokenId}`;
   }
   /** The keys of one pool. */
   pool(pool: string): PoolKeys {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Keys, SCHEMA_VERSION } from './keys.js';
 
 /** Keys only the first schema (before pools had their own hash tag) wrote. */
-const V1_MARKERS = (k: Keys) => [`${k.prefix}:jobs`, `${k.prefix}:jobs:finished`, `${k.prefix}:cancel`];
+const V1_MARKERS = (k: Keys) => [`${k.prefix}:jobs`, `${k.prefix}:jobs:finished`, `${k.prefix}:pools`, `${k.prefix}:tokens`];
 
 /**
  * Makes sure the data under `prefix` was written with this version's key schema: stamps an
