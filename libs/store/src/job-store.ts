@@ -25,12 +25,20 @@ export class JobStore {
     return decodeJob(await this.redis.hgetall(this.keys.pool(poolOfJob(id)).record(id)));
   }
 
+  /** Records of `ids`, in order; one pipeline per pool (a Redis Cluster pipelines one slot at a time). */
   async getMany(ids: string[]): Promise<(JobRecord | undefined)[]> {
-    if (ids.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of ids) p.hgetall(this.keys.pool(poolOfJob(id)).record(id));
-    const res = (await p.exec()) ?? [];
-    return res.map(([err, h]) => (err ? undefined : decodeJob(h as Record<string, string>)));
+    const byPool = new Map<string, number[]>();
+    ids.forEach((id, i) => byPool.set(poolOfJob(id), [...(byPool.get(poolOfJob(id)) ?? []), i]));
+    const out: (JobRecord | undefined)[] = new Array<JobRecord | undefined>(ids.length);
+    await Promise.all(
+      [...byPool].map(async ([pool, at]) => {
+        const p = this.redis.pipeline();
+        for (const i of at) p.hgetall(this.keys.pool(pool).record(ids[i]!));
+        const res = (await p.exec()) ?? [];
+        res.forEach(([err, h], n) => (out[at[n]!] = err ? undefined : decodeJob(h as Record<string, string>)));
+      }),
+    );
+    return out;
   }
 
   /**
