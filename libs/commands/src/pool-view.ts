@@ -1,5 +1,5 @@
 import { PoolHealth, type Pool } from '@longshore/client';
-import { formatMilli } from '@longshore/domain';
+import { formatBytes, formatMilli } from '@longshore/domain';
 import { enumWord, when } from './format.js';
 import { renderFields, renderTable } from './table.js';
 
@@ -48,7 +48,14 @@ export function renderPool(p: Pool, now: number): string {
           ? `job ${s.reservation.jobId} (weight ${formatMilli(s.reservation.weightMilli)}) on agent ${s.reservation.agentId}, since ${when(s.reservation.since, now)}`
           : 'none',
       ],
+      ['redis (all pools)', s.redis ? redisUsage(s.redis) : 'not checked yet'],
     );
   }
   return renderFields(fields);
+}
+
+/** "41.2Mi of 1Gi (LONGSHORE_REDIS_BUDGET)", flagged when live data alone is over it. */
+function redisUsage(r: { usedBytes: bigint; budgetBytes: bigint; exhausted: boolean }): string {
+  const text = `${formatBytes(Number(r.usedBytes))} of ${formatBytes(Number(r.budgetBytes))} (LONGSHORE_REDIS_BUDGET)`;
+  return r.exhausted ? `${text}: over with live data alone, submits are refused` : text;
 }

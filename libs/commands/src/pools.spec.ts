@@ -14,7 +14,15 @@ function pools() {
       defaultWeightMilli: 250,
       maxWeightMilli: 1000,
       createdAt: timestampFromMs(NOW - 3_600_000),
-      status: { liveAgents: 2, capacityMilli: 2000, weightInUseMilli: 750, jobsQueued: 4n, jobsRunning: 3n, health: PoolHealth.HEALTHY },
+      status: {
+        liveAgents: 2,
+        capacityMilli: 2000,
+        weightInUseMilli: 750,
+        jobsQueued: 4n,
+        jobsRunning: 3n,
+        health: PoolHealth.HEALTHY,
+        redis: { usedBytes: 43_201_331n, budgetBytes: 1024n ** 3n },
+      },
     }),
     create(PoolSchema, { id: 'ingest-eu', description: 'EU ingestion', defaultWeightMilli: 500, maxWeightMilli: 2000, status: { health: PoolHealth.NO_AGENTS } }),
   ];
@@ -48,6 +56,7 @@ describe('longshore pools', () => {
     expect(run.stdout).toMatch(/^health: +healthy$/m);
     expect(run.stdout).toMatch(/^agents: +2 live, 0 draining, 0 lost$/m);
     expect(run.stdout).toMatch(/^created: +2025-06-01T11:00:00Z \(1h ago\)$/m);
+    expect(run.stdout).toMatch(/^redis \(all pools\): +41\.2Mi of 1Gi \(LONGSHORE_REDIS_BUDGET\)$/m);
   });
 
   it('create sends weights in thousandths and the default flag', async () => {

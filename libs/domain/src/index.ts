@@ -5,7 +5,7 @@ export type { RetryableClass, RetryPolicy, ExecutorName, JobStateName, FailureCl
 export { LIMITS, CONNECTION_LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILLI, DEFAULT_POOL_ID, DEFAULT_RETRY_BUDGETS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './limits.js';
 export { backoffFor } from './backoff.js';
 export { validateDnsLabel, newJobId, validateJobId } from './ids.js';
-export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, parseLanes } from './units.js';
+export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, formatBytes, parseLanes } from './units.js';
 export { validateJobSpec } from './job-spec.js';
 export { validatePlainText } from './text.js';
 export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';

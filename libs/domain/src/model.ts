@@ -151,6 +151,8 @@ export interface PoolStatusView {
   health: PoolHealthName;
   /** The heavy job holding the pool's reservation, and the agent draining for it. */
   reservation?: { jobId: string; agentId: string; weightMilli: number; since: number };
+  /** Redis as a whole (every pool shares it) against LONGSHORE_REDIS_BUDGET, at the last check. */
+  redis?: { usedBytes: number; budgetBytes: number; exhausted: boolean };
 }
 
 /** A pool with whether it is the default, and its status when computed. */

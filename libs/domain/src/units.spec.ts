@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatMilli, parseBytes, parseDurationMs, parseLanes, parseMilli } from './units.js';
+import { formatBytes, formatDuration, formatMilli, parseBytes, parseDurationMs, parseLanes, parseMilli } from './units.js';
 
 describe('units', () => {
   it('parses weights into exact thousandths', () => {
@@ -23,6 +23,10 @@ describe('units', () => {
     expect(parseBytes('memory', '512Mi')).toBe(512 * 1024 * 1024);
     expect(parseBytes('memory', '1G')).toBe(1e9);
     expect(() => parseBytes('memory', '12 parsecs')).toThrow(/memory: .* is not a size/);
+    expect(formatBytes(1024 ** 3)).toBe('1Gi');
+    expect(formatBytes(12.34 * 1024 ** 2)).toBe('12.3Mi');
+    expect(formatBytes(512)).toBe('512');
+    expect(parseBytes('x', formatBytes(3 * 1024 * 1024))).toBe(3 * 1024 * 1024);
     expect(formatDuration(1500)).toBe('1.5s');
     expect(formatDuration(250)).toBe('250ms');
   });

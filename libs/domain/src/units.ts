@@ -71,6 +71,13 @@ export function parseBytes(field: string, text: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** A size as `parseBytes` reads it back, to one decimal in the largest binary unit: "12.3Mi". */
+export function formatBytes(n: number): string {
+  const units: [string, number][] = [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]];
+  for (const [suffix, size] of units) if (n >= size) return `${Number((n / size).toFixed(1))}${suffix}`;
+  return String(n);
+}
+
 /**
  * Parses lane caps: "ingestion=4,monitor=10" → { ingestion: 4, monitor: 10 }. Empty text = no caps.
  */

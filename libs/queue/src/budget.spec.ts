@@ -58,9 +58,13 @@ describe('LONGSHORE_REDIS_BUDGET on a real Redis', () => {
 
   it('refuses new work, naming the variable, once live data alone is over the budget', async () => {
     const budget = new RedisBudget(redis, lc, async () => pools, 1024 * 1024);
+    expect(budget.last()).toBeUndefined();
     const err = (await budget.admit().catch((e: unknown) => e)) as { code: Code; message: string };
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.message).toContain('LONGSHORE_REDIS_BUDGET');
+    // Pool status shows what this check saw.
+    expect(budget.last()).toMatchObject({ budgetBytes: 1024 * 1024, exhausted: true });
+    expect(budget.last()!.usedBytes).toBeGreaterThan(1024 * 1024);
     // Every finished job was deleted on the way; the queued one stays.
     for (const p of pools) expect(await redis.zcard(lc.keys.pool(p).finished)).toBe(0);
     await new RedisBudget(redis, lc, async () => pools, 1024 * 1024 * 1024).admit();

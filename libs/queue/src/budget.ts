@@ -39,6 +39,11 @@ export class RedisBudget {
     private readonly maxRounds = 50,
   ) {}
 
+  /** What the last check saw (trim or admit), for pool status; undefined before the first. */
+  last(): BudgetState | undefined {
+    return this.checked?.state;
+  }
+
   /** Trims finished jobs, oldest first, until Redis is under the budget or none are left. */
   enforce(): Promise<BudgetState> {
     this.running ??= this.trim().finally(() => (this.running = undefined));

@@ -1,12 +1,12 @@
 import type { AgentView, PoolStatusView } from '@longshore/domain';
-import type { QueueCounts, Reservation } from '@longshore/queue';
+import type { BudgetState, QueueCounts, Reservation } from '@longshore/queue';
 
 /**
  * A pool's figures from its agents and queue: capacity and weight in use count live agents
  * only; health is HEALTHY with ≥1 live active agent and none lost or draining, DEGRADED when
  * some are, NO_AGENTS without a live active agent.
  */
-export function computePoolStatus(agents: AgentView[], counts: QueueCounts, reservation?: Reservation): PoolStatusView {
+export function computePoolStatus(agents: AgentView[], counts: QueueCounts, reservation?: Reservation, budget?: BudgetState): PoolStatusView {
   const live = agents.filter((a) => a.effectiveState !== 'lost');
   const active = live.filter((a) => a.effectiveState === 'active');
   const lost = agents.length - live.length;
@@ -21,5 +21,6 @@ export function computePoolStatus(agents: AgentView[], counts: QueueCounts, rese
     jobsRunning: counts.running,
     health: active.length === 0 ? 'no_agents' : lost > 0 || draining > 0 ? 'degraded' : 'healthy',
     ...(reservation ? { reservation } : {}),
+    ...(budget ? { redis: { usedBytes: budget.usedBytes, budgetBytes: budget.budgetBytes, exhausted: budget.exhausted && budget.usedBytes > budget.budgetBytes } } : {}),
   };
 }

@@ -26,7 +26,8 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
     const pools = new PoolStore(redis, config.redisPrefix);
     await pools.ensureDefault();
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
-    const stopBudget = watchBudget(new RedisBudget(redis, lifecycle, async () => (await pools.list()).map((p) => p.id), config.redisBudgetBytes), logger);
+    const budget = new RedisBudget(redis, lifecycle, async () => (await pools.list()).map((p) => p.id), config.redisBudgetBytes);
+    const stopBudget = watchBudget(budget, logger);
     const { server, tokens } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     if (config.security.bootstrapToken) await tokens.putBootstrap(config.security.bootstrapToken);
     server.register(TokenService, tokenService(tokens, logger)).register(
@@ -35,6 +36,7 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
         pools,
         agents: new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix),
         lifecycle,
+        budget,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         agentTtlMs: config.agentTtlMs,
         logger,
@@ -53,7 +55,7 @@ const BUDGET_CHECK_MS = 5000;
 /** Enforces the Redis budget every few seconds; says when it trimmed, and when only live data is left. */
 function watchBudget(budget: RedisBudget, logger: Logger): () => void {
   let exhausted = false;
-  const timer = setInterval(() => {
+  const check = () =>
     budget.enforce().then(
       (s) => {
         if (s.trimmed > 0) logger.info({ trimmed: s.trimmed, usedBytes: s.usedBytes, budgetBytes: s.budgetBytes }, 'deleted the oldest finished jobs to stay under LONGSHORE_REDIS_BUDGET');
@@ -65,7 +67,8 @@ function watchBudget(budget: RedisBudget, logger: Logger): () => void {
       },
       (err: unknown) => logger.warn({ err: (err as Error).message }, 'could not check the Redis budget'),
     );
-  }, BUDGET_CHECK_MS);
+  void check();
+  const timer = setInterval(() => void check(), BUDGET_CHECK_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

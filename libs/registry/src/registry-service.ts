@@ -1,7 +1,7 @@
 import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, InvalidArgumentError, LIMITS, NotFoundError, validateDnsLabel, type PoolView } from '@longshore/domain';
 import type { PoolRegistryService } from '@longshore/proto';
-import type { JobLifecycle } from '@longshore/queue';
+import type { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { agentFromProto, agentToProto, poolToProto, type ServiceImpl } from '@longshore/rpc';
 import type { AgentStore, PoolStore, StoredPool } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -12,6 +12,8 @@ export interface RegistryDeps {
   pools: PoolStore;
   agents: AgentStore;
   lifecycle: JobLifecycle;
+  /** Its last check is shown in every pool's status. */
+  budget: Pick<RedisBudget, 'last'>;
   heartbeatIntervalMs: number;
   agentTtlMs: number;
   logger: Logger;
@@ -23,7 +25,7 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegistryService)['method']> {
   const withStatus = async (p: StoredPool): Promise<PoolView> => {
     const [agents, counts, reservation] = await Promise.all([d.agents.list(p.id), d.lifecycle.counts(p.id), d.lifecycle.reservation(p.id)]);
-    return { ...p, status: computePoolStatus(agents, counts, reservation) };
+    return { ...p, status: computePoolStatus(agents, counts, reservation, d.budget.last()) };
   };
 
   return {

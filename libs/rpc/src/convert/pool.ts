@@ -29,6 +29,7 @@ export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
         weightMilli: s.reservation.weightMilli,
         since: timestampFromMs(s.reservation.since),
       },
+      redis: s.redis && { usedBytes: BigInt(s.redis.usedBytes), budgetBytes: BigInt(s.redis.budgetBytes), exhausted: s.redis.exhausted },
     },
   };
 }

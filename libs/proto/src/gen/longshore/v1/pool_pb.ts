@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/pool.proto.
  */
 export const file_longshore_v1_pool: GenFile = /*@__PURE__*/
-  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIs0BCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cyKNAgoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgSMgoLcmVzZXJ2YXRpb24YCSABKAsyHS5sb25nc2hvcmUudjEuUG9vbFJlc2VydmF0aW9uInQKD1Bvb2xSZXNlcnZhdGlvbhIOCgZqb2JfaWQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFAoMd2VpZ2h0X21pbGxpGAMgASgNEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp3CgpQb29sSGVhbHRoEhsKF1BPT0xfSEVBTFRIX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9IRUFMVEhfSEVBTFRIWRABEhgKFFBPT0xfSEVBTFRIX0RFR1JBREVEEAISGQoVUE9PTF9IRUFMVEhfTk9fQUdFTlRTEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIs0BCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cyK2AgoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgSMgoLcmVzZXJ2YXRpb24YCSABKAsyHS5sb25nc2hvcmUudjEuUG9vbFJlc2VydmF0aW9uEicKBXJlZGlzGAogASgLMhgubG9uZ3Nob3JlLnYxLlJlZGlzVXNhZ2UiSQoKUmVkaXNVc2FnZRISCgp1c2VkX2J5dGVzGAEgASgEEhQKDGJ1ZGdldF9ieXRlcxgCIAEoBBIRCglleGhhdXN0ZWQYAyABKAgidAoPUG9vbFJlc2VydmF0aW9uEg4KBmpvYl9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIUCgx3ZWlnaHRfbWlsbGkYAyABKA0SKQoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKncKClBvb2xIZWFsdGgSGwoXUE9PTF9IRUFMVEhfVU5TUEVDSUZJRUQQABIXChNQT09MX0hFQUxUSF9IRUFMVEhZEAESGAoUUE9PTF9IRUFMVEhfREVHUkFERUQQAhIZChVQT09MX0hFQUxUSF9OT19BR0VOVFMQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A named group of agents and the queue they serve.
@@ -122,6 +122,14 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
    * @generated from field: longshore.v1.PoolReservation reservation = 9;
    */
   reservation?: PoolReservation;
+
+  /**
+   * Redis as a whole (shared by every pool) against LONGSHORE_REDIS_BUDGET, as the registry's
+   * last budget check saw it; unset until the first check.
+   *
+   * @generated from field: longshore.v1.RedisUsage redis = 10;
+   */
+  redis?: RedisUsage;
 };
 
 /**
@@ -130,6 +138,37 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
  */
 export const PoolStatusSchema: GenMessage<PoolStatus> = /*@__PURE__*/
   messageDesc(file_longshore_v1_pool, 1);
+
+/**
+ * Bytes Redis has allocated, and the budget Longshore keeps its data under.
+ *
+ * @generated from message longshore.v1.RedisUsage
+ */
+export type RedisUsage = Message<"longshore.v1.RedisUsage"> & {
+  /**
+   * @generated from field: uint64 used_bytes = 1;
+   */
+  usedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 budget_bytes = 2;
+   */
+  budgetBytes: bigint;
+
+  /**
+   * Over the budget with live data alone: submits are refused until jobs finish.
+   *
+   * @generated from field: bool exhausted = 3;
+   */
+  exhausted: boolean;
+};
+
+/**
+ * Describes the message longshore.v1.RedisUsage.
+ * Use `create(RedisUsageSchema)` to create a new message.
+ */
+export const RedisUsageSchema: GenMessage<RedisUsage> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_pool, 2);
 
 /**
  * The pool's reservation (no starvation of heavy jobs).
@@ -165,7 +204,7 @@ export type PoolReservation = Message<"longshore.v1.PoolReservation"> & {
  * Use `create(PoolReservationSchema)` to create a new message.
  */
 export const PoolReservationSchema: GenMessage<PoolReservation> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 2);
+  messageDesc(file_longshore_v1_pool, 3);
 
 /**
  * Computed health of a pool.
