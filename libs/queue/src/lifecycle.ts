@@ -310,10 +310,10 @@ export class JobLifecycle {
   async reopen(id: string, now = Date.now()): Promise<string> {
     const pool = poolOfJob(id);
     const k = this.keys.pool(pool);
-    const rec = await this.redis.hmget(k.record(id), 'weight', 'spec');
-    if (!rec[0] || !rec[1]) return 'missing';
-    const spec = JSON.parse(rec[1]) as JobSpec;
-    const weight = Number(rec[0]);
+    const raw = await this.redis.hget(k.record(id), 'spec');
+    if (!raw) return 'missing';
+    const spec = JSON.parse(raw) as JobSpec;
+    const weight = spec.weightMilli;
     const payload = {
       base: k.base,
       id,

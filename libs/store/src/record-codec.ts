@@ -9,10 +9,8 @@ export type JobHash = Record<string, string>;
  */
 export const RECORD_FIELDS = {
   id: 'job id',
-  pool: 'pool id',
-  spec: 'the resolved JobSpec, JSON',
+  spec: 'the resolved JobSpec, JSON (its pool and weight are the job\'s)',
   state: 'queued | claimed | running | retrying | succeeded | failed | cancelled',
-  weight: 'weight in thousandths',
   cls: 'weight class it is indexed under while claimable (`<weight>` or `<weight>:<lane>`)',
   order: 'queue order: (1001 - priority) * 2^42 + ms it was queued at',
   lostBudget: 'how often it may be lost before it fails',
@@ -20,7 +18,7 @@ export const RECORD_FIELDS = {
   trace: 'W3C trace context of its submit, JSON',
   traceId: 'trace id of its submit',
   createdAt: 'epoch ms',
-  updatedAt: 'epoch ms of the last transition',
+  updatedAt: 'epoch ms of the last transition (absent once final: then finishedAt)',
   finishedAt: 'epoch ms it reached a final state',
   attempts: 'number of attempts so far',
   'a:<n>': 'attempt n, JSON (agent, executor, times, exit code, failure class, message)',
@@ -45,9 +43,7 @@ export function encodeNewJob(
   const h: JobHash = {
     id: r.id,
     spec: JSON.stringify(r.spec),
-    pool: r.spec.pool,
     state: 'queued',
-    weight: String(r.weightMilli),
     cls: queue.cls,
     order: String(queue.order),
     lostBudget: String(r.spec.retry?.budgets.lost ?? 0),
@@ -77,14 +73,15 @@ export function decodeJob(h: JobHash): JobRecord | undefined {
     const raw = h[`a:${n}`];
     if (raw) attempts.push({ number: n, ...(JSON.parse(raw) as StoredAttempt) });
   }
+  const spec = JSON.parse(h['spec']) as JobSpec;
   const rec: JobRecord = {
     id: h['id'],
-    spec: JSON.parse(h['spec']) as JobSpec,
+    spec,
     state: h['state'] as JobStateName,
-    weightMilli: Number(h['weight']),
+    weightMilli: spec.weightMilli,
     attempts,
     createdAt: Number(h['createdAt']),
-    updatedAt: Number(h['updatedAt']),
+    updatedAt: Number(h['updatedAt'] ?? h['finishedAt']),
     logTruncated: h['logTruncated'] === '1',
   };
   const finishedAt = num(h['finishedAt']);

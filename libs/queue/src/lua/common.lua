@@ -46,10 +46,12 @@ end
 -- trimmed. R = { retentionMs, maxFinished }.
 local function finalize(base, id, state, now, R)
   local rk, lk = recKey(base, id), logKey(base, id)
-  lsCall('HSET', rk, 'state', state, 'updatedAt', now, 'finishedAt', now)
+  lsCall('HSET', rk, 'state', state, 'finishedAt', now)
   -- What only a queued or running job needs goes: a finished record stays small (RetryJob,
-  -- which reopens it, writes these again).
-  lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt')
+  -- which reopens it, writes these again). Its last change is its finish (updatedAt reads
+  -- finishedAt), and an empty message says nothing.
+  lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt')
+  if lsCall('HGET', rk, 'message') == '' then lsCall('HDEL', rk, 'message') end
   local ttl = math.max(1, math.ceil(R.retentionMs / 1000))
   lsCall('EXPIRE', rk, ttl)
   if lsCall('HGET', rk, 'logBytes') then lsCall('EXPIRE', lk, ttl) end

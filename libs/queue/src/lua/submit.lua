@@ -11,6 +11,9 @@ if P.idem ~= cjson.null and P.idem then
   local existing = lsCall('GET', P.idem.key)
   if existing then return { 'duplicate', existing } end
 end
+-- BullMQ keeps 10,000 queue events by default; nothing of Longshore's reads them (its own
+-- records and channels say what happened), so a few are kept for people who look.
+lsCall('HSETNX', KEYS[2], 'opts.maxLenEvents', 500)
 local bullOpts = {}
 for _, job in ipairs(P.jobs) do
   local rk = recKey(base, job.id)
