@@ -10,6 +10,7 @@ import { repoRoot, sleep, startProcess, waitFor, type ProcessHandle } from '@lon
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BaselineResult } from './bullmq-worker.js';
+import { processCpuMs } from './proc-cpu.js';
 
 /** What one baseline job carries: a command to run (none = a no-op) and its nominal weight. */
 export interface BaselineJobData {
@@ -44,6 +45,8 @@ export interface BaselineOutcome {
   /** Just before the first addBulk. */
   firstAddMs: number;
   runs: BaselineRun[];
+  /** CPU the worker processes used from the first add until every job completed (ms). */
+  workerCpuMs: number;
 }
 
 const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'bullmq-worker.ts');
@@ -59,6 +62,8 @@ export async function runBaseline(jobs: readonly BaselineJobData[], opts: Baseli
   try {
     for (let i = 1; i <= opts.workers; i++) workers.push(startWorker(opts, queueName, `bullmq-${i}`));
     await Promise.all(workers.map((w) => w.waitForLog((l) => l['msg'] === 'ready', 30_000)));
+    const workerCpu = () => workers.reduce((s, w) => s + processCpuMs(w.pid), 0);
+    const cpuBefore = workerCpu();
     const firstAddMs = Date.now();
     if (opts.paceMs === undefined) {
       for (let i = 0; i < jobs.length; i += ADD_BATCH) {
@@ -77,6 +82,7 @@ export async function runBaseline(jobs: readonly BaselineJobData[], opts: Baseli
       },
       { timeoutMs: opts.timeoutMs, intervalMs: 100, what: `${jobs.length} BullMQ jobs to complete` },
     ).catch(() => undefined); // an incomplete run is reported, not thrown
+    const workerCpuMs = workerCpu() - cpuBefore;
     const completed = await queue.getJobs(['completed'], 0, -1);
     const runs = completed.map((j) => ({
       worker: j.returnvalue.worker,
@@ -86,7 +92,7 @@ export async function runBaseline(jobs: readonly BaselineJobData[], opts: Baseli
       endedMs: j.returnvalue.finishedAt,
       completedMs: j.finishedOn ?? NaN,
     }));
-    return { expected: jobs.length, firstAddMs, runs };
+    return { expected: jobs.length, firstAddMs, runs, workerCpuMs };
   } finally {
     await Promise.all(workers.map((w) => w.stop(10_000).catch(() => undefined)));
     await queue.obliterate({ force: true }).catch(() => undefined);

@@ -24,16 +24,20 @@ const RELIST_MS = 15_000;
  * Creates pool `pool` and starts `agents` agents of `capacity` serving it, in parallel.
  * Resolves with a function that stops them (the cluster's own stop would, too, later).
  */
-export async function startPool(bc: BenchCluster, pool: string, agents: number, capacity: string): Promise<() => Promise<void>> {
+/** A benchmark's agents: their pids (to read their CPU) and how to stop them. */
+export interface BenchPool {
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export async function startPool(bc: BenchCluster, pool: string, agents: number, capacity: string): Promise<BenchPool> {
   await bc.ls.registry.createPool({ id: pool, maxWeightMilli: 1000 });
   const handles = await Promise.all(
     Array.from({ length: agents }, (_, i) =>
       bc.cluster.startAgent({ LONGSHORE_POOL: pool, LONGSHORE_AGENT_ID: `${pool}-${i + 1}`, LONGSHORE_CAPACITY: capacity }),
     ),
   );
-  return async () => {
-    await Promise.all(handles.map((h) => h.stop(10_000)));
-  };
+  return { pids: handles.map((h) => h.pid), stop: async () => void (await Promise.all(handles.map((h) => h.stop(10_000)))) };
 }
 
 export interface Submitted {

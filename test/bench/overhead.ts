@@ -8,6 +8,7 @@ import { Executor, JobState, type JobSpecInit } from '@longshore/client';
 import { runBaseline } from './bullmq-baseline.js';
 import { lastFinishMs, startLatencies, startPool, submitAll, waitForAll, type BenchCluster } from './longshore-jobs.js';
 import { Redis } from 'ioredis';
+import { cpuDuring } from './proc-cpu.js';
 import { percentile } from './stats.js';
 
 export interface OverheadOptions {
@@ -35,6 +36,8 @@ export interface OverheadFigures {
   redisCommandsPerJob: number;
   /** Growth of Redis's used_memory per completed job: what each retained finished job costs. */
   redisBytesPerJob: number;
+  /** CPU the consuming process used per completed job (µs): the BullMQ Worker or the agent. */
+  consumerCpuUsPerJob: number;
 }
 
 export interface OverheadResult {
@@ -56,14 +59,18 @@ const POOL = 'overhead';
 export async function runOverhead(bc: BenchCluster, opts: OverheadOptions): Promise<OverheadResult> {
   const raw = await counted(bc, () => runRaw(bc.cluster.redis.url, 'raw bullmq', opts.jobs, undefined, opts.timeoutMs));
   const pacedRaw = await runRaw(bc.cluster.redis.url, 'raw bullmq paced', opts.pacedJobs, PACE_MS, opts.timeoutMs);
-  const stopAgent = await startPool(bc, POOL, 1, '1');
+  const agent = await startPool(bc, POOL, 1, '1');
+  const onAgent = async (fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> => {
+    const { value, cpuMs } = await cpuDuring(agent.pids, fn);
+    return { ...value, consumerCpuUsPerJob: value.completed > 0 ? (cpuMs * 1000) / value.completed : NaN };
+  };
   try {
-    const noop = await counted(bc, () => runLongshore(bc, 'longshore noop', opts.jobs, Executor.NOOP, undefined, opts.timeoutMs));
-    const subprocess = await counted(bc, () => runLongshore(bc, 'longshore true', opts.subprocessJobs, Executor.SUBPROCESS, undefined, opts.timeoutMs));
+    const noop = await counted(bc, () => onAgent(() => runLongshore(bc, 'longshore noop', opts.jobs, Executor.NOOP, undefined, opts.timeoutMs)));
+    const subprocess = await counted(bc, () => onAgent(() => runLongshore(bc, 'longshore true', opts.subprocessJobs, Executor.SUBPROCESS, undefined, opts.timeoutMs)));
     const pacedNoop = await runLongshore(bc, 'longshore noop paced', opts.pacedJobs, Executor.NOOP, PACE_MS, opts.timeoutMs);
     return { raw, noop, subprocess, pacedRaw, pacedNoop };
   } finally {
-    await stopAgent();
+    await agent.stop();
   }
 }
 
@@ -95,7 +102,8 @@ async function runRaw(redisUrl: string, system: string, n: number, paceMs: numbe
   const jobs = Array.from({ length: n }, () => ({}));
   const out = await runBaseline(jobs, { redisUrl, workers: 1, concurrency: CONCURRENCY, timeoutMs, paceMs });
   const lastMs = out.runs.reduce((m, r) => Math.max(m, r.completedMs), -Infinity);
-  return figures(system, n, out.runs.length, lastMs - out.firstAddMs, out.runs.map((r) => r.startedMs - r.addedMs));
+  const f = figures(system, n, out.runs.length, lastMs - out.firstAddMs, out.runs.map((r) => r.startedMs - r.addedMs));
+  return { ...f, consumerCpuUsPerJob: f.completed > 0 ? (out.workerCpuMs * 1000) / f.completed : NaN };
 }
 
 async function runLongshore(
@@ -125,5 +133,6 @@ function figures(system: string, jobs: number, completed: number, elapsedMs: num
     p99Ms: percentile(latencies, 99),
     redisCommandsPerJob: NaN,
     redisBytesPerJob: NaN,
+    consumerCpuUsPerJob: NaN,
   };
 }

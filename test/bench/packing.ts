@@ -49,7 +49,7 @@ const CAPACITY_MILLI = 1000;
 /** Runs the workload on Longshore (its own pool of 2 agents), then on the two BullMQ baselines. */
 export async function runPacking(bc: BenchCluster, opts: PackingOptions): Promise<PackingResult> {
   const workload = mixedWorkload(opts.seed, opts.jobs);
-  const stopAgents = await startPool(bc, 'packing', AGENTS, String(CAPACITY_MILLI / 1000));
+  const { stop: stopAgents } = await startPool(bc, 'packing', AGENTS, String(CAPACITY_MILLI / 1000));
   let longshore: PackingFigures;
   try {
     longshore = await runLongshore(bc, workload, opts);

@@ -1,5 +1,6 @@
 /** Turns benchmark results into the printed report and the summary kept as JSON. */
 import Table from 'cli-table3';
+import type { ClaimCostResult } from './claim-cost.js';
 import type { OverheadFigures, OverheadResult } from './overhead.js';
 import type { PackingFigures, PackingResult } from './packing.js';
 
@@ -67,12 +68,13 @@ export function formatOverhead(r: OverheadResult): string {
     `${num(f.p99Ms, 1)} ms`,
     Number.isFinite(f.redisCommandsPerJob) ? num(f.redisCommandsPerJob, 1) : '',
     Number.isFinite(f.redisBytesPerJob) ? num(f.redisBytesPerJob, 0) : '',
+    Number.isFinite(f.consumerCpuUsPerJob) ? num(f.consumerCpuUsPerJob, 0) : '',
   ]);
   const ratio = (a: OverheadFigures, b: OverheadFigures): string =>
     `throughput ${num(a.jobsPerSec / b.jobsPerSec, 2)}×, start p50 ${num(a.p50Ms / b.p50Ms, 1)}×, p99 ${num(a.p99Ms / b.p99Ms, 1)}×`;
   return [
     'Control-plane overhead: no-op jobs, raw BullMQ (1 worker, concurrency 8) vs Longshore (1 agent, capacity 1.0, weight 0.125)',
-    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis bytes/job'], rows)),
+    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis bytes/job', 'consumer cpu µs/job'], rows)),
     `  bulk,  longshore noop / raw: ${ratio(r.noop, r.raw)}`,
     `  paced, longshore noop / raw: start p50 ${num(r.pacedNoop.p50Ms / r.pacedRaw.p50Ms, 1)}×, p99 ${num(r.pacedNoop.p99Ms / r.pacedRaw.p99Ms, 1)}×`,
   ].join('\n');
@@ -108,6 +110,14 @@ export function overheadSummary(r: OverheadResult): SummaryRow[] {
   });
   return [
     { benchmark: b, metric: 'noop throughput / raw', value: `${num(tput, 2)}× (${num(r.noop.jobsPerSec, 0)} vs ${num(r.raw.jobsPerSec, 0)} jobs/s)`, goal: '≥ 0.8×', met: tput >= 0.8 },
+    {
+      benchmark: b,
+      metric: 'agent CPU per noop job / BullMQ Worker',
+      value: `${num(r.noop.consumerCpuUsPerJob / r.raw.consumerCpuUsPerJob, 2)}× (${num(r.noop.consumerCpuUsPerJob, 0)} vs ${num(r.raw.consumerCpuUsPerJob, 0)} µs)`,
+      goal: '≤ 2×',
+      met: r.noop.consumerCpuUsPerJob / r.raw.consumerCpuUsPerJob <= 2,
+    },
+    { benchmark: b, metric: 'redis bytes per finished noop job', value: num(r.noop.redisBytesPerJob, 0), goal: '≤ 2048', met: r.noop.redisBytesPerJob <= 2048 },
     latency('noop start p50 / raw, bulk', r.noop.p50Ms, r.raw.p50Ms, true),
     latency('noop start p99 / raw, bulk', r.noop.p99Ms, r.raw.p99Ms, false),
     latency('noop start p50 / raw, paced', r.pacedNoop.p50Ms, r.pacedRaw.p50Ms, true),
@@ -126,4 +136,22 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+export function formatClaimCost(r: ClaimCostResult): string {
+  const rows = [r.empty, r.deep].map((f) => [f.pool, String(f.queued), `${num(f.redisUsPerClaim, 1)} µs`, `${num(f.wallUsP50, 0)} µs`]);
+  return [
+    'Claim cost: a claim with 0.5 free that finds nothing, on an empty pool and behind queued jobs of weight 1.0',
+    indent(table(['pool', 'queued', 'redis time/claim', 'round trip p50'], rows)),
+    `  deep / empty: redis ${num(r.deep.redisUsPerClaim / r.empty.redisUsPerClaim, 2)}×, round trip ${num(r.deep.wallUsP50 / r.empty.wallUsP50, 2)}×`,
+    `  a weight-0.25 job queued behind all ${r.deep.queued}: ${r.fitFoundBehindDepth ? 'found by the next claim' : 'NOT FOUND'}`,
+  ].join('\n');
+}
+
+export function claimSummary(r: ClaimCostResult): SummaryRow[] {
+  const ratio = r.deep.redisUsPerClaim / r.empty.redisUsPerClaim;
+  return [
+    { benchmark: 'claim', metric: `claim cost at ${r.deep.queued} queued / empty`, value: `${num(ratio, 2)}× (${num(r.deep.redisUsPerClaim, 1)} vs ${num(r.empty.redisUsPerClaim, 1)} µs)`, goal: '≤ 2×', met: ratio <= 2 },
+    { benchmark: 'claim', metric: `fitting job found behind ${r.deep.queued}`, value: r.fitFoundBehindDepth ? 'yes' : 'no', goal: 'yes', met: r.fitFoundBehindDepth },
+  ];
 }

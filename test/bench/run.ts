@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { LongshoreClient } from '@longshore/client';
 import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { runClaimCost, type ClaimCostResult } from './claim-cost.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runPacking, type PackingResult } from './packing.js';
-import { formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+import { claimSummary, formatClaimCost, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'failover'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'claim', 'failover'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -36,7 +37,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead and failover after an agent dies, against plain BullMQ')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, claim cost against queue depth and failover after an agent dies, against plain BullMQ')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -54,6 +55,7 @@ const results: {
   machine: { cpus: number; node: string };
   packing?: PackingResult;
   overhead?: OverheadResult;
+  claim?: ClaimCostResult;
   failover?: FailoverResult;
   summary: SummaryRow[];
   errors: string[];
@@ -70,6 +72,15 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...packingSummary(r));
     incomplete ||= [r.longshore, r.baseline, r.safeBaseline].some((f) => f.completed < f.jobs);
     console.log(`\n${formatPacking(r)}`);
+  } else if (name === 'claim') {
+    const depth = smoke ? 2_000 : 50_000;
+    const claims = smoke ? 50 : 1_000;
+    console.error(`running claim cost (${depth} queued jobs that do not fit, ${claims} claims per pool)…`);
+    const r = await runClaimCost(bc.cluster.redis.url, { depth, claims });
+    results.claim = r;
+    results.summary.push(...claimSummary(r));
+    if (smoke && !r.fitFoundBehindDepth) incomplete = true;
+    console.log(`\n${formatClaimCost(r)}`);
   } else if (name === 'failover') {
     // BullMQ's defaults need 30–60 s per trial: 2 trials in a full run, none under --smoke.
     const longshoreTrials = smoke ? 2 : 10;
