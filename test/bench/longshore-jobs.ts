@@ -4,7 +4,7 @@
  * agents claim).
  */
 import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { isFinished, type Job, type JobSpecInit, type LongshoreClient } from '@longshore/client';
+import { isFinished, JobView, type Job, type JobSpecInit, type LongshoreClient } from '@longshore/client';
 import { sleep, type Cluster } from '@longshore/testing';
 import type { Interval } from './stats.js';
 
@@ -62,7 +62,8 @@ export async function submitAll(ls: LongshoreClient, specs: readonly JobSpecInit
   const firstSubmitMs = Date.now();
   if (opts.paceMs === undefined) {
     for (let i = 0; i < labelled.length; i += SUBMIT_BATCH) {
-      await ls.dispatcher.submitJobs({ specs: labelled.slice(i, i + SUBMIT_BATCH) });
+      // Only the ids are needed, as with addBulk's jobs: the basic view.
+      await ls.dispatcher.submitJobs({ specs: labelled.slice(i, i + SUBMIT_BATCH), view: JobView.BASIC });
     }
   } else {
     for (const spec of labelled) {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Executor, type JobSpec } from '@longshore/client';
+import { Executor, JobView, type JobSpec } from '@longshore/client';
 import { FakeClient, runWith } from './test-helpers.js';
 
 let dir: string;
@@ -37,6 +37,8 @@ describe('longshore submit --file', () => {
     expect(specs[0]).toMatchObject({ pool: 'ingest', weightMilli: 250, timeoutMs: 30000n, env: { A: 'flag', B: 'flag' } });
     expect(specs[1]).toMatchObject({ pool: 'other', weightMilli: 500, env: { A: 'line', B: 'flag' }, labels: { k: 'v' } });
     expect(specs[2]).toMatchObject({ pool: 'ingest', executor: Executor.DOCKER, timeoutMs: 5000n });
+    // Only ids are printed, so only the basic view is asked for.
+    expect((client.calls[0]!.request as { view: JobView }).view).toBe(JobView.BASIC);
   });
 
   it('reports every bad line by number, exits 2 and submits nothing', async () => {

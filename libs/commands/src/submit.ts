@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { Executor, JobSchema, type JobSpec } from '@longshore/client';
+import { Executor, JobSchema, JobView, type JobSpec } from '@longshore/client';
 import { LIMITS } from '@longshore/domain';
 import type { CliContext, CliIO } from './context.js';
 import { UsageError } from './errors.js';
@@ -63,7 +63,8 @@ async function submitFile(ctx: CliContext, path: string, defaults: JobSpec, json
   if (specs.length > LIMITS.batchSize) {
     throw new UsageError(`${source} has ${specs.length} job specs; one batch takes at most ${LIMITS.batchSize}: split the file`);
   }
-  const { jobs } = await ctx.client().dispatcher.submitJobs({ specs });
+  // Without --json only the ids are printed: ask for no more.
+  const { jobs } = await ctx.client().dispatcher.submitJobs({ specs, view: json ? JobView.FULL : JobView.BASIC });
   if (json) writeMessagesJson(ctx.io.stdout, JobSchema, jobs);
   else for (const job of jobs) ctx.io.stdout.write(`${job.id}\n`);
 }

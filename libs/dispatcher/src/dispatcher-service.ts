@@ -1,7 +1,7 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { checkPool, mayUsePool } from '@longshore/auth';
 import { FailedPreconditionError, isFinalState, NotFoundError, validateJobId, InvalidArgumentError, LIMITS, type JobRecord, type Principal } from '@longshore/domain';
-import type { DispatcherService } from '@longshore/proto';
+import { JobState, JobView, type DispatcherService } from '@longshore/proto';
 import type { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
 import { isLogCursor, poolOfJob, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
@@ -28,6 +28,11 @@ export interface DispatcherDeps {
 /** The record as just written (no need to read it back). */
 function asQueued(p: PreparedJob): JobRecord {
   return { ...p.record, state: 'queued', attempts: [], updatedAt: p.record.createdAt, logTruncated: false };
+}
+
+/** A just-queued job as JOB_VIEW_BASIC shows it: what a bulk client needs, cheap to build and send. */
+function basicQueued(p: PreparedJob) {
+  return { id: p.record.id, state: JobState.QUEUED, weightMilli: p.record.weightMilli, createdAt: timestampFromMs(p.record.createdAt) };
 }
 
 /** Poll interval of watch/follow loops, as a safety net under pub/sub (which can drop messages). */
@@ -99,7 +104,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       await d.budget?.admit();
       await persist(prepared);
       d.logger.debug({ count: prepared.length }, 'jobs submitted');
-      return { jobs: prepared.map((p) => jobToProto(asQueued(p))) };
+      return { jobs: req.view === JobView.BASIC ? prepared.map(basicQueued) : prepared.map((p) => jobToProto(asQueued(p))) };
     },
 
     async getJob(req, ctx) {

@@ -2,8 +2,8 @@
 // @generated from file longshore/v1/dispatcher_service.proto (package longshore.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Job, JobSpec, JobState, LogLine } from "./job_pb.js";
 import { file_longshore_v1_job } from "./job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/dispatcher_service.proto.
  */
 export const file_longshore_v1_dispatcher_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVsb25nc2hvcmUvdjEvZGlzcGF0Y2hlcl9zZXJ2aWNlLnByb3RvEgxsb25nc2hvcmUudjEiNwoQU3VibWl0Sm9iUmVxdWVzdBIjCgRzcGVjGAEgASgLMhUubG9uZ3Nob3JlLnYxLkpvYlNwZWMiSQoRU3VibWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEubG9uZ3Nob3JlLnYxLkpvYhIUCgxkZWR1cGxpY2F0ZWQYAiABKAgiOQoRU3VibWl0Sm9ic1JlcXVlc3QSJAoFc3BlY3MYASADKAsyFS5sb25nc2hvcmUudjEuSm9iU3BlYyI1ChJTdWJtaXRKb2JzUmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmxvbmdzaG9yZS52MS5Kb2IiGwoNR2V0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIwCg5HZXRKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5sb25nc2hvcmUudjEuSm9iItcBCg9MaXN0Sm9ic1JlcXVlc3QSDAoEcG9vbBgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLmxvbmdzaG9yZS52MS5Kb2JTdGF0ZRI5CgZsYWJlbHMYAyADKAsyKS5sb25nc2hvcmUudjEuTGlzdEpvYnNSZXF1ZXN0LkxhYmVsc0VudHJ5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoQTGlzdEpvYnNSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEubG9uZ3Nob3JlLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoPV2F0Y2hKb2JSZXF1ZXN0EgoKAmlkGAEgASgJIjIKEFdhdGNoSm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEubG9uZ3Nob3JlLnYxLkpvYiJBChRTdHJlYW1Kb2JMb2dzUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgSDQoFYWZ0ZXIYAyABKAkiPQoVU3RyZWFtSm9iTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubG9uZ3Nob3JlLnYxLkxvZ0xpbmUiHgoQQ2FuY2VsSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIzChFDYW5jZWxKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5sb25nc2hvcmUudjEuSm9iIh0KD1JldHJ5Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIyChBSZXRyeUpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmxvbmdzaG9yZS52MS5Kb2IyhAUKEURpc3BhdGNoZXJTZXJ2aWNlEkwKCVN1Ym1pdEpvYhIeLmxvbmdzaG9yZS52MS5TdWJtaXRKb2JSZXF1ZXN0Gh8ubG9uZ3Nob3JlLnYxLlN1Ym1pdEpvYlJlc3BvbnNlEk8KClN1Ym1pdEpvYnMSHy5sb25nc2hvcmUudjEuU3VibWl0Sm9ic1JlcXVlc3QaIC5sb25nc2hvcmUudjEuU3VibWl0Sm9ic1Jlc3BvbnNlEkMKBkdldEpvYhIbLmxvbmdzaG9yZS52MS5HZXRKb2JSZXF1ZXN0GhwubG9uZ3Nob3JlLnYxLkdldEpvYlJlc3BvbnNlEkkKCExpc3RKb2JzEh0ubG9uZ3Nob3JlLnYxLkxpc3RKb2JzUmVxdWVzdBoeLmxvbmdzaG9yZS52MS5MaXN0Sm9ic1Jlc3BvbnNlEksKCFdhdGNoSm9iEh0ubG9uZ3Nob3JlLnYxLldhdGNoSm9iUmVxdWVzdBoeLmxvbmdzaG9yZS52MS5XYXRjaEpvYlJlc3BvbnNlMAESWgoNU3RyZWFtSm9iTG9ncxIiLmxvbmdzaG9yZS52MS5TdHJlYW1Kb2JMb2dzUmVxdWVzdBojLmxvbmdzaG9yZS52MS5TdHJlYW1Kb2JMb2dzUmVzcG9uc2UwARJMCglDYW5jZWxKb2ISHi5sb25nc2hvcmUudjEuQ2FuY2VsSm9iUmVxdWVzdBofLmxvbmdzaG9yZS52MS5DYW5jZWxKb2JSZXNwb25zZRJJCghSZXRyeUpvYhIdLmxvbmdzaG9yZS52MS5SZXRyeUpvYlJlcXVlc3QaHi5sb25nc2hvcmUudjEuUmV0cnlKb2JSZXNwb25zZWIGcHJvdG8z", [file_longshore_v1_job]);
+  fileDesc("CiVsb25nc2hvcmUvdjEvZGlzcGF0Y2hlcl9zZXJ2aWNlLnByb3RvEgxsb25nc2hvcmUudjEiNwoQU3VibWl0Sm9iUmVxdWVzdBIjCgRzcGVjGAEgASgLMhUubG9uZ3Nob3JlLnYxLkpvYlNwZWMiSQoRU3VibWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEubG9uZ3Nob3JlLnYxLkpvYhIUCgxkZWR1cGxpY2F0ZWQYAiABKAgiXgoRU3VibWl0Sm9ic1JlcXVlc3QSJAoFc3BlY3MYASADKAsyFS5sb25nc2hvcmUudjEuSm9iU3BlYxIjCgR2aWV3GAIgASgOMhUubG9uZ3Nob3JlLnYxLkpvYlZpZXciNQoSU3VibWl0Sm9ic1Jlc3BvbnNlEh8KBGpvYnMYASADKAsyES5sb25nc2hvcmUudjEuSm9iIhsKDUdldEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMAoOR2V0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEubG9uZ3Nob3JlLnYxLkpvYiLXAQoPTGlzdEpvYnNSZXF1ZXN0EgwKBHBvb2wYASABKAkSJQoFc3RhdGUYAiABKA4yFi5sb25nc2hvcmUudjEuSm9iU3RhdGUSOQoGbGFiZWxzGAMgAygLMikubG9uZ3Nob3JlLnYxLkxpc3RKb2JzUmVxdWVzdC5MYWJlbHNFbnRyeRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkwKEExpc3RKb2JzUmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmxvbmdzaG9yZS52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh0KD1dhdGNoSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIyChBXYXRjaEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmxvbmdzaG9yZS52MS5Kb2IiQQoUU3RyZWFtSm9iTG9nc1JlcXVlc3QSCgoCaWQYASABKAkSDgoGZm9sbG93GAIgASgIEg0KBWFmdGVyGAMgASgJIj0KFVN0cmVhbUpvYkxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLmxvbmdzaG9yZS52MS5Mb2dMaW5lIh4KEENhbmNlbEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMwoRQ2FuY2VsSm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEubG9uZ3Nob3JlLnYxLkpvYiIdCg9SZXRyeUpvYlJlcXVlc3QSCgoCaWQYASABKAkiMgoQUmV0cnlKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5sb25nc2hvcmUudjEuSm9iKkoKB0pvYlZpZXcSGAoUSk9CX1ZJRVdfVU5TUEVDSUZJRUQQABISCg5KT0JfVklFV19CQVNJQxABEhEKDUpPQl9WSUVXX0ZVTEwQAjKEBQoRRGlzcGF0Y2hlclNlcnZpY2USTAoJU3VibWl0Sm9iEh4ubG9uZ3Nob3JlLnYxLlN1Ym1pdEpvYlJlcXVlc3QaHy5sb25nc2hvcmUudjEuU3VibWl0Sm9iUmVzcG9uc2USTwoKU3VibWl0Sm9icxIfLmxvbmdzaG9yZS52MS5TdWJtaXRKb2JzUmVxdWVzdBogLmxvbmdzaG9yZS52MS5TdWJtaXRKb2JzUmVzcG9uc2USQwoGR2V0Sm9iEhsubG9uZ3Nob3JlLnYxLkdldEpvYlJlcXVlc3QaHC5sb25nc2hvcmUudjEuR2V0Sm9iUmVzcG9uc2USSQoITGlzdEpvYnMSHS5sb25nc2hvcmUudjEuTGlzdEpvYnNSZXF1ZXN0Gh4ubG9uZ3Nob3JlLnYxLkxpc3RKb2JzUmVzcG9uc2USSwoIV2F0Y2hKb2ISHS5sb25nc2hvcmUudjEuV2F0Y2hKb2JSZXF1ZXN0Gh4ubG9uZ3Nob3JlLnYxLldhdGNoSm9iUmVzcG9uc2UwARJaCg1TdHJlYW1Kb2JMb2dzEiIubG9uZ3Nob3JlLnYxLlN0cmVhbUpvYkxvZ3NSZXF1ZXN0GiMubG9uZ3Nob3JlLnYxLlN0cmVhbUpvYkxvZ3NSZXNwb25zZTABEkwKCUNhbmNlbEpvYhIeLmxvbmdzaG9yZS52MS5DYW5jZWxKb2JSZXF1ZXN0Gh8ubG9uZ3Nob3JlLnYxLkNhbmNlbEpvYlJlc3BvbnNlEkkKCFJldHJ5Sm9iEh0ubG9uZ3Nob3JlLnYxLlJldHJ5Sm9iUmVxdWVzdBoeLmxvbmdzaG9yZS52MS5SZXRyeUpvYlJlc3BvbnNlYgZwcm90bzM", [file_longshore_v1_job]);
 
 /**
  * @generated from message longshore.v1.SubmitJobRequest
@@ -63,6 +63,13 @@ export type SubmitJobsRequest = Message<"longshore.v1.SubmitJobsRequest"> & {
    * @generated from field: repeated longshore.v1.JobSpec specs = 1;
    */
   specs: JobSpec[];
+
+  /**
+   * What each returned job carries. Unset means FULL.
+   *
+   * @generated from field: longshore.v1.JobView view = 2;
+   */
+  view: JobView;
 };
 
 /**
@@ -337,6 +344,41 @@ export type RetryJobResponse = Message<"longshore.v1.RetryJobResponse"> & {
  */
 export const RetryJobResponseSchema: GenMessage<RetryJobResponse> = /*@__PURE__*/
   messageDesc(file_longshore_v1_dispatcher_service, 15);
+
+/**
+ * How much of a job a response carries (partial responses, as Google's AIP-157 describes).
+ *
+ * @generated from enum longshore.v1.JobView
+ */
+export enum JobView {
+  /**
+   * FULL.
+   *
+   * @generated from enum value: JOB_VIEW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Id, state, weight and created_at only: for clients that submit in bulk and need the ids
+   * (building and sending the whole record back costs the dispatcher more than storing it).
+   *
+   * @generated from enum value: JOB_VIEW_BASIC = 1;
+   */
+  BASIC = 1,
+
+  /**
+   * The whole record, spec included.
+   *
+   * @generated from enum value: JOB_VIEW_FULL = 2;
+   */
+  FULL = 2,
+}
+
+/**
+ * Describes the enum longshore.v1.JobView.
+ */
+export const JobViewSchema: GenEnum<JobView> = /*@__PURE__*/
+  enumDesc(file_longshore_v1_dispatcher_service, 0);
 
 /**
  * Takes jobs from clients and reports on them.
