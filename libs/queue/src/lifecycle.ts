@@ -194,27 +194,24 @@ export class JobLifecycle {
    */
   async submit(pool: string, jobs: NewJob[], idempotency?: { tokenId: string; key: string; windowMs: number }, now = Date.now()): Promise<{ kind: 'ok' } | { kind: 'duplicate'; id: string }> {
     const k = this.keys.pool(pool);
-    const payload = {
+    const header = {
       base: k.base,
-      now,
       idem: idempotency ? { key: k.idempotency(idempotency.tokenId, idempotency.key), id: jobs[0]!.record.id, ttlMs: idempotency.windowMs } : null,
-      jobs: jobs.map(({ record, trace }) => {
-        const h = encodeNewJob(record, {
-          cls: weightClass(record.weightMilli, record.spec.lane),
-          order: queueOrder(record.spec.priority, record.createdAt),
-          trace,
-        });
-        return {
-          id: record.id,
-          fields: Object.entries(h).flat(),
-          name: jobName(record.weightMilli, record.spec.lane),
-          bullPriority: bullPriority(record.spec.priority),
-          cls: h['cls'],
-          order: Number(h['order']),
-        };
-      }),
+      count: jobs.length,
     };
-    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], [JSON.stringify(payload)])) as string[];
+    // One flat argument list (see submit.lua), BullMQ's msgpack arguments packed here.
+    const args: (string | Buffer)[] = [JSON.stringify(header)];
+    const opts = new Map<number, Buffer>();
+    for (const { record, trace } of jobs) {
+      const cls = weightClass(record.weightMilli, record.spec.lane);
+      const order = queueOrder(record.spec.priority, record.createdAt);
+      const fields = Object.entries(encodeNewJob(record, { cls, order, trace }));
+      const priority = bullPriority(record.spec.priority);
+      if (!opts.has(priority)) opts.set(priority, packer.pack({ priority, attempts: 1 }));
+      args.push(record.id, packer.pack([k.base, record.id, jobName(record.weightMilli, record.spec.lane), String(now)]), opts.get(priority)!, cls, String(order), String(fields.length));
+      for (const [f, v] of fields) args.push(f, v);
+    }
+    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], args)) as string[];
     return res[0] === 'duplicate' ? { kind: 'duplicate', id: String(res[1]) } : { kind: 'ok' };
   }
 
