@@ -1,8 +1,10 @@
 /** Turns benchmark results into the printed report and the summary kept as JSON. */
 import Table from 'cli-table3';
 import type { ClaimCostResult } from './claim-cost.js';
+import { submitRatio, type SubmitResult } from './submit.js';
 import type { OverheadFigures, OverheadResult } from './overhead.js';
 import type { PackingFigures, PackingResult } from './packing.js';
+import { median } from './stats.js';
 
 /** One line of the final summary: a figure, its goal (if any) and whether it met it. */
 export interface SummaryRow {
@@ -154,4 +156,17 @@ export function claimSummary(r: ClaimCostResult): SummaryRow[] {
     { benchmark: 'claim', metric: `claim cost at ${r.deep.queued} queued / empty`, value: `${num(ratio, 2)}× (${num(r.deep.redisUsPerClaim, 1)} vs ${num(r.empty.redisUsPerClaim, 1)} µs)`, goal: '≤ 2×', met: ratio <= 2 },
     { benchmark: 'claim', metric: `fitting job found behind ${r.deep.queued}`, value: r.fitFoundBehindDepth ? 'yes' : 'no', goal: 'yes', met: r.fitFoundBehindDepth },
   ];
+}
+
+export function formatSubmit(r: SubmitResult): string {
+  const runs = (xs: number[]) => xs.map((x) => num(x, 0)).join(', ');
+  const rows = r.map((f) => [String(f.batch), `${num(median(f.rawJobsPerSec), 0)} [${runs(f.rawJobsPerSec)}]`, `${num(median(f.longshoreJobsPerSec), 0)} [${runs(f.longshoreJobsPerSec)}]`, `${num(submitRatio(f), 2)}×`]);
+  return [
+    'Submit throughput: SubmitJobs over gRPC (basic view) vs BullMQ addBulk, jobs/s, median [runs]',
+    indent(table(['batch', 'addBulk', 'SubmitJobs', 'ratio'], rows)),
+  ].join('\n');
+}
+
+export function submitSummary(r: SubmitResult): SummaryRow[] {
+  return r.map((f) => ({ benchmark: 'submit', metric: `SubmitJobs / addBulk, batches of ${f.batch}`, value: `${num(submitRatio(f), 2)}×`, goal: '≥ 0.5×', met: submitRatio(f) >= 0.5 }));
 }

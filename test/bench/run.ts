@@ -12,13 +12,14 @@ import { LongshoreClient } from '@longshore/client';
 import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runClaimCost, type ClaimCostResult } from './claim-cost.js';
+import { runSubmit, type SubmitResult } from './submit.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runPacking, type PackingResult } from './packing.js';
-import { claimSummary, formatClaimCost, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+import { claimSummary, formatClaimCost, formatSubmit, submitSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'claim', 'failover'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'failover'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -37,7 +38,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, claim cost against queue depth and failover after an agent dies, against plain BullMQ')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth and failover after an agent dies, against plain BullMQ')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -56,6 +57,7 @@ const results: {
   packing?: PackingResult;
   overhead?: OverheadResult;
   claim?: ClaimCostResult;
+  submit?: SubmitResult;
   failover?: FailoverResult;
   summary: SummaryRow[];
   errors: string[];
@@ -72,6 +74,14 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...packingSummary(r));
     incomplete ||= [r.longshore, r.baseline, r.safeBaseline].some((f) => f.completed < f.jobs);
     console.log(`\n${formatPacking(r)}`);
+  } else if (name === 'submit') {
+    const jobs = smoke ? 200 : 5_000;
+    const rounds = smoke ? 1 : 3;
+    console.error(`running submit (${jobs} jobs per run, batches of 100 and 1000, ${rounds} rounds)…`);
+    const r = await runSubmit(bc, { jobs, rounds, batches: [100, 1000] });
+    results.submit = r;
+    results.summary.push(...submitSummary(r));
+    console.log(`\n${formatSubmit(r)}`);
   } else if (name === 'claim') {
     const depth = smoke ? 2_000 : 50_000;
     const claims = smoke ? 50 : 1_000;
