@@ -105,6 +105,7 @@ export class FakeExecutor implements Executor {
   readonly name: Executor['name'];
   /** Every run started, in order. */
   readonly runs: FakeRun[] = [];
+  private readonly handedOut = new Set<FakeRun>();
   private readonly waiters: { match: (r: FakeRun) => boolean; resolve: (r: FakeRun) => void }[] = [];
 
   constructor(private readonly opts: FakeExecutorOptions = {}) {
@@ -137,12 +138,14 @@ export class FakeExecutor implements Executor {
   }
 
   /**
-   * Resolves with the next run to start of `jobId` (any job when absent), or with one already
-   * running that nobody waited for yet when `jobId` is given.
+   * Resolves with the first run (of `jobId`, or of any job) that no earlier call returned:
+   * one already started, else the next to start.
    */
   started(jobId?: string): Promise<FakeRun> {
-    const existing = jobId === undefined ? undefined : this.runs.find((r) => r.jobId === jobId && r.running);
-    if (existing) return Promise.resolve(existing);
-    return new Promise((resolve) => this.waiters.push({ match: (r) => jobId === undefined || r.jobId === jobId, resolve }));
+    const match = (r: FakeRun) => (jobId === undefined || r.jobId === jobId) && !this.handedOut.has(r);
+    const hand = (r: FakeRun) => (this.handedOut.add(r), r);
+    const existing = this.runs.find(match);
+    if (existing) return Promise.resolve(hand(existing));
+    return new Promise((resolve) => this.waiters.push({ match, resolve: (r) => resolve(hand(r)) }));
   }
 }
