@@ -97,6 +97,15 @@ describe('the agent records how each run ended', () => {
     expect(t.executor.runOf(next)?.running).toBe(true);
   });
 
+  it('failed as start_failed, never retried, when its stored spec cannot be read', async () => {
+    t = await startTestAgent();
+    const id = t.source.addUnreadable('spec schema 9 is newer than this agent (1)', { retry: { budgets: { exit: 0, timeout: 0, oom: 0, start_failed: 5, lost: 5 }, backoffMs: 1, maxBackoffMs: 1 } });
+    t.events.announce();
+    await settle();
+    expect(t.executor.runs).toEqual([]);
+    expect(t.source.finished).toMatchObject([{ id, result: 'ended', outcome: { state: 'failed', failureClass: 'start_failed', message: expect.stringContaining('spec schema 9') }, retry: { budget: 0 } }]);
+  });
+
   it('handed back when the agent shuts down past its grace: no attempt counted', async () => {
     t = await startTestAgent({ settings: { shutdownGraceMs: 3000 } });
     const id = t.source.add({ weightMilli: 500 });

@@ -32,6 +32,8 @@ interface FakeJob {
   used: Partial<Record<string, number>>;
   token?: string;
   cancel: boolean;
+  /** Set for a job whose stored spec the agent cannot read (a newer schema, say). */
+  unreadable?: string;
 }
 
 /** A spec with every required field set; `weightMilli` 250 unless given. */
@@ -96,6 +98,13 @@ export class FakeJobSource implements JobSource {
     const { id = `job-${this.seq + 1}`, ...spec } = init;
     const now = Date.now();
     this.jobs.set(id, { id, spec: fakeSpec({ pool: this.pool, ...spec }), state: 'queued', order: ++this.seq, queuedAt: now, dueAt: now, attempts: 0, handedBack: 0, used: {}, cancel: false });
+    return id;
+  }
+
+  /** Queues a job whose stored spec the agent cannot read: its claim says why, instead of giving a spec. */
+  addUnreadable(reason: string, init: FakeJobInit = {}): string {
+    const id = this.add(init);
+    this.jobs.get(id)!.unreadable = reason;
     return id;
   }
 
@@ -286,6 +295,7 @@ export class FakeJobSource implements JobSource {
     j.attempts++;
     j.state = 'held';
     j.token = `${this.agentId}:${++this.tokens}`;
-    return { kind: 'job', job: { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, spec: j.spec, trace: {} } };
+    const base = { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, trace: {} };
+    return j.unreadable ? { kind: 'unreadable', job: base, reason: j.unreadable } : { kind: 'job', job: { ...base, spec: j.spec } };
   }
 }
