@@ -195,7 +195,11 @@ class Agent implements AgentHandle {
     }
   }
 
-  /** Acts on what a claim gave; true when it took a job (claim again at once). */
+  /**
+   * Acts on what a claim gave; true when it made progress (started or ended a job: claim again
+   * at once). Jobs it had to hand back do not count, so a source that hands out what does not fit
+   * cannot spin the loop.
+   */
   private async take(out: ClaimOutcome): Promise<boolean> {
     const { tail } = out;
     // One claim may both fulfil this agent's reservation and take the next one: log both.
@@ -210,24 +214,26 @@ class Agent implements AgentHandle {
       this.logger.info({ reservedJob: reserved, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
     }
     this.dueInMs = tail.kind === 'none' ? tail.dueInMs : undefined;
+    let progress = false;
     for (const c of out.jobs) {
       if (c.kind === 'unreadable') {
         this.logger.error({ job: c.job.id, reason: c.reason }, 'cannot run this job');
         const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now() };
         await this.source.finish([{ job: c.job, outcome: toAttemptOutcome({ kind: 'start_failed', message: `cannot run it: ${c.reason}` }, attempt, Date.now()), retry: { budget: 0, maxAttempts: 0, delayMs: 0 } }]);
+        progress = true;
       } else if (this.state !== 'active') {
         const now = Date.now();
         const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: 'handed back: the agent is shutting down' };
         await this.source.handBack(c.job, attempt).catch(() => undefined);
       } else {
-        this.admit(c.job);
+        progress = this.admit(c.job) || progress;
       }
     }
-    return out.jobs.length > 0;
+    return progress;
   }
 
   /** Starts a claimed job (it fits: the claim checked against the same ledger). */
-  private admit(job: HeldJob): void {
+  private admit(job: HeldJob): boolean {
     const { weightMilli, lane } = job.spec;
     const why = this.ledger.refusal(weightMilli, lane);
     if (why) {
@@ -235,7 +241,7 @@ class Agent implements AgentHandle {
       this.logger.error({ job: job.id, why }, 'claimed a job that does not fit; handing it back');
       const now = Date.now();
       void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
-      return;
+      return false;
     }
     this.ledger.admit(job.id, weightMilli, lane);
     const run = new JobRun(
@@ -260,6 +266,7 @@ class Agent implements AgentHandle {
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
+    return true;
   }
 
   /** A run ended: its room is free at once; how it ended is recorded (see recordEnds). */

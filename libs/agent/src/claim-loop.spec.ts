@@ -1,6 +1,7 @@
 import { seededRandom, type FakeRun } from '@longshore/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { FakeJobSource } from './testing/index.js';
 
 describe('the claim loop', () => {
   let t: TestAgent | undefined;
@@ -114,5 +115,33 @@ describe('the claim loop', () => {
     expect(running(t)).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(running(t)).toEqual([id]);
+  });
+});
+
+describe('a claim that breaks the contract', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is handed back, never run over capacity, and does not spin the loop', async () => {
+    const source = new FakeJobSource();
+    // A source whose index disagrees with its records: it claims as if 0.5 more were free.
+    const claim = source.claim.bind(source);
+    source.claim = (req) => claim({ ...req, freeMilli: req.freeMilli + 500 });
+    const t = await startTestAgent({ source });
+    const [a, b] = [source.add({ weightMilli: 700 }), source.add({ weightMilli: 700 })];
+    t.events.announce();
+    await settle();
+    expect(t.executor.running().map((r) => r.jobId)).toEqual([a]);
+    expect(source.handBacks.length).toBeGreaterThan(0);
+    expect(source.handBacks.filter((h) => h.id !== b || !h.attempt.handedBack)).toEqual([]);
+    expect(source.state(b)).toBe('queued');
+    const claims = source.claims.length;
+    await vi.advanceTimersByTimeAsync(999);
+    expect(source.claims.length).toBe(claims); // it waits for news or its next poll
+    await stopTestAgent(t);
   });
 });
