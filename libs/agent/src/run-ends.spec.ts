@@ -57,6 +57,15 @@ describe('the agent records how each run ended', () => {
     expect(t.source.finished).toMatchObject([{ id, outcome: { state: 'cancelled' } }]);
   });
 
+  it('gives the executor the job’s own timeout, else the agent’s default (the executor enforces it)', async () => {
+    t = await startTestAgent({ settings: { defaultTimeoutMs: 60_000 } });
+    const own = t.source.add({ weightMilli: 100, timeoutMs: 30_000 });
+    const dflt = t.source.add({ weightMilli: 100 });
+    t.events.announce();
+    expect((await t.executor.started(own)).req.timeoutMs).toBe(30_000);
+    expect((await t.executor.started(dflt)).req.timeoutMs).toBe(60_000);
+  });
+
   it('timed out', async () => {
     const { t, id, run } = await oneRunning();
     run.timeout('ran longer than 30s');
