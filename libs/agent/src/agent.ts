@@ -1,19 +1,17 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { AgentConfig } from '@longshore/config';
-import type { ExecutorName } from '@longshore/domain';
-import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
-import { PoolRegistryService } from '@longshore/proto';
-import { createJobSource, JobLifecycle, type ClaimOutcome, type ClaimRequest, type HeldJob, type JobSource, type RunRecord } from '@longshore/queue';
-import { agentStateEnum, channelCredentials, checkPlaintext, createRpcClient, executorEnum } from '@longshore/rpc';
-import { checkSchema, createRedis, EventHub, Keys, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, wakeable } from '@longshore/store';
+import type { AgentIsolationInfo, ExecutorName } from '@longshore/domain';
+import type { ClaimOutcome, ClaimRequest, HeldJob, JobSource, RunRecord } from '@longshore/queue';
+import { wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
+import { agentStateEnum, executorEnum } from '@longshore/rpc';
+import type { AgentEvents } from './agent-events.js';
 import type { ExecutorSet } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
 import { JobRun, type RunEnd } from './job-run.js';
 import { toAttemptOutcome } from './outcome.js';
-import { setupJobIsolation, type JobIsolation } from './isolation.js';
+import type { RegistryClient } from './registry-client.js';
 
 /** Version advertised to the registry. */
 export const AGENT_VERSION = '0.1.0';
@@ -32,77 +30,63 @@ export interface AgentHandle {
   readonly stopped: Promise<void>;
 }
 
-export interface AgentOverrides {
-  executors?: ExecutorSet;
-  /** How long to keep trying to register at start. */
-  registerTimeoutMs?: number;
-}
+/** The settings the agent itself acts on (the rest of {@link AgentConfig} is for the wiring). */
+export type AgentSettings = Pick<
+  AgentConfig,
+  'agentId' | 'capacityMilli' | 'lanes' | 'defaultExecutor' | 'defaultTimeoutMs' | 'logMaxBytes' | 'jobDir' | 'shutdownGraceMs' | 'claimPollMs'
+>;
 
-/** The executors an agent has unless told otherwise. */
-/** Where this agent notes its jobs' process groups, to sweep after being killed outright. */
-function leftoversDir(config: AgentConfig): string {
-  return join(config.jobDir, '.running', config.agentId);
-}
-
-function defaultExecutors(config: AgentConfig, logger: Logger, isolation: JobIsolation): ExecutorSet {
-  return {
-    subprocess: createSubprocessExecutor({
-      killGraceMs: config.killGraceMs,
-      memoryLimiter: config.memoryLimiter,
-      logger,
-      stateDir: leftoversDir(config),
-      ...(isolation.users ? { users: isolation.users } : {}),
-    }),
-    noop: createNoopExecutor(),
-  };
+/** What a job source tells its agent about claims it holds. */
+export interface SourceHooks {
+  /** The claim on job `id` could not be renewed (or lapsed): someone else may run it now; stop the run. */
+  onLockLost(id: string): void;
+  onError(err: unknown): void;
 }
 
 /**
- * Starts a worker agent: reaches Redis, resolves its pool, registers with the registry (both
- * required at start), then claims jobs its capacity and lanes admit and runs them. The claim
- * loop owns the capacity ledger; runs report back to it when they end.
+ * Everything an agent works with, built by the caller: {@link startAgent} wires the real ones
+ * (Redis, gRPC); tests pass fakes. The agent closes the source, events and registry client it
+ * was given, in order, when it stops; `onStopped` releases whatever else the caller opened.
  */
-export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
-  // Not auto-pipelined: measured slower here (ioredis' per-tick pipelines cost more than they save).
-  const redis = createRedis(config.redisUrl, 'worker');
-  const sub = createRedis(config.redisUrl, 'subscriber');
-  for (const c of [redis, sub]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  checkPlaintext(config.registry, config.client.tls !== undefined, config.client.insecurePlaintext, 'connect', logger);
-  if (!config.client.token) logger.warn('no token (LONGSHORE_TOKEN): the registry will refuse this agent unless it runs with LONGSHORE_AUTH=off; create one with longshore tokens create --role agent --pool POOL');
-  const registry = createRpcClient(PoolRegistryService, config.registry, { ...(config.client.token ? { token: config.client.token } : {}), credentials: channelCredentials(config.client.tls) });
-  const cleanup = () => {
-    registry.close();
-    redis.disconnect();
-    sub.disconnect();
-  };
-  let isolation: JobIsolation | undefined;
-  try {
-    await waitForRedis(redis, redactRedisUrl(config.redisUrl));
-    await warnIfRedisOpen(redis, logger, config.redisPrefix);
-    await checkSchema(redis, config.redisPrefix);
-    const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
-    const agentLogger = logger.child({ agent: config.agentId, pool });
-    isolation = await setupJobIsolation(config, agentLogger);
-    const agent = new Agent(config, pool, agentLogger, redis, sub, registry, isolation, overrides);
-    await agent.start(overrides.registerTimeoutMs ?? 60_000);
-    return agent;
-  } catch (err) {
-    cleanup();
-    await isolation?.close();
-    throw err;
-  }
+export interface AgentParts {
+  settings: AgentSettings;
+  pool: string;
+  logger: Logger;
+  /** Opens the job source once the agent is registered; the hooks stop runs whose claim is lost. */
+  openSource(hooks: SourceHooks): JobSource;
+  registry: RegistryClient;
+  events: AgentEvents;
+  executors: ExecutorSet;
+  /** How jobs are isolated on this host, as advertised. */
+  isolation: AgentIsolationInfo;
+  /** How long to keep trying to register at start. */
+  registerTimeoutMs: number;
+  /** How often running jobs are checked for cancel requests (a safety net under `events`); default 2 s. */
+  cancelCheckMs?: number;
+  onStopped?(): Promise<void>;
+}
+
+/**
+ * Starts an agent from its parts: registers (required at start), listens for wake-ups, opens
+ * the job source and claims what its capacity and lanes admit. Rejects if it cannot register.
+ */
+export async function createAgent(parts: AgentParts): Promise<AgentHandle> {
+  const agent = new Agent(parts);
+  await agent.start();
+  return agent;
 }
 
 class Agent implements AgentHandle {
   state: AgentLifecycle = 'starting';
+  readonly pool: string;
+  private readonly config: AgentSettings;
+  private readonly logger: Logger;
   private readonly ledger: CapacityLedger;
-  private readonly lifecycle: JobLifecycle;
   private readonly executors: ExecutorSet;
   private readonly runs = new Map<string, JobRun>();
   /** Woken when a run ends (room freed) or the dispatcher announces new work in the pool. */
   private readonly wake = wakeable();
   private readonly heartbeat: Heartbeat;
-  private readonly events: EventHub;
   private source!: JobSource;
   private loop?: Promise<void>;
   /** Claims and finishes (which claim the next job) take turns, so two never admit against the same free capacity. */
@@ -118,21 +102,13 @@ class Agent implements AgentHandle {
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
 
-  constructor(
-    private readonly config: AgentConfig,
-    readonly pool: string,
-    private readonly logger: Logger,
-    private readonly redis: ReturnType<typeof createRedis>,
-    sub: ReturnType<typeof createRedis>,
-    private readonly registry: ReturnType<typeof createRpcClient<(typeof PoolRegistryService)['method']>>,
-    private readonly isolation: JobIsolation,
-    overrides: AgentOverrides,
-  ) {
-    this.ledger = new CapacityLedger(config.capacityMilli, config.lanes);
-    this.lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
-    this.executors = overrides.executors ?? defaultExecutors(config, this.logger, isolation);
-    this.events = new EventHub(sub);
-    this.heartbeat = new Heartbeat(registry, () => this.snapshot(), this.logger, () => {
+  constructor(private readonly parts: AgentParts) {
+    this.config = parts.settings;
+    this.pool = parts.pool;
+    this.logger = parts.logger;
+    this.ledger = new CapacityLedger(this.config.capacityMilli, this.config.lanes);
+    this.executors = parts.executors;
+    this.heartbeat = new Heartbeat(parts.registry, () => this.snapshot(), this.logger, () => {
       if (this.state !== 'active') return;
       this.logger.info('the registry asked this agent to drain');
       void this.close();
@@ -144,29 +120,20 @@ class Agent implements AgentHandle {
     return this.config.agentId;
   }
 
-  async start(registerTimeoutMs: number): Promise<void> {
-    // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
-    await sweepLeftovers(leftoversDir(this.config), this.logger);
-    const { heartbeatIntervalMs } = await this.heartbeat.register(registerTimeoutMs);
-    const keys = new Keys(this.config.redisPrefix).pool(this.pool);
-    await this.events.listen(keys.cancel, (id) => this.runs.get(id)?.cancel('cancelled by request'));
-    await this.events.listen(keys.added, () => this.wake.wake());
-    this.source = createJobSource({
-      lifecycle: this.lifecycle,
-      pool: this.pool,
-      agentId: this.id,
-      lockMs: this.config.leaseMs,
-      stalledIntervalMs: this.config.stalledCheckMs,
-      reserveAfterMs: this.config.reserveAfterMs,
+  async start(): Promise<void> {
+    const { parts } = this;
+    const { heartbeatIntervalMs } = await this.heartbeat.register(parts.registerTimeoutMs);
+    await parts.events.listen({ cancel: (id) => this.runs.get(id)?.cancel('cancelled by request'), added: () => this.wake.wake() });
+    this.source = parts.openSource({
       onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
     this.heartbeat.start(heartbeatIntervalMs);
     // Safety net under pub/sub, which drops messages across reconnects.
-    this.cancelCheck = setInterval(() => void this.checkCancels(), 2000).unref();
+    this.cancelCheck = setInterval(() => void this.checkCancels(), parts.cancelCheckMs ?? 2000).unref();
     this.state = 'active';
     this.logger.info(
-      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: this.config.registry, isolation: this.isolation.info },
+      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: parts.registry.address, isolation: parts.isolation },
       'Starting longshore worker agent',
     );
     this.loop = this.claimLoop();
@@ -185,7 +152,7 @@ class Agent implements AgentHandle {
       laneLimits: this.config.lanes,
       executors: (Object.keys(this.executors) as ExecutorName[]).map(executorEnum.toProto),
       state: agentStateEnum.toProto(this.state === 'active' || this.state === 'starting' ? 'active' : 'draining'),
-      isolation: this.isolation.info,
+      isolation: this.parts.isolation,
     };
   }
 
@@ -228,7 +195,11 @@ class Agent implements AgentHandle {
     }
   }
 
-  /** Acts on what a claim gave; true when it took a job (claim again at once). */
+  /**
+   * Acts on what a claim gave; true when it made progress (started or ended a job: claim again
+   * at once). Jobs it had to hand back do not count, so a source that hands out what does not fit
+   * cannot spin the loop.
+   */
   private async take(out: ClaimOutcome): Promise<boolean> {
     const { tail } = out;
     // One claim may both fulfil this agent's reservation and take the next one: log both.
@@ -243,24 +214,26 @@ class Agent implements AgentHandle {
       this.logger.info({ reservedJob: reserved, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
     }
     this.dueInMs = tail.kind === 'none' ? tail.dueInMs : undefined;
+    let progress = false;
     for (const c of out.jobs) {
       if (c.kind === 'unreadable') {
         this.logger.error({ job: c.job.id, reason: c.reason }, 'cannot run this job');
         const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: Date.now() };
         await this.source.finish([{ job: c.job, outcome: toAttemptOutcome({ kind: 'start_failed', message: `cannot run it: ${c.reason}` }, attempt, Date.now()), retry: { budget: 0, maxAttempts: 0, delayMs: 0 } }]);
+        progress = true;
       } else if (this.state !== 'active') {
         const now = Date.now();
         const attempt = { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: 'handed back: the agent is shutting down' };
         await this.source.handBack(c.job, attempt).catch(() => undefined);
       } else {
-        this.admit(c.job);
+        progress = this.admit(c.job) || progress;
       }
     }
-    return out.jobs.length > 0;
+    return progress;
   }
 
   /** Starts a claimed job (it fits: the claim checked against the same ledger). */
-  private admit(job: HeldJob): void {
+  private admit(job: HeldJob): boolean {
     const { weightMilli, lane } = job.spec;
     const why = this.ledger.refusal(weightMilli, lane);
     if (why) {
@@ -268,7 +241,7 @@ class Agent implements AgentHandle {
       this.logger.error({ job: job.id, why }, 'claimed a job that does not fit; handing it back');
       const now = Date.now();
       void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
-      return;
+      return false;
     }
     this.ledger.admit(job.id, weightMilli, lane);
     const run = new JobRun(
@@ -293,6 +266,7 @@ class Agent implements AgentHandle {
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
+    return true;
   }
 
   /** A run ended: its room is free at once; how it ended is recorded (see recordEnds). */
@@ -370,10 +344,9 @@ class Agent implements AgentHandle {
       await this.heartbeat.stop();
       await this.heartbeat.deregister(this.id);
       this.state = 'stopped';
-      await this.events.close();
-      this.registry.close();
-      this.redis.disconnect();
-      await this.isolation.close();
+      await this.parts.events.close();
+      this.parts.registry.close();
+      await this.parts.onStopped?.();
       this.logger.info('agent stopped');
       this.resolveStopped();
     })();

@@ -1,11 +1,6 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, LongshoreError } from '@longshore/domain';
-import type { AgentSchema, PoolRegistryService } from '@longshore/proto';
-import type { RpcClient } from '@longshore/rpc';
 import type { Logger } from '@longshore/telemetry';
-
-type Registry = RpcClient<(typeof PoolRegistryService)['method']>;
-type AgentInit = MessageInitShape<typeof AgentSchema>;
+import type { AgentReport, RegistryClient } from './registry-client.js';
 
 /** Load changes are reported at most this often between regular heartbeats. */
 const COALESCE_MS = 250;
@@ -28,8 +23,8 @@ export class Heartbeat {
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly registry: Registry,
-    private readonly snapshot: () => AgentInit,
+    private readonly registry: RegistryClient,
+    private readonly snapshot: () => AgentReport,
     private readonly logger: Logger,
     private readonly onDrain: () => void,
   ) {}
@@ -38,7 +33,7 @@ export class Heartbeat {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
       try {
-        const res = await this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 });
+        const res = await this.registry.register(this.snapshot(), 5000);
         return { heartbeatIntervalMs: res.heartbeatIntervalMs || 2000 };
       } catch (err) {
         if (err instanceof LongshoreError && FATAL.has(err.code)) throw err;
@@ -55,11 +50,11 @@ export class Heartbeat {
     const tick = async () => {
       if (this.stopped) return;
       try {
-        const res = await this.track(this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: Math.max(1000, intervalMs) }));
+        const res = await this.track(this.registry.heartbeat(this.snapshot(), Math.max(1000, intervalMs)));
         if (this.failing) this.logger.info('registry reachable again');
         this.failing = false;
         if (!res.known && !this.stopped) {
-          await this.track(this.registry.rpc.registerAgent({ agent: this.snapshot() }, { timeoutMs: 5000 }));
+          await this.track(this.registry.register(this.snapshot(), 5000));
           this.logger.info('re-registered with the pool registry');
         }
         if (res.drain) this.onDrain();
@@ -82,7 +77,7 @@ export class Heartbeat {
     this.soon = setTimeout(() => {
       this.soon = undefined;
       if (this.stopped) return;
-      this.track(this.registry.rpc.agentHeartbeat({ agent: this.snapshot() }, { timeoutMs: 2000 })).catch(() => undefined);
+      this.track(this.registry.heartbeat(this.snapshot(), 2000)).catch(() => undefined);
     }, COALESCE_MS);
     this.soon.unref();
   }
@@ -104,7 +99,7 @@ export class Heartbeat {
   }
 
   async deregister(id: string): Promise<void> {
-    await this.registry.rpc.deregisterAgent({ id }, { timeoutMs: 3000 }).catch((err: unknown) => {
+    await this.registry.deregister(id, 3000).catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'could not deregister (the registry will mark this agent lost)');
     });
   }

@@ -1,7 +1,10 @@
 /**
  * `@longshore/testing`: a harness for integration and end-to-end tests that start real
  * processes (a private `redis-server`, the services) on 127.0.0.1 only, stop only what they
- * started (by pid), and bound every wait.
+ * started (by pid), and bound every wait; and in-memory fakes for unit tests (a scriptable
+ * executor). The agent's fakes (job source, registry, wake-ups) are `@longshore/agent/testing`:
+ * they implement `@longshore/queue` types, and queue, store and agent use this lib in their
+ * own tests, so importing them here would be a project cycle the lint refuses.
  */
 export { freePort } from './free-port.js';
 export { startRedis, findRedisServer, redisServerRequired } from './redis-server.js';
@@ -20,3 +23,5 @@ export { startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxy } from './tcp-proxy.js';
 export { seededRandom } from './seeded-random.js';
 export { processGone } from './proc.js';
+export { FakeExecutor, FakeRun } from './fake-executor.js';
+export type { FakeExecutorOptions, FakeRunState, StopBehaviour } from './fake-executor.js';

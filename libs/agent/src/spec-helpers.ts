@@ -1,0 +1,70 @@
+import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
+import { silentLogger } from '@longshore/telemetry';
+import { vi } from 'vitest';
+import { createAgent, type AgentHandle, type AgentSettings } from './agent.js';
+import { FakeAgentEvents, FakeJobSource, FakeRegistry, type FakeJobSourceOptions } from './testing/index.js';
+
+/** An agent built from fakes only, and the fakes, for the test to drive. */
+export interface TestAgent {
+  agent: AgentHandle;
+  source: FakeJobSource;
+  registry: FakeRegistry;
+  events: FakeAgentEvents;
+  executor: FakeExecutor;
+}
+
+export interface TestAgentOptions {
+  settings?: Partial<AgentSettings>;
+  source?: FakeJobSourceOptions | FakeJobSource;
+  executor?: FakeExecutorOptions;
+  registry?: FakeRegistry;
+}
+
+/** Starts an agent over fakes (no Redis, no processes): capacity 1.0, no lanes, unless told. */
+export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestAgent> {
+  const source = opts.source instanceof FakeJobSource ? opts.source : new FakeJobSource(opts.source);
+  const registry = opts.registry ?? new FakeRegistry();
+  const events = new FakeAgentEvents();
+  const executor = new FakeExecutor(opts.executor);
+  const agent = await createAgent({
+    settings: {
+      agentId: 'agent-1',
+      capacityMilli: 1000,
+      lanes: {},
+      defaultExecutor: 'subprocess',
+      defaultTimeoutMs: 0,
+      logMaxBytes: 1 << 20,
+      jobDir: '/nonexistent/longshore-spec',
+      shutdownGraceMs: 10_000,
+      claimPollMs: 1000,
+      ...opts.settings,
+    },
+    pool: source.pool,
+    logger: silentLogger(),
+    openSource: source.open,
+    registry,
+    events,
+    executors: { subprocess: executor },
+    isolation: { separateUsers: false, jobUids: '', firewall: false, detail: 'fake executor: nothing runs' },
+    registerTimeoutMs: 1000,
+  });
+  return { agent, source, registry, events, executor };
+}
+
+/**
+ * Lets the agent act on what just happened (promise chains, timers due now) without moving the
+ * clock: the fake timers' async tick yields to pending promises between steps.
+ */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await vi.advanceTimersByTimeAsync(0);
+}
+
+/** Ends what still runs, closes the agent (running its timers out) and waits for it to stop. */
+export async function stopTestAgent(t: TestAgent | undefined): Promise<void> {
+  if (!t) return;
+  for (const r of t.executor.running()) r.succeed();
+  await settle();
+  const closing = t.agent.close();
+  await vi.runAllTimersAsync();
+  await closing;
+}

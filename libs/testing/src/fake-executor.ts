@@ -1,0 +1,151 @@
+import type { Executor, OutputStream, RunOutcome, RunRequest } from '@longshore/executors';
+
+/** What a fake run does when its run is stopped (the request's signal aborts). */
+export type StopBehaviour = 'obey' | 'ignore';
+
+/** Where a fake run is: running, ended with an outcome, or its executor threw. */
+export type FakeRunState = { kind: 'running' } | { kind: 'ended'; outcome: RunOutcome } | { kind: 'threw'; error: Error };
+
+/**
+ * One run the {@link FakeExecutor} started, ended by the test: `succeed`, `fail(exitCode)`,
+ * `timeout`, `oom`, `startFailed`, or `throw` (the executor itself fails). A run nobody ends
+ * hangs. When stopped it ends as `cancelled` (as real executors do) unless told to `ignoreStop`.
+ */
+export class FakeRun {
+  private _state: FakeRunState = { kind: 'running' };
+  private onStop: StopBehaviour;
+  private settle!: { resolve(o: RunOutcome): void; reject(e: Error): void };
+  readonly result: Promise<RunOutcome>;
+
+  constructor(
+    readonly req: RunRequest,
+    onStop: StopBehaviour,
+  ) {
+    this.onStop = onStop;
+    this.result = new Promise<RunOutcome>((resolve, reject) => (this.settle = { resolve, reject }));
+    const stop = () => {
+      if (this.onStop === 'obey') this.end({ kind: 'cancelled', message: String(req.signal.reason) });
+    };
+    if (req.signal.aborted) stop();
+    else req.signal.addEventListener('abort', stop, { once: true });
+  }
+
+  get jobId(): string {
+    return this.req.jobId;
+  }
+  get attempt(): number {
+    return this.req.attempt;
+  }
+  get state(): FakeRunState {
+    return this._state;
+  }
+  get running(): boolean {
+    return this._state.kind === 'running';
+  }
+  /** Whether the agent asked this run to stop (cancel, timeout by the agent, shutdown, lost claim). */
+  get stopRequested(): boolean {
+    return this.req.signal.aborted;
+  }
+
+  /** Makes the run keep going when stopped: only the test can end it. */
+  ignoreStop(): this {
+    this.onStop = 'ignore';
+    return this;
+  }
+  /** Writes an output line, as the job would. */
+  line(stream: OutputStream, text: string): this {
+    if (this.running) this.req.onLine(stream, text);
+    return this;
+  }
+  succeed(): void {
+    this.end({ kind: 'exited', exitCode: 0 });
+  }
+  fail(exitCode: number): void {
+    this.end({ kind: 'exited', exitCode });
+  }
+  timeout(message = 'timed out'): void {
+    this.end({ kind: 'timeout', message });
+  }
+  oom(message = 'killed at its memory limit'): void {
+    this.end({ kind: 'oom', message });
+  }
+  startFailed(message = 'could not start'): void {
+    this.end({ kind: 'start_failed', message });
+  }
+  /** The executor fails (it rejects, as when it can no longer enforce a limit). */
+  throw(error: Error = new Error('executor failed')): void {
+    if (!this.running) return;
+    this._state = { kind: 'threw', error };
+    this.settle.reject(error);
+  }
+  /** Ends the run with `outcome`; later ends are ignored (the first one wins, as with a real process). */
+  end(outcome: RunOutcome): void {
+    if (!this.running) return;
+    this._state = { kind: 'ended', outcome };
+    this.settle.resolve(outcome);
+  }
+}
+
+export interface FakeExecutorOptions {
+  /** The name it reports (default `subprocess`). */
+  name?: Executor['name'];
+  /** What `probe()` says (default true). */
+  available?: boolean;
+  /** What runs do when stopped (default `obey`: end as `cancelled`). */
+  onStop?: StopBehaviour;
+  /** Called as each run starts, e.g. to end it at once or check what runs beside it. */
+  onRun?(run: FakeRun, executor: FakeExecutor): void;
+}
+
+/**
+ * A scriptable {@link Executor}: each `run()` starts a {@link FakeRun} the test then ends.
+ * Nothing runs; nothing is timed: a run's timeout or memory limit is whatever the test says.
+ */
+export class FakeExecutor implements Executor {
+  readonly name: Executor['name'];
+  /** Every run started, in order. */
+  readonly runs: FakeRun[] = [];
+  private readonly handedOut = new Set<FakeRun>();
+  private readonly waiters: { match: (r: FakeRun) => boolean; resolve: (r: FakeRun) => void }[] = [];
+
+  constructor(private readonly opts: FakeExecutorOptions = {}) {
+    this.name = opts.name ?? 'subprocess';
+  }
+
+  probe(): Promise<boolean> {
+    return Promise.resolve(this.opts.available ?? true);
+  }
+
+  run(req: RunRequest): Promise<RunOutcome> {
+    const run = new FakeRun(req, this.opts.onStop ?? 'obey');
+    this.runs.push(run);
+    this.opts.onRun?.(run, this);
+    for (const w of this.waiters.splice(0)) {
+      if (w.match(run)) w.resolve(run);
+      else this.waiters.push(w);
+    }
+    return run.result;
+  }
+
+  /** Runs still going. */
+  running(): FakeRun[] {
+    return this.runs.filter((r) => r.running);
+  }
+
+  /** The latest run of `jobId`, if one started. */
+  runOf(jobId: string): FakeRun | undefined {
+    return this.runs.findLast((r) => r.jobId === jobId);
+  }
+
+  /**
+   * Resolves with the first run (of `jobId`, or of any job) that no earlier call returned:
+   * one already started, else the next to start.
+   */
+  started(jobId?: string): Promise<FakeRun> {
+    const match = (r: FakeRun) => (jobId === undefined || r.jobId === jobId) && !this.handedOut.has(r);
+    const hand = (r: FakeRun) => (this.handedOut.add(r), r);
+    const existing = this.runs.find(match);
+    if (existing) return Promise.resolve(hand(existing));
+    return new Promise((resolve) => this.waiters.push({ match, resolve: (r) => resolve(hand(r)) }));
+  }
+}
