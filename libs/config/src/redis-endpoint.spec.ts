@@ -108,10 +108,10 @@ describe('LONGSHORE_REDIS_URL forms', () => {
 });
 
 describe('LONGSHORE_REDIS_WAIT_REPLICAS', () => {
-  it('defaults to 0 (no waiting), with a 5 s WAIT timeout', () => {
+  it('defaults to 0 (no waiting), with a 1 s WAIT timeout', () => {
     const c = loadDispatcherConfig({});
     expect(c.redisWaitReplicas).toBe(0);
-    expect(c.redisWaitTimeoutMs).toBe(5000);
+    expect(c.redisWaitTimeoutMs).toBe(1000);
   });
 
   it('reads a count and a timeout in every service', () => {
