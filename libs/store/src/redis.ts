@@ -120,7 +120,7 @@ function unreachableMessage(url: string, timeoutMs: number, lastError: string | 
   }
   if (kind === 'sentinel') {
     const name = /\/([^/?#]+)\/?$/.exec(url)?.[1] ?? '';
-    if (sentinelError && /successfully, but got an invalid reply/.test(sentinelError)) {
+    if (sentinelError && /successfully, but got an invalid reply|No such master with that name/.test(sentinelError)) {
       return (
         `the Sentinels at ${url} know no master named "${name}" (waited ${timeoutMs} ms): ` +
         'fix the master name at the end of LONGSHORE_REDIS_URL (redis-cli -h HOST -p PORT sentinel masters lists the names they know)'
