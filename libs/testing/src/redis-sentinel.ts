@@ -12,14 +12,14 @@ export interface RedisSentinelHandle {
   readonly password: string;
   /** The master's name the Sentinels monitor. */
   readonly masterName: string;
-  /** The data nodes as started: `[master, replica]` (roles change after a failover). */
+  /** The data nodes as started: `[master, replica, …]` (roles change after a failover). */
   readonly servers: readonly RedisNodeHandle[];
   readonly sentinels: readonly RedisNodeHandle[];
   /** The temp dir holding every config (Sentinels rewrite theirs); never removed by this harness. */
   readonly dir: string;
   /** The port the Sentinels now name as the master (asks the first Sentinel still running). */
   masterPort(): Promise<number>;
-  /** Waits until the replica's link to the master is up and the master counts it (`connected_slaves:1`). */
+  /** Waits until every replica's link to the first master is up and the master counts them all. */
   waitForReplica(timeoutMs?: number): Promise<void>;
   /**
    * Waits until the Sentinels name a master other than `oldPort` and that node says
@@ -35,19 +35,22 @@ export interface RedisSentinelHandle {
 export interface RedisSentinelOptions {
   /** How many Sentinels (default 1; quorum is a majority of them). */
   sentinels?: number;
+  /** How many replicas of the master (default 1). */
+  replicas?: number;
   /** Sentinels call the master down after this long without a reply (default 1000 ms). */
   downAfterMs?: number;
 }
 
 /**
- * Starts a master, one replica of it, and `sentinels` Sentinels (`redis-server --sentinel`, so
+ * Starts a master, `replicas` replicas of it (default 1), and `sentinels` Sentinels (`redis-server --sentinel`, so
  * no separate redis-sentinel binary is needed) monitoring it as `longshore`, on free loopback
  * ports in one temp dir; data nodes require a generated password (kept in 0600 config files).
- * Resolves once the replica is in sync. Throws if redis-server or redis-cli is missing;
+ * Resolves once the replicas are in sync and every Sentinel knows them. Throws if redis-server or redis-cli is missing;
  * on a failure it stops what it started.
  */
 export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promise<RedisSentinelHandle> {
   const count = opts.sentinels ?? 1;
+  const replicas = opts.replicas ?? 1;
   const downAfter = opts.downAfterMs ?? 1000;
   const dir = await mkdtemp(join(tmpdir(), 'longshore-redis-sentinel-'));
   const password = randomBytes(24).toString('base64url');
@@ -59,7 +62,7 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
   try {
     const master = await launchNode({ name: 'sentinel-master', dir, password, config: data([]) });
     servers.push(master);
-    servers.push(await launchNode({ name: 'sentinel-replica', dir, password, config: data([`replicaof 127.0.0.1 ${master.port}`]) }));
+    for (let i = 1; i <= replicas; i++) servers.push(await launchNode({ name: `sentinel-replica-${i}`, dir, password, config: data([`replicaof 127.0.0.1 ${master.port}`]) }));
     await handle.waitForReplica();
     const quorum = Math.floor(count / 2) + 1;
     for (let i = 1; i <= count; i++) {
@@ -80,12 +83,12 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
         }),
       );
     }
-    // Each Sentinel must have found the replica (through the master's INFO) to promote it later.
+    // Each Sentinel must have found the replicas (through the master's INFO) to promote one later.
     for (const s of sentinels) {
-      await waitFor(async () => /\n1\s*$|^1\s*$/m.test(await sentinelField(s.port, masterName, 'num-slaves')), {
+      await waitFor(async () => Number(await sentinelField(s.port, masterName, 'num-slaves')) === replicas, {
         timeoutMs: 30_000,
         intervalMs: 100,
-        what: `Sentinel :${s.port} to discover the replica`,
+        what: `Sentinel :${s.port} to discover the ${replicas} replica(s)`,
       });
     }
     return handle;
@@ -128,12 +131,12 @@ class RedisSentinel implements RedisSentinelHandle {
   }
 
   async waitForReplica(timeoutMs = 30_000): Promise<void> {
-    const master = this.servers[0]!;
-    await waitFor(async () => /connected_slaves:1\b/.test(await this.cli(master.port, ['info', 'replication'])) && /master_link_status:up/.test(await this.cli(this.servers[1]!.port, ['info', 'replication'])), {
-      timeoutMs,
-      intervalMs: 100,
-      what: 'the replica to sync with the master',
-    });
+    const [master, ...replicas] = this.servers;
+    const linked = async (port: number) => /master_link_status:up/.test(await this.cli(port, ['info', 'replication']));
+    await waitFor(
+      async () => new RegExp(`connected_slaves:${replicas.length}\\b`).test(await this.cli(master!.port, ['info', 'replication'])) && (await Promise.all(replicas.map((r) => linked(r.port)))).every(Boolean),
+      { timeoutMs, intervalMs: 100, what: 'the replicas to sync with the master' },
+    );
   }
 
   async waitForFailover(oldPort: number, timeoutMs = 60_000): Promise<number> {
