@@ -39,7 +39,10 @@ function connect(ep: RedisEndpoint, url: string, role: RedisRole, extra: RedisOp
   if (ep.kind === 'sentinel') {
     // ioredis asks the Sentinels for the master, follows +switch-master, and asks again after a
     // disconnect; the credentials are the data nodes' (Sentinels are asked without).
-    return new SingleRedis({ ...options, ...auth, sentinels: ep.sentinels, name: ep.masterName, sentinelRetryStrategy: retryStrategy, failoverDetector: true });
+    // A node that was demoted under a connection answers writes with READONLY: reconnect, which
+    // asks the Sentinels for the master again (the failed command still fails: no blind resend).
+    const reconnectOnError = (err: Error) => (/READONLY/.test(err.message) ? 1 : false);
+    return new SingleRedis({ reconnectOnError, ...options, ...auth, sentinels: ep.sentinels, name: ep.masterName, sentinelRetryStrategy: retryStrategy, failoverDetector: true });
   }
   const { enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
   const clusterOptions: ClusterOptions = {

@@ -18,10 +18,17 @@ export interface RedisNodeHandle {
   readonly pid: number;
   /** Whether its process has exited (killed, crashed or stopped). */
   readonly exited: boolean;
+  /** The last lines its current process printed (its log), for diagnostics. */
+  tail(lines?: number): string;
   /** SIGTERM, wait up to 10 s, then SIGKILL. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would, and wait for the exit. */
   kill(): Promise<void>;
+  /**
+   * Starts it again on the same port with the same config plus `extraArgs` (stopping it first if
+   * it still runs), e.g. a killed master coming back as a replica: `['--replicaof', '127.0.0.1', PORT]`.
+   */
+  restart(extraArgs?: string[]): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -49,12 +56,19 @@ export async function launchNode(launch: NodeLaunch): Promise<RedisNodeHandle> {
     const config = join(launch.dir, `${launch.name}.conf`);
     await writeFile(config, launch.config(port), { mode: 0o600 });
     const args = [config, ...(launch.sentinel ? ['--sentinel'] : []), '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', '--logfile', '', ...(launch.args ?? [])];
-    const proc = startProcess({ name: `${launch.name} :${port}`, command: binary, args });
+    const start = async (extra: string[] = []): Promise<ProcessHandle> => {
+      const proc = startProcess({ name: `${launch.name} :${port}`, command: binary, args: [...args, ...extra] });
+      try {
+        await ready(proc, port, launch);
+        return proc;
+      } catch (err) {
+        await proc.stop(STOP_TIMEOUT_MS).catch(() => undefined);
+        throw err;
+      }
+    };
     try {
-      await ready(proc, port, launch);
-      return new Node(port, proc);
+      return new Node(port, await start(), start);
     } catch (err) {
-      await proc.stop(STOP_TIMEOUT_MS).catch(() => undefined);
       if (!/address already in use/i.test((err as Error).message)) throw err;
       lastError = err as Error;
     }
@@ -79,13 +93,17 @@ async function ready(proc: ProcessHandle, port: number, launch: NodeLaunch): Pro
 class Node implements RedisNodeHandle {
   constructor(
     readonly port: number,
-    readonly proc: ProcessHandle,
+    private proc: ProcessHandle,
+    private readonly start: (extra?: string[]) => Promise<ProcessHandle>,
   ) {}
   get pid(): number {
     return this.proc.pid;
   }
   get exited(): boolean {
     return this.proc.exited;
+  }
+  tail(lines = 30): string {
+    return this.proc.lines.slice(-lines).join('\n');
   }
   stop(): Promise<void> {
     return this.proc.stop(STOP_TIMEOUT_MS);
@@ -94,6 +112,10 @@ class Node implements RedisNodeHandle {
     if (this.proc.exited) return;
     this.proc.signal('SIGKILL');
     await this.proc.waitForExit(STOP_TIMEOUT_MS);
+  }
+  async restart(extraArgs: string[] = []): Promise<void> {
+    await this.proc.stop(STOP_TIMEOUT_MS);
+    this.proc = await this.start(extraArgs);
   }
 }
 

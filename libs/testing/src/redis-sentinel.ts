@@ -90,6 +90,12 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
         intervalMs: 100,
         what: `Sentinel :${s.port} to discover the ${replicas} replica(s)`,
       });
+      // …and the other Sentinels (through the master's hello channel): a failover needs their votes.
+      await waitFor(async () => Number(await sentinelField(s.port, masterName, 'num-other-sentinels')) === count - 1, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: `Sentinel :${s.port} to discover the other ${count - 1} Sentinel(s)`,
+      });
     }
     return handle;
   } catch (err) {
