@@ -18,7 +18,7 @@ import { codeName, describeAttempts, listJobsLabelled, stateName } from './fault
 import { connect, tsMs } from './support.js';
 
 const JOBS = 150;
-/** One submit every 40 ms: the stream lasts about 6 s plus the submits' own time. */
+/** One submit every 40 ms: the stream lasts at least about 6 s plus the submits' own time. */
 const PACE_MS = 40;
 /** The master dies this long into the stream. */
 const KILL_AFTER_MS = 2_000;
@@ -53,6 +53,7 @@ async function failoverUnderLoad(label: string, env: NodeJS.ProcessEnv, res: Res
   const [master] = s.servers;
   let failoverMs = -1;
   const t0 = Date.now();
+  let faultOver = false;
   const fault = (async () => {
     await sleep(KILL_AFTER_MS);
     const killedAt = Date.now();
@@ -78,9 +79,11 @@ async function failoverUnderLoad(label: string, env: NodeJS.ProcessEnv, res: Res
       },
     );
     console.log(`${label}: ${relinked ? 'the old master replicates' : 'the old master did not get back in sync with'} :${promoted} ${Date.now() - killedAt} ms after the kill`);
-  })();
+  })().finally(() => (faultOver = true));
 
-  for (let i = 0; i < JOBS; i++) {
+  // At least JOBS submits, and on until the replica is back (so some are acknowledged after the failover too).
+  let submitted = 0;
+  for (let i = 0; i < JOBS || (!faultOver && i < JOBS * 10); i++, submitted++) {
     try {
       const job = await ls.submit({ command: i % 3 === 0 ? ['sh', '-c', 'sleep 0.2'] : ['true'], labels: { run, n: String(i) } }, { timeoutMs: 10_000 });
       acked.set(job.id, i);
@@ -105,7 +108,14 @@ async function failoverUnderLoad(label: string, env: NodeJS.ProcessEnv, res: Res
   ).catch(() => undefined); // reported and asserted below
   const first = new Map(records.map((j) => [j.id, j]));
   await sleep(2_000);
-  const again = new Map((await waitFor(listRun, { timeoutMs: 30_000, intervalMs: 500, what: 'the jobs to be listed again' })).map((j) => [j.id, j]));
+  const again = new Map(
+    (
+      await waitFor(listRun, { timeoutMs: 30_000, intervalMs: 500, what: 'the jobs to be listed again' }).catch((err: unknown) => {
+        reportWarnings(label, cluster);
+        throw err;
+      })
+    ).map((j) => [j.id, j]),
+  );
 
   const ackedJobs = [...acked.keys()].map((id) => ({ id, job: first.get(id), later: again.get(id) }));
   const successes = (j: Job | undefined): number => j?.attempts.filter((a) => a.exitCode === 0).length ?? 0;
@@ -122,21 +132,29 @@ async function failoverUnderLoad(label: string, env: NodeJS.ProcessEnv, res: Res
     streamMs,
   };
   console.log(
-    `${label}: counted over ${streamMs} ms: submitted ${JOBS}, acknowledged ${acked.size}, refused ${JSON.stringify(Object.fromEntries(refused))}; ` +
+    `${label}: counted over ${streamMs} ms: submitted ${submitted}, acknowledged ${acked.size}, refused ${JSON.stringify(Object.fromEntries(refused))}; ` +
       `of the acknowledged: lost (no record after the failover) ${out.missing.length}, not in a final state ${out.notFinal.length}, ` +
       `final but not SUCCEEDED ${out.notSucceeded.length}, final state changed later ${out.changed.length}, ran to success twice ${out.twice.length}; ` +
       `records of refused submits ${out.ghosts}`,
   );
   for (const j of [...out.notFinal, ...out.notSucceeded].slice(0, 10)) console.log(`${label}: job ${j.id} (#${acked.get(j.id)}) ${stateName(j)}: ${describeAttempts(j)}`);
   for (const id of out.missing.slice(0, 10)) console.log(`${label}: lost job ${id} (#${acked.get(id)}): acknowledged, gone after the failover`);
-  // What the services said about Redis (distinct messages, last first), for a reader of a failure.
-  for (const p of [cluster.dispatcher, cluster.registry, ...cluster.agents]) {
-    const said = new Map<string, number>();
-    for (const l of p.logs) if (l['level'] === 'warn' || l['level'] === 'error') said.set(`${String(l['msg'])} ${String(l['err'] ?? '')}`.slice(0, 200), (said.get(`${String(l['msg'])} ${String(l['err'] ?? '')}`.slice(0, 200)) ?? 0) + 1);
-    if (said.size) console.log(`${label}: ${p.name} warned: ${JSON.stringify(Object.fromEntries([...said].slice(-8)))}`);
-  }
+  reportWarnings(label, cluster);
   await res.stopAll();
   return out;
+}
+
+/** What the services warned about (distinct messages with counts), for a reader of a failure. */
+function reportWarnings(label: string, cluster: Cluster): void {
+  for (const p of [cluster.dispatcher, cluster.registry, ...cluster.agents]) {
+    const said = new Map<string, number>();
+    for (const l of p.logs) {
+      if (l['level'] !== 'warn' && l['level'] !== 'error') continue;
+      const what = `${String(l['msg'])} ${String(l['err'] ?? '')}`.slice(0, 200);
+      said.set(what, (said.get(what) ?? 0) + 1);
+    }
+    if (said.size) console.log(`${label}: ${p.name} warned: ${JSON.stringify(Object.fromEntries([...said].slice(-8)))}`);
+  }
 }
 
 describe('fault: the Redis master is killed under load and Sentinel promotes the replica', () => {

@@ -37,12 +37,14 @@ function connect(ep: RedisEndpoint, url: string, role: RedisRole, extra: RedisOp
   if (ep.kind === 'single') return new SingleRedis(url, options);
   const auth = { ...(ep.username ? { username: ep.username } : {}), ...(ep.password ? { password: ep.password } : {}) };
   if (ep.kind === 'sentinel') {
-    // ioredis asks the Sentinels for the master, follows +switch-master, and asks again after a
-    // disconnect; the credentials are the data nodes' (Sentinels are asked without).
-    // A node that was demoted under a connection answers writes with READONLY: reconnect, which
-    // asks the Sentinels for the master again (the failed command still fails: no blind resend).
+    // ioredis asks the Sentinels for the master, and asks again after a disconnect (a dead master
+    // drops the connection). A master demoted under a live connection answers writes with
+    // READONLY: reconnect then (the failed command still fails: no blind resend). ioredis'
+    // failoverDetector is left off: its disconnect on +switch-master, racing a reconnect already
+    // under way, left connections closed for good under load here. The credentials are the data
+    // nodes' (Sentinels are asked without).
     const reconnectOnError = (err: Error) => (/READONLY/.test(err.message) ? 1 : false);
-    return new SingleRedis({ reconnectOnError, ...options, ...auth, sentinels: ep.sentinels, name: ep.masterName, sentinelRetryStrategy: retryStrategy, failoverDetector: true });
+    return new SingleRedis({ reconnectOnError, ...options, ...auth, sentinels: ep.sentinels, name: ep.masterName, sentinelRetryStrategy: retryStrategy });
   }
   const { enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
   const clusterOptions: ClusterOptions = {

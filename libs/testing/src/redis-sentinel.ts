@@ -77,7 +77,8 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
               `sentinel monitor ${masterName} 127.0.0.1 ${master.port} ${quorum}`,
               `sentinel auth-pass ${masterName} ${password}`,
               `sentinel down-after-milliseconds ${masterName} ${downAfter}`,
-              `sentinel failover-timeout ${masterName} 10000`,
+              // Short, so a failed election is retried soon (after twice this) on a slow machine.
+              `sentinel failover-timeout ${masterName} 3000`,
               `sentinel parallel-syncs ${masterName} 1`,
             ].join('\n') + '\n',
         }),
