@@ -36,6 +36,11 @@ apt_install() {
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
   apt_install redis-server
 fi
+# The Redis Cluster tests join their nodes with redis-cli (Debian's redis-server pulls it in;
+# Sentinel runs as redis-server --sentinel, so no redis-sentinel binary is needed).
+if ! command -v redis-cli >/dev/null 2>&1 && [ ! -x /usr/bin/redis-cli ]; then
+  apt_install redis-tools
+fi
 # Agents running as root install owner-match firewall rules that keep jobs off Redis and the
 # API (LONGSHORE_JOB_FIREWALL); it lives in /usr/sbin, which a non-root PATH may lack.
 if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ] && [ ! -x /sbin/iptables ]; then

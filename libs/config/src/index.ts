@@ -5,13 +5,15 @@
  */
 export { ConfigError, parseEnv, env } from './parse-env.js';
 export { DEFAULTS, loadRegistryConfig, loadDispatcherConfig, loadAgentConfig } from './services.js';
-export type { CommonConfig, RetentionConfig, BudgetConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
+export type { CommonConfig, ReplicationConfig, RetentionConfig, BudgetConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
 export { DEFAULT_JOB_UIDS } from './job-isolation.js';
 export type { JobUidsSetting, JobFirewallSetting } from './job-isolation.js';
 export { parseSubmitRate } from './rate.js';
 export type { SubmitRate } from './rate.js';
 export { redisUrlPath, readRedisUrlFile, chooseRedisUrl } from './redis-url.js';
 export type { RedisUrlChoice } from './redis-url.js';
+export { parseRedisEndpoint, redisUrlProblem, redactRedisUrl } from './redis-endpoint.js';
+export type { RedisEndpoint, RedisNode, RedisAuth } from './redis-endpoint.js';
 export { longshoreHome, credentialsPath } from './home.js';
 export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
 export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';

@@ -1,5 +1,6 @@
 import { LongshoreError, parseBytes, parseDurationMs, parseLanes, parseMilli, validateDnsLabel } from '@longshore/domain';
 import { z } from 'zod';
+import { redisUrlProblem } from './redis-endpoint.js';
 
 /** Thrown when a variable is invalid; the message names it and says what is expected. */
 export class ConfigError extends Error {
@@ -32,7 +33,11 @@ export const env = {
       .transform(Number)
       .pipe(z.number().min(min).max(max)),
   address: () => z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT (e.g. 127.0.0.1:7400)'),
-  redisUrl: () => z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)'),
+  redisUrl: () =>
+    z.string().superRefine((text, ctx) => {
+      const problem = redisUrlProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 };
 
 /**
@@ -52,8 +57,13 @@ export function parseEnv<S extends z.ZodRawShape>(
   }
   const res = z.object(shape).safeParse(raw);
   if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(raw[String(i.path[0])] ?? '')}: ${i.message}`);
+    const lines = res.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(hidePassword(raw[String(i.path[0])] ?? ''))}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return Object.freeze(res.data);
+}
+
+/** A value as error messages show it: a URL's password (`//user:password@`) becomes `***`. */
+function hidePassword(value: string): string {
+  return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }

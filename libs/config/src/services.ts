@@ -35,11 +35,15 @@ export const DEFAULTS = {
   LONGSHORE_JOB_UIDS: DEFAULT_JOB_UIDS,
   LONGSHORE_JOB_FIREWALL: 'auto',
   LONGSHORE_SUBMIT_RATE: '200/s',
+  LONGSHORE_REDIS_WAIT_REPLICAS: '0',
+  LONGSHORE_REDIS_WAIT_TIMEOUT: '1s',
 } as const;
 
 const common = {
   LONGSHORE_REDIS_URL: env.redisUrl(),
   LONGSHORE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
+  LONGSHORE_REDIS_WAIT_REPLICAS: env.int(0, 100),
+  LONGSHORE_REDIS_WAIT_TIMEOUT: env.duration().pipe(z.number().min(1, 'must be at least 1ms')),
 };
 /**
  * `source` with LONGSHORE_REDIS_URL chosen by precedence: the variable > `$LONGSHORE_HOME/redis-url`
@@ -56,9 +60,18 @@ const retention = {
 const budget = { LONGSHORE_REDIS_BUDGET: env.bytes().pipe(z.number().min(1024 * 1024, 'must be at least 1Mi')) };
 
 /** What every service shares. */
-export interface CommonConfig {
+export interface CommonConfig extends ReplicationConfig {
   redisUrl: string;
   redisPrefix: string;
+}
+
+/**
+ * LONGSHORE_REDIS_WAIT_REPLICAS / _TIMEOUT: a submit or state change is acknowledged only once
+ * this many replicas have it (Redis `WAIT`), so a failover cannot lose it. 0 = do not wait.
+ */
+export interface ReplicationConfig {
+  redisWaitReplicas: number;
+  redisWaitTimeoutMs: number;
 }
 /** Retention of finished jobs, used by whoever ends a job (agents, and the dispatcher on cancel). */
 export interface RetentionConfig {
@@ -128,6 +141,8 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
     listen: e.LONGSHORE_REGISTRY,
     security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
@@ -144,6 +159,8 @@ export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): D
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
     listen: e.LONGSHORE_DISPATCHER,
     submitRate: e.LONGSHORE_SUBMIT_RATE,
     security: loadServerSecurity(source),
@@ -184,6 +201,8 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
+    redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
     pool: e.LONGSHORE_POOL,

@@ -10,10 +10,31 @@ export interface ServiceAddress {
   port: number;
 }
 
-/** Host and port of a `redis://` / `rediss://` URL (6379 when the URL has no port). */
+/**
+ * Host and port of a `redis://` / `rediss://` URL (6379 when the URL has no port); of a
+ * `redis-cluster://` or `redis-sentinel://` URL, its first listed node (see {@link redisAddresses}).
+ */
 export function redisAddress(url: string): { host: string; port: number } {
-  const u = new URL(url);
-  return { host: stripBrackets(u.hostname || '127.0.0.1'), port: u.port ? Number(u.port) : 6379 };
+  return redisAddresses(url)[0]!;
+}
+
+/**
+ * Every address a Redis URL lists: the one server of `redis://` / `rediss://`, or each node of a
+ * `redis-cluster://` / `redis-sentinel://` host list (default ports 6379 / 26379). A Cluster's
+ * other nodes and the data nodes Sentinels name are learned at run time and are not in it.
+ * (The URL was validated by the config; this only splits it.)
+ */
+export function redisAddresses(url: string): { host: string; port: number }[] {
+  const multi = /^(redis-cluster|redis-sentinel):\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(url);
+  if (!multi) {
+    const u = new URL(url);
+    return [{ host: stripBrackets(u.hostname || '127.0.0.1'), port: u.port ? Number(u.port) : 6379 }];
+  }
+  const defaultPort = multi[1]!.toLowerCase() === 'redis-cluster' ? 6379 : 26379;
+  return multi[2]!.split(',').map((item) => {
+    const at = item.startsWith('[') ? item.indexOf(']') + 1 : item.lastIndexOf(':');
+    return at > 0 && item[at] === ':' ? { host: stripBrackets(item.slice(0, at)), port: Number(item.slice(at + 1)) } : { host: stripBrackets(item), port: defaultPort };
+  });
 }
 
 /** Host and port of a `HOST:PORT` or `[V6]:PORT` address. */

@@ -40,3 +40,15 @@ describe.skipIf(!redisServerRequired())('ensureRedis with LONGSHORE_REDIS_URL se
     await first.stop();
   });
 });
+
+describe('ensureRedis with a Redis Cluster or Sentinel URL', () => {
+  it('starts nothing and hands the URL on (the services connect and report problems), showing no password', async () => {
+    for (const url of ['redis-cluster://:pw@127.0.0.1:1,127.0.0.1:2', 'redis-sentinel://:pw@127.0.0.1:1/mymaster']) {
+      const redis = await ensureRedis({ url, home: '/nonexistent', dataDir: '/nonexistent/redis' });
+      expect(redis.started).toBe(false);
+      expect(redis.url).toBe(url);
+      expect(redis.password).toBe(true);
+      expect(redis.displayUrl).not.toContain('pw');
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readRedisUrlFile, redisUrlPath } from '@longshore/config';
+import { parseRedisEndpoint, readRedisUrlFile, redactRedisUrl, redisUrlPath } from '@longshore/config';
 import { freeLoopbackPort, probeRedis, type ProbeResult, type RedisCredentials } from './redis-probe.js';
 
 /** A redis-server this process started (or none, when one was already reachable). */
@@ -73,6 +73,11 @@ async function ensureOwnRedis(home: string, dataDir: string): Promise<LocalRedis
 }
 
 async function ensureNamedRedis(url: string, dataDir: string): Promise<LocalRedis> {
+  const ep = parseRedisEndpoint(url);
+  if (ep.kind !== 'single') {
+    // `up` never starts a Redis Cluster or Sentinel set-up: the services connect to it and say what is wrong.
+    return { started: false, url, displayUrl: redactRedisUrl(url).replace(/\/\/[^@/]*@/, '//'), password: ep.password !== undefined, stop: async () => undefined };
+  }
   const u = new URL(url);
   const host = u.hostname || '127.0.0.1';
   const port = Number(u.port || 6379);

@@ -1,13 +1,17 @@
 import { ResourceExhaustedError } from '@longshore/domain';
-import type { Redis } from '@longshore/store';
+import { masterNodes, type Redis } from '@longshore/store';
 import type { JobLifecycle } from './lifecycle.js';
 
-/** Bytes Redis has allocated (`INFO memory`, used_memory). */
+/** Bytes Redis has allocated (`INFO memory`, used_memory), summed over a Cluster's masters. */
 export async function redisUsedBytes(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  const m = /^used_memory:(\d+)/m.exec(info);
-  if (!m) throw new Error('Redis did not report used_memory in INFO memory');
-  return Number(m[1]);
+  const masters = masterNodes(redis);
+  if (masters.length === 0) throw new Error('the Redis Cluster has no master node connected: cannot read INFO memory');
+  const infos = await Promise.all(masters.map((node) => node.info('memory')));
+  return infos.reduce((sum, info) => {
+    const m = /^used_memory:(\d+)/m.exec(info);
+    if (!m) throw new Error('Redis did not report used_memory in INFO memory');
+    return sum + Number(m[1]);
+  }, 0);
 }
 
 /** What one enforcement found and did. */

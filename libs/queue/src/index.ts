@@ -26,5 +26,6 @@ export type { SpecDecodeResult } from './codec.js';
 export { parseReservation } from './reservation.js';
 export type { Reservation } from './reservation.js';
 export { checkScripts } from './scripts.js';
+export type { ReplicationSettings } from './replicated.js';
 export { RedisBudget, redisUsedBytes } from './budget.js';
 export type { BudgetState } from './budget.js';

@@ -3,7 +3,7 @@ import { encodeNewJob, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAt
 import type { TraceCarrier } from '@longshore/telemetry';
 import { Packr } from 'msgpackr';
 import { parseReservation, type Reservation } from './reservation.js';
-import { runScript } from './scripts.js';
+import { requireReplicas, runScript, type ReplicationSettings } from './replicated.js';
 
 /** How long and how many finished jobs (and their logs) are kept. */
 export interface Retention {
@@ -178,10 +178,11 @@ export class JobLifecycle {
   readonly keys: Keys;
   constructor(
     private readonly redis: Redis,
-    private readonly retention: Retention,
+    private readonly retention: Retention & Partial<ReplicationSettings>,
     prefix?: string,
   ) {
     this.keys = new Keys(prefix);
+    requireReplicas(redis, retention); // LONGSHORE_REDIS_WAIT_REPLICAS: state changes wait for replicas
   }
 
   private get R() {

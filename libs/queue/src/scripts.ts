@@ -7,7 +7,7 @@ import { moveToActive } from 'bullmq/dist/esm/scripts/moveToActive-11.js';
 import { moveToDelayed } from 'bullmq/dist/esm/scripts/moveToDelayed-11.js';
 import { moveToFinished } from 'bullmq/dist/esm/scripts/moveToFinished-14.js';
 import { removeJob } from 'bullmq/dist/esm/scripts/removeJob-2.js';
-import type { Redis } from 'ioredis';
+import type { Redis } from '@longshore/store';
 
 /**
  * The lifecycle scripts (lua/*.lua), each one atomic step over a job's record and BullMQ's

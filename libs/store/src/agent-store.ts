@@ -1,5 +1,5 @@
 import type { AgentInfo, AgentView } from '@longshore/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { Keys } from './keys.js';
 
 /**

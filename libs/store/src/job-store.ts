@@ -1,5 +1,5 @@
 import type { JobRecord } from '@longshore/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { Keys, poolOfJob } from './keys.js';
 import { decodeJob } from './record-codec.js';
 

@@ -1,5 +1,5 @@
 import { isFinalState, type JobStateName } from '@longshore/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { poolOfJob, type Keys } from './keys.js';
 
 /** One stored line of a job's output. `cursor` resumes reading after it. */

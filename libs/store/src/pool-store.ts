@@ -7,7 +7,7 @@ import {
   STANDARD_CAPACITY_MILLI,
   type PoolRecord,
 } from '@longshore/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { Keys } from './keys.js';
 
 /** KEYS: pools, default. ARGV: id, json. Makes `id` the default only if it exists. */

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Redis as SingleRedis, type RedisOptions } from 'ioredis';
 import type { Logger } from '@longshore/telemetry';
+import { isCluster, type Redis } from './redis.js';
 
 /**
  * Whether a Redis lets a client without credentials use its data: `open` (it does),
@@ -20,10 +21,10 @@ export const OPEN_REDIS_WARNING =
  * password is open by definition once it works (it is itself the proof), so no probe is made.
  */
 export async function probeRedisAccess(redis: Redis, keyPrefix: string, timeoutMs = 2_000): Promise<RedisAccess> {
-  const o = redis.options;
+  const o = nodeOptions(redis);
   if (!o.password) return redis.status === 'ready' ? 'open' : 'unknown';
   if (o.sentinels && o.sentinels.length > 0) return 'unknown'; // which node a probe would reach is Sentinel's choice
-  const probe = new Redis({
+  const probe = new SingleRedis({
     ...(o.path ? { path: o.path } : { host: o.host, port: o.port }),
     ...(o.tls ? { tls: o.tls } : {}),
     lazyConnect: true,
@@ -40,7 +41,10 @@ export async function probeRedisAccess(redis: Redis, keyPrefix: string, timeoutM
     await probe.exists(`${keyPrefix}:auth-probe`);
     return 'open';
   } catch (err) {
-    return /NOAUTH|NOPERM|WRONGPASS|Authentication required/i.test((err as Error).message) ? 'protected' : 'unknown';
+    const message = (err as Error).message;
+    if (/NOAUTH|NOPERM|WRONGPASS|Authentication required/i.test(message)) return 'protected';
+    // A Cluster node that redirects the probe to another node did run it for a client without a password.
+    return /^(MOVED|ASK) /.test(message) ? 'open' : 'unknown';
   } finally {
     probe.disconnect();
   }
@@ -53,9 +57,16 @@ export async function probeRedisAccess(redis: Redis, keyPrefix: string, timeoutM
  */
 export async function warnIfRedisOpen(redis: Redis, logger: Logger, keyPrefix: string): Promise<RedisAccess> {
   const access = await probeRedisAccess(redis, keyPrefix).catch(() => 'unknown' as const);
-  const o = redis.options;
+  const o = nodeOptions(redis);
   const where = o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
   if (access === 'open') logger.warn({ redis: where, redisAuth: 'none' }, `${OPEN_REDIS_WARNING} (Redis at ${where})`);
   else logger.debug({ redis: where, redisAuth: access }, 'checked whether Redis needs a password');
   return access;
+}
+
+/** The options of one data node: a Cluster's first master (its node options), else the connection's own. */
+function nodeOptions(redis: Redis): RedisOptions {
+  if (!isCluster(redis)) return redis.options;
+  const node = redis.nodes('master')[0];
+  return node ? node.options : { ...redis.options.redisOptions, host: '(cluster)', port: 0 };
 }

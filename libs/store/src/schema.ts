@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { Keys, SCHEMA_VERSION } from './keys.js';
 
 /** Keys only the first schema (before pools had their own hash tag) wrote. */
@@ -12,8 +12,9 @@ export async function checkSchema(redis: Redis, prefix = 'ls'): Promise<void> {
   const k = new Keys(prefix);
   let found = await redis.get(k.schema);
   if (found === null) {
-    const old = await redis.exists(...V1_MARKERS(k));
-    if (old > 0) found = '1';
+    // One key at a time: the markers have no common hash tag (a Cluster refuses a cross-slot EXISTS).
+    const old = await Promise.all(V1_MARKERS(k).map((key) => redis.exists(key)));
+    if (old.some((n) => n > 0)) found = '1';
     else {
       await redis.set(k.schema, String(SCHEMA_VERSION), 'NX');
       found = (await redis.get(k.schema)) ?? String(SCHEMA_VERSION);

@@ -15,6 +15,12 @@ export interface ClusterOptions {
   /** Given to every service (e.g. LONGSHORE_JOB_RETENTION_COUNT). */
   env?: NodeJS.ProcessEnv;
   redis?: RedisOptions;
+  /**
+   * Use this Redis instead of starting one (e.g. a Redis Cluster or Sentinel set-up the test
+   * started: `redis-cluster://…`, `redis-sentinel://…`). `cluster.redis` then only carries the
+   * URL: stopping, killing or restarting that Redis is the caller's business.
+   */
+  redisUrl?: string;
   /** Runs once the registry and dispatcher are up, before any agent starts (e.g. to create their pool). */
   beforeAgents?: (clientEnv: Record<string, string>) => Promise<void>;
 }
@@ -59,7 +65,7 @@ async function listening(p: ProcessHandle): Promise<string> {
  * to claim. Always `stop()` it (e.g. in afterAll).
  */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const redis = await startRedis(opts.redis);
+  const redis = opts.redisUrl === undefined ? await startRedis(opts.redis) : externalRedis(opts.redisUrl);
   const started: ProcessHandle[] = [];
   // Auth is on, as in production: the registry stores this admin token at start.
   const adminToken = opts.env?.['LONGSHORE_BOOTSTRAP_TOKEN'] ?? randomBytes(32).toString('base64url');
@@ -67,7 +73,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const stopAll = async () => {
     for (const p of [...started].reverse()) await p.stop(10_000).catch(() => undefined);
     await redis.stop();
-    await rm(redis.dir, { recursive: true, force: true });
+    if (redis.dir !== '') await rm(redis.dir, { recursive: true, force: true });
     // Agents killed outright leave their job firewall chains behind: remove those of dead agents.
     await sweepDeadJobFirewalls().catch(() => undefined);
   };
@@ -119,4 +125,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await stopAll();
     throw err;
   }
+}
+
+/** A Redis the caller started and owns, as {@link Cluster.redis}: only its URL is known here. */
+function externalRedis(url: string): RedisHandle {
+  const notOurs = (what: string) => () => Promise.reject(new Error(`cannot ${what} a Redis startCluster did not start (redisUrl): do it through its own handle`));
+  return { port: 0, url, password: undefined, dir: '', pid: 0, stop: () => Promise.resolve(), kill: notOurs('kill'), restart: notOurs('restart') };
 }

@@ -9,6 +9,12 @@
 export { freePort } from './free-port.js';
 export { startRedis, findRedisServer, redisServerRequired } from './redis-server.js';
 export type { RedisHandle, RedisOptions } from './redis-server.js';
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisClusterHandle, RedisClusterOptions } from './redis-cluster.js';
+export { startRedisSentinel } from './redis-sentinel.js';
+export type { RedisSentinelHandle, RedisSentinelOptions } from './redis-sentinel.js';
+export { findRedisCli } from './redis-node.js';
+export type { RedisNodeHandle } from './redis-node.js';
 export { startProcess } from './process-handle.js';
 export type { ExitStatus, LogRecord, ProcessHandle, StartProcessOptions } from './process-handle.js';
 export { repoRoot, startService } from './services.js';

@@ -154,7 +154,7 @@ async function launchRedis(binary: string, { port, dir, config, password }: Laun
  * for `+PONG` (a Redis still loading its AOF answers `-LOADING`). Raw TCP rather than
  * ioredis: no reconnect loop or error noise.
  */
-function ping(port: number, password: string | undefined, timeoutMs = 1_000): Promise<boolean> {
+export function ping(port: number, password: string | undefined, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
