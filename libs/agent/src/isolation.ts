@@ -10,7 +10,7 @@ import {
   installJobFirewall,
   iptablesProblem,
   processStartTime,
-  redisAddress,
+  redisAddresses,
   resolveFirewallTargets,
   type JobFirewall,
   type UidPool,
@@ -35,12 +35,16 @@ const UNTRUSTED = 'for untrusted jobs use the docker or ecs executor';
  * rules (`LONGSHORE_JOB_FIREWALL`). Throws, naming the variable, when something explicitly asked
  * for cannot be had.
  */
-export async function setupJobIsolation(config: AgentConfig, logger: Logger, host: { uid?: number } = {}): Promise<JobIsolation> {
+export async function setupJobIsolation(
+  config: AgentConfig,
+  logger: Logger,
+  host: { uid?: number; /** Redis servers known beyond the URL's own (Cluster nodes, the server Sentinel chose). */ redisNodes?: { host: string; port: number }[] } = {},
+): Promise<JobIsolation> {
   const uid = host.uid ?? process.getuid?.() ?? -1;
   const users = await setupUsers(config, logger, uid);
   await prepareJobDir(config.jobDir, users !== undefined);
   const range = users ? `${users.range.first}-${users.range.last}` : '';
-  const fw = await setupFirewall(config, users, logger);
+  const fw = await setupFirewall(config, users, logger, host.redisNodes ?? []);
   const detail = [
     users ? `each job runs as its own uid from ${range} in a private 0700 directory` : `jobs run as the agent's own user (uid ${uid})`,
     fw.detail,
@@ -96,7 +100,7 @@ async function prepareJobDir(jobDir: string, separateUsers: boolean): Promise<vo
   }
 }
 
-async function setupFirewall(config: AgentConfig, users: UidPool | undefined, logger: Logger): Promise<{ firewall?: JobFirewall; detail: string }> {
+async function setupFirewall(config: AgentConfig, users: UidPool | undefined, logger: Logger, redisNodes: { host: string; port: number }[]): Promise<{ firewall?: JobFirewall; detail: string }> {
   const mode = config.jobFirewall;
   if (mode === 'off') {
     logger.warn(`LONGSHORE_JOB_FIREWALL=off: subprocess jobs can connect to Redis, the Longshore API and the cloud metadata address; ${UNTRUSTED}`);
@@ -108,9 +112,12 @@ async function setupFirewall(config: AgentConfig, users: UidPool | undefined, lo
     logger.warn({ reason: why }, `no job firewall: subprocess jobs can connect to Redis, the Longshore API and the cloud metadata address; ${UNTRUSTED}`);
     return { detail: `no firewall (${why})` };
   }
-  const redis = redisAddress(config.redisUrl);
+  // Every Redis server the agent knows of: the URL's (one server, Cluster seeds or Sentinels) and
+  // those found on connecting; each listed once.
+  const seen = new Set<string>();
+  const redis = [...redisAddresses(config.redisUrl), ...redisNodes].filter((a) => !seen.has(`${a.host}:${a.port}`) && seen.add(`${a.host}:${a.port}`));
   const targets = await resolveFirewallTargets([
-    { name: 'redis', ...redis },
+    ...redis.map((a) => ({ name: 'redis', ...a })),
     { name: 'registry', ...hostPort(config.registry) },
     { name: 'dispatcher', ...hostPort(config.dispatcher) },
   ]);

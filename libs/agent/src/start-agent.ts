@@ -4,7 +4,7 @@ import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@l
 import { PoolRegistryService } from '@longshore/proto';
 import { createJobSource, JobLifecycle } from '@longshore/queue';
 import { channelCredentials, checkPlaintext, createRpcClient } from '@longshore/rpc';
-import { checkSchema, createRedis, EventHub, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
+import { checkSchema, connectedNodes, createRedis, EventHub, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { createAgent, type AgentHandle } from './agent.js';
 import { redisAgentEvents } from './agent-events.js';
@@ -63,7 +63,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     await checkSchema(redis, config.redisPrefix);
     const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
     const agentLogger = logger.child({ agent: config.agentId, pool });
-    const iso = (isolation = await setupJobIsolation(config, agentLogger));
+    const iso = (isolation = await setupJobIsolation(config, agentLogger, { redisNodes: connectedNodes(redis) }));
     // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
     await sweepLeftovers(leftoversDir(config), agentLogger);
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { newJobId, UnavailableError, type JobSpec } from '@longshore/domain';
-import { checkSchema, createRedis, isCluster, JobStore, Keys, masterNodes, waitForRedis, type Redis } from '@longshore/store';
+import { checkSchema, connectedNodes, createRedis, isCluster, JobStore, Keys, masterNodes, waitForRedis, type Redis } from '@longshore/store';
 import { redisServerRequired, Resources, startRedisCluster, startRedisSentinel, type RedisClusterHandle, type RedisSentinelHandle } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobLifecycle, RedisBudget, redisUsedBytes, type NewJob } from './index.js';
@@ -54,6 +54,11 @@ describe.runIf(haveRedis)('the lifecycle on a Redis Cluster', () => {
     await checkSchema(redis, 'ls');
     await checkSchema(redis, 'ls'); // now stamped: reads it back
     expect(await redis.get(new Keys().schema)).not.toBeNull();
+  });
+
+  it('names every node it reaches, for the job firewall', async () => {
+    const ports = connectedNodes(redis).map((n) => n.port);
+    for (const node of cluster.nodes) expect(ports).toContain(node.port);
   });
 
   it('submits, claims and finishes jobs of pools that live on different nodes', async () => {
@@ -117,6 +122,8 @@ describe.runIf(haveRedis)('the lifecycle through Sentinel', () => {
     try {
       await waitForRedis(redis, s.url);
       await roundTrip(redis, new JobLifecycle(redis, { ...retention, redisWaitReplicas: 1, redisWaitTimeoutMs: 5000 }), ['one', 'two']);
+      // The job firewall learns the data node the Sentinels chose, not only the Sentinels' addresses.
+      expect(connectedNodes(redis).map((n) => n.port)).toEqual([await s.masterPort()]);
       expect(await s.cli(s.servers[1]!.port, ['exists', new Keys().pool('one').index])).toContain('1');
     } finally {
       redis.disconnect();

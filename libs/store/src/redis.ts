@@ -146,3 +146,19 @@ export function redactRedisUrl(url: string): string {
 export function masterNodes(redis: Redis): SingleRedis[] {
   return isCluster(redis) ? redis.nodes('master') : [redis];
 }
+
+/**
+ * The Redis servers a ready connection reaches now, by the address it connected to: every node
+ * of a Cluster (masters and replicas), else the one server (through Sentinel: the master it
+ * chose). For the agent's job firewall, which must refuse jobs all of them.
+ */
+export function connectedNodes(redis: Redis): { host: string; port: number }[] {
+  const servers = isCluster(redis) ? redis.nodes('all') : [redis];
+  const out: { host: string; port: number }[] = [];
+  for (const s of servers) {
+    const host = s.stream?.remoteAddress ?? s.options.host;
+    const port = s.stream?.remotePort ?? s.options.port;
+    if (host && port) out.push({ host: host.replace(/^::ffff:/, ''), port });
+  }
+  return out;
+}
