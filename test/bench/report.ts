@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { ClaimCostResult } from './claim-cost.js';
 import { submitRatio, type SubmitResult } from './submit.js';
+import { waitRatio, type WaitReplicasResult } from './wait-replicas.js';
 import type { OverheadFigures, OverheadResult } from './overhead.js';
 import type { PackingFigures, PackingResult } from './packing.js';
 import { median } from './stats.js';
@@ -169,4 +170,17 @@ export function formatSubmit(r: SubmitResult): string {
 
 export function submitSummary(r: SubmitResult): SummaryRow[] {
   return r.map((f) => ({ benchmark: 'submit', metric: `SubmitJobs / addBulk, batches of ${f.batch}`, value: `${num(submitRatio(f), 2)}×`, goal: '≥ 0.5×', met: submitRatio(f) >= 0.5 }));
+}
+
+export function formatWaitReplicas(r: WaitReplicasResult): string {
+  const runs = (xs: number[]) => xs.map((x) => num(x, 0)).join(', ');
+  return [
+    `LONGSHORE_REDIS_WAIT_REPLICAS: ${r.jobs} jobs one at a time (submit, claim, finish), master + 1 replica on this host, jobs/s median [runs]`,
+    indent(table(['wait', 'jobs/s'], [['0', `${num(median(r.noWait), 0)} [${runs(r.noWait)}]`], ['1', `${num(median(r.waitOne), 0)} [${runs(r.waitOne)}]`]])),
+    `  with the wait / without: ${num(waitRatio(r), 2)}×`,
+  ].join('\n');
+}
+
+export function waitReplicasSummary(r: WaitReplicasResult): SummaryRow[] {
+  return [{ benchmark: 'wait-replicas', metric: 'jobs/s with WAIT 1 / without', value: `${num(waitRatio(r), 2)}× (${num(median(r.waitOne), 0)} vs ${num(median(r.noWait), 0)})`, goal: '', met: null }];
 }

@@ -13,13 +13,14 @@ import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runClaimCost, type ClaimCostResult } from './claim-cost.js';
 import { runSubmit, type SubmitResult } from './submit.js';
+import { runWaitReplicas, type WaitReplicasResult } from './wait-replicas.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runPacking, type PackingResult } from './packing.js';
-import { claimSummary, formatClaimCost, formatSubmit, submitSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+import { claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'failover'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -58,6 +59,7 @@ const results: {
   overhead?: OverheadResult;
   claim?: ClaimCostResult;
   submit?: SubmitResult;
+  waitReplicas?: WaitReplicasResult;
   failover?: FailoverResult;
   summary: SummaryRow[];
   errors: string[];
@@ -82,6 +84,14 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.submit = r;
     results.summary.push(...submitSummary(r));
     console.log(`\n${formatSubmit(r)}`);
+  } else if (name === 'wait-replicas') {
+    const jobs = smoke ? 50 : 1_000;
+    const rounds = smoke ? 1 : 3;
+    console.error(`running wait-replicas (${jobs} jobs one at a time, ${rounds} rounds, against a master and a replica)…`);
+    const r = await runWaitReplicas({ jobs, rounds });
+    results.waitReplicas = r;
+    results.summary.push(...waitReplicasSummary(r));
+    console.log(`\n${formatWaitReplicas(r)}`);
   } else if (name === 'claim') {
     const depth = smoke ? 2_000 : 50_000;
     const claims = smoke ? 50 : 1_000;
