@@ -123,7 +123,7 @@ describe('the longshore CLI against a real cluster', () => {
 });
 
 describe('longshore up --demo', () => {
-  it('starts redis-server, the services and an agent, runs the demo job, and stops cleanly on Ctrl-C', async () => {
+  it('starts redis-server, the services and an agent, runs the demo job, and stops cleanly on Ctrl-C', { timeout: 300_000 }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'longshore-up-'));
     const [redisPort, dispatcherPort, registryPort] = [await freePort(), await freePort(), await freePort()];
     const up = startProcess({
@@ -156,7 +156,7 @@ describe('longshore up --demo', () => {
       expect(anonymous.status).toBe(1);
       expect(anonymous.stderr).toMatch(/needs a token[\s\S]*hint: set LONGSHORE_TOKEN/);
       up.signal('SIGINT');
-      expect(await up.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+      expect(await up.waitForExit(90_000)).toEqual({ code: 0, signal: null });
       expect(up.lines.at(-1)).toBe('stopped');
       // The redis-server it started is gone with it.
       const { createConnection } = await import('node:net');
@@ -173,7 +173,7 @@ describe('longshore up --demo', () => {
   });
 });
 
-async function waitForLine(p: ReturnType<typeof startProcess>, re: RegExp, timeoutMs = 60_000): Promise<void> {
+async function waitForLine(p: ReturnType<typeof startProcess>, re: RegExp, timeoutMs = 150_000): Promise<void> {
   const t0 = Date.now();
   while (!p.lines.some((l) => re.test(l))) {
     if (p.exited) throw new Error(`process exited before printing ${re}:\n${p.lines.join('\n')}`);

@@ -97,17 +97,18 @@ describe('jobs end to end: real registry, dispatcher and two agents on a private
     const done = await ls.waitForJob(job.id);
     expect(done.state).toBe(JobState.CANCELLED);
     expect(exitCodeOf(done)).toBe(130);
-    await waitFor(() => !alive(grandchild), { timeoutMs: 5000, what: `grandchild ${grandchild} to be gone` });
+    await waitFor(() => !alive(grandchild), { timeoutMs: 30_000, what: `grandchild ${grandchild} to be gone` });
   });
 
   it('ends a job that runs past its timeout, and reports it as a timeout', async () => {
-    const t0 = Date.now();
-    const job = await ls.submit({ command: ['sleep', '30'], timeoutMs: 1000n });
+    // Sleeps far longer than the test may take: only the timeout can end it in time.
+    const job = await ls.submit({ command: ['sleep', '600'], timeoutMs: 1000n });
     const done = await ls.waitForJob(job.id);
     expect(done.state).toBe(JobState.FAILED);
     expect(done.failureClass).toBe(FailureClass.TIMEOUT);
     expect(exitCodeOf(done)).toBe(124);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    // It ran its full second first (a timer never fires early, however loaded the machine).
+    expect(tsMs(done.attempts[0]!.finishedAt) - tsMs(done.attempts[0]!.startedAt)).toBeGreaterThanOrEqual(1000);
   });
 
   it('reports a command that cannot start as start_failed (exit 125)', async () => {
@@ -119,14 +120,13 @@ describe('jobs end to end: real registry, dispatcher and two agents on a private
 
   it('kills a job tree that exceeds its memory limit and reports oom (exit 137)', async () => {
     const hog = `const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1));`;
-    // The hog is a grandchild; after it dies the shell would go on sleeping: the whole tree must end.
-    const t0 = Date.now();
-    const job = await ls.submit({ command: ['sh', '-c', `"${process.execPath}" -e "${hog}"; sleep 60`], memoryBytes: 64n * 1024n * 1024n });
+    // The hog is a grandchild; after it dies the shell would go on sleeping (longer than the test
+    // may take): the whole tree must end.
+    const job = await ls.submit({ command: ['sh', '-c', `"${process.execPath}" -e "${hog}"; sleep 600`], memoryBytes: 64n * 1024n * 1024n });
     const done = await ls.waitForJob(job.id);
     expect(done.state).toBe(JobState.FAILED);
     expect(done.failureClass).toBe(FailureClass.OOM);
     expect(exitCodeOf(done)).toBe(137);
-    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
   it('caps a job\'s log in bytes and says so', async () => {

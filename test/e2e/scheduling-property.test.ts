@@ -1,7 +1,7 @@
 import { FailureClass, JobState, LongshoreClient, type Job } from '@longshore/client';
 import { seededRandom, startCluster, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { longestRoom, peaks, stateAt, type AgentShape, type Hold, type Run } from './property/timeline.js';
+import { claimedAfter, claimsOf, fitsAtClaim, heldForOther, peaks, type AgentShape, type Hold, type Run } from './property/timeline.js';
 import { connect, tsMs } from './support.js';
 
 /** Replay a failure with LONGSHORE_PROPERTY_SEED=<seed>. */
@@ -10,10 +10,6 @@ const JOBS = 240;
 const RESERVE_AFTER_MS = 2000;
 const CLAIM_POLL_MS = 200;
 const MAX_DURATION_MS = 400;
-/** Rule 2's tolerance, as the issue states it: max(250 ms, 2× the claim poll interval). */
-const IDLE_TOLERANCE_MS = Math.max(250, 2 * CLAIM_POLL_MS);
-/** Time from a run's recorded end to its weight being free in the agent's ledger, at most. */
-const RELEASE_LAG_MS = 150;
 
 function pick<T>(rnd: () => number, table: [T, number][]): T {
   let x = rnd() * table.reduce((s, [, p]) => s + p, 0);
@@ -40,7 +36,9 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
         LONGSHORE_CAPACITY: String(a.capacity / 1000),
         LONGSHORE_LANES: Object.entries(a.lanes).map(([l, n]) => `${l}=${n}`).join(','),
       })),
-      env: { LONGSHORE_RESERVE_AFTER: `${RESERVE_AFTER_MS}ms`, LONGSHORE_CLAIM_POLL: `${CLAIM_POLL_MS}ms`, LONGSHORE_LEASE: '2s', LONGSHORE_STALLED_CHECK: '1s' },
+      // A lease long enough that an agent starved of CPU (the suite must pass beside stress-ng)
+      // still renews in time: only the agent we kill may lose jobs. Recovery is slower; nothing here times it.
+      env: { LONGSHORE_RESERVE_AFTER: `${RESERVE_AFTER_MS}ms`, LONGSHORE_CLAIM_POLL: `${CLAIM_POLL_MS}ms`, LONGSHORE_LEASE: '15s', LONGSHORE_STALLED_CHECK: '2s' },
       beforeAgents: async (env) => {
         const c = LongshoreClient.connect({ env });
         await c.registry.createPool({ id: 'prop', maxWeightMilli: 2000 });
@@ -57,6 +55,8 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
   it('holds rules 1-5 and gives every job exactly one final state', async () => {
     const rnd = seededRandom(SEED);
     const submitted: Job[] = [];
+    /** When the test saw each job accepted (it was in the queue by then), on the host clock the agents stamp with. */
+    const ackedAt = new Map<string, number>();
     const cancelled = new Set<string>();
     let diedAt = 0;
     for (let batch = 0; batch < JOBS / 10; batch++) {
@@ -67,7 +67,10 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
         priority: pick(rnd, [[-1, 15], [0, 70], [1, 15]]),
         command: ['sleep', ((50 + rnd() * (MAX_DURATION_MS - 50)) / 1000).toFixed(3)],
       }));
-      submitted.push(...(await ls.dispatcher.submitJobs({ specs })).jobs);
+      const accepted = (await ls.dispatcher.submitJobs({ specs })).jobs;
+      const now = Date.now();
+      for (const j of accepted) ackedAt.set(j.id, now);
+      submitted.push(...accepted);
       if (rnd() < 0.5) {
         const victim = submitted[Math.floor(rnd() * submitted.length)]!;
         cancelled.add(victim.id);
@@ -92,9 +95,10 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
     }
     const lost = jobs.filter((j) => j.attempts.length > 1);
     for (const j of lost) {
-      expect(j.attempts[0]!.agentId).toBe(KILLED);
-      // Claimable again within lease + two stalled checks, and run elsewhere.
-      expect(tsMs(j.attempts[1]!.startedAt) - diedAt, `re-run of ${j.id}`).toBeLessThan(8000);
+      expect(j.attempts[0]!.agentId, `lost attempt of ${j.id}`).toBe(KILLED);
+      // Claimable again once the lease lapsed, and run elsewhere (after the kill, by order).
+      expect(j.attempts[1]!.agentId, `re-run of ${j.id}`).not.toBe(KILLED);
+      expect(tsMs(j.attempts[1]!.startedAt), `re-run of ${j.id}`).toBeGreaterThan(diedAt);
     }
 
     const runs: Run[] = jobs.flatMap((j) =>
@@ -131,59 +135,54 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
       for (const [lane, cap] of Object.entries(a.lanes)) expect(p.lanes[lane] ?? 0, `lane ${lane} on ${a.id}`).toBeLessThanOrEqual(cap);
     }
 
-    // Rule 2: no job waited while an agent with room for it sat idle longer than the tolerance.
-    for (const j of jobs) {
-      const first = j.attempts[0];
-      const waitEnd = first ? tsMs(first.startedAt) : tsMs(j.finishedAt);
-      for (const a of AGENTS) {
-        const room = longestRoom(a, runsOf(a.id), holds.filter((h) => h.agent === a.id), { id: j.id, weight: j.weightMilli, lane: j.spec!.lane || undefined }, tsMs(j.createdAt), waitEnd);
-        if (room > IDLE_TOLERANCE_MS && process.env['LONGSHORE_PROPERTY_DEBUG']) {
-          const from = tsMs(j.createdAt);
-          console.log(JSON.stringify({ job: j.id, w: j.weightMilli, lane: j.spec!.lane, prio: j.spec!.priority, created: 0, start: waitEnd - from, agent: a.id, runs: runsOf(a.id).filter((r) => r.end > from - 500 && r.start < waitEnd + 200).map((r) => [r.job.slice(-4), r.weight, r.lane, r.start - from, r.end - from]), holds: holds.filter((h) => h.end > from).map((h) => [h.agent, h.job.slice(-4), h.start - from, h.end - from]) }));
-        }
-        expect(room, `job ${j.id} (w ${j.weightMilli}, lane ${j.spec!.lane || '-'}) waited while ${a.id} had room`).toBeLessThanOrEqual(IDLE_TOLERANCE_MS);
-      }
-    }
-
     // "Ahead of J": higher priority, or the same priority and submitted earlier.
     const ahead = (k: Job, j: Job) => k.spec!.priority > j.spec!.priority || (k.spec!.priority === j.spec!.priority && tsMs(k.createdAt) < tsMs(j.createdAt));
     const started = jobs.filter((j) => j.attempts[0]?.startedAt);
     const firstStart = (j: Job) => tsMs(j.attempts[0]!.startedAt);
+    const shape = (j: Job) => ({ weight: j.weightMilli, ...(j.spec!.lane ? { lane: j.spec!.lane } : {}) });
 
-    // Rule 3: once the jobs ahead of it have started, a job starts within the reservation bound.
-    const slack = 2 * MAX_DURATION_MS + 2000;
-    for (const j of started) {
-      const aheadStarts = started.filter((k) => ahead(k, j)).map(firstStart);
-      const due = Math.max(tsMs(j.createdAt) + RESERVE_AFTER_MS, ...aheadStarts) + slack;
-      expect(firstStart(j), `job ${j.id} (w ${j.weightMilli}) started late`).toBeLessThanOrEqual(due);
-    }
-
-    // Rule 4, within each agent: it never started J while an earlier-or-higher job K that fitted
-    // there at that moment kept waiting (unless J was the job it had reserved room for).
+    // Rules 2 and 4, by the order of events rather than by how long anything took (which says
+    // nothing on a loaded machine; see property/timeline.ts for why each bound holds). A claim
+    // takes, in queue order, every waiting job that fits: so no claim an agent made may leave
+    // behind a job that was already in the queue, fitted beside everything the agent may have had
+    // in use, and was claimed only later (rule 2: an agent with room never passes a fitting job
+    // by); and no claim may take a job J while one ahead of J fitted without J (rule 4) — unless
+    // the agent held the pool's reservation (then it admits only the reserved job).
+    let witnessed = 0;
     for (const a of AGENTS) {
-      const mine = started.filter((j) => j.attempts[0]!.agentId === a.id);
       const r = runsOf(a.id);
-      for (const j of mine) {
-        const t = firstStart(j);
-        if (holds.some((h) => h.agent === a.id && h.job === j.id && h.start <= t)) continue;
-        // A run's weight returns to the agent's ledger only after its result is written (two Redis
-        // round trips after its recorded end): count runs that ended just before t as running.
-        const s = stateAt(r.filter((x) => x.job !== j.id).map((x) => ({ ...x, end: x.end + RELEASE_LAG_MS })), t);
+      for (const c of claimsOf(a.id, r)) {
+        const took = r.filter((x) => x.start >= c.at && x.start <= c.admittedBy).map((x) => x.job);
         for (const k of started) {
-          if (!ahead(k, j) || tsMs(k.createdAt) > t - 100 || firstStart(k) <= t + IDLE_TOLERANCE_MS) continue;
-          const lane = k.spec!.lane;
-          const fits = k.weightMilli <= a.capacity - s.used && (!lane || a.lanes[lane] === undefined || (s.lanes[lane] ?? 0) < a.lanes[lane]!);
-          if (fits && process.env['LONGSHORE_PROPERTY_DEBUG']) {
-            console.log(JSON.stringify({ agent: a.id, j: [j.id.slice(-4), j.weightMilli, j.spec!.lane, j.spec!.priority, tsMs(j.createdAt) - t, 0], k: [k.id.slice(-4), k.weightMilli, k.spec!.lane, k.spec!.priority, tsMs(k.createdAt) - t, firstStart(k) - t, k.attempts[0]!.agentId], used: s.used, near: r.filter((x) => x.end > t - 300 && x.start < t + 300).map((x) => [x.job.slice(-4), x.weight, x.lane, x.start - t, x.end - t]) }));
+          if (!(ackedAt.get(k.id)! < c.askedAfter) || !claimedAfter(c, { agent: k.attempts[0]!.agentId, startedAt: firstStart(k) }, runsOf(k.attempts[0]!.agentId))) continue;
+          if (heldForOther(holds, c, k.id)) continue;
+          witnessed++;
+          const what = `${a.id}'s claim at ${c.at} (asked after ${c.askedAfter}) passed by ${k.id} (w ${k.weightMilli}, lane ${k.spec!.lane || '-'}), which waited`;
+          expect(fitsAtClaim(a, r, c, shape(k), new Set([k.id])), `${what} and fitted`).toBe(false);
+          for (const j of took.map((id) => byId.get(id)!).filter((j) => ahead(k, j))) {
+            expect(fitsAtClaim(a, r, c, shape(k), new Set([k.id, j.id])), `${what} and fitted without ${j.id}, which it took though ${k.id} was ahead`).toBe(false);
           }
-          expect(fits, `${a.id} started ${j.id} while ${k.id} (ahead, fitting) waited`).toBe(false);
         }
       }
     }
+    // Not vacuous: jobs did wait through claims that (correctly) left them, so the check had cases.
+    expect(witnessed, 'claims that left a waiting job behind (each checked)').toBeGreaterThan(0);
+
+    // Rule 3: waits are bounded by the reservation, not by luck: an agent holding the reservation
+    // for J admits nothing but J in the claims after the one that took it (until it ends).
+    for (const h of holds) {
+      const r = runsOf(h.agent);
+      for (const x of r) {
+        const laterTurn = r.some((y) => y.end > h.start && y.end < x.start);
+        if (x.job !== h.job && laterTurn && x.start < h.end) expect.fail(`${h.agent} held the reservation for ${h.job} from ${h.start} to ${h.end} but started ${x.job} at ${x.start}`);
+      }
+    }
+    // And every reserved job ran or was cancelled (its wait ended).
+    for (const h of holds) expect([JobState.SUCCEEDED, JobState.CANCELLED], `reserved job ${h.job}`).toContain(byId.get(h.job)?.state);
     console.log(
-      `scheduling property test: seed ${SEED}: ${jobs.length} jobs, ${cancelled.size} cancels, ${lost.length} re-run after the kill, ${holds.length} reservations; ` +
+      `scheduling property test: seed ${SEED}: ${jobs.length} jobs, ${cancelled.size} cancels, ${lost.length} re-run after the kill, ${holds.length} reservations, ${witnessed} (claim, waiting job) cases checked; ` +
         AGENTS.map((a) => `${a.id} ran ${runsOf(a.id).length}`).join(', '),
     );
     expect(byId.size).toBe(JOBS);
-  }, 180_000);
+  }, 600_000);
 });

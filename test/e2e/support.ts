@@ -1,5 +1,8 @@
 import { LongshoreClient, type Job } from '@longshore/client';
 import { startCluster, type Cluster, type ClusterOptions } from '@longshore/testing';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
 /** A client for the cluster's dispatcher and registry. */
@@ -45,5 +48,23 @@ export function useCluster(opts: ClusterOptions = {}): { readonly cluster: Clust
     get ls() {
       return ctx.ls!;
     },
+  };
+}
+
+let gates = 0;
+
+/**
+ * A gate jobs can wait at: a job running `gate.command` keeps running until the test calls
+ * `open()` (or about 60 s pass). It lets a test hold a job running for exactly as long as its check needs, whatever
+ * the machine's load, instead of guessing with a `sleep` long enough.
+ */
+export function gate(): { readonly command: string[]; open(): void; close(): void } {
+  const path = join(tmpdir(), `longshore-gate-${process.pid}-${++gates}`);
+  rmSync(path, { force: true });
+  return {
+    // Bounded (about 60 s) so a gate a failed test never opened cannot hold an agent forever.
+    command: ['sh', '-c', `i=0; while [ ! -e '${path}' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`],
+    open: () => writeFileSync(path, ''),
+    close: () => rmSync(path, { force: true }),
   };
 }

@@ -67,9 +67,9 @@ describe('TLS and mTLS between clients, agents and servers', () => {
     });
 
     it('refuses a client that trusts another CA, and a plaintext client', async () => {
-      const wrongCa = await refusal(connect(cluster, { LONGSHORE_TLS_CA: certs.file('other-ca.pem') }).registry.listPools({}, { timeoutMs: 10_000 }));
+      const wrongCa = await refusal(connect(cluster, { LONGSHORE_TLS_CA: certs.file('other-ca.pem') }).registry.listPools({}, { timeoutMs: 60_000 }));
       expect(wrongCa.code).toBe(Code.Unavailable);
-      const plaintext = await refusal(connect(cluster, { LONGSHORE_TLS_CA: '' }).registry.listPools({}, { timeoutMs: 10_000 }));
+      const plaintext = await refusal(connect(cluster, { LONGSHORE_TLS_CA: '' }).registry.listPools({}, { timeoutMs: 60_000 }));
       expect(plaintext.code).toBe(Code.Unavailable);
     });
   });
@@ -89,7 +89,7 @@ describe('TLS and mTLS between clients, agents and servers', () => {
       const ok = connect(cluster, clientCert());
       const job = await ok.submit({ command: ['true'] });
       expect((await ok.waitForJob(job.id)).id).toBe(job.id);
-      const noCert = await refusal(connect(cluster, { LONGSHORE_TLS_CA: certs.file('ca.pem') }).registry.listPools({}, { timeoutMs: 10_000 }));
+      const noCert = await refusal(connect(cluster, { LONGSHORE_TLS_CA: certs.file('ca.pem') }).registry.listPools({}, { timeoutMs: 60_000 }));
       expect(noCert.code).toBe(Code.Unavailable);
     });
   });
@@ -98,7 +98,7 @@ describe('TLS and mTLS between clients, agents and servers', () => {
     const cluster = await startCluster({ agents: 0 });
     try {
       const p = startService('pool-registry', { LONGSHORE_REDIS_URL: cluster.redis.url, LONGSHORE_REGISTRY: '0.0.0.0:0' }, 'plaintext-registry');
-      const status = await p.waitForExit(30_000);
+      const status = await p.waitForExit(90_000);
       expect(status.code).not.toBe(0);
       expect(p.lines.join('\n')).toMatch(/refusing plaintext gRPC listening on 0\.0\.0\.0:0.*LONGSHORE_TLS_CERT.*LONGSHORE_INSECURE_PLAINTEXT=1/);
     } finally {

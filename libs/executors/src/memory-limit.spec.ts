@@ -43,26 +43,26 @@ for (const { kind, skip } of limiters) {
       if (kind === 'cgroup-v1' && !cgroup.usable) throw new Error(`cgroup v1 is required under CI=true: ${cgroup.reason}`);
     });
 
-    it('kills a job that allocates far beyond its limit and reports oom', async () => {
+    it('kills a job that allocates far beyond its limit and reports oom', { timeout: 90_000 }, async () => {
       const run = await runCollecting(executor, [node, '-e', HOG], { memoryBytes: 64 * MiB });
       expect(run.outcome.kind).toBe('oom');
       const expected = kind === 'cgroup-v1' ? /^memory limit of 64 MiB exceeded \(cgroup v1\)/ : /^memory limit of 64 MiB exceeded \(RSS watchdog, best effort\)/;
       expect(run.outcome.kind === 'oom' ? run.outcome.message : '').toMatch(expected);
-      expect(run.elapsedMs).toBeLessThan(10_000);
+      expect(run.elapsedMs).toBeLessThan(60_000); // sanity only: the outcome is the check
     });
 
-    it('limits the whole tree: a child of the job allocating ends the job, the rest of it too', async () => {
-      const script = `${quoted(node)} -e ${quoted(HOG)}; echo after; sleep 30`;
+    it('limits the whole tree: a child of the job allocating ends the job, the rest of it too', { timeout: 90_000 }, async () => {
+      const script = `${quoted(node)} -e ${quoted(HOG)}; echo after; sleep 300`;
       const run = await runCollecting(executor, ['sh', '-c', script], { memoryBytes: 64 * MiB });
       expect(run.outcome.kind).toBe('oom');
-      expect(run.elapsedMs).toBeLessThan(10_000); // not the 30 s of the sleep after the hog died
+      expect(run.elapsedMs).toBeLessThan(60_000); // not the 300 s of the sleep after the hog died
     });
 
-    it('counts the processes of the job together, not one by one', async () => {
-      const holder = `${quoted(node)} -e ${quoted(hold(30_000))}`;
+    it('counts the processes of the job together, not one by one', { timeout: 90_000 }, async () => {
+      const holder = `${quoted(node)} -e ${quoted(hold(300_000))}`;
       const run = await runCollecting(executor, ['sh', '-c', `${holder} & ${holder} & wait`], { memoryBytes: HOLD_LIMIT });
       expect(run.outcome.kind).toBe('oom');
-      expect(run.elapsedMs).toBeLessThan(10_000);
+      expect(run.elapsedMs).toBeLessThan(60_000); // not the 300 s the holders hold
     });
 
     it('lets a job under its limit exit normally', async () => {

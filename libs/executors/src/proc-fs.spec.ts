@@ -21,14 +21,17 @@ describe('parseProcStat', () => {
 
 describe('listGroupMembers', () => {
   it('finds every live process of a group and nothing else', async () => {
-    const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { detached: true, stdio: 'ignore' });
+    // The shell says when both sleeps are forked: from then on the group has exactly three members
+    // (however long a loaded machine took to get there), so the list is read after that, not after a guess.
+    const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & echo forked; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
     await once(child, 'spawn');
     try {
-      let members = await listGroupMembers(child.pid!);
-      for (let i = 0; i < 40 && members.length < 3; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50)); // the sleeps are being forked
-        members = await listGroupMembers(child.pid!);
-      }
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()).includes('forked') && resolve());
+        child.once('exit', () => reject(new Error(`sh exited before forking its sleeps: ${out}`)));
+      });
+      const members = await listGroupMembers(child.pid!);
       expect(members.map((m) => m.pid)).toContain(child.pid);
       expect(members).toHaveLength(3);
       expect(members.every((m) => m.pgrp === child.pid && m.rssPages > 0)).toBe(true);

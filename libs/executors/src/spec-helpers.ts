@@ -71,7 +71,7 @@ export function isGone(pid: number): boolean {
 }
 
 /** Polls until `pid` is gone or `ms` passed; returns whether it is gone. */
-export async function waitUntilGone(pid: number, ms = 2000): Promise<boolean> {
+export async function waitUntilGone(pid: number, ms = 15_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!isGone(pid)) {
     if (Date.now() > deadline) return false;

@@ -54,8 +54,14 @@ const TEST_ENV: NodeJS.ProcessEnv = {
   LONGSHORE_LOG_LEVEL: 'info',
 };
 
+/**
+ * How long a service may take to come up: a sanity bound, not a latency check. Each one compiles
+ * its TypeScript with tsx as it starts, which on a loaded 2-core machine alone can take tens of seconds.
+ */
+const STARTUP_TIMEOUT_MS = 90_000;
+
 async function listening(p: ProcessHandle): Promise<string> {
-  const log = await p.waitForLog((l) => l['msg'] === 'Listening', 30_000);
+  const log = await p.waitForLog((l) => l['msg'] === 'Listening', STARTUP_TIMEOUT_MS);
   return String(log['address']);
 }
 
@@ -114,7 +120,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const agent = startService('worker-agent', { ...base, LONGSHORE_REGISTRY: registryAddress, LONGSHORE_DISPATCHER: dispatcherAddress, LONGSHORE_AGENT_ID: id, LONGSHORE_TOKEN: token, ...env }, id);
       started.push(agent);
       agents.push(agent);
-      await agent.waitForLog((l) => l['msg'] === 'Starting longshore worker agent', 30_000);
+      await agent.waitForLog((l) => l['msg'] === 'Starting longshore worker agent', STARTUP_TIMEOUT_MS);
       return agent;
     };
     await opts.beforeAgents?.(clientEnv);

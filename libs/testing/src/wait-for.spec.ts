@@ -1,7 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from './wait-for.js';
 
+/** Tracks whether a promise has settled yet (and keeps its rejection handled). */
+function track(p: Promise<unknown>): { settled: () => boolean } {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  return { settled: () => done };
+}
+
 describe('waitFor', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('resolves with the first truthy value', async () => {
     let calls = 0;
     const value = await waitFor(() => (++calls >= 3 ? `done after ${calls}` : false), { intervalMs: 5 });
@@ -20,12 +34,16 @@ describe('waitFor', () => {
     expect(value).toBe(3);
   });
 
-  it('times out with a message naming what it waited for', async () => {
-    const started = Date.now();
-    await expect(waitFor(() => undefined, { timeoutMs: 200, intervalMs: 20, what: 'the moon' })).rejects.toThrow(
-      'timed out after 200ms waiting for the moon',
-    );
-    expect(Date.now() - started).toBeLessThan(2_000);
+  it('times out at its deadline with a message naming what it waited for', async () => {
+    // On a fake clock, so "at its deadline" is exact whatever the machine's load.
+    vi.useFakeTimers();
+    const p = waitFor(() => undefined, { timeoutMs: 200, intervalMs: 20, what: 'the moon' });
+    const t = track(p);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(t.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.settled()).toBe(true);
+    await expect(p).rejects.toThrow('timed out after 200ms waiting for the moon');
   });
 
   it('keeps the last error as the cause', async () => {
@@ -41,10 +59,13 @@ describe('waitFor', () => {
   });
 
   it('does not wait past the deadline for a call that hangs', async () => {
-    const started = Date.now();
-    await expect(
-      waitFor(() => new Promise<boolean>(() => {}), { timeoutMs: 150, what: 'a hung call' }),
-    ).rejects.toThrow('timed out after 150ms waiting for a hung call');
-    expect(Date.now() - started).toBeLessThan(2_000);
+    vi.useFakeTimers();
+    const p = waitFor(() => new Promise<boolean>(() => {}), { timeoutMs: 150, what: 'a hung call' });
+    const t = track(p);
+    await vi.advanceTimersByTimeAsync(149);
+    expect(t.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.settled()).toBe(true);
+    await expect(p).rejects.toThrow('timed out after 150ms waiting for a hung call');
   });
 });

@@ -24,8 +24,8 @@ export function stateName(job: Pick<Job, 'state'>): string {
   return JobState[job.state] ?? String(job.state);
 }
 
-/** Polls the job's record until `pred` accepts it (default 20 s). */
-export function waitForRecord(ls: LongshoreClient, id: string, pred: (job: Job) => boolean, what: string, timeoutMs = 20_000): Promise<Job> {
+/** Polls the job's record until `pred` accepts it (default 60 s: a sanity bound for a loaded machine, not a latency check). */
+export function waitForRecord(ls: LongshoreClient, id: string, pred: (job: Job) => boolean, what: string, timeoutMs = 60_000): Promise<Job> {
   return waitFor(
     async () => {
       const job = await ls.getJob(id, { timeoutMs: 5_000 });
@@ -75,11 +75,11 @@ const RETRYABLE = new Set([Code.Unavailable, Code.DeadlineExceeded]);
 
 /**
  * Calls `fn` until it succeeds, retrying on UNAVAILABLE and DEADLINE_EXCEEDED with a short
- * exponential backoff (100 ms doubling to 1 s), for at most `timeoutMs` (default 20 s); any other
+ * exponential backoff (100 ms doubling to 1 s), for at most `timeoutMs` (default 60 s, generous: restarted services compile as they start); any other
  * error is thrown at once. A tiny helper rather than a library: the SDK has no retry policy yet,
  * and the test needs to count what it retried.
  */
-export async function retrying<T>(fn: () => Promise<T>, stats: RetryStats, what: string, timeoutMs = 20_000): Promise<T> {
+export async function retrying<T>(fn: () => Promise<T>, stats: RetryStats, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
     try {

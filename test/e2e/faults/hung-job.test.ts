@@ -6,8 +6,10 @@ describe('fault: a job hangs while its agent is alive', () => {
   let cluster: Cluster;
   let ls: LongshoreClient;
   beforeAll(async () => {
-    // A short lease, so the hang lasts several leases: renewals must keep the claim alive.
-    cluster = await startCluster({ agents: 2, env: { LONGSHORE_LEASE: '1s', LONGSHORE_STALLED_CHECK: '500ms' } });
+    // The hang lasts five leases: renewals must keep the claim alive. The lease is not shorter
+    // because an agent starved of CPU (the suite must pass beside stress-ng) missed renewing a
+    // 1 s one and rightly lost the job: that tests the machine, not the renewals.
+    cluster = await startCluster({ agents: 2, env: { LONGSHORE_LEASE: '8s', LONGSHORE_STALLED_CHECK: '2s' } });
     ls = LongshoreClient.connect({ env: cluster.clientEnv });
   });
   afterAll(async () => {
@@ -16,8 +18,8 @@ describe('fault: a job hangs while its agent is alive', () => {
   });
 
   it('is ended by its timeout, not mistaken for lost and run twice', async () => {
-    const job = await ls.submit({ command: ['sleep', '60'], timeoutMs: 5000n, retry: { timeout: 0 } });
-    console.log(`hung-job: injected a job that hangs (sleep 60) with a 5 s timeout, on agents with a 1 s lease`);
+    const job = await ls.submit({ command: ['sleep', '600'], timeoutMs: 40_000n, retry: { timeout: 0 } });
+    console.log(`hung-job: injected a job that hangs (sleep 600) with a 40 s timeout, on agents with an 8 s lease`);
     const done = await ls.waitForJob(job.id);
     console.log(`hung-job: counted ${done.attempts.length} attempt(s); final ${JobState[done.state]} / ${FailureClass[done.failureClass]}`);
     expect(done.state).toBe(JobState.FAILED);
