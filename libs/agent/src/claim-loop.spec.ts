@@ -1,20 +1,13 @@
 import { seededRandom, type FakeRun } from '@longshore/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { runningJobs, settle, startTestAgent, stopTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 import { FakeJobSource } from './testing/index.js';
 
 describe('the claim loop', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
-  const running = (t: TestAgent) => t.executor.running().map((r) => r.jobId);
+  const running = runningJobs;
 
   it('claims up to its capacity and no further', async () => {
     t = await startTestAgent();

@@ -1,18 +1,11 @@
 import { agentStateEnum } from '@longshore/rpc';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, startTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 
 /** Draining: stop claiming, let what runs finish within the grace, hand back the rest, leave. */
 describe('draining', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
   it('stops claiming, records runs that end within the grace, hands back the rest after it', async () => {
     t = await startTestAgent({ settings: { shutdownGraceMs: 10_000 } });

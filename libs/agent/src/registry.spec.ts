@@ -1,20 +1,13 @@
 import { PermissionDeniedError } from '@longshore/domain';
 import { agentStateEnum } from '@longshore/rpc';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, startTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 import { FakeJobSource, FakeRegistry } from './testing/index.js';
 
 /** The agent and the registry: required at start, optional after. */
 describe('the agent and its registry', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
   it('registers once at start with its capacity and state, and reports load as it changes', async () => {
     t = await startTestAgent({ settings: { capacityMilli: 2000, lanes: { ingestion: 2 } } });

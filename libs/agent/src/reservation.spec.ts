@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { runningJobs, settle, startTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 
 /**
  * No starvation: a heavy job that waited past the threshold gets this agent's reservation (the
@@ -7,16 +7,9 @@ import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-he
  */
 describe('the reservation', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
-  const running = (t: TestAgent) => t.executor.running().map((r) => r.jobId);
+  const running = runningJobs;
 
   /** Three light jobs running (0.9 of 1.0), then a heavy one and two more light ones queued. */
   async function busy(reserveAfterMs: number) {

@@ -1,18 +1,11 @@
 import { DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, startTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 
 /** Retries as the agent sees them: what it passes to finish for a failed attempt, and when it runs the next. */
 describe('retries', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
   const policy = (exit: number) => ({ budgets: { ...DEFAULT_RETRY_BUDGETS, exit }, backoffMs: 1000, maxBackoffMs: 60_000 });
 

@@ -1,17 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settle, startTestAgent, stopTestAgent, type TestAgent } from './spec-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, startTestAgent, useTestAgents, type TestAgent } from './spec-helpers.js';
 
 /** How each way a run ends reaches the job source: the outcome recorded, or why nothing was. */
 describe('the agent records how each run ended', () => {
   let t: TestAgent | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(async () => {
-    await stopTestAgent(t);
-    t = undefined;
-    vi.useRealTimers();
-  });
+  useTestAgents();
 
   /** An agent running one job of weight 1.0, with a second one queued behind it. */
   async function oneRunning() {

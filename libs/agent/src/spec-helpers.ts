@@ -1,6 +1,6 @@
 import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
 import { silentLogger } from '@longshore/telemetry';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { createAgent, type AgentHandle, type AgentSettings } from './agent.js';
 import { FakeAgentEvents, FakeJobSource, FakeRegistry, type FakeJobSourceOptions } from './testing/index.js';
 
@@ -19,6 +19,26 @@ export interface TestAgentOptions {
   executor?: FakeExecutorOptions;
   registry?: FakeRegistry;
 }
+
+/** Every agent the tests of a file started and have not stopped yet. */
+const started = new Set<TestAgent>();
+
+/**
+ * For a describe block: fake timers in every test, and every agent a test started stopped after
+ * it (running runs succeed, the agent closes).
+ */
+export function useTestAgents(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(async () => {
+    for (const t of [...started].reverse()) await stopTestAgent(t);
+    vi.useRealTimers();
+  });
+}
+
+/** The jobs the agent's fake executor is running, by id. */
+export const runningJobs = (t: TestAgent): string[] => t.executor.running().map((r) => r.jobId);
 
 /** Starts an agent over fakes (no Redis, no processes): capacity 1.0, no lanes, unless told. */
 export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestAgent> {
@@ -48,7 +68,10 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     isolation: { separateUsers: false, jobUids: '', firewall: false, detail: 'fake executor: nothing runs' },
     registerTimeoutMs: 1000,
   });
-  return { agent, source, registry, events, executor };
+  const t = { agent, source, registry, events, executor };
+  started.add(t);
+  void agent.stopped.then(() => started.delete(t)); // closed by the test itself
+  return t;
 }
 
 /**
@@ -62,6 +85,7 @@ export async function settle(rounds = 20): Promise<void> {
 /** Ends what still runs, closes the agent (running its timers out) and waits for it to stop. */
 export async function stopTestAgent(t: TestAgent | undefined): Promise<void> {
   if (!t) return;
+  started.delete(t);
   for (const r of t.executor.running()) r.succeed();
   await settle();
   const closing = t.agent.close();
