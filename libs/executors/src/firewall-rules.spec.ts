@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFirewallRules, firewallChainName, parseOwnerComment } from './firewall-rules.js';
-import { hostPort, isLocalAddress, redisAddress, redisAddresses } from './firewall-targets.js';
+import { hostPort, isLocalAddress, redisAddresses } from './firewall-targets.js';
 
 const reject = ['-j', 'REJECT', '--reject-with', 'tcp-reset'];
 
@@ -41,9 +41,9 @@ describe('job firewall rules', () => {
   });
 
   it('reads addresses from Redis URLs and HOST:PORT', () => {
-    expect(redisAddress('redis://:secret@127.0.0.1:6400/0')).toEqual({ host: '127.0.0.1', port: 6400 });
-    expect(redisAddress('rediss://redis.internal')).toEqual({ host: 'redis.internal', port: 6379 });
-    expect(redisAddress('redis://[::1]:6401')).toEqual({ host: '::1', port: 6401 });
+    expect(redisAddresses('redis://:secret@127.0.0.1:6400/0')).toEqual([{ host: '127.0.0.1', port: 6400 }]);
+    expect(redisAddresses('rediss://redis.internal')).toEqual([{ host: 'redis.internal', port: 6379 }]);
+    expect(redisAddresses('redis://[::1]:6401')).toEqual([{ host: '::1', port: 6401 }]);
     expect(redisAddresses('redis-cluster://u:p@10.0.0.1:7000,[::1]:7001,redis-c')).toEqual([
       { host: '10.0.0.1', port: 7000 },
       { host: '::1', port: 7001 },
@@ -53,7 +53,7 @@ describe('job firewall rules', () => {
       { host: 's1', port: 26379 },
       { host: 's2', port: 26380 },
     ]);
-    expect(redisAddress('redis-cluster://h1:7000,h2:7001')).toEqual({ host: 'h1', port: 7000 });
+    expect(redisAddresses('redis-cluster://h1:7000,h2:7001')).toEqual([{ host: 'h1', port: 7000 }, { host: 'h2', port: 7001 }]);
     expect(hostPort('127.0.0.1:7400')).toEqual({ host: '127.0.0.1', port: 7400 });
     expect(hostPort('[::1]:7401')).toEqual({ host: '::1', port: 7401 });
   });

@@ -11,15 +11,8 @@ export interface ServiceAddress {
 }
 
 /**
- * Host and port of a `redis://` / `rediss://` URL (6379 when the URL has no port); of a
- * `redis-cluster://` or `redis-sentinel://` URL, its first listed node (see {@link redisAddresses}).
- */
-export function redisAddress(url: string): { host: string; port: number } {
-  return redisAddresses(url)[0]!;
-}
-
-/**
- * Every address a Redis URL lists: the one server of `redis://` / `rediss://`, or each node of a
+ * Every address a Redis URL lists: the one server of `redis://` / `rediss://` (port 6379 when
+ * it names none), or each node of a
  * `redis-cluster://` / `redis-sentinel://` host list (default ports 6379 / 26379). A Cluster's
  * other nodes and the data nodes Sentinels name are learned at run time and are not in it.
  * (The URL was validated by the config; this only splits it.)

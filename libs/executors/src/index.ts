@@ -13,7 +13,7 @@ export { buildFirewallRules, firewallChainName, METADATA_ADDRESS_V4, METADATA_AD
 export type { FirewallRuleSet, FirewallTarget } from './firewall-rules.js';
 export { installJobFirewall, iptablesProblem, runIptables, sweepDeadJobFirewalls } from './firewall.js';
 export type { IptablesRunner, JobFirewall } from './firewall.js';
-export { hostPort, redisAddress, redisAddresses, resolveFirewallTargets } from './firewall-targets.js';
+export { hostPort, redisAddresses, resolveFirewallTargets } from './firewall-targets.js';
 export type { ServiceAddress } from './firewall-targets.js';
 export { createUidPool, DEFAULT_UID_LOCK_DIR } from './job-uids.js';
 export type { UidLease, UidPool, UidPoolOptions, UidRange } from './job-uids.js';

@@ -1,5 +1,8 @@
-import { parseRedisEndpoint, redactRedisUrl as redact, type RedisEndpoint } from '@longshore/config';
+import { parseRedisEndpoint, type RedisEndpoint } from '@longshore/config';
 import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** Redacts the password of a Redis URL (any form) for logs. */
+export { redactRedisUrl } from '@longshore/config';
 
 /**
  * A connection to Longshore's Redis: one server or Sentinel-managed master (an ioredis `Redis`),
@@ -135,11 +138,6 @@ function unreachableMessage(url: string, timeoutMs: number, lastError: string | 
     return `cannot reach a Redis master through the Sentinels at ${url} within ${timeoutMs} ms${why}: check that the Sentinels LONGSHORE_REDIS_URL lists are running and monitor "${name}", or fix LONGSHORE_REDIS_URL`;
   }
   return `cannot reach Redis at ${url} within ${timeoutMs} ms${last}: is redis-server running? (set LONGSHORE_REDIS_URL)`;
-}
-
-/** Redacts the password of a Redis URL (any form) for logs. */
-export function redactRedisUrl(url: string): string {
-  return redact(url);
 }
 
 /** The masters of a connection: the Cluster's master nodes, else the connection itself. */
