@@ -34,6 +34,8 @@ export interface OverheadFigures {
   p99Ms: number;
   /** Redis commands per completed job during the run (all clients: INFO commandstats). */
   redisCommandsPerJob: number;
+  /** CPU the redis-server process used per completed job, µs (all clients; /proc/<pid>/stat). */
+  redisCpuUsPerJob: number;
   /** Growth of Redis's used_memory per completed job: what each retained finished job costs. */
   redisBytesPerJob: number;
   /** CPU the consuming process used per completed job (µs): the BullMQ Worker or the agent. */
@@ -89,13 +91,13 @@ async function redisFigures(url: string): Promise<{ commands: number; bytes: num
   }
 }
 
-/** Runs `fn` and adds the Redis commands and bytes per completed job it caused. */
+/** Runs `fn` and adds the Redis commands, CPU and bytes per completed job it caused. */
 async function counted(bc: BenchCluster, fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> {
   const before = await redisFigures(bc.cluster.redis.url);
-  const f = await fn();
+  const { value: f, cpuMs } = await cpuDuring([bc.cluster.redis.pid], fn);
   const after = await redisFigures(bc.cluster.redis.url);
   const per = (n: number) => (f.completed > 0 ? n / f.completed : NaN);
-  return { ...f, redisCommandsPerJob: per(after.commands - before.commands), redisBytesPerJob: per(after.bytes - before.bytes) };
+  return { ...f, redisCommandsPerJob: per(after.commands - before.commands), redisCpuUsPerJob: per(cpuMs * 1000), redisBytesPerJob: per(after.bytes - before.bytes) };
 }
 
 async function runRaw(redisUrl: string, system: string, n: number, paceMs: number | undefined, timeoutMs: number): Promise<OverheadFigures> {
@@ -132,6 +134,7 @@ function figures(system: string, jobs: number, completed: number, elapsedMs: num
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     redisCommandsPerJob: NaN,
+    redisCpuUsPerJob: NaN,
     redisBytesPerJob: NaN,
     consumerCpuUsPerJob: NaN,
   };

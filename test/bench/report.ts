@@ -70,6 +70,7 @@ export function formatOverhead(r: OverheadResult): string {
     `${num(f.p50Ms, 1)} ms`,
     `${num(f.p99Ms, 1)} ms`,
     Number.isFinite(f.redisCommandsPerJob) ? num(f.redisCommandsPerJob, 1) : '',
+    Number.isFinite(f.redisCpuUsPerJob) ? num(f.redisCpuUsPerJob, 0) : '',
     Number.isFinite(f.redisBytesPerJob) ? num(f.redisBytesPerJob, 0) : '',
     Number.isFinite(f.consumerCpuUsPerJob) ? num(f.consumerCpuUsPerJob, 0) : '',
   ]);
@@ -77,7 +78,7 @@ export function formatOverhead(r: OverheadResult): string {
     `throughput ${num(a.jobsPerSec / b.jobsPerSec, 2)}×, start p50 ${num(a.p50Ms / b.p50Ms, 1)}×, p99 ${num(a.p99Ms / b.p99Ms, 1)}×`;
   return [
     'Control-plane overhead: no-op jobs, raw BullMQ (1 worker, concurrency 8) vs Longshore (1 agent, capacity 1.0, weight 0.125)',
-    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis bytes/job', 'consumer cpu µs/job'], rows)),
+    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis cpu µs/job', 'redis bytes/job', 'consumer cpu µs/job'], rows)),
     `  bulk,  longshore noop / raw: ${ratio(r.noop, r.raw)}`,
     `  paced, longshore noop / raw: start p50 ${num(r.pacedNoop.p50Ms / r.pacedRaw.p50Ms, 1)}×, p99 ${num(r.pacedNoop.p99Ms / r.pacedRaw.p99Ms, 1)}×`,
   ].join('\n');
