@@ -55,7 +55,11 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
    */
   const persist = async (prepared: PreparedJob[]): Promise<void> => {
     const byPool = new Map<string, PreparedJob[]>();
-    for (const p of prepared) byPool.set(p.record.spec.pool, [...(byPool.get(p.record.spec.pool) ?? []), p]);
+    for (const p of prepared) {
+      const jobs = byPool.get(p.record.spec.pool);
+      if (jobs) jobs.push(p);
+      else byPool.set(p.record.spec.pool, [p]);
+    }
     const stored: PreparedJob[] = [];
     for (const [pool, jobs] of byPool) {
       try {

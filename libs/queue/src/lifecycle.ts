@@ -198,21 +198,16 @@ export class JobLifecycle {
     const header = {
       base: k.base,
       idem: idempotency ? { key: k.idempotency(idempotency.tokenId, idempotency.key), id: jobs[0]!.record.id, ttlMs: idempotency.windowMs } : null,
-      count: jobs.length,
     };
-    // One flat argument list (see submit.lua), BullMQ's msgpack arguments packed here.
-    const args: (string | Buffer)[] = [JSON.stringify(header)];
-    const opts = new Map<number, Buffer>();
-    for (const { record, trace } of jobs) {
+    // Every job in one msgpack argument (see submit.lua): its id, BullMQ job name and priority,
+    // weight class, queue order and record fields (flat pairs).
+    const batch = jobs.map(({ record, trace }) => {
       const cls = weightClass(record.weightMilli, record.spec.lane);
       const order = queueOrder(record.spec.priority, record.createdAt);
-      const fields = Object.entries(encodeNewJob(record, { cls, order, trace }));
-      const priority = bullPriority(record.spec.priority);
-      if (!opts.has(priority)) opts.set(priority, packer.pack({ priority, attempts: 1 }));
-      args.push(record.id, packer.pack([k.base, record.id, jobName(record.weightMilli, record.spec.lane), String(now)]), opts.get(priority)!, cls, String(order), String(fields.length));
-      for (const [f, v] of fields) args.push(f, v);
-    }
-    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], args)) as string[];
+      const fields = encodeNewJob(record, { cls, order, trace });
+      return [record.id, jobName(record.weightMilli, record.spec.lane), bullPriority(record.spec.priority), cls, String(order), fields];
+    });
+    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], [JSON.stringify(header), String(now), packer.pack(batch)])) as string[];
     return res[0] === 'duplicate' ? { kind: 'duplicate', id: String(res[1]) } : { kind: 'ok' };
   }
 

@@ -39,21 +39,23 @@ export const RECORD_FIELDS = {
 export function encodeNewJob(
   r: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>,
   queue: { cls: string; order: number; trace: Record<string, string> },
-): JobHash {
-  const h: JobHash = {
-    id: r.id,
-    spec: JSON.stringify(r.spec),
-    state: 'queued',
-    cls: queue.cls,
-    order: String(queue.order),
-    lostBudget: String(r.spec.retry?.budgets.lost ?? 0),
-    maxAttempts: String(r.spec.maxAttempts),
-    createdAt: String(r.createdAt),
-    updatedAt: String(r.createdAt),
-    attempts: '0',
-  };
-  if (Object.keys(queue.trace).length) h['trace'] = JSON.stringify(queue.trace);
-  if (r.traceId) h['traceId'] = r.traceId;
+): string[] {
+  // Field/value pairs, flat, as HSET takes them (a batch of 1,000 builds no objects per job).
+  const created = String(r.createdAt);
+  const h = [
+    'id', r.id,
+    'spec', JSON.stringify(r.spec),
+    'state', 'queued',
+    'cls', queue.cls,
+    'order', String(queue.order),
+    'lostBudget', String(r.spec.retry?.budgets.lost ?? 0),
+    'maxAttempts', String(r.spec.maxAttempts),
+    'createdAt', created,
+    'updatedAt', created,
+    'attempts', '0',
+  ];
+  if (Object.keys(queue.trace).length) h.push('trace', JSON.stringify(queue.trace));
+  if (r.traceId) h.push('traceId', r.traceId);
   return h;
 }
 

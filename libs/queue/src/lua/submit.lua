@@ -2,10 +2,12 @@
 -- queue entries, and the idempotency key if given — in one step: wholly or not at all.
 -- KEYS[1..9]: BullMQ's addPrioritizedJob keys (marker, meta, id, prioritized, delayed, completed,
 -- active, events, pc); [10] index; [11] classes.
--- ARGV[1]: JSON { base, idem = { key, id, ttlMs } | null, count }; then per job, in order:
---   id, BullMQ's packed args, BullMQ's packed opts, weight class, queue order, n, then n record
---   field/value pairs. Flat, so nothing per job is decoded here (a JSON payload of 1,000 jobs
---   cost more to decode than storing them), and BullMQ's msgpack arguments come packed.
+-- ARGV[1]: JSON { base, idem = { key, id, ttlMs } | null }.
+-- ARGV[2]: now (ms). ARGV[3]: msgpack array of the jobs, in order, each { id, BullMQ job name,
+--   BullMQ priority, weight class, queue order, { record field, value, ... } }: one argument,
+--   so neither the client nor Redis handles tens of thousands of arguments for a batch of
+--   1,000. (Redis's cmsgpack cannot read msgpack's bin type, so BullMQ's own packed arguments
+--   are packed here.)
 -- Returns {'ok'} | {'duplicate', existing id}.
 local P = cjson.decode(ARGV[1])
 local base = P.base
@@ -19,11 +21,17 @@ lsCall('HSETNX', KEYS[2], 'opts.maxLenEvents', 500)
 local bullKeys = { unpack(KEYS, 1, 9) } -- BullMQ's script only reads them
 -- The index and weight-class entries are added together after the loop: fewer calls.
 local index, classes = {}, {}
-local at = 2
-for _ = 1, P.count do
-  local id, cls, order, n = ARGV[at], ARGV[at + 3], ARGV[at + 4], tonumber(ARGV[at + 5])
-  lsCall('HSET', recKey(base, id), unpack(ARGV, at + 6, at + 5 + 2 * n))
-  local r = bull_addPrioritizedJob(bullKeys, { ARGV[at + 1], '{}', ARGV[at + 2] })
+local now = ARGV[2]
+local optsByPriority = {}
+for _, J in ipairs(cmsgpack.unpack(ARGV[3])) do
+  local id, priority, cls, order = J[1], J[3], J[4], J[5]
+  lsCall('HSET', recKey(base, id), unpack(J[6]))
+  local opts = optsByPriority[priority]
+  if not opts then
+    opts = cmsgpack.pack({ priority = priority, attempts = 1 })
+    optsByPriority[priority] = opts
+  end
+  local r = bull_addPrioritizedJob(bullKeys, { cmsgpack.pack({ base, id, J[2], now }), '{}', opts })
   if r ~= id then error('BullMQ refused job ' .. id .. ': ' .. tostring(r)) end
   index[#index + 1] = 0
   index[#index + 1] = id
@@ -34,7 +42,6 @@ for _ = 1, P.count do
   end
   members[#members + 1] = order
   members[#members + 1] = id
-  at = at + 6 + 2 * n
 end
 -- In chunks, well inside Lua's limit on unpacked values.
 local function zaddAll(key, pairs)
