@@ -30,7 +30,7 @@ const ANCHOR = '-- no job ID, try non-blocking move from wait to active';
 function fitClaimFunction(): string {
   const base = moveToActive.content;
   const at = base.indexOf(ANCHOR);
-  const needed = ['local function prepareJobForProcessing', 'local limiterDuration', 'local markerKey = KEYS[11]', 'promoteDelayedJobs(delayedKey'];
+  const needed = ['local opts = cmsgpack.unpack(ARGV[3])', 'local function prepareJobForProcessing', 'local limiterDuration', 'local markerKey = KEYS[11]', 'promoteDelayedJobs(delayedKey'];
   if (at < 0 || needed.some((s) => !base.includes(s))) {
     throw new Error('the installed bullmq no longer has the moveToActive script Longshore extends (pinned to bullmq 6.7.0): update libs/queue/src/scripts.ts and lua/pick.lua');
   }

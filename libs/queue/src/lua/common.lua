@@ -42,21 +42,26 @@ local function trimFinished(base, now, R)
   end
 end
 
--- A job reaches its final state: recorded, set to expire, and the pool's oldest finished jobs
--- trimmed. R = { retentionMs, maxFinished }.
-local function finalize(base, id, state, now, R)
-  local rk, lk = recKey(base, id), logKey(base, id)
+-- A job reaches its final state: recorded, set to expire, and (unless the caller trims once
+-- for a whole batch, `deferTrim`) the pool's oldest finished jobs trimmed.
+-- R = { retentionMs, maxFinished }.
+local function finalize(base, id, state, now, R, deferTrim)
+  local rk = recKey(base, id)
   lsCall('HSET', rk, 'state', state, 'finishedAt', now)
   -- What only a queued or running job needs goes: a finished record stays small (RetryJob,
   -- which reopens it, writes these again). Its last change is its finish (updatedAt reads
   -- finishedAt), and an empty message says nothing.
-  lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt')
-  if lsCall('HGET', rk, 'message') == '' then lsCall('HDEL', rk, 'message') end
+  local f = lsCall('HMGET', rk, 'message', 'logBytes')
+  if f[1] == '' then
+    lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt', 'message')
+  else
+    lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt')
+  end
   local ttl = math.max(1, math.ceil(R.retentionMs / 1000))
   lsCall('EXPIRE', rk, ttl)
-  if lsCall('HGET', rk, 'logBytes') then lsCall('EXPIRE', lk, ttl) end
+  if f[2] then lsCall('EXPIRE', logKey(base, id), ttl) end
   lsCall('ZADD', base .. 'finished', now, id)
-  trimFinished(base, now, R)
+  if not deferTrim then trimFinished(base, now, R) end
   lsCall('PUBLISH', evChannel(base, id), 'state')
 end
 

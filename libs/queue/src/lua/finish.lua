@@ -12,19 +12,23 @@ local P = cjson.decode(ARGV[1])
 local base, now = P.base, P.now
 local nul = cjson.null
 local results = {}
+local ended = false
 for _, E in ipairs(P.ends) do
   local id = E.id
   local rk = recKey(base, id)
   local result
-  if lsCall('HGET', rk, 'token') ~= E.token then
+  local held = lsCall('HMGET', rk, 'token', 'attempts')
+  if held[1] ~= E.token then
     result = 'fenced'
   else
     -- The record's token is the fence. A lock that lapsed but was not swept yet is still ours.
     reclaimLock(base, id, E.token)
-    local n = tonumber(lsCall('HGET', rk, 'attempts'))
-    lsCall('HSET', rk, 'a:' .. n, E.attempt, 'message', E.message)
-    if E.exitCode ~= nul then lsCall('HSET', rk, 'exitCode', E.exitCode) else lsCall('HDEL', rk, 'exitCode') end
-    if E.failureClass ~= nul then lsCall('HSET', rk, 'failureClass', E.failureClass) else lsCall('HDEL', rk, 'failureClass') end
+    local n = tonumber(held[2])
+    local set, gone = { 'a:' .. n, E.attempt, 'message', E.message }, {}
+    if E.exitCode ~= nul then set[#set + 1] = 'exitCode'; set[#set + 1] = E.exitCode else gone[#gone + 1] = 'exitCode' end
+    if E.failureClass ~= nul then set[#set + 1] = 'failureClass'; set[#set + 1] = E.failureClass else gone[#gone + 1] = 'failureClass' end
+    lsCall('HSET', rk, unpack(set))
+    if #gone > 0 then lsCall('HDEL', rk, unpack(gone)) end
     result = 'ended'
     if E.state == 'failed' and E.failureClass ~= nul then
       local used = tonumber(lsCall('HGET', rk, 'rc:' .. E.failureClass) or '0')
@@ -47,11 +51,14 @@ for _, E in ipairs(P.ends) do
         { id, tostring(now), 'returnvalue', 'null', 'completed', '0', base,
           cmsgpack.pack({ token = E.token, keepJobs = { count = 0 }, lockDuration = 30000, attempts = 1, maxMetricsSize = '' }) })
       if r ~= 0 then error('BullMQ could not finish job ' .. id .. ': ' .. tostring(r)) end
-      finalize(base, id, E.state, now, P.R)
+      finalize(base, id, E.state, now, P.R, true)
+      ended = true
     end
   end
   table.insert(results, result)
 end
+-- Retention is trimmed once for the whole batch.
+if ended then trimFinished(base, now, P.R) end
 if P.next == nul or not P.next then return { results } end
 local C = P.next
 C.classes, C.reservation = KEYS[14], KEYS[15]

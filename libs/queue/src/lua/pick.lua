@@ -1,14 +1,17 @@
 -- The fit-aware claim, run inside BullMQ's own moveToActive (its locks, events, delayed-job
 -- promotion, rate-limit and pause handling untouched) in place of its last step, "pop the head
--- of the queue". It takes the first job in queue order (priority, then arrival) that fits the
--- caller's free capacity and lanes, found through the weight-class index (one head per class,
--- so the cost does not grow with queue depth), claims the job's record in the same step, and
--- returns what the agent needs to run it.
+-- of the queue". BullMQ's prelude runs once per claim; then it takes, up to P.max times, the
+-- first job in queue order (priority, then arrival) that fits what is still free (weight and
+-- per-lane room), found through the weight-class index (one head per class, so the cost does
+-- not grow with queue depth), claims the job's record in the same step under its own token
+-- (P.tokens), and stops at the first pick that gives no job.
 --
--- P: base, agent, token, now, free, capacity, fullLanes (set), reserveAfter, resTtl,
---    classes, reservation (keys), dueIds (delayed jobs the prelude promoted), R (retention).
--- Returns {'job', id, attempt, spec, trace} | {'reserved', id} | {'none', ms until a delayed
--- job is due, or -1}.
+-- P: base, agent, tokens, max, now, free, capacity, laneRoom ({lane = free slots} for capped
+--    lanes), reserveAfter, resTtl, classes, reservation (keys), dueIds (delayed jobs the
+--    prelude promoted), R (retention).
+-- Returns { 'claims', { n, (id, attempt, spec, trace) × n, tail kind, tail value } }, tail:
+-- 'reserved', id (this agent holds the reservation for it) | 'none', ms until a delayed job
+-- is due or -1.
 local prioritizedKey = KEYS[3]
 local base = P.base
 for _, id in ipairs(P.dueIds) do indexAdd(base, id) end
@@ -81,46 +84,74 @@ local function nextDue()
   return math.max(0, math.floor(tonumber(d[2]) / 0x1000) - P.now)
 end
 
--- The reservation, if any, and whether its job is still claimable.
-local resJob, resAgent
-local res = lsCall('GET', P.reservation)
-if res then
-  resJob, resAgent = string.match(res, '^([^|]+)|([^|]+)')
-  local cls = resJob and lsCall('HGET', recKey(base, resJob), 'cls')
-  if not cls or not lsCall('ZSCORE', base .. 'class:' .. cls, resJob) then
-    lsCall('DEL', P.reservation)
-    resJob, resAgent = nil, nil
-  end
-end
-
--- Holding a reservation: admit nothing but its job, and only once it fits.
-if resJob and resAgent == P.agent then
-  local w, lane = parseClass(lsCall('HGET', recKey(base, resJob), 'cls'))
-  if w <= P.free and not laneFull(lane) then
-    lsCall('DEL', P.reservation)
-    local r = take(resJob)
-    if r then return r end
-  else
-    lsCall('PEXPIRE', P.reservation, P.resTtl)
-    return { 'reserved', resJob }
-  end
-end
-
-for _ = 1, 20 do
-  local fit, fitScore, wait, waitScore, waitW = heads()
-  -- A job ahead of the first fitting one that waited past the threshold, and could run here once
-  -- this agent drains, gets the pool's one reservation: from now on this agent admits nothing else.
-  if not resJob and wait and (not fit or waitScore < fitScore) then
-    local since = waitScore % 0x40000000000
-    if P.now - since >= P.reserveAfter then
-      lsCall('SET', P.reservation, wait .. '|' .. P.agent .. '|' .. waitW .. '|' .. P.now, 'PX', P.resTtl)
-      return { 'reserved', wait }
+-- One pick: {'job', id, attempt, spec, trace, cls} | {'reserved', id} | {'none', ms or -1}.
+local function pickOne()
+  -- The reservation, if any, and whether its job is still claimable.
+  local resJob, resAgent
+  local res = lsCall('GET', P.reservation)
+  if res then
+    resJob, resAgent = string.match(res, '^([^|]+)|([^|]+)')
+    local cls = resJob and lsCall('HGET', recKey(base, resJob), 'cls')
+    if not cls or not lsCall('ZSCORE', base .. 'class:' .. cls, resJob) then
+      lsCall('DEL', P.reservation)
+      resJob, resAgent = nil, nil
     end
   end
-  if not fit then return { 'none', nextDue() } end
-  -- Any agent that can start the reserved job now takes it; the reservation is then over.
-  if fit == resJob then lsCall('DEL', P.reservation) end
-  local r = take(fit)
-  if r then return r end
+
+  -- Holding a reservation: admit nothing but its job, and only once it fits.
+  if resJob and resAgent == P.agent then
+    local w, lane = parseClass(lsCall('HGET', recKey(base, resJob), 'cls'))
+    if w <= P.free and not laneFull(lane) then
+      lsCall('DEL', P.reservation)
+      local r = take(resJob)
+      if r then return r end
+    else
+      lsCall('PEXPIRE', P.reservation, P.resTtl)
+      return { 'reserved', resJob }
+    end
+  end
+
+  for _ = 1, 20 do
+    local fit, fitScore, wait, waitScore, waitW = heads()
+    -- A job ahead of the first fitting one that waited past the threshold, and could run here once
+    -- this agent drains, gets the pool's one reservation: from now on this agent admits nothing else.
+    if not resJob and wait and (not fit or waitScore < fitScore) then
+      local since = waitScore % 0x40000000000
+      if P.now - since >= P.reserveAfter then
+        lsCall('SET', P.reservation, wait .. '|' .. P.agent .. '|' .. waitW .. '|' .. P.now, 'PX', P.resTtl)
+        return { 'reserved', wait }
+      end
+    end
+    if not fit then return { 'none', nextDue() } end
+    -- Any agent that can start the reserved job now takes it; the reservation is then over.
+    if fit == resJob then lsCall('DEL', P.reservation) end
+    local r = take(fit)
+    if r then return r end
+  end
+  return { 'none', 0 }
 end
-return { 'none', 0 }
+
+local out, n, tail = {}, 0, { 'none', -1 }
+-- With no room at all it still looks once: an agent may take the pool's reservation then.
+while n < P.max and (n == 0 or P.free > 0) do
+  P.fullLanes = {}
+  for lane, room in pairs(P.laneRoom) do
+    if room <= 0 then P.fullLanes[lane] = true end
+  end
+  P.token = P.tokens[n + 1]
+  opts['token'] = P.token -- BullMQ's lock on the job is this pick's token
+  local r = pickOne()
+  if r[1] ~= 'job' then
+    tail = r
+    break
+  end
+  n = n + 1
+  for i = 2, 5 do out[#out + 1] = r[i] end
+  local w, lane = string.match(r[6], '^(%d+):?(.*)$')
+  P.free = P.free - tonumber(w)
+  if lane ~= '' and P.laneRoom[lane] ~= nil then P.laneRoom[lane] = P.laneRoom[lane] - 1 end
+end
+table.insert(out, 1, n)
+out[#out + 1] = tail[1]
+out[#out + 1] = tail[2] or -1
+return { 'claims', out }
