@@ -224,7 +224,7 @@ export class JobLifecycle {
     return {
       base: k.base,
       agent: s.agentId,
-      tokens: Array.from({ length: max }, (_, i) => `${tokenBase}:${i}`),
+      tokenBase,
       max,
       now,
       free: req.freeMilli,

@@ -4,9 +4,9 @@
 -- first job in queue order (priority, then arrival) that fits what is still free (weight and
 -- per-lane room), found through the weight-class index (one head per class, so the cost does
 -- not grow with queue depth), claims the job's record in the same step under its own token
--- (P.tokens), and stops at the first pick that gives no job.
+-- (`<P.tokenBase>:<n>`, n from 0), and stops at the first pick that gives no job.
 --
--- P: base, agent, tokens, max, now, free, capacity, laneRoom ({lane = free slots} for capped
+-- P: base, agent, tokenBase, max, now, free, capacity, laneRoom ({lane = free slots} for capped
 --    lanes), reserveAfter, resTtl, classes, reservation (keys), dueIds (delayed jobs the
 --    prelude promoted), R (retention).
 -- Returns { 'claims', { n, (id, attempt, spec, trace) × n, tail kind, tail value } }, tail:
@@ -138,7 +138,7 @@ while n < P.max and (n == 0 or P.free > 0) do
   for lane, room in pairs(P.laneRoom) do
     if room <= 0 then P.fullLanes[lane] = true end
   end
-  P.token = P.tokens[n + 1]
+  P.token = P.tokenBase .. ':' .. n
   opts['token'] = P.token -- BullMQ's lock on the job is this pick's token
   local r = pickOne()
   if r[1] ~= 'job' then
