@@ -42,26 +42,40 @@ local function trimFinished(base, now, R)
   end
 end
 
--- A job reaches its final state: recorded, set to expire, and (unless the caller trims once
--- for a whole batch, `deferTrim`) the pool's oldest finished jobs trimmed.
--- R = { retentionMs, maxFinished }.
-local function finalize(base, id, state, now, R, deferTrim)
+-- What only a queued or running job needs: a finished record drops it, so it stays small
+-- (RetryJob, which reopens it, writes these again). Its last change is its finish (updatedAt
+-- reads finishedAt).
+local TRANSIENT_FIELDS = { 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt' }
+
+-- A job reaches its final state: recorded, set to expire, and the pool's oldest finished jobs
+-- trimmed. R = { retentionMs, maxFinished }. `x` (optional), from a caller that already knows:
+-- set/gone = more fields to write/delete in the same HSET/HDEL; message and logged = the
+-- message it stores and whether the job has a log (else both are read); deferTrim = the caller
+-- trims once for its whole batch.
+local function finalize(base, id, state, now, R, x)
+  x = x or {}
   local rk = recKey(base, id)
-  lsCall('HSET', rk, 'state', state, 'finishedAt', now)
-  -- What only a queued or running job needs goes: a finished record stays small (RetryJob,
-  -- which reopens it, writes these again). Its last change is its finish (updatedAt reads
-  -- finishedAt), and an empty message says nothing.
-  local f = lsCall('HMGET', rk, 'message', 'logBytes')
-  if f[1] == '' then
-    lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt', 'message')
-  else
-    lsCall('HDEL', rk, 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt')
+  local set = x.set or {}
+  set[#set + 1] = 'state'
+  set[#set + 1] = state
+  set[#set + 1] = 'finishedAt'
+  set[#set + 1] = now
+  lsCall('HSET', rk, unpack(set))
+  local message, logged = x.message, x.logged
+  if message == nil then
+    local f = lsCall('HMGET', rk, 'message', 'logBytes')
+    message, logged = f[1], f[2] ~= false
   end
+  local gone = x.gone or {}
+  for _, f in ipairs(TRANSIENT_FIELDS) do gone[#gone + 1] = f end
+  -- An empty message says nothing.
+  if message == '' then gone[#gone + 1] = 'message' end
+  lsCall('HDEL', rk, unpack(gone))
   local ttl = math.max(1, math.ceil(R.retentionMs / 1000))
   lsCall('EXPIRE', rk, ttl)
-  if f[2] then lsCall('EXPIRE', logKey(base, id), ttl) end
+  if logged then lsCall('EXPIRE', logKey(base, id), ttl) end
   lsCall('ZADD', base .. 'finished', now, id)
-  if not deferTrim then trimFinished(base, now, R) end
+  if not x.deferTrim then trimFinished(base, now, R) end
   lsCall('PUBLISH', evChannel(base, id), 'state')
 end
 

@@ -13,30 +13,36 @@ local base, now = P.base, P.now
 local nul = cjson.null
 local results = {}
 local ended = false
+-- BullMQ's options for moving an ended job out of active. Token '0': BullMQ leaves the lock to
+-- us — the record's token is the fence, checked below, and the lock goes with the job.
+local finishOpts = cmsgpack.pack({ token = '0', keepJobs = { count = 0 }, lockDuration = 30000, attempts = 1, maxMetricsSize = '' })
 for _, E in ipairs(P.ends) do
   local id = E.id
   local rk = recKey(base, id)
   local result
-  local held = lsCall('HMGET', rk, 'token', 'attempts')
+  local held = lsCall('HMGET', rk, 'token', 'attempts', 'logBytes')
   if held[1] ~= E.token then
     result = 'fenced'
   else
-    -- The record's token is the fence. A lock that lapsed but was not swept yet is still ours.
-    reclaimLock(base, id, E.token)
     local n = tonumber(held[2])
-    local set, gone = { 'a:' .. n, E.attempt, 'message', E.message }, {}
+    -- The attempt's fields, written with the state change in one HSET (and one HDEL).
+    local set, gone = { 'a:' .. n, E.attempt }, {}
+    if E.message ~= '' then set[#set + 1] = 'message'; set[#set + 1] = E.message else gone[#gone + 1] = 'message' end
     if E.exitCode ~= nul then set[#set + 1] = 'exitCode'; set[#set + 1] = E.exitCode else gone[#gone + 1] = 'exitCode' end
     if E.failureClass ~= nul then set[#set + 1] = 'failureClass'; set[#set + 1] = E.failureClass else gone[#gone + 1] = 'failureClass' end
-    lsCall('HSET', rk, unpack(set))
-    if #gone > 0 then lsCall('HDEL', rk, unpack(gone)) end
     result = 'ended'
     if E.state == 'failed' and E.failureClass ~= nul then
-      local used = tonumber(lsCall('HGET', rk, 'rc:' .. E.failureClass) or '0')
-      local counted = n - tonumber(lsCall('HGET', rk, 'handedBack') or '0')
+      local f = lsCall('HMGET', rk, 'rc:' .. E.failureClass, 'handedBack')
+      local used = tonumber(f[1] or '0')
+      local counted = n - tonumber(f[2] or '0')
       if used < E.budget and (E.maxAttempts == 0 or counted < E.maxAttempts) then
+        -- A lock that lapsed but was not swept yet is still ours: BullMQ's move checks it.
+        reclaimLock(base, id, E.token)
         lsCall('HINCRBY', rk, 'rc:' .. E.failureClass, 1)
-        lsCall('HSET', rk, 'state', 'retrying', 'updatedAt', now, 'retryAt', now + E.delayMs)
-        lsCall('HDEL', rk, 'token')
+        for _, v in ipairs({ 'state', 'retrying', 'updatedAt', now, 'retryAt', now + E.delayMs }) do set[#set + 1] = v end
+        gone[#gone + 1] = 'token'
+        lsCall('HSET', rk, unpack(set))
+        lsCall('HDEL', rk, unpack(gone))
         local r = bull_moveToDelayed(
           { KEYS[11], KEYS[2], KEYS[3], KEYS[7], base .. id, KEYS[4], KEYS[9], KEYS[5], KEYS[1], KEYS[6], KEYS[10] },
           { base, tostring(now), id, E.token, tostring(E.delayMs), '0', nil, '0' })
@@ -46,12 +52,13 @@ for _, E in ipairs(P.ends) do
       end
     end
     if result == 'ended' then
+      lsCall('DEL', base .. id .. ':lock')
+      lsCall('SREM', KEYS[5], id)
       local r = bull_moveToFinished(
         { KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[12], base .. id, KEYS[13], KEYS[11] },
-        { id, tostring(now), 'returnvalue', 'null', 'completed', '0', base,
-          cmsgpack.pack({ token = E.token, keepJobs = { count = 0 }, lockDuration = 30000, attempts = 1, maxMetricsSize = '' }) })
+        { id, tostring(now), 'returnvalue', 'null', 'completed', '0', base, finishOpts })
       if r ~= 0 then error('BullMQ could not finish job ' .. id .. ': ' .. tostring(r)) end
-      finalize(base, id, E.state, now, P.R, true)
+      finalize(base, id, E.state, now, P.R, { set = set, gone = gone, message = E.message, logged = held[3] ~= false, deferTrim = true })
       ended = true
     end
   end
