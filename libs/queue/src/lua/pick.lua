@@ -25,13 +25,18 @@ local function laneFull(lane) return lane ~= nil and P.fullLanes[lane] == true e
 
 -- One head per weight class: the first that fits, and the first that could run here once this
 -- agent drains (a reservation candidate), both in queue order.
+-- The pool's classes are read once per claim: within it, only heads() removes one.
+local classList
 local function heads()
   local fit, fitScore, wait, waitScore, waitW
-  for _, cls in ipairs(lsCall('SMEMBERS', P.classes)) do
+  classList = classList or lsCall('SMEMBERS', P.classes)
+  local live = {}
+  for _, cls in ipairs(classList) do
     local head = lsCall('ZRANGE', base .. 'class:' .. cls, 0, 0, 'WITHSCORES')
     if #head == 0 then
       lsCall('SREM', P.classes, cls)
     else
+      live[#live + 1] = cls
       local w, lane = parseClass(cls)
       local score = tonumber(head[2])
       if w <= P.free and not laneFull(lane) then
@@ -41,6 +46,7 @@ local function heads()
       end
     end
   end
+  classList = live
   return fit, fitScore, wait, waitScore, waitW
 end
 
@@ -84,17 +90,23 @@ local function nextDue()
   return math.max(0, math.floor(tonumber(d[2]) / 0x1000) - P.now)
 end
 
+-- The pool's reservation, read (and checked: is its job still claimable?) once per claim;
+-- within the claim only this script changes it.
+local resChecked, resJob, resAgent = false, nil, nil
+local function dropReservation()
+  lsCall('DEL', P.reservation)
+  resJob, resAgent = nil, nil
+end
+
 -- One pick: {'job', id, attempt, spec, trace, cls} | {'reserved', id} | {'none', ms or -1}.
 local function pickOne()
-  -- The reservation, if any, and whether its job is still claimable.
-  local resJob, resAgent
-  local res = lsCall('GET', P.reservation)
-  if res then
-    resJob, resAgent = string.match(res, '^([^|]+)|([^|]+)')
-    local cls = resJob and lsCall('HGET', recKey(base, resJob), 'cls')
-    if not cls or not lsCall('ZSCORE', base .. 'class:' .. cls, resJob) then
-      lsCall('DEL', P.reservation)
-      resJob, resAgent = nil, nil
+  if not resChecked then
+    resChecked = true
+    local res = lsCall('GET', P.reservation)
+    if res then
+      resJob, resAgent = string.match(res, '^([^|]+)|([^|]+)')
+      local cls = resJob and lsCall('HGET', recKey(base, resJob), 'cls')
+      if not cls or not lsCall('ZSCORE', base .. 'class:' .. cls, resJob) then dropReservation() end
     end
   end
 
@@ -102,8 +114,9 @@ local function pickOne()
   if resJob and resAgent == P.agent then
     local w, lane = parseClass(lsCall('HGET', recKey(base, resJob), 'cls'))
     if w <= P.free and not laneFull(lane) then
-      lsCall('DEL', P.reservation)
-      local r = take(resJob)
+      local job = resJob
+      dropReservation()
+      local r = take(job)
       if r then return r end
     else
       lsCall('PEXPIRE', P.reservation, P.resTtl)
@@ -119,12 +132,13 @@ local function pickOne()
       local since = waitScore % 0x40000000000
       if P.now - since >= P.reserveAfter then
         lsCall('SET', P.reservation, wait .. '|' .. P.agent .. '|' .. waitW .. '|' .. P.now, 'PX', P.resTtl)
+        resJob, resAgent = wait, P.agent
         return { 'reserved', wait }
       end
     end
     if not fit then return { 'none', nextDue() } end
     -- Any agent that can start the reserved job now takes it; the reservation is then over.
-    if fit == resJob then lsCall('DEL', P.reservation) end
+    if fit == resJob then dropReservation() end
     local r = take(fit)
     if r then return r end
   end
