@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { JobSchema, JobState } from '@longshore/client';
+import { JOB_STATES, type JobStateName } from '@longshore/domain';
 import type { CliContext } from './context.js';
 import { EXAMPLE_JOB_ID, examples } from './examples.js';
 import { enumWord, shellQuote } from './format.js';
@@ -7,18 +8,9 @@ import { renderJob, renderJobTable } from './job-view.js';
 import { intArg, labelArg, nameArg } from './option-parsers.js';
 import { writeMessagesJson } from './output.js';
 
-const STATE_WORDS = ['queued', 'claimed', 'running', 'succeeded', 'failed', 'cancelled', 'retrying'] as const;
-type StateWord = (typeof STATE_WORDS)[number];
-
-const STATES: Record<StateWord, JobState> = {
-  queued: JobState.QUEUED,
-  claimed: JobState.CLAIMED,
-  running: JobState.RUNNING,
-  succeeded: JobState.SUCCEEDED,
-  failed: JobState.FAILED,
-  cancelled: JobState.CANCELLED,
-  retrying: JobState.RETRYING,
-};
+/** `--state` takes the job states as the domain spells them; each names the proto value of the same name. */
+type StateWord = JobStateName;
+const stateOf = (word: StateWord): JobState => JobState[word.toUpperCase() as Uppercase<StateWord>];
 
 interface ListFlags {
   pool?: string;
@@ -41,7 +33,7 @@ function nextPageCommand(flags: ListFlags, token: string): string {
 async function listJobs(ctx: CliContext, flags: ListFlags, cmd: Command): Promise<void> {
   const res = await ctx.client().dispatcher.listJobs({
     pool: flags.pool ?? '',
-    state: flags.state ? STATES[flags.state] : JobState.UNSPECIFIED,
+    state: flags.state ? stateOf(flags.state) : JobState.UNSPECIFIED,
     labels: flags.label ?? {},
     pageSize: flags.limit ?? 0,
     pageToken: flags.pageToken ?? '',
@@ -71,7 +63,7 @@ export function registerJobs(program: Command, ctx: CliContext): void {
     .command('ls')
     .description('list jobs, newest first')
     .option('--pool <pool>', 'only this pool', nameArg)
-    .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATE_WORDS))
+    .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
     .option('--label <K=V>', 'only jobs with this label; repeatable', labelArg)
     .option('--limit <n>', 'jobs per page (default 50)', intArg(1, 500, '100'))
     .option('--page-token <token>', 'continue where the previous page ended')

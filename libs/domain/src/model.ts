@@ -4,9 +4,10 @@ export type ExecutorName = (typeof EXECUTORS)[number];
 
 /**
  * A job's lifecycle: `queued → claimed → running → succeeded | failed | cancelled`,
- * with `retrying` while it waits for its next attempt.
+ * with `retrying` while it waits for its next attempt, and `orphaned` while a run that outlives
+ * its agent (a container, an ECS task) waits for that agent to come back and adopt it.
  */
-export const JOB_STATES = ['queued', 'claimed', 'running', 'succeeded', 'failed', 'cancelled', 'retrying'] as const;
+export const JOB_STATES = ['queued', 'claimed', 'running', 'succeeded', 'failed', 'cancelled', 'retrying', 'orphaned'] as const;
 export type JobStateName = (typeof JOB_STATES)[number];
 
 /** States a job never leaves. */

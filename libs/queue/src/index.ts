@@ -14,6 +14,7 @@ export type {
   ClaimSettings,
   ClaimTail,
   FinishResult,
+  HeldRun,
   NewJob,
   QueueCounts,
   Retention,

@@ -277,6 +277,68 @@ describe('the job lifecycle on a real Redis', () => {
     await expectIndexExact('sweep');
   });
 
+  /** Sweeps until `n` jobs moved (BullMQ's stalled check takes two passes: mark, then move what is still unlocked). */
+  async function sweepUntil(l: JobLifecycle, pool: string, adoptWindowMs: number, check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 60));
+      await l.sweep(pool, 1, Date.now(), adoptWindowMs);
+      if (await check()) return;
+    }
+    throw new Error('the sweep never got there');
+  }
+
+  it('records a run under the fence, and a restarted agent lists and adopts its unfinished attempts with a new token, no attempt charged', async () => {
+    const j = job('adopt', 250);
+    await lc.submit('adopt', [j]);
+    const c = held(await claim('adopt', room(1000), 'agent-a'));
+    expect(await lc.recordRun(c, '{"kind":"docker","containerId":"c1"}', true)).toBe(true);
+    expect(await lc.recordRun({ ...c, token: 'stale' }, '{"kind":"docker","containerId":"x"}', true)).toBe(false);
+    expect(await lc.heldBy('adopt', 'agent-b')).toEqual([]);
+    expect(await lc.heldBy('adopt', 'agent-a')).toEqual([{ id: c.id, pool: 'adopt', state: 'running', attempt: 1, run: '{"kind":"docker","containerId":"c1"}', reattachable: true }]);
+    // Only the same agent id may adopt; the adopter gets the spec and a new fence.
+    expect(await lc.adopt('adopt', c.id, 'agent-b', 'tb', 5000)).toBeUndefined();
+    const again = await lc.adopt('adopt', c.id, 'agent-a', 'new-token', 5000);
+    expect(again).toMatchObject({ id: c.id, token: 'new-token', attempt: 1 });
+    expect(JSON.parse(again!.specJson)).toMatchObject({ weightMilli: 250 });
+    expect((await finish(c, ok, noRetry)).result).toBe('fenced');
+    expect((await finish(again!, ok, noRetry)).result).toBe('ended');
+    const rec = await store.get(c.id);
+    expect(rec).toMatchObject({ state: 'succeeded' });
+    expect(rec!.attempts).toHaveLength(1);
+    expect(await redis.hmget(lc.keys.pool('adopt').record(c.id), 'run', 'reattach')).toEqual([null, null]);
+    expect(await lc.adopt('adopt', c.id, 'agent-a', 'late', 5000)).toBeUndefined();
+  });
+
+  it('keeps a lapsed run that outlives its agent orphaned for the adopt window, then queues it again as lost; a subprocess run is queued at once', async () => {
+    const fast = new JobLifecycle(redis, { retentionMs: 60_000, maxFinished: 100 });
+    const lost1 = { budgets: { exit: 0, timeout: 0, oom: 0, start_failed: 0, lost: 1 }, backoffMs: 1, maxBackoffMs: 1 };
+    const container = job('orphan', 100, { retry: lost1 });
+    const proc = job('orphan', 100, { retry: lost1 });
+    await lc.submit('orphan', [container, proc]);
+    const quick = { agentId: 'agent-o', lockMs: 100, reserveAfterMs: 60_000 };
+    const got = await fast.claim('orphan', quick, room(1000, 1000, [], 2), token());
+    const byId = new Map(got.jobs.map((c) => [c.id, c]));
+    await fast.recordRun(byId.get(container.record.id)!, '{"kind":"docker","containerId":"c2"}', true);
+    await fast.recordRun(byId.get(proc.record.id)!, '{"kind":"subprocess","pid":1,"startTime":"1"}', false);
+    const stateOf = async (id: string) => (await store.get(id))?.state;
+    // A long window: the container's job waits orphaned while the subprocess's goes back to the queue.
+    await sweepUntil(fast, 'orphan', 60_000, async () => (await stateOf(container.record.id)) === 'orphaned' && (await stateOf(proc.record.id)) === 'queued');
+    expect((await store.get(proc.record.id))!.attempts[0]).toMatchObject({ failureClass: 'lost' });
+    expect(await lc.heldBy('orphan', 'agent-o')).toEqual([expect.objectContaining({ id: container.record.id, state: 'orphaned', reattachable: true })]);
+    await expectIndexExact('orphan');
+    // The same agent id comes back within the window and adopts it.
+    const adopted = await fast.adopt('orphan', container.record.id, 'agent-o', 'back', 100);
+    expect(adopted).toMatchObject({ attempt: 1 });
+    expect(await stateOf(container.record.id)).toBe('running');
+    // It goes away again; this time the window is short and passes: lost, queued again.
+    await sweepUntil(fast, 'orphan', 150, async () => (await stateOf(container.record.id)) === 'queued');
+    const rec = (await store.get(container.record.id))!;
+    expect(rec.attempts[0]).toMatchObject({ failureClass: 'lost', message: expect.stringContaining('LONGSHORE_ADOPT_WINDOW') });
+    expect(await redis.hmget(lc.keys.pool('orphan').record(container.record.id), 'run', 'reattach', 'orphanedAt')).toEqual([null, null, null]);
+    expect(await fast.adopt('orphan', container.record.id, 'agent-o', 'too-late', 100)).toBeUndefined();
+    await expectIndexExact('orphan');
+  });
+
   it('reopens a finished job once more, at the back of its priority', async () => {
     const [a, b] = [job('reopen', 500), job('reopen', 500)];
     await lc.submit('reopen', [a]);

@@ -98,6 +98,18 @@ export type CancelResult =
   | { kind: 'cancelled'; from: JobStateName }
   | { kind: 'flagged'; state: JobStateName };
 
+/** An unfinished attempt of one agent, as {@link JobLifecycle.heldBy} lists it for that agent when it starts again. */
+export interface HeldRun {
+  id: string;
+  pool: string;
+  state: Extract<JobStateName, 'claimed' | 'running' | 'orphaned'>;
+  attempt: number;
+  /** The run's reference as its executor recorded it (JSON), if it got that far. */
+  run?: string;
+  /** Whether the run outlives its agent, so a new agent process can follow it again. */
+  reattachable: boolean;
+}
+
 /** A pool's queue figures. */
 export interface QueueCounts {
   queued: number;
@@ -321,12 +333,54 @@ export class JobLifecycle {
     return String(await runScript(this.redis, 'lsReopen', [...addKeys(k), k.classes], [JSON.stringify(payload)]));
   }
 
-  /** Puts jobs whose claim lapsed back in the queue (or fails them when out of lost budget); returns how many. */
-  async sweep(pool: string, intervalMs: number, now = Date.now()): Promise<number> {
+  /**
+   * Puts jobs whose claim lapsed back in the queue (or fails them when out of lost budget);
+   * returns how many. With `adoptWindowMs`, a job whose run outlives its agent (see
+   * {@link recordRun}) is first `orphaned` for that long, so its agent can come back and adopt it.
+   */
+  async sweep(pool: string, intervalMs: number, now = Date.now(), adoptWindowMs = 0): Promise<number> {
     const k = this.keys.pool(pool);
     const q = bullKeys(k);
     const keys = [q.stalled, q.wait, q.active, q.stalledCheck, q.meta, q.paused, q.marker, q.events, q.repeat];
-    return Number(await runScript(this.redis, 'lsSweep', keys, [JSON.stringify({ base: k.base, now, intervalMs, R: this.R })]));
+    return Number(await runScript(this.redis, 'lsSweep', keys, [JSON.stringify({ base: k.base, now, intervalMs, adoptWindowMs, R: this.R })]));
+  }
+
+  /**
+   * Records the run an attempt started (its executor's reference, JSON), fenced by the claim's
+   * token; `reattachable` when a new agent process can follow the run again (a container, an
+   * ECS task; not a subprocess). False when fenced off.
+   */
+  async recordRun(claim: Pick<Claim, 'id' | 'pool' | 'token'>, run: string, reattachable: boolean): Promise<boolean> {
+    const k = this.keys.pool(claim.pool);
+    return (await runScript(this.redis, 'lsRecordRun', [k.record(claim.id)], [claim.token, run, reattachable ? '1' : '0'])) === 1;
+  }
+
+  /** The unfinished attempts of a pool that belong to `agentId` (claimed, running or orphaned), with their runs. */
+  async heldBy(pool: string, agentId: string): Promise<HeldRun[]> {
+    const k = this.keys.pool(pool);
+    const raw = (await runScript(this.redis, 'lsHeldBy', [bullKeys(k).active], [k.base, agentId])) as string[][];
+    return raw.map(([id, state, attempt, run, reattach]) => ({
+      id: String(id),
+      pool,
+      state: String(state) as HeldRun['state'],
+      attempt: Number(attempt),
+      ...(run ? { run: String(run) } : {}),
+      reattachable: String(reattach) === '1',
+    }));
+  }
+
+  /**
+   * Takes over an unfinished attempt this agent id left behind (it started again): a new token
+   * `token`, the claim renewed for `lockMs`, no attempt charged. Undefined when the job is not
+   * this agent's to adopt any more.
+   */
+  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<Claim | undefined> {
+    const k = this.keys.pool(pool);
+    const q = bullKeys(k);
+    const raw = (await runScript(this.redis, 'lsAdopt', [q.active, q.stalled], [JSON.stringify({ base: k.base, id, agent: agentId, token, lockMs, now })])) as unknown[];
+    if (raw.length === 0) return undefined;
+    const [attempt, specJson, trace] = raw as [string, string, string];
+    return { id, pool, token, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {} };
   }
 
   /** Renews claims; returns the ids whose lock could not be renewed (someone else may hold them now). */

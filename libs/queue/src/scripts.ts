@@ -55,6 +55,9 @@ function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
     lsSweep: { numberOfKeys: 9, lua: [common, bull('moveStalledJobsToWait', moveStalledJobsToWait.content), lua('sweep')].join('\n') },
     lsReopen: { numberOfKeys: 10, lua: [common, bull('addPrioritizedJob', addPrioritizedJob.content), lua('reopen')].join('\n') },
     lsAppendLogs: { numberOfKeys: 2, lua: lua('append-logs') },
+    lsRecordRun: { numberOfKeys: 1, lua: [common, lua('record-run')].join('\n') },
+    lsHeldBy: { numberOfKeys: 1, lua: [common, lua('held-by')].join('\n') },
+    lsAdopt: { numberOfKeys: 2, lua: [common, lua('adopt')].join('\n') },
     lsTrim: { numberOfKeys: 2, lua: lua('trim') },
     lsExtendLocks: { numberOfKeys: extendLocks.keys, lua: extendLocks.content },
   };
@@ -62,7 +65,20 @@ function buildScripts(): Record<string, { numberOfKeys: number; lua: string }> {
 
 let built: ReturnType<typeof buildScripts> | undefined;
 
-export type ScriptName = 'lsSubmit' | 'lsClaim' | 'lsFinish' | 'lsHandBack' | 'lsCancel' | 'lsSweep' | 'lsReopen' | 'lsAppendLogs' | 'lsTrim' | 'lsExtendLocks';
+export type ScriptName =
+  | 'lsSubmit'
+  | 'lsClaim'
+  | 'lsFinish'
+  | 'lsHandBack'
+  | 'lsCancel'
+  | 'lsSweep'
+  | 'lsReopen'
+  | 'lsAppendLogs'
+  | 'lsTrim'
+  | 'lsExtendLocks'
+  | 'lsRecordRun'
+  | 'lsHeldBy'
+  | 'lsAdopt';
 
 type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 

@@ -10,7 +10,7 @@ export type JobHash = Record<string, string>;
 export const RECORD_FIELDS = {
   id: 'job id',
   spec: 'the resolved JobSpec, JSON (its pool and weight are the job\'s)',
-  state: 'queued | claimed | running | retrying | succeeded | failed | cancelled',
+  state: 'queued | claimed | running | retrying | orphaned | succeeded | failed | cancelled',
   cls: 'weight class it is indexed under while claimable (`<weight>` or `<weight>:<lane>`)',
   order: 'queue order: (1001 - priority) * 2^42 + ms it was queued at',
   lostBudget: 'how often it may be lost before it fails',
@@ -33,6 +33,9 @@ export const RECORD_FIELDS = {
   cancel: '1 once a cancel was requested',
   logBytes: 'bytes of output stored (absent while it printed nothing)',
   logTruncated: '1 once its log reached the cap',
+  run: "the running attempt's run as its executor refers to it (container id, pid + start time), JSON",
+  reattach: '1 when that run outlives its agent (a container, an ECS task): it may be orphaned, then adopted',
+  orphanedAt: 'epoch ms its claim lapsed while its run may still be alive (state orphaned)',
 } as const;
 
 /** Fields written when a job is accepted. */

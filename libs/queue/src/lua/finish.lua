@@ -40,7 +40,7 @@ for _, E in ipairs(P.ends) do
         reclaimLock(base, id, E.token)
         lsCall('HINCRBY', rk, 'rc:' .. E.failureClass, 1)
         for _, v in ipairs({ 'state', 'retrying', 'updatedAt', now, 'retryAt', now + E.delayMs }) do set[#set + 1] = v end
-        gone[#gone + 1] = 'token'
+        for _, v in ipairs({ 'token', 'run', 'reattach' }) do gone[#gone + 1] = v end
         lsCall('HSET', rk, unpack(set))
         lsCall('HDEL', rk, unpack(gone))
         local r = bull_moveToDelayed(

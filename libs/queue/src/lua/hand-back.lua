@@ -11,7 +11,7 @@ reclaimLock(base, id, P.token)
 local n = lsCall('HGET', rk, 'attempts')
 lsCall('HSET', rk, 'a:' .. n, P.attempt, 'state', 'queued', 'updatedAt', P.now)
 lsCall('HINCRBY', rk, 'handedBack', 1)
-lsCall('HDEL', rk, 'token')
+lsCall('HDEL', rk, 'token', 'run', 'reattach')
 local r = bull_moveJobFromActiveToWait({ unpack(KEYS, 1, 9) }, { id, P.token, base .. id })
 if type(r) == 'number' and r < 0 then error('BullMQ could not hand back job ' .. id .. ': ' .. r) end
 indexAdd(base, id)

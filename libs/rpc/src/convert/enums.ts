@@ -27,6 +27,7 @@ export const jobStateEnum = bimap<JobStateName, JobState>([
   ['failed', JobState.FAILED],
   ['cancelled', JobState.CANCELLED],
   ['retrying', JobState.RETRYING],
+  ['orphaned', JobState.ORPHANED],
 ]);
 
 export const failureClassEnum = bimap<FailureClassName, FailureClass>([
