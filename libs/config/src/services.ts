@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EXECUTORS } from '@longshore/domain';
+import { AGENT_EXECUTORS, type AgentExecutorName } from '@longshore/domain';
 import { z } from 'zod';
 import { env, parseEnv } from './parse-env.js';
 import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
@@ -108,7 +108,7 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   client: ClientSecurity;
   capacityMilli: number;
   lanes: Record<string, number>;
-  defaultExecutor: (typeof EXECUTORS)[number];
+  defaultExecutor: AgentExecutorName;
   defaultTimeoutMs: number;
   killGraceMs: number;
   leaseMs: number;
@@ -180,7 +180,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_REGISTRY: env.address(),
       LONGSHORE_CAPACITY: env.milli(),
       LONGSHORE_LANES: z.union([z.literal('').transform(() => ({}) as Record<string, number>), env.lanes()]),
-      LONGSHORE_DEFAULT_EXECUTOR: z.enum(['subprocess', 'docker', 'ecs', 'noop']),
+      LONGSHORE_DEFAULT_EXECUTOR: z.enum(AGENT_EXECUTORS),
       LONGSHORE_JOB_TIMEOUT: env.duration(),
       LONGSHORE_KILL_GRACE: env.duration(),
       LONGSHORE_LEASE: env.duration().pipe(z.number().min(500, 'must be at least 500ms')),
