@@ -27,7 +27,6 @@ function leftoversDir(config: AgentConfig): string {
 function defaultExecutors(config: AgentConfig, logger: Logger, isolation: JobIsolation): ExecutorSet {
   return {
     subprocess: createSubprocessExecutor({
-      killGraceMs: config.killGraceMs,
       memoryLimiter: config.memoryLimiter,
       logger,
       stateDir: leftoversDir(config),

@@ -85,6 +85,16 @@ export function processStartTime(pid: number, procRoot = '/proc'): string | unde
   }
 }
 
+/** A process's state letter (field 3 of `/proc/<pid>/stat`: R, S, D, Z…); undefined when there is no such process. */
+export function processState(pid: number, procRoot = '/proc'): string | undefined {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The live (not zombie) processes whose real, effective or saved uid is `uid`, from
  * `/proc/<pid>/status`: a job with a uid of its own cannot hide from this by leaving its process
