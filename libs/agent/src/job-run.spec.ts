@@ -179,6 +179,19 @@ describe('a job run ends as', () => {
     expect(fake.stopRequested).toBe(true);
   });
 
+  it('finish/failed start_failed, naming it and how to enable it, when it asks for noop on an agent without it', async () => {
+    const { executor, run } = await prepared({ executor: 'noop' });
+    expect(await run.run()).toMatchObject({
+      kind: 'finish',
+      outcome: {
+        state: 'failed',
+        failureClass: 'start_failed',
+        message: 'executor "noop" is not available on agent a1 (it has: subprocess; an agent has the executors its LONGSHORE_EXECUTORS lists)',
+      },
+    });
+    expect(executor.runs).toEqual([]);
+  });
+
   it('finish/failed start_failed, without running anything, when its executor is not here', async () => {
     const { executor, run } = await prepared({ executor: 'docker' });
     const end = await run.run();
