@@ -98,7 +98,7 @@ export class JobRun {
     // executors that run on this host's filesystem; the executor creates and removes it.
     const privateDir = choice.name === 'subprocess' ? join(ctx.jobDir, `${job.id}-${job.attempt}`) : undefined;
     ctx.logger.debug({ job: job.id, executor: choice.name, attempt: job.attempt }, 'job started');
-    const out = await this.execute(choice.executor, {
+    const request: RunRequest = {
       jobId: job.id,
       attempt: job.attempt,
       command: spec.command,
@@ -107,7 +107,8 @@ export class JobRun {
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       onLine: (stream, text) => writer.line(stream, text),
-    }, spec.timeoutMs || ctx.defaultTimeoutMs);
+    };
+    const out = await this.execute(choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);
     await writer.flush();
     if (this.stop?.kind === 'fenced') return { kind: 'fenced', reason: this.stop.reason };
     if (this.stop?.kind === 'hand-back') return { kind: 'hand-back', attempt: { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${this.stop.reason}` } };

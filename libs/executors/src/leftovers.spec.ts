@@ -77,6 +77,7 @@ describe('leftover job processes', () => {
       expect(owned).toEqual([{ jobId: 'j3', attempt: 2, ref: handle.ref }]);
       expect(existsSync(join(dir, 'old-1'))).toBe(false);
       expect(await after.attach({ kind: 'subprocess', pid: bystander.pid!, startTime: '1' }, () => undefined)).toEqual({ kind: 'gone' });
+      await expect(after.attach({ kind: 'noop' }, () => undefined)).rejects.toThrow('the subprocess executor cannot attach to a noop run');
       const found = await after.attach(owned[0]!.ref, () => undefined);
       expect(found).toMatchObject({ kind: 'not-reattachable', reason: expect.stringContaining('output pipes') });
       if (found.kind !== 'not-reattachable') throw new Error(found.kind);

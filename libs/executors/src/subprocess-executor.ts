@@ -68,7 +68,7 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     // Process groups and POSIX signals are what make stop and cleanup work; Windows has neither.
     probe: () => Promise.resolve(process.platform !== 'win32'),
     start: (req, signal) => startSubprocess(req, signal, settings),
-    attach: (ref) => Promise.resolve(attachSubprocess(ref)),
+    attach: (ref) => Promise.resolve(ref).then(attachSubprocess),
     // The state dir is one agent's own already (the agent names it after its id).
     listOwned: () => listLeftovers(leftovers),
   };
