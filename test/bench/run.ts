@@ -134,7 +134,7 @@ function broke(what: string, err: unknown): void {
 // agents. Records are kept however many jobs run, and submits are not rate-limited (the
 // overhead benchmark measures throughput, which LONGSHORE_SUBMIT_RATE would cap).
 try {
-  const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000', LONGSHORE_SUBMIT_RATE: 'off' } });
+  const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000', LONGSHORE_SUBMIT_RATE: 'off', LONGSHORE_EXECUTORS: 'subprocess,noop' } });
   const ls = LongshoreClient.connect({ env: cluster.clientEnv });
   try {
     for (const name of opts.only ? [opts.only] : BENCHMARKS) await runOne({ cluster, ls }, name).catch((err: unknown) => broke(name, err));

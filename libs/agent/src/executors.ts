@@ -4,6 +4,8 @@ import type { Executor } from '@longshore/executors';
 /** The executors an agent has, by name. */
 export type ExecutorSet = Partial<Record<ExecutorName, Executor>>;
 
+const HOW_TO_ENABLE = "an agent has the executors its LONGSHORE_EXECUTORS lists";
+
 /** Which executor runs a job and why, or why none can. */
 export type ExecutorChoice = { executor: Executor; name: ExecutorName; reason: string } | { error: string };
 
@@ -21,10 +23,10 @@ export function chooseExecutor(spec: JobSpec, available: ExecutorSet, defaultNam
       if (e) return { executor: e, name, reason: skipped.length ? `auto: ${skipped.join('; ')}; chose ${name}` : `auto: first allowed, ${name}` };
       skipped.push(`${name} not available on this agent`);
     }
-    return { error: `none of the allowed executors (${spec.allowedExecutors.join(', ')}) is available on agent ${agentId} (it has: ${have})` };
+    return { error: `none of the allowed executors (${spec.allowedExecutors.join(', ')}) is available on agent ${agentId} (it has: ${have}; ${HOW_TO_ENABLE})` };
   }
   const name = spec.executor ?? defaultName;
   const e = available[name];
-  if (!e) return { error: `executor "${name}" is not available on agent ${agentId} (it has: ${have})` };
+  if (!e) return { error: `executor "${name}" is not available on agent ${agentId} (it has: ${have}; ${HOW_TO_ENABLE})` };
   return { executor: e, name, reason: spec.executor ? 'requested by the job' : "the agent's default" };
 }

@@ -1,26 +1,95 @@
 import { silentLogger } from '@longshore/telemetry';
-import { FakeExecutor } from '@longshore/testing';
+import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
 import type { HeldJob } from '@longshore/queue';
 import { DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
-import { describe, expect, it } from 'vitest';
-import { JobRun } from './job-run.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { JobRun, type RunContext } from './job-run.js';
 import { FakeJobSource, type FakeJobInit } from './testing/index.js';
 
-/** Claims one job from a fake source and wraps it in a run over a fake executor. */
-async function held(init: FakeJobInit = {}) {
+const KILL_GRACE_MS = 7000;
+
+/** Claims one job from a fake source and wraps it in a run over a fake executor (not started yet). */
+async function prepared(init: FakeJobInit = {}, opts: { executor?: FakeExecutorOptions; ctx?: Partial<RunContext> } = {}) {
   const source = new FakeJobSource();
   source.add(init);
   const claimed = (await source.claim({ freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 })).jobs[0]!;
   if (claimed.kind !== 'job') throw new Error('unreadable');
-  const executor = new FakeExecutor();
-  const ctx = { agentId: 'a1', source, executors: { subprocess: executor }, defaultExecutor: 'subprocess' as const, defaultTimeoutMs: 0, logMaxBytes: 1 << 20, jobDir: '/nonexistent', logger: silentLogger() };
-  const run = new JobRun(ctx, claimed.job as HeldJob);
+  const executor = new FakeExecutor(opts.executor);
+  const ctx: RunContext = {
+    agentId: 'a1',
+    source,
+    executors: { subprocess: executor },
+    defaultExecutor: 'subprocess',
+    defaultTimeoutMs: 0,
+    killGraceMs: KILL_GRACE_MS,
+    logMaxBytes: 1 << 20,
+    jobDir: '/nonexistent',
+    logger: silentLogger(),
+    ...opts.ctx,
+  };
+  return { source, executor, run: new JobRun(ctx, claimed.job as HeldJob) };
+}
+
+/** As {@link prepared}, started, with the executor's run. */
+async function held(init: FakeJobInit = {}, opts: { executor?: FakeExecutorOptions; ctx?: Partial<RunContext> } = {}) {
+  const { source, executor, run } = await prepared(init, opts);
   const ended = run.run();
   const fake = await executor.started();
   return { source, run, fake, ended, executor };
 }
 
 const retry = { budgets: { ...DEFAULT_RETRY_BUDGETS, exit: 2 }, backoffMs: 1000, maxBackoffMs: 60_000 };
+
+describe('a job run owns its deadline', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('stops a run still going at its timeout, with the kill grace, and ends it as timeout (with that class budget)', async () => {
+    vi.useFakeTimers();
+    const { fake, ended } = await held({ timeoutMs: 30_000, retry: { budgets: DEFAULT_RETRY_BUDGETS, backoffMs: 10, maxBackoffMs: 10 } });
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(fake.stopRequested).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.stops).toEqual([KILL_GRACE_MS]);
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'failed', failureClass: 'timeout', message: 'timed out after 30s' }, retry: { budget: DEFAULT_RETRY_BUDGETS.timeout } });
+  });
+
+  it('takes the agent’s default timeout when the job has none, and says when the job had to be killed', async () => {
+    vi.useFakeTimers();
+    const { fake, ended } = await held({}, { ctx: { defaultTimeoutMs: 60_000 }, executor: { onStop: 'ignore' } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fake.stops).toEqual([KILL_GRACE_MS]);
+    expect(fake.running).toBe(true); // the job ignores SIGTERM: the run waits for its executor
+    fake.end({ kind: 'stopped', detail: 'still running 7s after SIGTERM; killed with SIGKILL' });
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { failureClass: 'timeout', message: 'timed out after 1m (still running 7s after SIGTERM; killed with SIGKILL)' } });
+  });
+
+  it('never stops a job that ends in time, nor one without a timeout', async () => {
+    vi.useFakeTimers();
+    const timed = await held({ timeoutMs: 1000 });
+    timed.fake.succeed();
+    expect(await timed.ended).toMatchObject({ outcome: { state: 'succeeded' } });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(timed.fake.stopRequested).toBe(false);
+    expect(vi.getTimerCount()).toBe(0); // its deadline was cleared
+    const untimed = await held();
+    await vi.advanceTimersByTimeAsync(30 * 24 * 3600_000);
+    expect(untimed.fake.stopRequested).toBe(false);
+    untimed.fake.succeed();
+    await untimed.ended;
+  });
+
+  it('reports a timeout, not the cancel that came during its grace', async () => {
+    vi.useFakeTimers();
+    const { fake, run, ended } = await held({ timeoutMs: 1000 }, { executor: { onStop: 'ignore' } });
+    await vi.advanceTimersByTimeAsync(1000);
+    run.cancel('cancelled by request');
+    fake.end({ kind: 'stopped' });
+    expect(await ended).toMatchObject({ outcome: { failureClass: 'timeout', message: 'timed out after 1s' } });
+    expect(fake.stops).toEqual([KILL_GRACE_MS]); // one stop: the signal aborts once
+  });
+});
 
 describe('a job run ends as', () => {
   it('finish/succeeded when the job exits 0', async () => {
@@ -42,7 +111,6 @@ describe('a job run ends as', () => {
   });
 
   it.each([
-    ['timeout', (f: Awaited<ReturnType<typeof held>>['fake']) => f.timeout(), DEFAULT_RETRY_BUDGETS.timeout],
     ['oom', (f: Awaited<ReturnType<typeof held>>['fake']) => f.oom(), DEFAULT_RETRY_BUDGETS.oom],
     ['start_failed', (f: Awaited<ReturnType<typeof held>>['fake']) => f.startFailed('image missing'), DEFAULT_RETRY_BUDGETS.start_failed],
     ['lost', (f: Awaited<ReturnType<typeof held>>['fake']) => f.throw(new Error('cgroup vanished')), DEFAULT_RETRY_BUDGETS.lost],
@@ -52,11 +120,41 @@ describe('a job run ends as', () => {
     expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'failed', failureClass: cls }, retry: { budget } });
   });
 
-  it('finish/cancelled, never retried, when cancelled', async () => {
+  it('finish/cancelled, never retried, when cancelled: the run is stopped with the kill grace', async () => {
     const { fake, run, ended } = await held({ retry: { budgets: { ...DEFAULT_RETRY_BUDGETS, exit: 5 }, backoffMs: 10, maxBackoffMs: 10 } });
     run.cancel('cancelled by request');
-    expect(fake.stopRequested).toBe(true);
-    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'cancelled', failureClass: 'cancelled' }, retry: { budget: 0 } });
+    expect(fake.stops).toEqual([KILL_GRACE_MS]);
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'cancelled', failureClass: 'cancelled', message: 'cancelled: cancelled by request' }, retry: { budget: 0 } });
+  });
+
+  it('finish/cancelled, saying how, when the stopped job had to be killed', async () => {
+    const { fake, run, ended } = await held({}, { executor: { onStop: 'ignore' } });
+    run.cancel('cancelled by request');
+    fake.end({ kind: 'stopped', detail: 'still running 7s after SIGTERM; killed with SIGKILL' });
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'cancelled', message: 'cancelled: cancelled by request (still running 7s after SIGTERM; killed with SIGKILL)' } });
+  });
+
+  it('finish/cancelled before start, nothing started, when cancelled before its executor started it', async () => {
+    const { executor, run } = await prepared();
+    run.cancel('cancelled by request');
+    expect(await run.run()).toMatchObject({ kind: 'finish', outcome: { state: 'cancelled', failureClass: 'cancelled', message: 'cancelled before start: cancelled by request' } });
+    expect(executor.runs).toEqual([]);
+  });
+
+  it('finish/failed start_failed, with the executor’s reason, when the executor refuses to start it', async () => {
+    const { executor, run } = await prepared({}, { executor: { refuseStart: () => 'command "nosuch" not found on PATH (/usr/bin:/bin)' } });
+    expect(await run.run()).toMatchObject({
+      kind: 'finish',
+      outcome: { state: 'failed', failureClass: 'start_failed', message: 'command "nosuch" not found on PATH (/usr/bin:/bin)' },
+      retry: { budget: 0 },
+    });
+    expect(executor.runs).toEqual([]);
+  });
+
+  it('finish/failed lost when the executor fails to start it for a reason of its own', async () => {
+    const { executor, run } = await prepared();
+    executor.start = () => Promise.reject(new Error('cgroup hierarchy vanished'));
+    expect(await run.run()).toMatchObject({ kind: 'finish', outcome: { state: 'failed', failureClass: 'lost', message: expect.stringContaining('cgroup hierarchy vanished') } });
   });
 
   it('hand-back, the attempt marked as not counting, when released', async () => {
@@ -81,13 +179,22 @@ describe('a job run ends as', () => {
     expect(fake.stopRequested).toBe(true);
   });
 
+  it('finish/failed start_failed, naming it and how to enable it, when it asks for noop on an agent without it', async () => {
+    const { executor, run } = await prepared({ executor: 'noop' });
+    expect(await run.run()).toMatchObject({
+      kind: 'finish',
+      outcome: {
+        state: 'failed',
+        failureClass: 'start_failed',
+        message: 'executor "noop" is not available on agent a1 (it has: subprocess; an agent has the executors its LONGSHORE_EXECUTORS lists)',
+      },
+    });
+    expect(executor.runs).toEqual([]);
+  });
+
   it('finish/failed start_failed, without running anything, when its executor is not here', async () => {
-    const source = new FakeJobSource();
-    source.add({ executor: 'docker' });
-    const claimed = (await source.claim({ freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 })).jobs[0]!;
-    const executor = new FakeExecutor();
-    const ctx = { agentId: 'a1', source, executors: { subprocess: executor }, defaultExecutor: 'subprocess' as const, defaultTimeoutMs: 0, logMaxBytes: 1 << 20, jobDir: '/nonexistent', logger: silentLogger() };
-    const end = await new JobRun(ctx, (claimed as { job: HeldJob }).job).run();
+    const { executor, run } = await prepared({ executor: 'docker' });
+    const end = await run.run();
     expect(end).toMatchObject({ kind: 'finish', outcome: { state: 'failed', failureClass: 'start_failed', message: expect.stringContaining('"docker" is not available') } });
     expect(executor.runs).toEqual([]);
   });

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { backoffFor, type ExecutorName } from '@longshore/domain';
-import { buildJobEnv, type Executor, type RunOutcome, type RunRequest } from '@longshore/executors';
+import { backoffFor, formatDuration, type ExecutorName } from '@longshore/domain';
+import { buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { chooseExecutor, type ExecutorSet } from './executors.js';
 import { LogWriter } from './log-writer.js';
-import { toAttemptOutcome } from './outcome.js';
+import { toAttemptOutcome, type JobOutcome } from './outcome.js';
 
 /** What a run needs from its agent. */
 export interface RunContext {
@@ -15,6 +15,8 @@ export interface RunContext {
   executors: ExecutorSet;
   defaultExecutor: ExecutorName;
   defaultTimeoutMs: number;
+  /** How long a stopped run gets between the polite stop (SIGTERM) and the forced one. */
+  killGraceMs: number;
   logMaxBytes: number;
   jobDir: string;
   logger: Logger;
@@ -33,13 +35,18 @@ export type RunEnd =
   | { kind: 'hand-back'; attempt: StoredAttempt }
   | { kind: 'fenced'; reason: string };
 
-/** Why the agent stopped a run, if it did. */
-type StopReason = { kind: 'cancel' } | { kind: 'hand-back' } | { kind: 'fenced' };
+/** Why the run was stopped, if it was. */
+type StopReason = { kind: 'timeout' } | { kind: 'cancel' } | { kind: 'hand-back'; reason: string } | { kind: 'fenced'; reason: string };
+
+// Node fires a timer at once when its delay exceeds 2^31-1 ms (~24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Runs one held job: picks the executor, streams output into the log, and says how the run
- * ended; the agent records that (one write, which also claims its next job). `cancel`,
- * `release` and `abandon` stop it, each with its own end.
+ * Runs one held job: picks the executor, starts the run, streams output into the log, and says
+ * how the run ended; the agent records that (one write, which also claims its next job). The
+ * run, not the executor, owns the job's deadline and its cancel: one signal, aborted by the
+ * deadline, `cancel`, `release` or `abandon` (each with its own end), which abandons a start in
+ * progress or stops the started run with the agent's kill grace.
  */
 export class JobRun {
   private readonly controller = new AbortController();
@@ -62,13 +69,13 @@ export class JobRun {
 
   /** Kills the run and writes nothing more: this agent lost its claim on the job. */
   abandon(reason: string): void {
-    this.stop = { kind: 'fenced' };
+    if (this.stop?.kind !== 'fenced') this.stop = { kind: 'fenced', reason };
     this.controller.abort(reason);
   }
 
   /** Kills the run and hands the job back to the queue (the agent is going away). */
   release(reason: string): void {
-    if (this.stop?.kind !== 'fenced') this.stop = { kind: 'hand-back' };
+    if (this.stop?.kind !== 'fenced') this.stop = { kind: 'hand-back', reason };
     this.controller.abort(reason);
   }
 
@@ -91,36 +98,74 @@ export class JobRun {
     // executors that run on this host's filesystem; the executor creates and removes it.
     const privateDir = choice.name === 'subprocess' ? join(ctx.jobDir, `${job.id}-${job.attempt}`) : undefined;
     ctx.logger.debug({ job: job.id, executor: choice.name, attempt: job.attempt }, 'job started');
-    const out = await this.execute(choice.executor, {
+    const request: RunRequest = {
       jobId: job.id,
       attempt: job.attempt,
       command: spec.command,
       env: buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}) }),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       ...(privateDir ? { privateDir } : {}),
-      timeoutMs: spec.timeoutMs || ctx.defaultTimeoutMs,
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
-      signal: this.controller.signal,
       onLine: (stream, text) => writer.line(stream, text),
-    });
+    };
+    const out = await this.execute(choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);
     await writer.flush();
-    const reason = String(this.controller.signal.reason);
-    if (this.stop?.kind === 'fenced') return { kind: 'fenced', reason };
-    if (this.stop?.kind === 'hand-back') return { kind: 'hand-back', attempt: { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${reason}` } };
+    if (this.stop?.kind === 'fenced') return { kind: 'fenced', reason: this.stop.reason };
+    if (this.stop?.kind === 'hand-back') return { kind: 'hand-back', attempt: { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${this.stop.reason}` } };
     return this.finish(toAttemptOutcome(out, attempt, Date.now()));
   }
 
   /**
-   * Runs the executor; if it fails in a way that is not the job's (it could not keep enforcing
-   * a limit, say), the run was stopped by the executor and counts as lost: the system's fault.
+   * Starts the run and follows it to its end, stopping it when the deadline passes or the signal
+   * is aborted. If the executor fails in a way that is not the job's (it could not keep
+   * enforcing a limit, say), the run was stopped by the executor and counts as lost: the
+   * system's fault.
    */
-  private async execute(executor: Executor, req: RunRequest): Promise<RunOutcome | { kind: 'lost'; message: string }> {
+  private async execute(executor: Executor, req: RunRequest, timeoutMs: number): Promise<JobOutcome> {
+    const signal = this.controller.signal;
+    let handle: RunHandle;
     try {
-      return await executor.run(req);
+      handle = await executor.start(req, signal);
     } catch (err) {
-      this.ctx.logger.error({ err, job: this.job.id }, 'executor failed while running the job');
-      return { kind: 'lost', message: `the agent could not keep running it: ${(err as Error).message}` };
+      if (err instanceof StartFailedError) return { kind: 'start_failed', message: err.message };
+      if (signal.aborted) return this.stoppedOutcome(timeoutMs, ' before start', '');
+      return this.lost(err);
     }
+    // The deadline runs from the start of the job itself: a slow start (a uid to wait for, an
+    // image to pull) is not the job's time.
+    const deadline = timeoutMs > 0 ? setTimeout(() => this.timeOut(timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS)) : undefined;
+    const stop = () => {
+      handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.ctx.logger.error({ err, job: this.job.id }, 'could not stop the job'));
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    if (signal.aborted) stop();
+    try {
+      const out = await handle.wait();
+      // A run that ended on its own before the stop took effect reports how it ended.
+      return out.kind === 'stopped' ? this.stoppedOutcome(timeoutMs, '', out.detail === undefined ? '' : ` (${out.detail})`) : out;
+    } catch (err) {
+      return this.lost(err);
+    } finally {
+      clearTimeout(deadline);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** The deadline passed: the run is stopped and ends as `timeout` (unless already stopping). */
+  private timeOut(timeoutMs: number): void {
+    this.stop ??= { kind: 'timeout' };
+    this.controller.abort(`timed out after ${formatDuration(timeoutMs)}`);
+  }
+
+  /** What a run this job run stopped ends as: `timeout` or `cancelled` (for a hand-back or fence, which record no outcome, too). */
+  private stoppedOutcome(timeoutMs: number, when: string, how: string): JobOutcome {
+    if (this.stop?.kind === 'timeout') return { kind: 'timeout', message: `timed out after ${formatDuration(timeoutMs)}${how}` };
+    return { kind: 'cancelled', message: `cancelled${when}${abortReasonSuffix(this.controller.signal)}${how}` };
+  }
+
+  private lost(err: unknown): JobOutcome {
+    this.ctx.logger.error({ err, job: this.job.id }, 'executor failed while running the job');
+    return { kind: 'lost', message: `the agent could not keep running it: ${(err as Error).message}` };
   }
 
   /** The end to record, with the retry this outcome's failure class allows. */
@@ -138,4 +183,12 @@ export class JobRun {
       },
     };
   }
+}
+
+/** The reason the run's signal was aborted with, if it gave one (the default AbortError says nothing). */
+function abortReasonSuffix(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string' && reason !== '') return `: ${reason}`;
+  if (reason instanceof Error && reason.name !== 'AbortError') return `: ${reason.message}`;
+  return '';
 }

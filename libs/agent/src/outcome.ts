@@ -2,8 +2,19 @@ import type { RunOutcome } from '@longshore/executors';
 import type { AttemptOutcome } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 
-/** Turns what an executor reported into the job's final state, failure class and message. */
-export function toAttemptOutcome(out: RunOutcome | { kind: 'lost'; message: string }, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {
+/**
+ * How an attempt ended, as its job run saw it: what the executor reported (a run it stopped
+ * becomes `timeout` or `cancelled`, as the run knows why it stopped it), or `lost` when the
+ * executor itself failed.
+ */
+export type JobOutcome =
+  | Exclude<RunOutcome, { kind: 'stopped' }>
+  | { kind: 'timeout'; message: string }
+  | { kind: 'cancelled'; message: string }
+  | { kind: 'lost'; message: string };
+
+/** Turns how a run ended into the job's final state, failure class and message. */
+export function toAttemptOutcome(out: JobOutcome, attempt: StoredAttempt, finishedAt: number): AttemptOutcome {
   const base = { ...attempt, finishedAt };
   switch (out.kind) {
     case 'exited':

@@ -50,20 +50,22 @@ describe('the agent records how each run ended', () => {
     expect(t.source.finished).toMatchObject([{ id, outcome: { state: 'cancelled' } }]);
   });
 
-  it('gives the executor the job’s own timeout, else the agent’s default (the executor enforces it)', async () => {
-    t = await startTestAgent({ settings: { defaultTimeoutMs: 60_000 } });
+  it('timed out at the job’s own timeout, else the agent’s default: the run stops it with the kill grace', async () => {
+    t = await startTestAgent({ settings: { defaultTimeoutMs: 60_000, killGraceMs: 3000 } });
     const own = t.source.add({ weightMilli: 100, timeoutMs: 30_000 });
     const dflt = t.source.add({ weightMilli: 100 });
     t.events.announce();
-    expect((await t.executor.started(own)).req.timeoutMs).toBe(30_000);
-    expect((await t.executor.started(dflt)).req.timeoutMs).toBe(60_000);
-  });
-
-  it('timed out', async () => {
-    const { t, id, run } = await oneRunning();
-    run.timeout('ran longer than 30s');
+    const [ownRun, dfltRun] = [await t.executor.started(own), await t.executor.started(dflt)];
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(ownRun.stops).toEqual([3000]);
+    expect(dfltRun.stopRequested).toBe(false);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(dfltRun.stops).toEqual([3000]);
     await settle();
-    expect(t.source.finished).toMatchObject([{ id, outcome: { state: 'failed', failureClass: 'timeout', message: 'ran longer than 30s' } }]);
+    expect(t.source.finished).toMatchObject([
+      { id: own, outcome: { state: 'failed', failureClass: 'timeout', message: 'timed out after 30s' } },
+      { id: dflt, outcome: { state: 'failed', failureClass: 'timeout', message: 'timed out after 1m' } },
+    ]);
   });
 
   it('lost claim: the finish is fenced, its result discarded, and its room freed', async () => {

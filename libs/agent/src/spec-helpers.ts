@@ -53,6 +53,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
       lanes: {},
       defaultExecutor: 'subprocess',
       defaultTimeoutMs: 0,
+      killGraceMs: 10_000,
       logMaxBytes: 1 << 20,
       jobDir: '/nonexistent/longshore-spec',
       shutdownGraceMs: 10_000,

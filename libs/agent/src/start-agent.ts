@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import type { AgentConfig } from '@longshore/config';
-import { createNoopExecutor, createSubprocessExecutor, sweepLeftovers } from '@longshore/executors';
 import { PoolRegistryService } from '@longshore/proto';
 import { createJobSource, JobLifecycle } from '@longshore/queue';
 import { channelCredentials, checkPlaintext, createRpcClient } from '@longshore/rpc';
@@ -8,33 +6,16 @@ import { checkSchema, connectedNodes, createRedis, EventHub, PoolStore, redactRe
 import type { Logger } from '@longshore/telemetry';
 import { createAgent, type AgentHandle } from './agent.js';
 import { redisAgentEvents } from './agent-events.js';
+import { checkExecutorsBuildable, createEnabledExecutors } from './enabled-executors.js';
 import type { ExecutorSet } from './executors.js';
 import { setupJobIsolation, type JobIsolation } from './isolation.js';
+import { stopOwnedRuns } from './owned-runs.js';
 import { grpcRegistryClient } from './registry-client.js';
 
 export interface AgentOverrides {
   executors?: ExecutorSet;
   /** How long to keep trying to register at start. */
   registerTimeoutMs?: number;
-}
-
-/** Where this agent notes its jobs' process groups, to sweep after being killed outright. */
-function leftoversDir(config: AgentConfig): string {
-  return join(config.jobDir, '.running', config.agentId);
-}
-
-/** The executors an agent has unless told otherwise. */
-function defaultExecutors(config: AgentConfig, logger: Logger, isolation: JobIsolation): ExecutorSet {
-  return {
-    subprocess: createSubprocessExecutor({
-      killGraceMs: config.killGraceMs,
-      memoryLimiter: config.memoryLimiter,
-      logger,
-      stateDir: leftoversDir(config),
-      ...(isolation.users ? { users: isolation.users } : {}),
-    }),
-    noop: createNoopExecutor(),
-  };
 }
 
 /**
@@ -44,6 +25,7 @@ function defaultExecutors(config: AgentConfig, logger: Logger, isolation: JobIso
  * the registry's gRPC client, executors, job isolation); the agent itself is {@link createAgent}.
  */
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
+  if (!overrides.executors) checkExecutorsBuildable(config);
   // Not auto-pipelined: measured slower here (ioredis' per-tick pipelines cost more than they save).
   const redis = createRedis(config.redisUrl, 'worker');
   const sub = createRedis(config.redisUrl, 'subscriber');
@@ -64,8 +46,9 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
     const agentLogger = logger.child({ agent: config.agentId, pool });
     const iso = (isolation = await setupJobIsolation(config, agentLogger, { redisNodes: connectedNodes(redis) }));
+    const executors = overrides.executors ?? (await createEnabledExecutors(config, agentLogger, iso));
     // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
-    await sweepLeftovers(leftoversDir(config), agentLogger);
+    await stopOwnedRuns(executors, config.agentId, agentLogger);
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
     return await createAgent({
       settings: config,
@@ -84,7 +67,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
         }),
       registry: grpcRegistryClient(registry),
       events: redisAgentEvents(new EventHub(sub), config.redisPrefix, pool),
-      executors: overrides.executors ?? defaultExecutors(config, agentLogger, iso),
+      executors,
       isolation: iso.info,
       registerTimeoutMs: overrides.registerTimeoutMs ?? 60_000,
       onStopped: async () => {

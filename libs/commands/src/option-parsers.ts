@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { Executor } from '@longshore/client';
-import { InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, validateDnsLabel } from '@longshore/domain';
+import { AGENT_EXECUTORS, EXECUTORS, InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, validateDnsLabel, type ExecutorName } from '@longshore/domain';
 
 /**
  * Commander argument parsers for the CLI's flags. Each one turns text into the unit the API wants
@@ -75,33 +75,25 @@ export const envArg = keyValue('--env', ENV_NAME, 'letters, digits and _, not st
 /** `--label K=V`, repeatable; K as the API's label keys. */
 export const labelArg = keyValue('--label', LABEL_KEY, "lowercase letters, digits, '-', '_', '.', '/'", 'team=data');
 
-/** The executors a job may ask for by name. */
-export const EXECUTOR_WORDS = ['subprocess', 'docker', 'ecs', 'auto', 'noop'] as const;
+/** The executors a job may ask for by name (the domain's list). */
+export const EXECUTOR_WORDS = EXECUTORS;
 /** One of {@link EXECUTOR_WORDS}. */
-export type ExecutorWord = (typeof EXECUTOR_WORDS)[number];
+export type ExecutorWord = ExecutorName;
 
-const EXECUTORS: Record<ExecutorWord, Executor> = {
-  subprocess: Executor.SUBPROCESS,
-  docker: Executor.DOCKER,
-  ecs: Executor.ECS,
-  auto: Executor.AUTO,
-  noop: Executor.NOOP,
-};
-
-/** The API value of an executor word. */
+/** The API value of an executor word: the proto value of the same name (`noop` → EXECUTOR_NOOP). */
 export function executorOf(word: ExecutorWord): Executor {
-  return EXECUTORS[word];
+  return Executor[word.toUpperCase() as Uppercase<ExecutorWord>];
 }
 
 /** `--allow docker,subprocess`: the chain for `--executor auto`, in order of preference. */
 export function allowArg(text: string): Executor[] {
   const words = text.split(',').map((w) => w.trim()).filter(Boolean);
-  const chain = ['subprocess', 'docker', 'ecs', 'noop'];
+  const chain: readonly string[] = AGENT_EXECUTORS;
   const bad = words.filter((w) => !chain.includes(w));
   if (words.length === 0 || bad.length > 0) {
     throw new InvalidArgumentError(`${JSON.stringify(text)} is not a comma list of ${chain.join(', ')} (e.g. --allow ecs,docker,subprocess)`);
   }
-  return words.map((w) => EXECUTORS[w as ExecutorWord]);
+  return words.map((w) => executorOf(w as ExecutorWord));
 }
 
 /** Retries per failure class: "exit=2,timeout=1" (classes: exit, timeout, oom, start_failed, lost). */

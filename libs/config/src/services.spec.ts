@@ -34,4 +34,35 @@ describe('service configuration', () => {
   it('keeps the agent TTL at least two heartbeats long', () => {
     expect(loadRegistryConfig({ LONGSHORE_HEARTBEAT_INTERVAL: '5s', LONGSHORE_AGENT_TTL: '1s' }).agentTtlMs).toBe(10_000);
   });
+
+  describe('LONGSHORE_EXECUTORS', () => {
+    const agent = (env: NodeJS.ProcessEnv) => loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', ...env });
+    const problem = (env: NodeJS.ProcessEnv): string => {
+      try {
+        agent(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('no ConfigError');
+    };
+
+    it('is subprocess alone by default: noop only when listed', () => {
+      expect(agent({})).toMatchObject({ executors: ['subprocess'], defaultExecutor: 'subprocess' });
+      expect(agent({ LONGSHORE_EXECUTORS: ' subprocess , noop ' }).executors).toEqual(['subprocess', 'noop']);
+    });
+
+    it('names the variable and the allowed executors when a name is unknown, doubled or missing', () => {
+      expect(problem({ LONGSHORE_EXECUTORS: 'subprocess,dockr' })).toContain('LONGSHORE_EXECUTORS="subprocess,dockr": "dockr" is not an executor (allowed: subprocess, docker, ecs, noop)');
+      expect(problem({ LONGSHORE_EXECUTORS: 'noop,noop' })).toContain('LONGSHORE_EXECUTORS="noop,noop": names an executor twice');
+      expect(problem({ LONGSHORE_EXECUTORS: ' , ' })).toContain('LONGSHORE_EXECUTORS=" , ": must list at least one executor');
+    });
+
+    it('refuses a default executor the agent does not have', () => {
+      expect(problem({ LONGSHORE_DEFAULT_EXECUTOR: 'noop' })).toContain(
+        'LONGSHORE_DEFAULT_EXECUTOR="noop": not one of this agent\'s executors (LONGSHORE_EXECUTORS="subprocess")',
+      );
+      expect(agent({ LONGSHORE_EXECUTORS: 'noop', LONGSHORE_DEFAULT_EXECUTOR: 'noop' })).toMatchObject({ executors: ['noop'], defaultExecutor: 'noop' });
+    });
+  });
 });

@@ -1,8 +1,9 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EXECUTORS } from '@longshore/domain';
+import { AGENT_EXECUTORS, type AgentExecutorName } from '@longshore/domain';
 import { z } from 'zod';
-import { env, parseEnv } from './parse-env.js';
+import { DEFAULT_EXECUTORS, executorListField } from './executors.js';
+import { ConfigError, env, parseEnv } from './parse-env.js';
 import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
 import { submitRateField, type SubmitRate } from './rate.js';
 import { chooseRedisUrl } from './redis-url.js';
@@ -23,6 +24,7 @@ export const DEFAULTS = {
   LONGSHORE_LOG_MAX_BYTES: '1Mi',
   LONGSHORE_CAPACITY: '1',
   LONGSHORE_LANES: '',
+  LONGSHORE_EXECUTORS: DEFAULT_EXECUTORS,
   LONGSHORE_DEFAULT_EXECUTOR: 'subprocess',
   LONGSHORE_JOB_TIMEOUT: '24h',
   LONGSHORE_KILL_GRACE: '10s',
@@ -108,7 +110,9 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   client: ClientSecurity;
   capacityMilli: number;
   lanes: Record<string, number>;
-  defaultExecutor: (typeof EXECUTORS)[number];
+  /** The executors this agent has (`LONGSHORE_EXECUTORS`), each once; `defaultExecutor` is one of them. */
+  executors: readonly AgentExecutorName[];
+  defaultExecutor: AgentExecutorName;
   defaultTimeoutMs: number;
   killGraceMs: number;
   leaseMs: number;
@@ -180,7 +184,8 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_REGISTRY: env.address(),
       LONGSHORE_CAPACITY: env.milli(),
       LONGSHORE_LANES: z.union([z.literal('').transform(() => ({}) as Record<string, number>), env.lanes()]),
-      LONGSHORE_DEFAULT_EXECUTOR: z.enum(['subprocess', 'docker', 'ecs', 'noop']),
+      LONGSHORE_EXECUTORS: executorListField(),
+      LONGSHORE_DEFAULT_EXECUTOR: z.enum(AGENT_EXECUTORS),
       LONGSHORE_JOB_TIMEOUT: env.duration(),
       LONGSHORE_KILL_GRACE: env.duration(),
       LONGSHORE_LEASE: env.duration().pipe(z.number().min(500, 'must be at least 500ms')),
@@ -198,6 +203,11 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
     withRedisUrl(source),
   );
+  if (!e.LONGSHORE_EXECUTORS.includes(e.LONGSHORE_DEFAULT_EXECUTOR)) {
+    throw new ConfigError(
+      `invalid configuration:\n  LONGSHORE_DEFAULT_EXECUTOR="${e.LONGSHORE_DEFAULT_EXECUTOR}": not one of this agent's executors (LONGSHORE_EXECUTORS="${e.LONGSHORE_EXECUTORS.join(',')}"): list it there, or pick one of those`,
+    );
+  }
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
@@ -211,6 +221,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     client: loadClientSecurity(source),
     capacityMilli: e.LONGSHORE_CAPACITY,
     lanes: e.LONGSHORE_LANES,
+    executors: Object.freeze([...e.LONGSHORE_EXECUTORS]),
     defaultExecutor: e.LONGSHORE_DEFAULT_EXECUTOR,
     defaultTimeoutMs: e.LONGSHORE_JOB_TIMEOUT,
     killGraceMs: e.LONGSHORE_KILL_GRACE,

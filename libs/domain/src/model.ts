@@ -1,5 +1,13 @@
-/** Executors a job may name. `auto` picks from `allowedExecutors`; `noop` exists for benchmarks only. */
-export const EXECUTORS = ['subprocess', 'docker', 'ecs', 'auto', 'noop'] as const;
+/**
+ * The executors an agent can have (`LONGSHORE_EXECUTORS`) and a job may name directly. `noop`
+ * runs nothing and exists for benchmarks only: an agent has it only when it is listed explicitly.
+ * The one list of names: the API mapping, the CLI's choices and config validation derive from it.
+ */
+export const AGENT_EXECUTORS = ['subprocess', 'docker', 'ecs', 'noop'] as const;
+export type AgentExecutorName = (typeof AGENT_EXECUTORS)[number];
+
+/** Executors a job may name: one of {@link AGENT_EXECUTORS}, or `auto`, which picks from its `allowedExecutors`. */
+export const EXECUTORS = [...AGENT_EXECUTORS, 'auto'] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
 
 /**

@@ -10,7 +10,7 @@ import { wrapInCgroup } from './cgroup-v1-wrapper.js';
 import type { RunOutcome } from './executor.js';
 import { runCollecting, testEnv, type CollectedRun } from './spec-helpers.js';
 import { createSubprocessExecutor } from './subprocess-executor.js';
-import { runSubprocess } from './subprocess-run.js';
+import { startSubprocess } from './subprocess-run.js';
 
 const MiB = 1024 * 1024;
 const cgroup = await probeCgroupV1();
@@ -81,10 +81,10 @@ describe.skipIf(skipCgroup)('cgroup v1 wrapper: the job sees what it would see w
     const real = createCgroupV1Limiter(cgroup.parentDir, silentLogger());
     const marker = join(dir, 'moved-not');
     const lines: string[] = [];
-    const outcome: RunOutcome = await runSubprocess(
-      { jobId: 'job-unmovable', attempt: 1, command: ['touch', marker], env: testEnv(), timeoutMs: 0, memoryBytes: 64 * MiB, signal: new AbortController().signal, onLine: (_s, text) => lines.push(text) },
+    const handle = await startSubprocess(
+      { jobId: 'job-unmovable', attempt: 1, command: ['touch', marker], env: testEnv(), memoryBytes: 64 * MiB, onLine: (_s, text) => lines.push(text) },
+      new AbortController().signal,
       {
-        killGraceMs: 200,
         maxLineBytes: 1024,
         memoryLimiter: () =>
           Promise.resolve({
@@ -100,6 +100,7 @@ describe.skipIf(skipCgroup)('cgroup v1 wrapper: the job sees what it would see w
           }),
       },
     );
+    const outcome: RunOutcome = await handle.wait();
     expect(outcome.kind).toBe('start_failed');
     expect(outcome.kind === 'start_failed' ? outcome.message : '').toMatch(/^could not move the job into its memory cgroup .*longshore-\d+-job-unmovable-1-/);
     expect(lines.join('\n')).toContain('/nonexistent/cgroup.procs');

@@ -1,3 +1,5 @@
+import type { AgentExecutorName } from '@longshore/domain';
+
 /** Which of the child's output pipes a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -24,27 +26,42 @@ export interface RunRequest {
    * `buildJobEnv({ privateDir })`.
    */
   privateDir?: string;
-  /** Wall-clock limit of the run; 0 = no limit. */
-  timeoutMs: number;
   /**
    * Memory limit of the job's whole process tree, in bytes (a positive integer); absent = no
    * limit. A job over it is killed and reported as `oom`. How it is enforced (a memory cgroup, or
    * a best-effort RSS watchdog) is up to the executor; see `SubprocessExecutorOptions.memoryLimiter`.
    */
   memoryBytes?: number;
-  /** Aborting it cancels the run (also when it is already aborted before the run starts). */
-  signal: AbortSignal;
-  /**
-   * Called once per output line, without its line ending, in order per stream, while the job
-   * runs. It must not throw: if it does, the job is stopped and `run()` rejects with that error.
-   */
-  onLine(stream: OutputStream, text: string): void;
+  /** Where the run's output goes while it runs; see {@link LineSink}. */
+  onLine: LineSink;
 }
 
 /**
- * How a run ended. A job that never started (`start_failed`) is kept apart from one that ran
- * and failed (`exited` with a non-zero code): the first may be retried elsewhere, the second is
- * the job's own doing.
+ * Called once per output line, without its line ending, in order per stream, while the job
+ * runs. It must not throw: if it does, the executor kills the job and `wait()` rejects.
+ * (A callback rather than an iterator: the agent writes lines as they come. Re-attaching to a
+ * run that outlived its agent gives the new sink to {@link Executor.attach}.)
+ */
+export type LineSink = (stream: OutputStream, text: string) => void;
+
+/**
+ * What identifies a run outside the agent that started it: small and serializable, so it can be
+ * stored with the attempt and handed to {@link Executor.attach} after the agent restarts. One
+ * kind per executor (docker will add `{ kind: 'docker'; containerId }`, ecs `{ kind: 'ecs'; taskArn }`).
+ */
+export type RunRef =
+  /**
+   * The job's process, which leads its process group. `startTime` (clock ticks since boot, from
+   * `/proc/<pid>/stat`) tells it from a later process that got the same pid.
+   */
+  | { kind: 'subprocess'; pid: number; startTime: string }
+  | { kind: 'noop' };
+
+/**
+ * How a run ended, as its executor saw it. A job that never started (`start_failed`) is kept
+ * apart from one that ran and failed (`exited` with a non-zero code): the first may be retried
+ * elsewhere, the second is the job's own doing. Timeout and cancel are not here: the caller owns
+ * the deadline and the cancel, and knows why it called {@link RunHandle.stop}.
  */
 export type RunOutcome =
   /**
@@ -52,30 +69,87 @@ export type RunOutcome =
    * from the executor reports `128 + signal number`, as shells do (SIGKILL → 137).
    */
   | { kind: 'exited'; exitCode: number }
-  /** The job ran longer than `timeoutMs` and was stopped. */
-  | { kind: 'timeout'; message: string }
-  /** The request's `signal` was aborted and the job was stopped (or never started). */
-  | { kind: 'cancelled'; message: string }
+  /**
+   * The run was ended by {@link RunHandle.stop} (before any other end: a job that had already
+   * exited reports that). `detail` says how, when it took more than the polite request
+   * (e.g. "still running 10s after SIGTERM; killed with SIGKILL").
+   */
+  | { kind: 'stopped'; detail?: string }
   /**
    * The job was killed for exceeding its memory limit (`RunRequest.memoryBytes`): the kernel
    * killed a process of it, or the executor did. The message says how it was detected.
    */
   | { kind: 'oom'; message: string }
   /**
-   * The job never ran: empty command, command not found or not executable, working dir missing,
-   * or its memory limit could not be set up on this agent.
+   * The job never ran although the executor had started something for it (the wrapper that puts
+   * it under its memory limit failed). Most start failures reject {@link Executor.start} instead.
    */
   | { kind: 'start_failed'; message: string };
 
-/** Runs jobs. One instance serves many concurrent runs; each run owns its own state. */
+/**
+ * One started run: follow it to its end, or stop it. The executor neither times nor cancels a
+ * run; whoever holds the handle does (the agent's job run owns one deadline and one signal).
+ */
+export interface RunHandle {
+  readonly ref: RunRef;
+  /**
+   * Resolves with how the run ended, once everything of it is cleaned up (its output delivered,
+   * its processes, directory and limits gone). Every call returns the same promise. Rejects only
+   * when the executor failed (the `onLine` sink threw, or a memory limit could no longer be
+   * enforced: the job was killed), never for what the job did.
+   */
+  wait(): Promise<RunOutcome>;
+  /**
+   * Stops the run: asks it to end (SIGTERM, `docker stop`), and forces it (SIGKILL) if it is
+   * still there `graceMs` later; 0 forces at once. Resolves once the run has ended. A run that
+   * already ended is left as it is; a second call can only shorten the grace to 0.
+   *
+   * @throws RangeError (as a rejection) when `graceMs` is not an integer >= 0.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** What {@link Executor.attach} found for a stored {@link RunRef}. */
+export type AttachResult =
+  /** The run is still there and its handle follows it (output from now on goes to the new sink). */
+  | { kind: 'attached'; handle: RunHandle }
+  /** The run is over, or what the reference named is now something else (a reused pid). */
+  | { kind: 'gone' }
+  /**
+   * The run is still there but cannot be followed again (a subprocess's pipes and exit status
+   * died with the agent that started it): all that can be done is to stop it.
+   */
+  | { kind: 'not-reattachable'; reason: string; stop(graceMs: number): Promise<void> };
+
+/** A run an executor started for an agent and still knows of (see {@link Executor.listOwned}). */
+export interface OwnedRun {
+  jobId: string;
+  attempt: number;
+  ref: RunRef;
+}
+
+/**
+ * Runs jobs as handles (Nomad's task drivers are the model: start, wait, stop, recover). One
+ * instance serves many concurrent runs; each run owns its own state.
+ */
 export interface Executor {
-  readonly name: 'subprocess' | 'noop';
+  readonly name: AgentExecutorName;
   /** Whether this executor can run jobs on this host right now (the agent asks before choosing it). */
   probe(): Promise<boolean>;
   /**
-   * Runs one attempt to its end. Never rejects for job-level problems (they are outcomes); it
-   * rejects only for caller bugs, such as an `onLine` that throws, and when a memory limit can
-   * no longer be enforced while the job runs (the host changed under the agent; the job is killed).
+   * Starts one attempt and resolves with its handle once the job is running. Aborting `signal`
+   * abandons a start still in progress; once the handle is out, stop it with {@link RunHandle.stop}.
+   *
+   * @throws StartFailedError when the job cannot start (empty command, program not found or not
+   *   executable, working dir missing, memory limit impossible here): the attempt is `start_failed`.
+   * @throws StartCancelledError when `signal` was aborted before the job started (nothing runs).
    */
-  run(req: RunRequest): Promise<RunOutcome>;
+  start(request: RunRequest, signal: AbortSignal): Promise<RunHandle>;
+  /** Finds a run from its stored reference, e.g. after the agent restarted; see {@link AttachResult}. */
+  attach(ref: RunRef, onLine: LineSink): Promise<AttachResult>;
+  /**
+   * The runs this executor started for agent `agentId` that are still there (processes, containers,
+   * tasks), so that an agent restarted with the same id can find what its previous life left.
+   */
+  listOwned(agentId: string): Promise<OwnedRun[]>;
 }

@@ -1,5 +1,6 @@
 /** Executors: how an agent runs one attempt of a job (subprocess now; docker and ecs later). */
-export type { OutputStream, RunRequest, RunOutcome, Executor } from './executor.js';
+export type { AttachResult, Executor, LineSink, OutputStream, OwnedRun, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
+export { StartCancelledError, StartFailedError } from './start-errors.js';
 export { createSubprocessExecutor } from './subprocess-executor.js';
 export type { SubprocessExecutorOptions } from './subprocess-executor.js';
 export { probeMemoryLimiter } from './memory-limiter-choice.js';
@@ -8,7 +9,7 @@ export { createNoopExecutor } from './noop-executor.js';
 export { buildJobEnv, DEFAULT_INHERIT_NAMES, FALLBACK_PATH, privateTmpDir } from './job-env.js';
 export type { BuildJobEnvOptions } from './job-env.js';
 export { leftoverRegistry, sweepLeftovers } from './leftovers.js';
-export type { LeftoverRegistry } from './leftovers.js';
+export type { LeftoverRecord, LeftoverRegistry } from './leftovers.js';
 export { buildFirewallRules, firewallChainName, METADATA_ADDRESS_V4, METADATA_ADDRESS_V6 } from './firewall-rules.js';
 export type { FirewallRuleSet, FirewallTarget } from './firewall-rules.js';
 export { installJobFirewall, iptablesProblem, runIptables, sweepDeadJobFirewalls } from './firewall.js';

@@ -14,6 +14,16 @@ import { signalGroup } from './process-group.js';
 export interface LeftoverRegistry {
   record(jobId: string, attempt: number, pgid: number): void;
   forget(jobId: string, attempt: number): void;
+  /** The recorded runs whose process is still the one recorded; records of the others are removed. */
+  live(): Promise<LeftoverRecord[]>;
+}
+
+/** One recorded run: its job, attempt, process group and the start time of the group's leader. */
+export interface LeftoverRecord {
+  jobId: string;
+  attempt: number;
+  pgid: number;
+  startTime: string;
 }
 
 /** A registry of files `<dir>/<jobId>-<attempt>` holding `<pgid> <start time>`. */
@@ -30,7 +40,44 @@ export function leftoverRegistry(dir: string): LeftoverRegistry {
     forget(jobId, attempt) {
       rmSync(file(jobId, attempt), { force: true });
     },
+    async live() {
+      const found: LeftoverRecord[] = [];
+      for (const { path, record } of await readRecords(dir)) {
+        if (record && isSameProcess(record.pgid, record.startTime)) found.push(record);
+        else await rm(path, { force: true });
+      }
+      return found;
+    },
   };
+}
+
+/**
+ * Whether `pid` is still the process that started at `since`, not a later one that got the same
+ * pid. A zombie counts: its group may still hold live processes of the job.
+ */
+export function isSameProcess(pid: number, since: string): boolean {
+  return since !== '' && startTime(pid) === since;
+}
+
+/** The records in `dir`, each with its path; `record` is undefined for a file that is not one. */
+async function readRecords(dir: string): Promise<{ path: string; record: LeftoverRecord | undefined }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      const path = join(dir, name);
+      const [pgidText, since = ''] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+      const pgid = Number(pgidText);
+      const dash = name.lastIndexOf('-');
+      const attempt = Number(name.slice(dash + 1));
+      const valid = Number.isInteger(pgid) && pgid > 1 && since !== '' && dash > 0 && Number.isInteger(attempt);
+      return { path, record: valid ? { jobId: name.slice(0, dash), attempt, pgid, startTime: since } : undefined };
+    }),
+  );
 }
 
 /**
@@ -38,20 +85,11 @@ export function leftoverRegistry(dir: string): LeftoverRegistry {
  * was recorded (same pid and start time), and clears the records. Returns how many it killed.
  */
 export async function sweepLeftovers(dir: string, logger: Logger): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
   let killed = 0;
-  for (const name of names) {
-    const path = join(dir, name);
-    const [pgidText, since] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
-    const pgid = Number(pgidText);
-    if (Number.isInteger(pgid) && pgid > 1 && since && startTime(pgid) === since && signalGroup(pgid, 'SIGKILL')) {
+  for (const { path, record } of await readRecords(dir)) {
+    if (record && isSameProcess(record.pgid, record.startTime) && signalGroup(record.pgid, 'SIGKILL')) {
       killed++;
-      logger.warn({ run: name, pgid }, 'killed a job process group left running by a previous run of this agent');
+      logger.warn({ run: `${record.jobId}-${record.attempt}`, pgid: record.pgid }, 'killed a job process group left running by a previous run of this agent');
     }
     await rm(path, { force: true });
   }

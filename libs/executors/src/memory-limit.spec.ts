@@ -37,7 +37,7 @@ const limiters: { kind: MemoryLimiterKind; skip: boolean }[] = [
 
 for (const { kind, skip } of limiters) {
   describe.skipIf(skip)(`subprocess executor: memory limit (${kind})`, () => {
-    const executor = createSubprocessExecutor({ killGraceMs: 200, memoryLimiter: kind });
+    const executor = createSubprocessExecutor({ memoryLimiter: kind });
 
     beforeAll(() => {
       if (kind === 'cgroup-v1' && !cgroup.usable) throw new Error(`cgroup v1 is required under CI=true: ${cgroup.reason}`);
@@ -83,7 +83,7 @@ for (const { kind, skip } of limiters) {
 }
 
 describe.skipIf(skipCgroup)('subprocess executor: memory limit (cgroup-v1 only)', () => {
-  const executor = createSubprocessExecutor({ killGraceMs: 200, memoryLimiter: 'cgroup-v1' });
+  const executor = createSubprocessExecutor({ memoryLimiter: 'cgroup-v1' });
 
   it('runs the job in a cgroup of its own and removes it afterwards', async () => {
     if (!cgroup.usable) throw new Error(`cgroup v1 is required under CI=true: ${cgroup.reason}`);

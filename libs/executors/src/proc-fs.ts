@@ -77,9 +77,19 @@ export function raiseOomScore(pid: number, procRoot = '/proc'): void {
  * from a later process that got the same pid; undefined when there is no such process.
  */
 export function processStartTime(pid: number, procRoot = '/proc'): string | undefined {
+  return statFields(pid, procRoot)?.[19];
+}
+
+/** A process's state letter (field 3 of `/proc/<pid>/stat`: R, S, D, Z…); undefined when there is no such process. */
+export function processState(pid: number, procRoot = '/proc'): string | undefined {
+  return statFields(pid, procRoot)?.[0];
+}
+
+/** The fields of `/proc/<pid>/stat` after the command name (field 3 on), or undefined when there is no such process. */
+function statFields(pid: number, procRoot: string): string[] | undefined {
   try {
     const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

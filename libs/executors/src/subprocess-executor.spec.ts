@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCollecting, testEnv, texts } from './spec-helpers.js';
+import { StartFailedError } from './start-errors.js';
 import { createSubprocessExecutor } from './subprocess-executor.js';
 
 const executor = createSubprocessExecutor();
@@ -122,8 +123,13 @@ describe('subprocess executor: running and output', () => {
   });
 
   it('rejects nonsensical options when created', () => {
-    expect(() => createSubprocessExecutor({ killGraceMs: -1 })).toThrow(/killGraceMs/);
     expect(() => createSubprocessExecutor({ maxLineBytes: 0 })).toThrow(/maxLineBytes/);
+  });
+
+  it('refers to its run by pid and the start time /proc gives that process, so a reused pid is never taken for it', async () => {
+    const run = await runCollecting(executor, ['sh', '-c', 'echo $$; cut -d" " -f22 /proc/$$/stat']);
+    const [pid, startTime] = texts(run);
+    expect(run.handle?.ref).toEqual({ kind: 'subprocess', pid: Number(pid), startTime });
   });
 
   it('stops the job and rejects when onLine throws', { timeout: 90_000 }, async () => {
@@ -140,6 +146,12 @@ describe('subprocess executor: running and output', () => {
 });
 
 describe('subprocess executor: start failures', () => {
+  it('refuse the start itself with a StartFailedError: there is no run to wait for', async () => {
+    const start = executor.start({ jobId: 'j', attempt: 1, command: ['nosuchcmd-longshore'], env: testEnv({ PATH: '/usr/bin:/bin' }), onLine: () => undefined }, new AbortController().signal);
+    await expect(start).rejects.toBeInstanceOf(StartFailedError);
+    await expect(start).rejects.toThrow('command "nosuchcmd-longshore" not found on PATH (/usr/bin:/bin)');
+  });
+
   it('reports a command not on PATH, naming it and the PATH', async () => {
     const run = await runCollecting(executor, ['nosuchcmd-longshore', 'arg'], { env: testEnv({ PATH: '/usr/bin:/bin' }) });
     expect(run.outcome).toEqual({

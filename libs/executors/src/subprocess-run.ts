@@ -2,20 +2,21 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { formatDuration } from '@longshore/domain';
-import type { OutputStream, RunOutcome, RunRequest } from './executor.js';
+import type { OutputStream, RunHandle, RunOutcome, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
 import { formatBytes, type MemoryGuard, type MemoryVerdict } from './memory-limit.js';
 import type { LeftoverRegistry } from './leftovers.js';
 import type { MemoryLimiterResolution } from './memory-limiter-choice.js';
+import { processStartTime } from './proc-fs.js';
 import { signalGroup } from './process-group.js';
 import { checkProgram } from './program-check.js';
+import { StartFailedError, throwIfStartCancelled } from './start-errors.js';
 import { checkWorkingDir, describeSpawnError } from './start-failure.js';
 import type { UidPool } from './job-uids.js';
 import { openRunIdentity, type RunIdentity } from './run-identity.js';
 
 /** Resolved settings of the subprocess executor, shared by its runs. */
 export interface SubprocessSettings {
-  killGraceMs: number;
   maxLineBytes: number;
   /** How this executor enforces memory limits (resolved on first use, then cached). */
   memoryLimiter: () => Promise<MemoryLimiterResolution>;
@@ -28,48 +29,53 @@ export interface SubprocessSettings {
 // After the group is killed, how long to wait for stdout/stderr to close: a process that left
 // the group (setsid, double fork) can hold the pipes open for ever.
 const STREAM_DRAIN_MS = 1000;
-// Node fires a timer at once when its delay exceeds 2^31-1 ms (~24.8 days).
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
-// `oom` and `limit_failed` (the memory limit could no longer be enforced) stop the job with
-// SIGKILL at once, without a grace period.
-type StopReason = 'timeout' | 'cancelled' | 'callback_failed' | 'oom' | 'limit_failed';
+// `requested` is the holder's stop (SIGTERM, SIGKILL after its grace). The others are the
+// executor's own and SIGKILL at once: `oom` and `limit_failed` (the memory limit could no longer
+// be enforced) give a job over its limit no time to grow further; `callback_failed` (the output
+// sink threw) means the run is already lost.
+type StopReason = 'requested' | 'callback_failed' | 'oom' | 'limit_failed';
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 
-/** Runs one job as a process group and resolves with how it ended; see `createSubprocessExecutor`. */
-export async function runSubprocess(req: RunRequest, settings: SubprocessSettings): Promise<RunOutcome> {
+/**
+ * Starts one job as a process group and resolves with its handle once it runs; see
+ * `createSubprocessExecutor`. Rejects with `StartFailedError` or `StartCancelledError`.
+ */
+export async function startSubprocess(req: RunRequest, signal: AbortSignal, settings: SubprocessSettings): Promise<RunHandle> {
   const program = req.command[0];
   if (program === undefined || program === '') {
-    return { kind: 'start_failed', message: 'command is empty: a job needs at least the program to run (argv[0])' };
+    throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
   }
-  if (req.signal.aborted) return cancelledBeforeStart(req.signal);
+  throwIfStartCancelled(signal);
   if (req.workingDir !== undefined) {
     const problem = await checkWorkingDir(req.workingDir);
-    if (problem !== undefined) return { kind: 'start_failed', message: problem };
-    if (req.signal.aborted) return cancelledBeforeStart(req.signal);
+    if (problem !== undefined) throw new StartFailedError(problem);
+    throwIfStartCancelled(signal);
   }
   const identity = await openRunIdentity(req, settings.users);
-  if (typeof identity === 'string') return { kind: 'start_failed', message: identity };
+  if (typeof identity === 'string') throw new StartFailedError(identity);
   try {
-    return await runAs(program, identity, req, settings);
-  } finally {
+    return await startAs(program, identity, req, signal, settings);
+  } catch (err) {
+    // It never started: undo the uid and directory now (a started run does so when it ends).
     await identity.close();
+    throw err;
   }
 }
 
-/** Runs the job as `identity` (its uid, in its directory), once those are set up. */
-async function runAs(program: string, identity: RunIdentity, req: RunRequest, settings: SubprocessSettings): Promise<RunOutcome> {
+/** Starts the job as `identity` (its uid, in its directory), once those are set up. */
+async function startAs(program: string, identity: RunIdentity, req: RunRequest, signal: AbortSignal, settings: SubprocessSettings): Promise<RunHandle> {
   const memory = await prepareMemoryGuard(req, settings, identity);
-  if (typeof memory === 'string') return { kind: 'start_failed', message: memory };
+  if (typeof memory === 'string') throw new StartFailedError(memory);
   // A wrapper execs the job, so spawn can no longer tell that the program cannot be run.
   const unrunnable = memory?.wrap ? await checkProgram(program, req.env, identity.cwd ?? process.cwd()) : undefined;
-  if (unrunnable !== undefined || req.signal.aborted) {
+  if (unrunnable !== undefined || signal.aborted) {
     await memory?.release();
-    if (unrunnable === undefined) return cancelledBeforeStart(req.signal);
+    throwIfStartCancelled(signal);
     const error = Object.assign(new Error(unrunnable), { code: unrunnable });
-    return { kind: 'start_failed', message: describeSpawnError(program, req.env, error) };
+    throw new StartFailedError(describeSpawnError(program, req.env, error));
   }
-  return new Promise((resolve, reject) => new SubprocessRun(req, settings, identity, memory, resolve, reject).start(program));
+  return new SubprocessRun(req, settings, identity, memory).start(program);
 }
 
 /** The guard of the run's memory limit, none when it has no limit, or why the job cannot start. */
@@ -93,37 +99,43 @@ async function prepareMemoryGuard(req: RunRequest, settings: SubprocessSettings,
   }
 }
 
-/** One run: owns its child, timers and abort listener, and settles exactly once. */
+/** One run: owns its child, its stop timer and its output, and settles exactly once. */
 class SubprocessRun {
   private child: Child | undefined;
   private pid = 0;
   private exited = false;
   private settled = false;
   private stopReason: StopReason | undefined;
+  private graceMs = 0;
   private killedAfterGrace = false;
   // The `oom` message, when the memory guard reported the job over its limit while it ran.
   private memoryMessage: string | undefined;
   private runError: Error | undefined;
-  private timeoutTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly lines: Record<OutputStream, LineSplitter>;
-  private readonly onAbort = (): void => this.stop('cancelled');
+  private readonly result: Promise<RunOutcome>;
+  private resolveResult!: (outcome: RunOutcome) => void;
+  private rejectResult!: (error: unknown) => void;
 
   constructor(
     private readonly req: RunRequest,
     private readonly settings: SubprocessSettings,
     private readonly identity: RunIdentity,
     private readonly memory: MemoryGuard | undefined,
-    private readonly resolve: (outcome: RunOutcome) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
     this.lines = {
       stdout: new LineSplitter(settings.maxLineBytes, (text) => this.deliver('stdout', text)),
       stderr: new LineSplitter(settings.maxLineBytes, (text) => this.deliver('stderr', text)),
     };
+    this.result = new Promise((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    this.result.catch(() => undefined); // a holder that never calls wait() must not crash the agent
   }
 
-  start(program: string): void {
+  /** Spawns the job; resolves with its handle, or rejects with `StartFailedError` if it did not start. */
+  start(program: string): Promise<RunHandle> {
     let child: Child;
     const [file = program, ...args] = this.memory?.wrap?.(this.req.command, this.req.env) ?? this.req.command;
     try {
@@ -131,38 +143,51 @@ class SubprocessRun {
         env: this.req.env,
         cwd: this.identity.cwd,
         ...(this.identity.uid === undefined ? {} : { uid: this.identity.uid, gid: this.identity.gid }),
-        detached: true, // its own process group, so timeout and cancel reach its children too
+        detached: true, // its own process group, so stop reaches its children too
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
       // Invalid arguments (a NUL byte in argv or env) are thrown rather than emitted.
-      this.finish({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
-      return;
+      return this.notStarted(describeSpawnError(program, this.req.env, err));
     }
     this.child = child;
-    this.pid = child.pid ?? 0; // undefined when the start failed; 'error' follows
-    if (this.pid !== 0) {
-      this.settings.leftovers?.record(this.req.jobId, this.req.attempt, this.pid);
-      this.guardMemory();
+    const pid = child.pid;
+    if (pid === undefined) {
+      // The start failed; 'error' follows with why.
+      return new Promise((_resolve, reject) => {
+        child.once('error', (err) => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          this.notStarted(describeSpawnError(program, this.req.env, err)).catch(reject);
+        });
+      });
     }
-    child.on('error', (err) => this.onError(program, err));
-    child.once('spawn', () => this.onSpawn());
+    this.pid = pid;
+    // Read before anything can reap it: the process exists (at worst as a zombie) until Node sees its exit.
+    const startTime = processStartTime(pid) ?? '';
+    this.settings.leftovers?.record(this.req.jobId, this.req.attempt, pid);
+    this.guardMemory();
+    // After a successful spawn Node emits 'error' only for kill()/send() failures, which we never call.
+    child.on('error', () => undefined);
     child.once('exit', (code, signal) => {
-      this.onExit(code, signal).catch((err: unknown) => this.fail(err));
+      this.onExit(code, signal).catch((err: unknown) => void this.fail(err));
     });
     for (const name of ['stdout', 'stderr'] as const) {
       child[name].on('data', (chunk: Buffer) => this.lines[name].push(chunk));
       // A read error ends the stream like EOF does; the exit status still decides the outcome.
       child[name].on('error', () => undefined);
     }
+    return Promise.resolve({
+      ref: { kind: 'subprocess', pid, startTime },
+      wait: () => this.result,
+      stop: (graceMs) => this.requestStop(graceMs),
+    });
   }
 
-  private onError(program: string, err: Error): void {
-    // After a successful spawn Node emits 'error' only for kill()/send() failures, which we never call.
-    if (this.pid !== 0) return;
-    this.child?.stdout.destroy();
-    this.child?.stderr.destroy();
-    this.finish({ kind: 'start_failed', message: describeSpawnError(program, this.req.env, err) });
+  /** Frees the memory guard of a job that never started and says why it did not. */
+  private async notStarted(message: string): Promise<never> {
+    await this.memory?.release();
+    throw new StartFailedError(message);
   }
 
   /** Has the memory guard watch the child from now on. */
@@ -180,23 +205,23 @@ class SubprocessRun {
     });
   }
 
-  private onSpawn(): void {
-    if (this.exited) return;
-    if (this.req.timeoutMs > 0) {
-      this.timeoutTimer = setTimeout(() => this.stop('timeout'), Math.min(this.req.timeoutMs, MAX_TIMER_MS));
-    }
-    this.req.signal.addEventListener('abort', this.onAbort, { once: true });
-    if (this.req.signal.aborted) this.stop('cancelled');
+  private requestStop(graceMs: number): Promise<void> {
+    if (!Number.isInteger(graceMs) || graceMs < 0) return Promise.reject(new RangeError(`graceMs must be an integer >= 0, got ${graceMs}`));
+    this.graceMs = this.stopReason === undefined ? graceMs : this.graceMs;
+    this.stop('requested', graceMs === 0);
+    return this.result.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /**
    * SIGTERM to the whole group, then SIGKILL if it is still there after the grace period; the
-   * memory guard's reasons SIGKILL at once (a job over its limit gets no time to grow further).
+   * executor's own reasons, and a stop without grace, SIGKILL at once.
    */
-  private stop(reason: StopReason): void {
+  private stop(reason: StopReason, now = reason !== 'requested'): void {
     if (this.exited || this.pid === 0) return;
-    const now = reason === 'oom' || reason === 'limit_failed';
-    // Already stopping (the first reason is the one reported): only a memory reason cuts the grace short.
+    // Already stopping (the first reason is the one reported): only a stop "now" cuts the grace short.
     if (this.stopReason !== undefined) {
       if (now) signalGroup(this.pid, 'SIGKILL');
       return;
@@ -209,14 +234,12 @@ class SubprocessRun {
     signalGroup(this.pid, 'SIGTERM');
     this.graceTimer = setTimeout(() => {
       this.killedAfterGrace = signalGroup(this.pid, 'SIGKILL');
-    }, this.settings.killGraceMs);
+    }, this.graceMs);
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.exited = true;
-    clearTimeout(this.timeoutTimer);
     clearTimeout(this.graceTimer);
-    this.req.signal.removeEventListener('abort', this.onAbort);
     // Whatever the job left running in its group (`sleep 300 &`) goes with it.
     signalGroup(this.pid, 'SIGKILL');
     // The guard kills what is left under the limit (its cgroup may hold processes that left the
@@ -230,18 +253,12 @@ class SubprocessRun {
     }
     this.lines.stdout.end();
     this.lines.stderr.end();
-    this.settle(this.outcome(code, signal, verdict));
+    await this.settle(this.outcome(code, signal, verdict));
   }
 
   private outcome(code: number | null, signal: NodeJS.Signals | null, verdict: MemoryVerdict): RunOutcome {
-    const escalation = this.killedAfterGrace
-      ? ` (still running ${formatDuration(this.settings.killGraceMs)} after SIGTERM; killed with SIGKILL)`
-      : '';
-    if (this.stopReason === 'timeout') {
-      return { kind: 'timeout', message: `timed out after ${formatDuration(this.req.timeoutMs)}${escalation}` };
-    }
-    if (this.stopReason === 'cancelled') {
-      return { kind: 'cancelled', message: `cancelled${abortReasonSuffix(this.req.signal)}${escalation}` };
+    if (this.stopReason === 'requested') {
+      return this.killedAfterGrace ? { kind: 'stopped', detail: `still running ${formatDuration(this.graceMs)} after SIGTERM; killed with SIGKILL` } : { kind: 'stopped' };
     }
     if (verdict.notStarted !== undefined && code !== null) return { kind: 'start_failed', message: verdict.notStarted };
     const oomMessage = this.stopReason === 'oom' ? this.memoryMessage : verdict.exceeded;
@@ -263,44 +280,26 @@ class SubprocessRun {
     }
   }
 
-  /** Settles a run whose child never started, after freeing its memory guard. */
-  private finish(outcome: RunOutcome): void {
-    const released = this.memory?.release() ?? Promise.resolve(undefined);
-    released.then(
-      () => this.settle(outcome),
-      (err: unknown) => this.fail(err),
-    );
-  }
-
-  private settle(outcome: RunOutcome): void {
-    this.settings.leftovers?.forget(this.req.jobId, this.req.attempt);
-    if (this.runError !== undefined) {
-      this.fail(this.runError);
-      return;
-    }
+  /** Ends the run: forgets it, gives back its uid and directory, then reports how it ended. */
+  private async settle(outcome: RunOutcome): Promise<void> {
+    if (this.runError !== undefined) return this.fail(this.runError);
     if (this.settled) return;
     this.settled = true;
-    this.resolve(outcome);
+    await this.release();
+    this.resolveResult(outcome);
   }
 
-  private fail(error: unknown): void {
-    this.settings.leftovers?.forget(this.req.jobId, this.req.attempt);
+  private async fail(error: unknown): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    this.reject(error);
+    await this.release();
+    this.rejectResult(error);
   }
-}
 
-function cancelledBeforeStart(signal: AbortSignal): RunOutcome {
-  return { kind: 'cancelled', message: `cancelled before start${abortReasonSuffix(signal)}` };
-}
-
-/** The caller's reason for aborting, if it gave one (the default AbortError says nothing). */
-function abortReasonSuffix(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  if (typeof reason === 'string' && reason !== '') return `: ${reason}`;
-  if (reason instanceof Error && reason.name !== 'AbortError') return `: ${reason.message}`;
-  return '';
+  private async release(): Promise<void> {
+    this.settings.leftovers?.forget(this.req.jobId, this.req.attempt);
+    await this.identity.close();
+  }
 }
 
 function closed(stream: Readable): Promise<void> {

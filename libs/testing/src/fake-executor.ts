@@ -1,6 +1,6 @@
-import type { Executor, OutputStream, RunOutcome, RunRequest } from '@longshore/executors';
+import { StartCancelledError, StartFailedError, type Executor, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
 
-/** What a fake run does when its run is stopped (the request's signal aborts). */
+/** What a fake run does when it is stopped (`stop(graceMs)` on its handle). */
 export type StopBehaviour = 'obey' | 'ignore';
 
 /** Where a fake run is: running, ended with an outcome, or its executor threw. */
@@ -8,14 +8,18 @@ export type FakeRunState = { kind: 'running' } | { kind: 'ended'; outcome: RunOu
 
 /**
  * One run the {@link FakeExecutor} started, ended by the test: `succeed`, `fail(exitCode)`,
- * `timeout`, `oom`, `startFailed`, or `throw` (the executor itself fails). A run nobody ends
- * hangs. When stopped it ends as `cancelled` (as real executors do) unless told to `ignoreStop`.
+ * `oom`, `startFailed`, or `throw` (the executor itself fails). A run nobody ends hangs: nothing
+ * is timed here, the holder of the handle owns the deadline. When stopped it ends as `stopped`
+ * (as real executors do) unless told to `ignoreStop`.
  */
 export class FakeRun {
   private _state: FakeRunState = { kind: 'running' };
   private onStop: StopBehaviour;
   private settle!: { resolve(o: RunOutcome): void; reject(e: Error): void };
-  readonly result: Promise<RunOutcome>;
+  private readonly result: Promise<RunOutcome>;
+  /** The grace of every `stop` call on its handle, in order. */
+  readonly stops: number[] = [];
+  readonly handle: RunHandle;
 
   constructor(
     readonly req: RunRequest,
@@ -23,11 +27,19 @@ export class FakeRun {
   ) {
     this.onStop = onStop;
     this.result = new Promise<RunOutcome>((resolve, reject) => (this.settle = { resolve, reject }));
-    const stop = () => {
-      if (this.onStop === 'obey') this.end({ kind: 'cancelled', message: String(req.signal.reason) });
+    this.result.catch(() => undefined);
+    this.handle = {
+      ref: { kind: 'subprocess', pid: 4242, startTime: '1' },
+      wait: () => this.result,
+      stop: (graceMs) => {
+        this.stops.push(graceMs);
+        if (this.onStop === 'obey') this.end({ kind: 'stopped' });
+        return this.result.then(
+          () => undefined,
+          () => undefined,
+        );
+      },
     };
-    if (req.signal.aborted) stop();
-    else req.signal.addEventListener('abort', stop, { once: true });
   }
 
   get jobId(): string {
@@ -42,9 +54,9 @@ export class FakeRun {
   get running(): boolean {
     return this._state.kind === 'running';
   }
-  /** Whether the agent asked this run to stop (cancel, timeout by the agent, shutdown, lost claim). */
+  /** Whether its holder asked this run to stop (cancel, timeout, shutdown, lost claim). */
   get stopRequested(): boolean {
-    return this.req.signal.aborted;
+    return this.stops.length > 0;
   }
 
   /** Makes the run keep going when stopped: only the test can end it. */
@@ -63,16 +75,14 @@ export class FakeRun {
   fail(exitCode: number): void {
     this.end({ kind: 'exited', exitCode });
   }
-  timeout(message = 'timed out'): void {
-    this.end({ kind: 'timeout', message });
-  }
   oom(message = 'killed at its memory limit'): void {
     this.end({ kind: 'oom', message });
   }
+  /** Ends the started run as `start_failed` (what a wrapper that failed to set up the job reports). */
   startFailed(message = 'could not start'): void {
     this.end({ kind: 'start_failed', message });
   }
-  /** The executor fails (it rejects, as when it can no longer enforce a limit). */
+  /** The executor fails (`wait()` rejects, as when it can no longer enforce a limit). */
   throw(error: Error = new Error('executor failed')): void {
     if (!this.running) return;
     this._state = { kind: 'threw', error };
@@ -91,15 +101,18 @@ export interface FakeExecutorOptions {
   name?: Executor['name'];
   /** What `probe()` says (default true). */
   available?: boolean;
-  /** What runs do when stopped (default `obey`: end as `cancelled`). */
+  /** What runs do when stopped (default `obey`: end as `stopped`). */
   onStop?: StopBehaviour;
+  /** Makes `start()` refuse a request with this `StartFailedError` message (no run is started). */
+  refuseStart?(req: RunRequest): string | undefined;
   /** Called as each run starts, e.g. to end it at once or check what runs beside it. */
   onRun?(run: FakeRun, executor: FakeExecutor): void;
 }
 
 /**
- * A scriptable {@link Executor}: each `run()` starts a {@link FakeRun} the test then ends.
- * Nothing runs; nothing is timed: a run's timeout or memory limit is whatever the test says.
+ * A scriptable {@link Executor}: each `start()` starts a {@link FakeRun} the test then ends.
+ * Nothing runs; nothing is timed: a run's memory limit is whatever the test says. It owns no
+ * runs that outlive their agent (`attach` finds them gone, `listOwned` finds none).
  */
 export class FakeExecutor implements Executor {
   readonly name: Executor['name'];
@@ -116,7 +129,10 @@ export class FakeExecutor implements Executor {
     return Promise.resolve(this.opts.available ?? true);
   }
 
-  run(req: RunRequest): Promise<RunOutcome> {
+  start(req: RunRequest, signal: AbortSignal): Promise<RunHandle> {
+    if (signal.aborted) return Promise.reject(new StartCancelledError(signal.reason));
+    const refusal = this.opts.refuseStart?.(req);
+    if (refusal !== undefined) return Promise.reject(new StartFailedError(refusal));
     const run = new FakeRun(req, this.opts.onStop ?? 'obey');
     this.runs.push(run);
     this.opts.onRun?.(run, this);
@@ -124,7 +140,15 @@ export class FakeExecutor implements Executor {
       if (w.match(run)) w.resolve(run);
       else this.waiters.push(w);
     }
-    return run.result;
+    return Promise.resolve(run.handle);
+  }
+
+  attach(): Promise<{ kind: 'gone' }> {
+    return Promise.resolve({ kind: 'gone' });
+  }
+
+  listOwned(): Promise<[]> {
+    return Promise.resolve([]);
   }
 
   /** Runs still going. */

@@ -1,4 +1,4 @@
-import type { AgentStateName, ExecutorName, FailureClassName, JobStateName, PoolHealthName, TokenRole as TokenRoleName } from '@longshore/domain';
+import { EXECUTORS, type AgentStateName, type ExecutorName, type FailureClassName, type JobStateName, type PoolHealthName, type TokenRole as TokenRoleName } from '@longshore/domain';
 import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth, TokenRole } from '@longshore/proto';
 
 /** Maps between a domain word and a proto enum, both ways. */
@@ -11,13 +11,9 @@ function bimap<W extends string, E extends number>(pairs: [W, E][]) {
   };
 }
 
-export const executorEnum = bimap<ExecutorName, Executor>([
-  ['subprocess', Executor.SUBPROCESS],
-  ['docker', Executor.DOCKER],
-  ['ecs', Executor.ECS],
-  ['auto', Executor.AUTO],
-  ['noop', Executor.NOOP],
-]);
+// Each domain name maps to the proto value of the same name (`noop` → EXECUTOR_NOOP): the
+// compiler refuses a name the proto lacks.
+export const executorEnum = bimap<ExecutorName, Executor>(EXECUTORS.map((name) => [name, Executor[name.toUpperCase() as Uppercase<ExecutorName>]]));
 
 export const jobStateEnum = bimap<JobStateName, JobState>([
   ['queued', JobState.QUEUED],

@@ -4,6 +4,7 @@ import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_MAX_BACKOFF_MS,
   DEFAULT_RETRY_BUDGETS,
+  EXECUTORS,
   InvalidArgumentError,
   type ExecutorName,
   type JobRecord,
@@ -16,7 +17,7 @@ import { executorEnum, failureClassEnum, jobStateEnum } from './enums.js';
 function executorName(field: string, e: number): ExecutorName | undefined {
   if (e === 0) return undefined;
   const name = executorEnum.fromProto(e);
-  if (!name) throw new InvalidArgumentError(field, `unknown executor ${e}: use subprocess, docker, ecs, auto or noop`);
+  if (!name) throw new InvalidArgumentError(field, `unknown executor ${e}: use one of ${EXECUTORS.join(', ')}`);
   return name;
 }
 

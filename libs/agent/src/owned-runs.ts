@@ -1,0 +1,21 @@
+import type { Logger } from '@longshore/telemetry';
+import type { ExecutorSet } from './executors.js';
+
+/**
+ * Stops every run this agent's executors still hold from a previous life of this agent (same
+ * id, killed outright): their jobs were handed to other agents meanwhile, so they must not go
+ * on running here. (Re-adopting them instead is later work.) Returns how many it stopped.
+ */
+export async function stopOwnedRuns(executors: ExecutorSet, agentId: string, logger: Logger): Promise<number> {
+  let stopped = 0;
+  for (const [name, executor] of Object.entries(executors)) {
+    for (const run of await executor.listOwned(agentId)) {
+      const found = await executor.attach(run.ref, () => undefined);
+      if (found.kind === 'gone') continue;
+      await (found.kind === 'attached' ? found.handle.stop(0) : found.stop(0));
+      stopped++;
+      logger.warn({ executor: name, job: run.jobId, attempt: run.attempt, ref: run.ref }, 'killed a job run left running by a previous run of this agent');
+    }
+  }
+  return stopped;
+}
