@@ -168,11 +168,14 @@ class Dockerd implements DockerdHandle {
 }
 
 /**
- * Finds `dockerd` on PATH, then in /usr/sbin and /usr/bin (where Debian's docker.io puts it,
- * and a non-root PATH may lack). Throws {@link DockerUnavailableError} naming the fix.
+ * The dockerd to run: `LONGSHORE_DOCKERD` when set (and only it), else `dockerd` on PATH, then
+ * in /usr/sbin and /usr/bin (where Debian's docker.io puts it, and a non-root PATH may lack).
+ * Throws {@link DockerUnavailableError} naming the fix.
  */
-export function findDockerd(path: string = process.env['PATH'] ?? ''): string {
-  const candidates = [...path.split(delimiter).filter((d) => d !== '').map((d) => join(d, 'dockerd')), '/usr/sbin/dockerd', '/usr/bin/dockerd'];
+export function findDockerd(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env['LONGSHORE_DOCKERD'];
+  const path = env['PATH'] ?? '';
+  const candidates = chosen ? [chosen] : [...path.split(delimiter).filter((d) => d !== '').map((d) => join(d, 'dockerd')), '/usr/sbin/dockerd', '/usr/bin/dockerd'];
   for (const file of candidates) {
     try {
       accessSync(file, constants.X_OK);
@@ -181,7 +184,11 @@ export function findDockerd(path: string = process.env['PATH'] ?? ''): string {
       // Not here; keep looking.
     }
   }
-  throw new DockerUnavailableError('dockerd not found on PATH or in /usr/sbin, /usr/bin: run bash scripts/install.sh (it installs docker.io)');
+  throw new DockerUnavailableError(
+    chosen
+      ? `LONGSHORE_DOCKERD=${chosen} is not an executable file: point it at dockerd, or unset it to look on PATH`
+      : 'dockerd not found on PATH or in /usr/sbin, /usr/bin: run bash scripts/install.sh (it installs docker.io)',
+  );
 }
 
 /** os.tmpdir(), unless its path is too long for the unix sockets under it (then /tmp). */
