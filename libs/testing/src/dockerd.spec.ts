@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, expect, it } from 'vitest';
-import { buildTestAppImage, followProgress, imageExists } from './docker-images.js';
+import { buildTestAppImage, buildTestImage, followProgress, imageExists } from './docker-images.js';
 import { startRegistry } from './docker-registry.js';
 import { startDockerd } from './dockerd.js';
 import { processGone } from './proc.js';
@@ -96,7 +96,7 @@ describeDocker('the private Docker engine', ({ docker, image }) => {
   });
 });
 
-describeDocker('startDockerd', () => {
+describeDocker('startDockerd', ({ image }) => {
   it('starts an engine of its own and stops it, its containerd and its dir, by pid', async () => {
     const engine = await startDockerd();
     const { dir, pid, socketPath } = engine;
@@ -116,5 +116,25 @@ describeDocker('startDockerd', () => {
     expect(processGone(pid)).toBe(true);
     expect(processGone(containerd)).toBe(true);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('cleans up after a dockerd that crashed with a container running: no process, cgroup, mount or dir left', async () => {
+    const engine = await startDockerd();
+    const { default: Dockerode } = await import('dockerode');
+    const docker = new Dockerode({ socketPath: engine.socketPath });
+    await buildTestImage(docker, image);
+    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', '600'], HostConfig: { NetworkMode: 'none' } });
+    await container.start();
+    const { State } = await container.inspect();
+    const cgroups = readFileSync(`/proc/${State.Pid}/cgroup`, 'utf8');
+    expect(cgroups).toContain(':/longshore-'); // its own cgroup parent, not the shared /docker
+    const cgroupDir = /:memory:(\/longshore-[^/\n]+)/.exec(cgroups)?.[1];
+
+    process.kill(engine.pid, 'SIGKILL'); // dockerd dies; containerd, the shim and `sleep` stay
+    await engine.stop();
+    expect(processGone(State.Pid)).toBe(true);
+    expect(existsSync(engine.dir)).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(engine.dir);
+    if (cgroupDir !== undefined) expect(existsSync(`/sys/fs/cgroup/memory${cgroupDir}`)).toBe(false);
   });
 });

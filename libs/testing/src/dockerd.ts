@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,6 +82,8 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
     '--storage-driver', 'vfs',
     '--iptables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none', '--userland-proxy=false',
     '--containerd-namespace', ns, '--containerd-plugins-namespace', `${ns}-plugins`,
+    // Its containers' cgroups under one parent of its own, so stop() finds whatever a crash left.
+    '--cgroup-parent', `/${ns}`,
   ];
   let proc: ProcessHandle;
   try {
@@ -90,7 +92,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const engine = new Dockerd(dir, paths.socket, proc, opts.stopGraceMs ?? STOP_GRACE_MS);
+  const engine = new Dockerd(dir, paths.socket, ns, proc, opts.stopGraceMs ?? STOP_GRACE_MS);
   try {
     await engine.waitReady(opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
     return engine;
@@ -108,6 +110,8 @@ class Dockerd implements DockerdHandle {
   constructor(
     readonly dir: string,
     readonly socketPath: string,
+    /** Its containerd namespace, also the name of its containers' parent cgroup. */
+    private readonly ns: string,
     private readonly proc: ProcessHandle,
     private readonly graceMs: number,
   ) {
@@ -158,6 +162,8 @@ class Dockerd implements DockerdHandle {
     // Shims outlive a SIGKILLed containerd; theirs name its socket under our dir.
     for (const pid of pidsNaming(join(this.dir, EXEC_ROOT, 'containerd'))) killOurs(pid, this.dir);
     try {
+      // A container whose shim died keeps running: its processes are in our cgroups, and only ours are.
+      await removeCgroups(this.ns);
       await unmountUnder(this.dir);
       await rm(this.dir, { recursive: true, force: true });
     } catch (err) {
@@ -230,6 +236,44 @@ function killOurs(pid: number, dir: string): void {
   } catch {
     // Gone meanwhile.
   }
+}
+
+/**
+ * SIGKILLs every process in cgroup `/<name>` and below, in each hierarchy (cgroup v1 controllers
+ * or the v2 root), then removes those cgroups, deepest first. Empty ones are removed too: runc
+ * leaves the parent behind even when every container ended well.
+ */
+async function removeCgroups(name: string): Promise<void> {
+  const root = '/sys/fs/cgroup';
+  const hierarchies = [root, ...readdirSync(root).map((d) => join(root, d))];
+  const dirs = hierarchies.flatMap((h) => subtree(join(h, name))).sort((a, b) => b.length - a.length);
+  const procs = (dir: string): number[] => {
+    try {
+      return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number);
+    } catch {
+      return [];
+    }
+  };
+  for (const pid of new Set(dirs.flatMap(procs))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  await waitFor(() => dirs.every((d) => procs(d).length === 0), { timeoutMs: 10_000, what: `the processes of cgroup /${name} to die` });
+  for (const dir of dirs) await rmdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+}
+
+/** `dir` and every directory below it, or nothing when `dir` is not a directory. */
+function subtree(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return [dir, ...entries.filter((e) => e.isDirectory()).flatMap((e) => subtree(join(dir, e.name)))];
 }
 
 /**
