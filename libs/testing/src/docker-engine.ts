@@ -68,7 +68,10 @@ function dockerEngine(): Promise<DockerTestEngine | { unavailable: string }> {
  * (outside CI only); or a throw. Exported for its spec; `env` is a seam for it.
  */
 export function toEngine(reply: BrokerReply, Dockerode: typeof Docker, env: NodeJS.ProcessEnv = process.env): DockerTestEngine | { unavailable: string } {
-  if (reply.kind === 'ready') return { ...reply, docker: new Dockerode({ socketPath: reply.socketPath }) };
+  if (reply.kind === 'ready') {
+    const { host, socketPath, image } = reply;
+    return { host, socketPath, image, docker: new Dockerode({ socketPath }) };
+  }
   if (reply.kind === 'failed') throw new Error(`the private Docker engine for tests failed to start: ${reply.message}`);
   if (env['CI'] === 'true') {
     throw new Error(`Docker tests cannot run: ${reply.reason}. Under CI=true they fail rather than skip: ${FIX}.`);
