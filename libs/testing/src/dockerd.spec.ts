@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { afterAll, expect, it } from 'vitest';
 import { buildTestAppImage, buildTestImage, followProgress, imageExists } from './docker-images.js';
 import { startRegistry } from './docker-registry.js';
-import { startDockerd } from './dockerd.js';
+import { socketFilesOf, startDockerd } from './dockerd.js';
 import { processGone } from './proc.js';
 import { describeDocker } from './vitest.js';
 
@@ -129,10 +129,15 @@ describeDocker('startDockerd', ({ image }) => {
     const cgroups = readFileSync(`/proc/${State.Pid}/cgroup`, 'utf8');
     expect(cgroups).toContain(':/longshore-'); // its own cgroup parent, not the shared /docker
     const cgroupDir = /:memory:(\/longshore-[^/\n]+)/.exec(cgroups)?.[1];
+    const shim = Number(readFileSync(`/proc/${State.Pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]); // its parent
+    const shimSockets = socketFilesOf(shim).filter((p) => p.startsWith('/run/containerd/s/'));
+    expect(shimSockets.length).toBeGreaterThan(0);
 
     process.kill(engine.pid, 'SIGKILL'); // dockerd dies; containerd, the shim and `sleep` stay
     await engine.stop();
     expect(processGone(State.Pid)).toBe(true);
+    expect(processGone(shim)).toBe(true);
+    expect(shimSockets.filter((p) => existsSync(p))).toEqual([]); // in /run/containerd/s, shared by every containerd
     expect(existsSync(engine.dir)).toBe(false);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(engine.dir);
     if (cgroupDir !== undefined) expect(existsSync(`/sys/fs/cgroup/memory${cgroupDir}`)).toBe(false);

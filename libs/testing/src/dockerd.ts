@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -52,6 +52,8 @@ const MAX_DIR_LENGTH = 60;
 const TAIL_LINES = 30;
 /** The exec root's name in the engine's dir: short, as its containerd's sockets live under it. */
 const EXEC_ROOT = 'x';
+/** Where containerd 1.6 shims put their sockets, whatever containerd started them. */
+const SHIM_SOCKET_DIR = '/run/containerd/s/';
 
 /**
  * Starts a private dockerd as root, in a fresh temp dir: its own data root (vfs storage: plain
@@ -159,9 +161,13 @@ class Dockerd implements DockerdHandle {
       await waitFor(() => processGone(containerd), { timeoutMs: CONTAINERD_GRACE_MS, what: 'containerd to exit' }).catch(() => killOurs(containerd, this.dir));
       untrackPid(containerd);
     }
-    // Shims outlive a SIGKILLed containerd; theirs name its socket under our dir.
-    for (const pid of pidsNaming(join(this.dir, EXEC_ROOT, 'containerd'))) killOurs(pid, this.dir);
+    // Shims outlive a SIGKILLed containerd; theirs name its socket under our dir. A killed shim
+    // leaves its socket in /run/containerd/s (shared by every containerd): remove the ones ours held.
+    const shims = pidsNaming(join(this.dir, EXEC_ROOT, 'containerd'));
+    const shimSockets = shims.flatMap(socketFilesOf).filter((p) => p.startsWith(SHIM_SOCKET_DIR));
+    for (const pid of shims) killOurs(pid, this.dir);
     try {
+      await Promise.all(shimSockets.map((p) => rm(p, { force: true })));
       // A container whose shim died keeps running: its processes are in our cgroups, and only ours are.
       await removeCgroups(this.ns);
       await unmountUnder(this.dir);
@@ -226,6 +232,36 @@ function pidsNaming(text: string): number[] {
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => pid !== process.pid && cmdline(pid).includes(text));
+}
+
+/**
+ * The paths of the unix sockets `pid` holds open: its socket fds' inodes, looked up in
+ * /proc/net/unix (columns: Num RefCount Protocol Flags Type St Inode Path).
+ */
+export function socketFilesOf(pid: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkOr(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode !== undefined) inodes.add(inode);
+    }
+  } catch {
+    return []; // gone
+  }
+  return readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[6] !== undefined && inodes.has(f[6]) && f[7]?.startsWith('/'))
+    .map((f) => f[7] as string);
+}
+
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
 }
 
 /** SIGKILLs `pid` if it still runs and its command line names `dir` (so a reused pid is spared). */
