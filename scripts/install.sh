@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to run Longshore from this checkout:
-# Node.js >= 20.19 is checked (not installed), redis-server and iptables come from the OS
-# packages when absent, and the npm packages are installed exactly as locked.
+# Node.js >= 20.19 is checked (not installed); redis-server, iptables, and for the Docker tests
+# docker.io, busybox-static and docker-registry come from the OS packages when absent (no daemon
+# is started); and the npm packages are installed exactly as locked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,29 @@ apt_install() {
     say "no apt-get here: install $* with your package manager, then run this again."
     exit 1
   fi
-  say "installing $* with apt-get"
+  local names=() arg
+  for arg in "$@"; do [[ $arg == -* ]] || names+=("$arg"); done
+  say "installing ${names[*]} with apt-get"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# apt_install, with services kept from starting: invoke-rc.d and deb-systemd-invoke ask
+# /usr/sbin/policy-rc.d, and exit status 101 means "do not start". A policy already there is left
+# alone; one made here is removed again. Recommends (apparmor, git, needrestart...) are skipped.
+apt_install_stopped() {
+  local policy=/usr/sbin/policy-rc.d made=""
+  if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
+    printf '#!/bin/sh\n# made by longshore scripts/install.sh for the length of one apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt_install --no-install-recommends "$@"
+  if [ -n "$made" ]; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
 }
 
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
@@ -45,6 +66,26 @@ fi
 # API (LONGSHORE_JOB_FIREWALL); it lives in /usr/sbin, which a non-root PATH may lack.
 if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ] && [ ! -x /sbin/iptables ]; then
   apt_install iptables
+fi
+
+# The Docker executor's tests run a private dockerd (libs/testing/src/dockerd.ts) on test images
+# built from busybox-static, and push and pull through Debian's registry on loopback: no Docker
+# Hub needed. These packages would start system daemons (dockerd on /var/run/docker.sock, the
+# registry on :5000) as they install; apt_install_stopped keeps them stopped.
+docker_packages=()
+if ! command -v dockerd >/dev/null 2>&1 && [ ! -x /usr/sbin/dockerd ] && [ ! -x /usr/bin/dockerd ]; then
+  docker_packages+=(docker.io)
+fi
+# ldd fails on a static binary ("not a dynamic executable"): a dynamic busybox cannot run in a
+# scratch image, so Debian's dynamic busybox package does not do.
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+  docker_packages+=(busybox-static)
+fi
+if ! command -v docker-registry >/dev/null 2>&1 && [ ! -x /usr/bin/docker-registry ]; then
+  docker_packages+=(docker-registry)
+fi
+if [ ${#docker_packages[@]} -gt 0 ]; then
+  apt_install_stopped "${docker_packages[@]}"
 fi
 
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && [ "${1:-}" != "--force" ]; then

@@ -5,6 +5,10 @@
  * executor). The agent's fakes (job source, registry, wake-ups) are `@longshore/agent/testing`:
  * they implement `@longshore/queue` types, and queue, store and agent use this lib in their
  * own tests, so importing them here would be a project cycle the lint refuses.
+ *
+ * Docker: a private dockerd ({@link startDockerd}), busybox test images built from local files,
+ * and a loopback registry. The helpers that give a test file the run's shared engine
+ * (`describeDocker`, `requireDocker`) need vitest, so they live in `@longshore/testing/vitest`.
  */
 export { freePort } from './free-port.js';
 export { startRedis, findRedisServer, redisServerRequired } from './redis-server.js';
@@ -31,3 +35,9 @@ export { seededRandom } from './seeded-random.js';
 export { processGone } from './proc.js';
 export { FakeExecutor, FakeRun } from './fake-executor.js';
 export type { FakeExecutorOptions, FakeRunState, StopBehaviour } from './fake-executor.js';
+export { startDockerd, findDockerd, DockerUnavailableError } from './dockerd.js';
+export type { DockerdHandle, DockerdOptions } from './dockerd.js';
+export { buildTestAppImage, buildTestImage, findStaticBusybox, followProgress, imageExists, TEST_APP_IMAGE, TEST_IMAGE } from './docker-images.js';
+export type { ProgressEvent } from './docker-images.js';
+export { startRegistry } from './docker-registry.js';
+export type { RegistryHandle } from './docker-registry.js';
