@@ -34,7 +34,7 @@ export interface ClaimCostResult {
 
 const SETTINGS = { agentId: 'bench-claim', lockMs: 30_000, reserveAfterMs: 24 * 3_600_000 };
 /** Half the capacity free: the deep pool's jobs (weight 1.0) never fit. */
-const ROOM: ClaimRequest = { freeMilli: 500, capacityMilli: 1000, laneRoom: {}, max: 1 };
+const ROOM: ClaimRequest = { freeMilli: 500, capacityMilli: 1000, laneRoom: {}, max: 1, executors: ['subprocess'] };
 const SUBMIT_BATCH = 1000;
 
 export async function runClaimCost(redisUrl: string, opts: ClaimCostOptions): Promise<ClaimCostResult> {

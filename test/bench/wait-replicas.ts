@@ -17,7 +17,7 @@ export interface WaitReplicasResult {
 }
 
 const SETTINGS = { agentId: 'bench-wait', lockMs: 30_000, reserveAfterMs: 24 * 3_600_000 };
-const ROOM = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 };
+const ROOM = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1, executors: ['subprocess'] };
 const DONE = { state: 'succeeded' as const, exitCode: 0, message: '', attempt: { agentId: 'bench-wait', executor: 'noop' as const, startedAt: 1, finishedAt: 2 } };
 
 export async function runWaitReplicas(opts: { jobs: number; rounds: number }): Promise<WaitReplicasResult> {

@@ -1,4 +1,4 @@
-import { Code, type JobSpecInit, type LongshoreClient, type LongshoreError } from '@longshore/client';
+import { Code, Executor, type JobSpecInit, type LongshoreClient, type LongshoreError } from '@longshore/client';
 import { LIMITS } from '@longshore/domain';
 import { startCluster, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ describe('bad input is refused with a clear status and leaves nothing behind', (
     cluster = await startCluster({ agents: 0 });
     ls = connect(cluster);
     await ls.registry.createPool({ id: 'small', maxWeightMilli: 500 });
+    await ls.registry.createPool({ id: 'containers', executors: [Executor.DOCKER] });
   });
   afterAll(async () => {
     ls?.close();
@@ -19,7 +20,7 @@ describe('bad input is refused with a clear status and leaves nothing behind', (
   });
 
   const cases: [string, JobSpecInit, Code, RegExp][] = [
-    ['unknown pool', { pool: 'nope', command: ['true'] }, Code.NotFound, /pool "nope" does not exist \(pools: default, small\)/],
+    ['unknown pool', { pool: 'nope', command: ['true'] }, Code.NotFound, /pool "nope" does not exist \(pools: containers, default, small\)/],
     ['invalid pool id', { pool: 'Not A Pool', command: ['true'] }, Code.InvalidArgument, /pool: .*not a valid name/],
     ['empty command', { command: [] }, Code.InvalidArgument, /command: is empty/],
     ['empty program name', { command: [''] }, Code.InvalidArgument, /command\[0\]/],
@@ -35,6 +36,18 @@ describe('bad input is refused with a clear status and leaves nothing behind', (
     ['relative working dir', { command: ['true'], workingDir: 'tmp' }, Code.InvalidArgument, /working_dir: must be an absolute path/],
     ['priority out of range', { command: ['true'], priority: 100_000 }, Code.InvalidArgument, /priority/],
     ['docker without an image', { command: ['true'], executor: 2 }, Code.InvalidArgument, /image: executor "docker" needs an image/],
+    [
+      'an executor its pool does not allow',
+      { pool: 'containers', command: ['true'], executor: Executor.SUBPROCESS },
+      Code.InvalidArgument,
+      /executor: "subprocess" is not an executor of pool "containers", which runs jobs with: docker/,
+    ],
+    [
+      'an auto chain with an executor its pool does not allow',
+      { pool: 'containers', command: ['true'], executor: Executor.AUTO, allowedExecutors: [Executor.DOCKER, Executor.SUBPROCESS], image: 'img' },
+      Code.InvalidArgument,
+      /allowed_executors: "subprocess" is not an executor of pool "containers"/,
+    ],
   ];
 
   async function queuedEverywhere(): Promise<bigint> {

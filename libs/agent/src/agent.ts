@@ -167,7 +167,7 @@ class Agent implements AgentHandle {
   private static readonly CLAIM_MAX = 64;
 
   private request(): ClaimRequest {
-    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX };
+    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX, executors: Object.keys(this.executors) };
   }
 
   /**

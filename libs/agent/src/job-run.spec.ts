@@ -1,7 +1,7 @@
 import { silentLogger } from '@longshore/telemetry';
 import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
 import type { HeldJob } from '@longshore/queue';
-import { DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
+import { AGENT_EXECUTORS, DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobRun, type RunContext } from './job-run.js';
 import { FakeJobSource, type FakeJobInit } from './testing/index.js';
@@ -12,7 +12,8 @@ const KILL_GRACE_MS = 7000;
 async function prepared(init: FakeJobInit = {}, opts: { executor?: FakeExecutorOptions; ctx?: Partial<RunContext> } = {}) {
   const source = new FakeJobSource();
   source.add(init);
-  const claimed = (await source.claim({ freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 })).jobs[0]!;
+  // Every executor: these tests are about what the run does with a job it holds, whichever it asks for.
+  const claimed = (await source.claim({ freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1, executors: AGENT_EXECUTORS })).jobs[0]!;
   if (claimed.kind !== 'job') throw new Error('unreadable');
   const executor = new FakeExecutor(opts.executor);
   const ctx: RunContext = {

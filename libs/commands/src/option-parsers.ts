@@ -85,16 +85,24 @@ export function executorOf(word: ExecutorWord): Executor {
   return Executor[word.toUpperCase() as Uppercase<ExecutorWord>];
 }
 
-/** `--allow docker,subprocess`: the chain for `--executor auto`, in order of preference. */
-export function allowArg(text: string): Executor[] {
-  const words = text.split(',').map((w) => w.trim()).filter(Boolean);
-  const chain: readonly string[] = AGENT_EXECUTORS;
-  const bad = words.filter((w) => !chain.includes(w));
-  if (words.length === 0 || bad.length > 0) {
-    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a comma list of ${chain.join(', ')} (e.g. --allow ecs,docker,subprocess)`);
-  }
-  return words.map((w) => executorOf(w as ExecutorWord));
+/** A comma list of executors (not `auto`), in order; `flag` is named in the error's example. */
+function executorListArg(flag: string, example: string) {
+  return (text: string): Executor[] => {
+    const words = text.split(',').map((w) => w.trim()).filter(Boolean);
+    const names: readonly string[] = AGENT_EXECUTORS;
+    const bad = words.filter((w) => !names.includes(w));
+    if (words.length === 0 || bad.length > 0) {
+      throw new InvalidArgumentError(`${JSON.stringify(text)} is not a comma list of ${names.join(', ')} (e.g. ${flag} ${example})`);
+    }
+    return words.map((w) => executorOf(w as ExecutorWord));
+  };
 }
+
+/** `--allow docker,subprocess`: the chain for `--executor auto`, in order of preference. */
+export const allowArg = executorListArg('--allow', 'ecs,docker,subprocess');
+
+/** `pools create|update --executors docker,subprocess`: the executors a pool's jobs may use. */
+export const executorsArg = executorListArg('--executors', 'docker,subprocess');
 
 /** Retries per failure class: "exit=2,timeout=1" (classes: exit, timeout, oom, start_failed, lost). */
 export function retriesArg(text: string): Record<string, number> {

@@ -1,4 +1,4 @@
-import { PoolHealth, type Pool } from '@longshore/client';
+import { Executor, PoolHealth, type Pool } from '@longshore/client';
 import { formatBytes, formatMilli } from '@longshore/domain';
 import { enumWord, when } from './format.js';
 import { renderFields, renderTable } from './table.js';
@@ -32,6 +32,7 @@ export function renderPool(p: Pool, now: number): string {
     ['default pool', p.isDefault ? 'yes' : 'no'],
     ['default weight', formatMilli(p.defaultWeightMilli)],
     ['max weight', formatMilli(p.maxWeightMilli)],
+    ['executors', p.executors.length > 0 ? p.executors.map((e) => enumWord(Executor, e)).join(', ') : 'all'],
     ['created', when(p.createdAt, now)],
   ];
   if (s) {

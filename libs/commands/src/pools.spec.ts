@@ -1,7 +1,7 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { PoolHealth, PoolSchema } from '@longshore/client';
+import { Executor, PoolHealth, PoolSchema } from '@longshore/client';
 import { FakeClient, runWith } from './test-helpers.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -59,11 +59,27 @@ describe('longshore pools', () => {
     expect(run.stdout).toMatch(/^redis \(all pools\): +41\.2Mi of 1Gi \(LONGSHORE_REDIS_BUDGET\)$/m);
   });
 
-  it('create sends weights in thousandths and the default flag', async () => {
+  it('create sends weights in thousandths, the executors and the default flag', async () => {
     const client = new FakeClient();
-    const run = await runWith(client, ['pools', 'create', 'ingest-eu', '--description', 'EU', '--default-weight', '0.5', '--max-weight', '2', '--default']);
+    const run = await runWith(client, ['pools', 'create', 'ingest-eu', '--description', 'EU', '--default-weight', '0.5', '--max-weight', '2', '--executors', 'docker,subprocess', '--default']);
     expect(run).toMatchObject({ code: 0, stdout: 'created pool ingest-eu (the default pool)\n' });
-    expect(client.calls[0]!.request).toEqual({ id: 'ingest-eu', description: 'EU', defaultWeightMilli: 500, maxWeightMilli: 2000, makeDefault: true });
+    expect(client.calls[0]!.request).toEqual({
+      id: 'ingest-eu',
+      description: 'EU',
+      defaultWeightMilli: 500,
+      maxWeightMilli: 2000,
+      executors: [Executor.DOCKER, Executor.SUBPROCESS],
+      makeDefault: true,
+    });
+  });
+
+  it('update --executors names only that field; an unknown executor is refused before any RPC', async () => {
+    const client = new FakeClient();
+    expect((await runWith(client, ['pools', 'update', 'ingest-eu', '--executors', 'docker'])).code).toBe(0);
+    expect(client.calls[0]!.request).toMatchObject({ executors: [Executor.DOCKER], updateMask: ['executors'] });
+    const bad = await runWith(new FakeClient(), ['pools', 'update', 'ingest-eu', '--executors', 'docker,auto']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--executors docker,subprocess');
   });
 
   it('create refuses a pool id that is not a DNS label, before any RPC', async () => {

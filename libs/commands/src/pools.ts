@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatAclCommand, poolAgentAcl } from '@longshore/store';
-import { PoolSchema, type Pool } from '@longshore/client';
+import { PoolSchema, type Executor, type Pool } from '@longshore/client';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { examples } from './examples.js';
-import { milliArg, nameArg } from './option-parsers.js';
+import { executorsArg, milliArg, nameArg } from './option-parsers.js';
 import { writeMessagesJson } from './output.js';
 import { renderPool, renderPoolTable } from './pool-view.js';
 
@@ -13,6 +13,7 @@ interface PoolFlags {
   description?: string;
   defaultWeight?: number;
   maxWeight?: number;
+  executors?: Executor[];
   default?: boolean;
 }
 
@@ -28,10 +29,11 @@ export function updateRequest(id: string, flags: PoolFlags) {
   if (flags.description !== undefined) mask.push('description');
   if (flags.defaultWeight !== undefined) mask.push('default_weight_milli');
   if (flags.maxWeight !== undefined) mask.push('max_weight_milli');
+  if (flags.executors !== undefined) mask.push('executors');
   if (mask.length === 0) {
-    throw new UsageError(`say what to change: --description, --default-weight or --max-weight (e.g. longshore pools update ${id} --default-weight 0.5)`);
+    throw new UsageError(`say what to change: --description, --default-weight, --max-weight or --executors (e.g. longshore pools update ${id} --default-weight 0.5)`);
   }
-  return { id, description: flags.description ?? '', defaultWeightMilli: flags.defaultWeight ?? 0, maxWeightMilli: flags.maxWeight ?? 0, updateMask: mask };
+  return { id, description: flags.description ?? '', defaultWeightMilli: flags.defaultWeight ?? 0, maxWeightMilli: flags.maxWeight ?? 0, executors: flags.executors ?? [], updateMask: mask };
 }
 
 function registerCreate(pools: Command, ctx: CliContext): void {
@@ -42,6 +44,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
     .option('--description <text>', 'what the pool is for')
     .option('--default-weight <w>', 'weight of jobs that set none (default 0.25)', milliArg)
     .option('--max-weight <w>', 'heaviest job the pool accepts (default 1)', milliArg)
+    .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess (default: all)', executorsArg)
     .option('--default', 'make it the default pool')
     .option('--json', 'print the pool as protobuf JSON')
     .addHelpText('after', examples('longshore pools create ingest-eu --description "EU ingestion" --default-weight 0.25 --max-weight 1'))
@@ -51,6 +54,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
         description: flags.description ?? '',
         defaultWeightMilli: flags.defaultWeight ?? 0,
         maxWeightMilli: flags.maxWeight ?? 0,
+        executors: flags.executors ?? [],
         makeDefault: flags.default ?? false,
       });
       printPool(ctx, cmd, pool, `created pool ${id}${pool?.isDefault ? ' (the default pool)' : ''}`);
@@ -65,8 +69,9 @@ function registerChanges(pools: Command, ctx: CliContext): void {
     .option('--description <text>', 'what the pool is for')
     .option('--default-weight <w>', 'weight of jobs that set none', milliArg)
     .option('--max-weight <w>', 'heaviest job the pool accepts', milliArg)
+    .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess', executorsArg)
     .option('--json', 'print the pool as protobuf JSON')
-    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
+    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
     .action(async (id: string, flags: PoolFlags, cmd: Command) => {
       const { pool } = await ctx.client().registry.updatePool(updateRequest(id, flags));
       printPool(ctx, cmd, pool, `updated pool ${id}`);

@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  executorsOf,
   newJobId,
   validateJobSpec,
   formatMilli,
@@ -29,6 +30,21 @@ function inBatch<T>(index: number | undefined, fn: () => T): T {
   }
 }
 
+/** Refuses a job naming an executor its pool does not allow (pools that list none allow all). */
+function checkExecutors(spec: JobSpec, pool: StoredPool, index: number | undefined): void {
+  const allowed = pool.executors;
+  const wanted = executorsOf(spec);
+  if (!allowed || allowed.length === 0 || !wanted) return;
+  const other = wanted.find((e) => !allowed.includes(e));
+  if (other === undefined) return;
+  inBatch(index, () => {
+    throw new InvalidArgumentError(
+      spec.executor === 'auto' ? 'allowed_executors' : 'executor',
+      `"${other}" is not an executor of pool "${pool.id}", which runs jobs with: ${allowed.join(', ')} (longshore pools update ${pool.id} --executors …)`,
+    );
+  });
+}
+
 /**
  * Validates a proto spec, resolves its pool (the default if none) and weight (the pool's
  * default if none), and refuses weights the pool cannot run. Nothing is written.
@@ -56,6 +72,7 @@ export async function prepareJob(
       );
     });
   }
+  checkExecutors(spec, pool, index);
   const resolved: JobSpec = { ...spec, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
   const now = Date.now();
   const id = newJobId(pool.id, now);

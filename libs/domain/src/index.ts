@@ -6,7 +6,7 @@ export { LIMITS, CONNECTION_LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILL
 export { backoffFor } from './backoff.js';
 export { validateDnsLabel, newJobId, validateJobId } from './ids.js';
 export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, formatBytes, parseLanes } from './units.js';
-export { validateJobSpec } from './job-spec.js';
+export { executorsOf, validateJobSpec } from './job-spec.js';
 export { validatePlainText } from './text.js';
 export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';
 export type { TokenRole, Principal } from './principal.js';

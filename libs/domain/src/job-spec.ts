@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors/index.js';
 import { validateDnsLabel } from './ids.js';
 import { LIMITS } from './limits.js';
 import { validatePlainText } from './text.js';
-import type { ExecutorName, JobSpec } from './model.js';
+import type { AgentExecutorName, ExecutorName, JobSpec } from './model.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[a-z0-9]([-a-z0-9_./]*[a-z0-9])?$/;
@@ -103,6 +103,15 @@ function validateExecutors(spec: JobSpec): void {
   if ((spec.executor === 'docker' || spec.executor === 'ecs') && !spec.image) {
     throw new InvalidArgumentError('image', `executor "${spec.executor}" needs an image`);
   }
+}
+
+/**
+ * The executors that can run a job: the one it names, or its `auto` chain; undefined when it
+ * names none (any agent runs it, with its own default executor).
+ */
+export function executorsOf(spec: Pick<JobSpec, 'executor' | 'allowedExecutors'>): AgentExecutorName[] | undefined {
+  if (spec.executor === undefined) return undefined;
+  return spec.executor === 'auto' ? spec.allowedExecutors.filter((e): e is AgentExecutorName => e !== 'auto') : [spec.executor];
 }
 
 /**

@@ -105,6 +105,8 @@ export interface PoolRecord {
   defaultWeightMilli: number;
   maxWeightMilli: number;
   createdAt: number;
+  /** Executors its jobs may use; absent or empty = every executor. */
+  executors?: AgentExecutorName[];
 }
 
 /** What an agent advertises, as stored by the registry. Times are epoch milliseconds. */

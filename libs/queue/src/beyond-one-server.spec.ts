@@ -15,7 +15,7 @@ const job = (pool: string): NewJob => {
   const createdAt = ++clock;
   return { record: { id: newJobId(pool, createdAt), spec: spec(pool), weightMilli: 250, createdAt }, trace: {} };
 };
-const room = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 4 };
+const room = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 4, executors: ['subprocess'] };
 const settings = { agentId: 'a1', lockMs: 5000, reserveAfterMs: 60_000 };
 const ok = { state: 'succeeded' as const, exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop' as const, startedAt: 1, finishedAt: 2 } };
 const retention = { retentionMs: 60_000, maxFinished: 100 };

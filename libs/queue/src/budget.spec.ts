@@ -28,7 +28,7 @@ describe('LONGSHORE_REDIS_BUDGET on a real Redis', () => {
     await lc.submit(pool, jobs);
     const line = 'x'.repeat(1024);
     for (let i = 0; i < n; i++) {
-      const c = (await lc.claim(pool, { agentId: 'a1', lockMs: 5000, reserveAfterMs: 60_000 }, { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 }, `t${pool}${i}`)).jobs[0]!;
+      const c = (await lc.claim(pool, { agentId: 'a1', lockMs: 5000, reserveAfterMs: 60_000 }, { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1, executors: ['subprocess'] }, `t${pool}${i}`)).jobs[0]!;
       await lc.appendLogs(c, 10 * 1024 * 1024, Array.from({ length: kib }, () => ({ stream: 'stdout', text: line })));
       await lc.finish(pool, [{ claim: c, outcome: { state: 'succeeded', exitCode: 0, message: '', attempt: { agentId: 'a1', executor: 'noop', startedAt: 1 } }, retry: { budget: 0, maxAttempts: 0, delayMs: 0 } }]);
     }

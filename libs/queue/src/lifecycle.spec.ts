@@ -22,11 +22,12 @@ const job = (pool: string, weightMilli: number, extra: Partial<JobSpec> = {}): N
   const createdAt = ++clock;
   return { record: { id: newJobId(pool, createdAt), spec: spec(pool, weightMilli, extra), weightMilli, createdAt }, trace: {} };
 };
-const room = (freeMilli: number, capacityMilli = 1000, fullLanes: string[] = [], max = 1): ClaimRequest => ({
+const room = (freeMilli: number, capacityMilli = 1000, fullLanes: string[] = [], max = 1, executors = ['subprocess']): ClaimRequest => ({
   freeMilli,
   capacityMilli,
   laneRoom: Object.fromEntries(fullLanes.map((l) => [l, 0])),
   max,
+  executors,
 });
 const idOf = (r: ClaimResult | undefined) => (r?.jobs[0] ? r.jobs[0].id : r?.tail.kind === 'reserved' ? `reserved:${r.tail.jobId}` : 'none');
 const settings = (agentId: string, reserveAfterMs = 60_000) => ({ agentId, lockMs: 5000, reserveAfterMs });
@@ -120,10 +121,23 @@ describe('the job lifecycle on a real Redis', () => {
     expect(idOf(await claim('lanes', room(1000)))).toBe(ing.record.id);
   });
 
+  it('claims only jobs an executor of the agent can run: others wait for an agent that has one, in order', async () => {
+    const docker = job('execs', 100, { executor: 'docker', image: 'img' });
+    const plain = job('execs', 100);
+    const chain = job('execs', 100, { executor: 'auto', allowedExecutors: ['ecs', 'subprocess'] });
+    const named = job('execs', 100, { executor: 'subprocess' });
+    await lc.submit('execs', [docker, plain, chain, named]);
+    const subprocessOnly = await lc.claim('execs', settings('a1'), room(1000, 1000, [], 10, ['subprocess']), token());
+    expect(subprocessOnly.jobs.map((j) => j.id)).toEqual([plain.record.id, chain.record.id, named.record.id]);
+    expect(idOf(await claim('execs', room(1000, 1000, [], 1, ['subprocess', 'noop'])))).toBe('none');
+    expect(idOf(await claim('execs', room(1000, 1000, [], 1, ['docker'])))).toBe(docker.record.id);
+    await expectIndexExact('execs');
+  });
+
   it('claims several jobs in one step, each fitting what the ones before it left, lane caps included', async () => {
     const jobs = [job('many', 500), job('many', 250, { lane: 'io' }), job('many', 250, { lane: 'io' }), job('many', 250), job('many', 250)];
     await lc.submit('many', jobs);
-    const res = await lc.claim('many', settings('a1'), { freeMilli: 1000, capacityMilli: 1000, laneRoom: { io: 1 }, max: 10 }, 'tb');
+    const res = await lc.claim('many', settings('a1'), { freeMilli: 1000, capacityMilli: 1000, laneRoom: { io: 1 }, max: 10, executors: ['subprocess'] }, 'tb');
     expect(res.jobs.map((c) => c.id)).toEqual([jobs[0]!, jobs[1]!, jobs[3]!].map((j) => j.record.id));
     expect(res.jobs.map((c) => c.token)).toEqual(['tb:0', 'tb:1', 'tb:2']);
     expect(res.tail).toEqual({ kind: 'none' });

@@ -1,4 +1,4 @@
-import type { JobRecord, JobSpec, JobStateName } from '@longshore/domain';
+import { executorsOf, type JobRecord, type JobSpec, type JobStateName } from '@longshore/domain';
 import { encodeNewJob, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { Packr } from 'msgpackr';
@@ -27,6 +27,8 @@ export interface ClaimRequest {
   laneRoom: Record<string, number>;
   /** At most this many jobs in one claim. */
   max: number;
+  /** Executors this agent can run jobs with now: a job only these cannot run is not claimed. */
+  executors: readonly string[];
 }
 
 /** The agent-side settings of every claim. */
@@ -140,9 +142,19 @@ export function queueOrder(priority: number, atMs: number): number {
   return bullPriority(priority) * ORDER_TIME + atMs;
 }
 
-/** The weight class a job is indexed under: `<weight>` or `<weight>:<lane>`. */
-export function weightClass(weightMilli: number, lane?: string): string {
-  return lane ? `${weightMilli}:${lane}` : String(weightMilli);
+/**
+ * The weight class a job is indexed under: `<weight>[:<lane>][@<executor>,…]`, the executors
+ * being those that can run it (see `executorsOf`; none = any agent), so a claim can skip whole
+ * classes it cannot run.
+ */
+export function weightClass(weightMilli: number, lane?: string, executors?: readonly string[]): string {
+  const base = lane ? `${weightMilli}:${lane}` : String(weightMilli);
+  return executors && executors.length > 0 ? `${base}@${[...executors].sort().join(',')}` : base;
+}
+
+/** The weight class of a stored spec. */
+function classOf(spec: JobSpec, weightMilli = spec.weightMilli): string {
+  return weightClass(weightMilli, spec.lane, executorsOf(spec));
 }
 
 /** BullMQ's keys of a pool's queue (its queue is named `{pool}`, so they share the pool's tag). */
@@ -214,7 +226,7 @@ export class JobLifecycle {
     // Every job in one msgpack argument (see submit.lua): its id, BullMQ job name and priority,
     // weight class, queue order and record fields (flat pairs).
     const batch = jobs.map(({ record, trace }) => {
-      const cls = weightClass(record.weightMilli, record.spec.lane);
+      const cls = classOf(record.spec, record.weightMilli);
       const order = queueOrder(record.spec.priority, record.createdAt);
       const fields = encodeNewJob(record, { cls, order, trace });
       return [record.id, jobName(record.weightMilli, record.spec.lane), bullPriority(record.spec.priority), cls, String(order), fields];
@@ -242,6 +254,7 @@ export class JobLifecycle {
       free: req.freeMilli,
       capacity: req.capacityMilli,
       laneRoom: req.laneRoom,
+      executors: req.executors,
       reserveAfter: s.reserveAfterMs,
       resTtl: Math.max(s.lockMs, 2000),
       lockMs: s.lockMs,
@@ -324,7 +337,7 @@ export class JobLifecycle {
       id,
       now,
       order: queueOrder(spec.priority, now),
-      cls: weightClass(weight, spec.lane),
+      cls: classOf(spec, weight),
       lostBudget: spec.retry?.budgets.lost ?? 0,
       maxAttempts: spec.maxAttempts,
       name: jobName(weight, spec.lane),

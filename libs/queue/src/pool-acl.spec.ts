@@ -6,7 +6,7 @@ import { JobLifecycle, type NewJob } from './index.js';
 
 const spec = (pool: string): JobSpec => ({ pool, allowedExecutors: [], command: ['true'], env: {}, weightMilli: 100, timeoutMs: 0, maxAttempts: 0, priority: 0, labels: {} });
 const job = (pool: string): NewJob => ({ record: { id: newJobId(pool), spec: spec(pool), weightMilli: 100, createdAt: Date.now() }, trace: {} });
-const room = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1 };
+const room = { freeMilli: 1000, capacityMilli: 1000, laneRoom: {}, max: 1, executors: ['subprocess'] };
 const settings = { agentId: 'a1', lockMs: 5000, reserveAfterMs: 60_000 };
 
 describe('a per-pool Redis ACL user (longshore pools acl)', () => {

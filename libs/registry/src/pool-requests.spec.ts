@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { InvalidArgumentError, LIMITS, type PoolRecord } from '@longshore/domain';
-import { CreatePoolRequestSchema, UpdatePoolRequestSchema } from '@longshore/proto';
+import { CreatePoolRequestSchema, Executor, UpdatePoolRequestSchema } from '@longshore/proto';
 import { describe, expect, it } from 'vitest';
 import { applyPoolUpdate, poolFromCreate } from './pool-requests.js';
 
@@ -23,6 +23,18 @@ describe('pool requests', () => {
       expect(fieldOf(() => applyPoolUpdate(current, create(UpdatePoolRequestSchema, { id: 'p', description, updateMask: ['description'] })))).toBe('description');
     }
     expect(fieldOf(() => poolFromCreate(create(CreatePoolRequestSchema, { id: 'p', description: 'Ingestion, EU — ✓' }), 0))).toBe('accepted');
+  });
+
+  it('keeps the executors a pool allows, refusing auto, unknown values and repeats; an empty list on update allows all again', () => {
+    const pool = poolFromCreate(create(CreatePoolRequestSchema, { id: 'p', executors: [Executor.DOCKER, Executor.SUBPROCESS] }), 0);
+    expect(pool.executors).toEqual(['docker', 'subprocess']);
+    expect(poolFromCreate(create(CreatePoolRequestSchema, { id: 'p' }), 0).executors).toBeUndefined();
+    for (const executors of [[Executor.AUTO], [Executor.DOCKER, Executor.DOCKER], [99 as Executor]]) {
+      expect(fieldOf(() => poolFromCreate(create(CreatePoolRequestSchema, { id: 'p', executors }), 0))).toBe('executors');
+    }
+    const narrowed = applyPoolUpdate(current, create(UpdatePoolRequestSchema, { id: 'p', executors: [Executor.DOCKER], updateMask: ['executors'] }));
+    expect(narrowed.executors).toEqual(['docker']);
+    expect(applyPoolUpdate(narrowed, create(UpdatePoolRequestSchema, { id: 'p', updateMask: ['executors'] })).executors).toBeUndefined();
   });
 
   it('refuses path-like and oversized ids and weights past the limits', () => {

@@ -1,15 +1,31 @@
 import {
   DEFAULT_WEIGHT_MILLI,
   InvalidArgumentError,
+  AGENT_EXECUTORS,
   LIMITS,
   STANDARD_CAPACITY_MILLI,
+  type AgentExecutorName,
   validateDnsLabel,
   validatePlainText,
   type PoolRecord,
 } from '@longshore/domain';
-import type { CreatePoolRequest, UpdatePoolRequest } from '@longshore/proto';
+import type { CreatePoolRequest, Executor, UpdatePoolRequest } from '@longshore/proto';
+import { executorEnum } from '@longshore/rpc';
 
-const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli'] as const;
+const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli', 'executors'] as const;
+
+/** The executors a pool's jobs may use, validated: named ones, not `auto`, each once; empty = all. */
+function poolExecutors(values: Executor[]): AgentExecutorName[] {
+  const names = values.map((v) => {
+    const name = executorEnum.fromProto(v);
+    if (name === undefined || name === 'auto') {
+      throw new InvalidArgumentError('executors', `lists ${name === 'auto' ? '"auto"' : `an unknown executor (${v})`}: name the executors themselves (${AGENT_EXECUTORS.join(', ')})`);
+    }
+    return name;
+  });
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError('executors', 'names an executor twice');
+  return names;
+}
 
 function checkWeights(defaultWeightMilli: number, maxWeightMilli: number): void {
   if (maxWeightMilli > LIMITS.maxMilli) {
@@ -39,6 +55,8 @@ export function poolFromCreate(req: CreatePoolRequest, now: number): PoolRecord 
     maxWeightMilli: req.maxWeightMilli || STANDARD_CAPACITY_MILLI,
     createdAt: now,
   };
+  const executors = poolExecutors(req.executors);
+  if (executors.length > 0) rec.executors = executors;
   if (!req.defaultWeightMilli && rec.defaultWeightMilli > rec.maxWeightMilli) rec.defaultWeightMilli = rec.maxWeightMilli;
   checkWeights(rec.defaultWeightMilli, rec.maxWeightMilli);
   return rec;
@@ -64,6 +82,12 @@ export function applyPoolUpdate(current: PoolRecord, req: UpdatePoolRequest): Po
         if (req.maxWeightMilli <= 0) throw new InvalidArgumentError('max_weight_milli', 'must be greater than 0');
         next.maxWeightMilli = req.maxWeightMilli;
         break;
+      case 'executors': {
+        const executors = poolExecutors(req.executors);
+        if (executors.length > 0) next.executors = executors;
+        else delete next.executors;
+        break;
+      }
       default:
         throw new InvalidArgumentError('update_mask', `unknown field "${field}": use ${MASKABLE.join(', ')}`);
     }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClaimRequest, HeldJob, RunRecord } from '@longshore/queue';
 import { FakeJobSource } from './fake-job-source.js';
 
-const req = (freeMilli: number, laneRoom: Record<string, number> = {}, max = 64): ClaimRequest => ({ freeMilli, capacityMilli: 1000, laneRoom, max });
+const req = (freeMilli: number, laneRoom: Record<string, number> = {}, max = 64): ClaimRequest => ({ freeMilli, capacityMilli: 1000, laneRoom, max, executors: ['subprocess'] });
 
 async function claimOne(s: FakeJobSource, free = 1000): Promise<HeldJob> {
   const [c] = (await s.claim(req(free))).jobs;

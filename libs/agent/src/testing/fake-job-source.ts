@@ -1,4 +1,4 @@
-import { DEFAULT_POOL_ID, type JobSpec } from '@longshore/domain';
+import { DEFAULT_POOL_ID, executorsOf, type JobSpec } from '@longshore/domain';
 import type { AttemptOutcome, ClaimedJob, ClaimOutcome, ClaimRequest, ClaimTail, FinishResult, HeldJob, JobSource, LogLine, RetryChoice, RunRecord } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { SourceHooks } from '../agent.js';
@@ -279,7 +279,9 @@ export class FakeJobSource implements JobSource {
         return { kind: 'job', job: r };
       }
     }
-    const queue = [...this.jobs.values()].filter((j) => j.state === 'queued').sort((a, b) => b.spec.priority - a.spec.priority || a.order - b.order);
+    // Jobs only executors this agent lacks can run are not for it.
+    const runnable = (j: FakeJob) => executorsOf(j.spec)?.some((e) => req.executors.includes(e)) ?? true;
+    const queue = [...this.jobs.values()].filter((j) => j.state === 'queued' && runnable(j)).sort((a, b) => b.spec.priority - a.spec.priority || a.order - b.order);
     const fit = queue.find(fits);
     const wait = queue.find((j) => !fits(j) && j.spec.weightMilli <= req.capacityMilli && laneOpen(j));
     if (wait && (!fit || queue.indexOf(wait) < queue.indexOf(fit)) && now - wait.queuedAt >= this.reserveAfterMs) {

@@ -16,12 +16,25 @@ local prioritizedKey = KEYS[3]
 local base = P.base
 for _, id in ipairs(P.dueIds) do indexAdd(base, id) end
 
+-- A class is `<weight>[:<lane>][@<executor>,…]`: its weight, lane (or nil) and the executors
+-- that can run its jobs (or nil: any agent can).
 local function parseClass(cls)
-  local w, lane = string.match(cls, '^(%d+):?(.*)$')
+  local w, lane, execs = string.match(cls, '^(%d+):?([^@]*)@?(.*)$')
   if lane == '' then lane = nil end
-  return tonumber(w), lane
+  if execs == '' then execs = nil end
+  return tonumber(w), lane, execs
 end
 local function laneFull(lane) return lane ~= nil and P.fullLanes[lane] == true end
+-- The executors this agent can run now, as a set.
+local canRun = {}
+for _, e in ipairs(P.executors or {}) do canRun[e] = true end
+local function runnableHere(execs)
+  if execs == nil then return true end
+  for e in string.gmatch(execs, '[^,]+') do
+    if canRun[e] then return true end
+  end
+  return false
+end
 
 -- One head per weight class: the first that fits, and the first that could run here once this
 -- agent drains (a reservation candidate), both in queue order.
@@ -37,9 +50,11 @@ local function heads()
       lsCall('SREM', P.classes, cls)
     else
       live[#live + 1] = cls
-      local w, lane = parseClass(cls)
+      local w, lane, execs = parseClass(cls)
       local score = tonumber(head[2])
-      if w <= P.free and not laneFull(lane) then
+      if not runnableHere(execs) then
+        -- Not for this agent: it has none of the executors these jobs can use.
+      elseif w <= P.free and not laneFull(lane) then
         if not fit or score < fitScore or (score == fitScore and head[1] < fit) then fit, fitScore = head[1], score end
       elseif w <= P.capacity and not laneFull(lane) then
         if not wait or score < waitScore or (score == waitScore and head[1] < wait) then wait, waitScore, waitW = head[1], score, w end
@@ -161,9 +176,9 @@ while n < P.max and (n == 0 or P.free > 0) do
   end
   n = n + 1
   for i = 2, 5 do out[#out + 1] = r[i] end
-  local w, lane = string.match(r[6], '^(%d+):?(.*)$')
-  P.free = P.free - tonumber(w)
-  if lane ~= '' and P.laneRoom[lane] ~= nil then P.laneRoom[lane] = P.laneRoom[lane] - 1 end
+  local w, lane = parseClass(r[6])
+  P.free = P.free - w
+  if lane ~= nil and P.laneRoom[lane] ~= nil then P.laneRoom[lane] = P.laneRoom[lane] - 1 end
 end
 table.insert(out, 1, n)
 out[#out + 1] = tail[1]

@@ -1,4 +1,4 @@
-import { EXECUTORS, type AgentStateName, type ExecutorName, type FailureClassName, type JobStateName, type PoolHealthName, type TokenRole as TokenRoleName } from '@longshore/domain';
+import { EXECUTORS, JOB_STATES, type AgentStateName, type ExecutorName, type FailureClassName, type JobStateName, type PoolHealthName, type TokenRole as TokenRoleName } from '@longshore/domain';
 import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth, TokenRole } from '@longshore/proto';
 
 /** Maps between a domain word and a proto enum, both ways. */
@@ -15,16 +15,7 @@ function bimap<W extends string, E extends number>(pairs: [W, E][]) {
 // compiler refuses a name the proto lacks.
 export const executorEnum = bimap<ExecutorName, Executor>(EXECUTORS.map((name) => [name, Executor[name.toUpperCase() as Uppercase<ExecutorName>]]));
 
-export const jobStateEnum = bimap<JobStateName, JobState>([
-  ['queued', JobState.QUEUED],
-  ['claimed', JobState.CLAIMED],
-  ['running', JobState.RUNNING],
-  ['succeeded', JobState.SUCCEEDED],
-  ['failed', JobState.FAILED],
-  ['cancelled', JobState.CANCELLED],
-  ['retrying', JobState.RETRYING],
-  ['orphaned', JobState.ORPHANED],
-]);
+export const jobStateEnum = bimap<JobStateName, JobState>(JOB_STATES.map((name) => [name, JobState[name.toUpperCase() as Uppercase<JobStateName>]]));
 
 export const failureClassEnum = bimap<FailureClassName, FailureClass>([
   ['start_failed', FailureClass.START_FAILED],

@@ -2,7 +2,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { PoolView } from '@longshore/domain';
 import type { PoolSchema } from '@longshore/proto';
-import { poolHealthEnum } from './enums.js';
+import { executorEnum, poolHealthEnum } from './enums.js';
 
 /** A pool (with its status, when computed) as the API shows it. */
 export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
@@ -14,6 +14,7 @@ export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
     maxWeightMilli: p.maxWeightMilli,
     isDefault: p.isDefault,
     createdAt: timestampFromMs(p.createdAt),
+    executors: (p.executors ?? []).map(executorEnum.toProto),
     status: s && {
       liveAgents: s.liveAgents,
       lostAgents: s.lostAgents,

@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Executor } from "./job_pb.js";
+import { file_longshore_v1_job } from "./job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file longshore/v1/pool.proto.
  */
 export const file_longshore_v1_pool: GenFile = /*@__PURE__*/
-  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIs0BCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cyK2AgoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgSMgoLcmVzZXJ2YXRpb24YCSABKAsyHS5sb25nc2hvcmUudjEuUG9vbFJlc2VydmF0aW9uEicKBXJlZGlzGAogASgLMhgubG9uZ3Nob3JlLnYxLlJlZGlzVXNhZ2UiSQoKUmVkaXNVc2FnZRISCgp1c2VkX2J5dGVzGAEgASgEEhQKDGJ1ZGdldF9ieXRlcxgCIAEoBBIRCglleGhhdXN0ZWQYAyABKAgidAoPUG9vbFJlc2VydmF0aW9uEg4KBmpvYl9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRIUCgx3ZWlnaHRfbWlsbGkYAyABKA0SKQoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKncKClBvb2xIZWFsdGgSGwoXUE9PTF9IRUFMVEhfVU5TUEVDSUZJRUQQABIXChNQT09MX0hFQUxUSF9IRUFMVEhZEAESGAoUUE9PTF9IRUFMVEhfREVHUkFERUQQAhIZChVQT09MX0hFQUxUSF9OT19BR0VOVFMQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIvgBCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cxIpCglleGVjdXRvcnMYCCADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3IitgIKClBvb2xTdGF0dXMSEwoLbGl2ZV9hZ2VudHMYASABKA0SEwoLbG9zdF9hZ2VudHMYAiABKA0SFwoPZHJhaW5pbmdfYWdlbnRzGAMgASgNEhYKDmNhcGFjaXR5X21pbGxpGAQgASgNEhsKE3dlaWdodF9pbl91c2VfbWlsbGkYBSABKA0SEwoLam9ic19xdWV1ZWQYBiABKAQSFAoMam9ic19ydW5uaW5nGAcgASgEEigKBmhlYWx0aBgIIAEoDjIYLmxvbmdzaG9yZS52MS5Qb29sSGVhbHRoEjIKC3Jlc2VydmF0aW9uGAkgASgLMh0ubG9uZ3Nob3JlLnYxLlBvb2xSZXNlcnZhdGlvbhInCgVyZWRpcxgKIAEoCzIYLmxvbmdzaG9yZS52MS5SZWRpc1VzYWdlIkkKClJlZGlzVXNhZ2USEgoKdXNlZF9ieXRlcxgBIAEoBBIUCgxidWRnZXRfYnl0ZXMYAiABKAQSEQoJZXhoYXVzdGVkGAMgASgIInQKD1Bvb2xSZXNlcnZhdGlvbhIOCgZqb2JfaWQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFAoMd2VpZ2h0X21pbGxpGAMgASgNEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp3CgpQb29sSGVhbHRoEhsKF1BPT0xfSEVBTFRIX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9IRUFMVEhfSEVBTFRIWRABEhgKFFBPT0xfSEVBTFRIX0RFR1JBREVEEAISGQoVUE9PTF9IRUFMVEhfTk9fQUdFTlRTEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_longshore_v1_job]);
 
 /**
  * A named group of agents and the queue they serve.
@@ -60,6 +62,14 @@ export type Pool = Message<"longshore.v1.Pool"> & {
    * @generated from field: longshore.v1.PoolStatus status = 7;
    */
   status?: PoolStatus;
+
+  /**
+   * Executors the pool's jobs may use; empty = every executor. A job naming another is refused
+   * at submit, and agents claim only jobs whose executor they have.
+   *
+   * @generated from field: repeated longshore.v1.Executor executors = 8;
+   */
+  executors: Executor[];
 };
 
 /**
