@@ -51,6 +51,10 @@ export function renderPool(p: Pool, now: number): string {
       ],
       ['redis (all pools)', s.redis ? redisUsage(s.redis) : 'not checked yet'],
     );
+    for (const w of s.waitingByExecutors) {
+      const names = w.executors.map((e) => enumWord(Executor, e)).join(' or ');
+      fields.push([`queued for ${names}`, `${w.queued}${w.runnable ? '' : ' (waiting: no live agent of the pool has it)'}`]);
+    }
   }
   return renderFields(fields);
 }

@@ -164,6 +164,8 @@ export interface PoolStatusView {
   reservation?: { jobId: string; agentId: string; weightMilli: number; since: number };
   /** Redis as a whole (every pool shares it) against LONGSHORE_REDIS_BUDGET, at the last check. */
   redis?: { usedBytes: number; budgetBytes: number; exhausted: boolean };
+  /** Queued jobs only some executors can run, by those executors, and whether a live agent has one. */
+  waitingByExecutors?: { executors: AgentExecutorName[]; queued: number; runnable: boolean }[];
 }
 
 /** A pool with whether it is the default, and its status when computed. */

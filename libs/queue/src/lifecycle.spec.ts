@@ -130,6 +130,7 @@ describe('the job lifecycle on a real Redis', () => {
     const subprocessOnly = await lc.claim('execs', settings('a1'), room(1000, 1000, [], 10, ['subprocess']), token());
     expect(subprocessOnly.jobs.map((j) => j.id)).toEqual([plain.record.id, chain.record.id, named.record.id]);
     expect(idOf(await claim('execs', room(1000, 1000, [], 1, ['subprocess', 'noop'])))).toBe('none');
+    expect(await lc.queuedByExecutors('execs')).toEqual([{ executors: ['docker'], queued: 1 }]);
     expect(idOf(await claim('execs', room(1000, 1000, [], 1, ['docker'])))).toBe(docker.record.id);
     await expectIndexExact('execs');
   });

@@ -431,6 +431,23 @@ export class JobLifecycle {
     return { queued: n(wait) + n(prioritized) + n(delayed), running: n(active) };
   }
 
+  /**
+   * Queued jobs that only some executors can run, by those executors (from the weight-class
+   * index: `…@docker,subprocess`); jobs any agent can run are not listed.
+   */
+  async queuedByExecutors(pool: string): Promise<{ executors: string[]; queued: number }[]> {
+    const k = this.keys.pool(pool);
+    const classes = (await this.redis.smembers(k.classes)).filter((c) => c.includes('@'));
+    if (classes.length === 0) return [];
+    const counts = await Promise.all(classes.map((c) => this.redis.zcard(k.weightClass(c))));
+    const by = new Map<string, number>();
+    classes.forEach((c, i) => {
+      const execs = c.slice(c.indexOf('@') + 1);
+      by.set(execs, (by.get(execs) ?? 0) + counts[i]!);
+    });
+    return [...by].filter(([, n]) => n > 0).map(([execs, queued]) => ({ executors: execs.split(','), queued }));
+  }
+
   /** Ids of the jobs waiting in a pool's queue (for DeletePool --force). */
   async queuedIds(pool: string): Promise<string[]> {
     const q = bullKeys(this.keys.pool(pool));

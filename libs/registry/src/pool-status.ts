@@ -1,4 +1,4 @@
-import type { AgentView, PoolStatusView } from '@longshore/domain';
+import type { AgentExecutorName, AgentView, PoolStatusView } from '@longshore/domain';
 import type { BudgetState, QueueCounts, Reservation } from '@longshore/queue';
 
 /**
@@ -6,7 +6,13 @@ import type { BudgetState, QueueCounts, Reservation } from '@longshore/queue';
  * only; health is HEALTHY with ≥1 live active agent and none lost or draining, DEGRADED when
  * some are, NO_AGENTS without a live active agent.
  */
-export function computePoolStatus(agents: AgentView[], counts: QueueCounts, reservation?: Reservation, budget?: BudgetState): PoolStatusView {
+export function computePoolStatus(
+  agents: AgentView[],
+  counts: QueueCounts,
+  reservation?: Reservation,
+  budget?: BudgetState,
+  byExecutors: { executors: string[]; queued: number }[] = [],
+): PoolStatusView {
   const live = agents.filter((a) => a.effectiveState !== 'lost');
   const active = live.filter((a) => a.effectiveState === 'active');
   const lost = agents.length - live.length;
@@ -21,6 +27,15 @@ export function computePoolStatus(agents: AgentView[], counts: QueueCounts, rese
     jobsRunning: counts.running,
     health: active.length === 0 ? 'no_agents' : lost > 0 || draining > 0 ? 'degraded' : 'healthy',
     ...(reservation ? { reservation } : {}),
+    ...(byExecutors.length > 0
+      ? {
+          waitingByExecutors: byExecutors.map((b) => ({
+            executors: b.executors as AgentExecutorName[],
+            queued: b.queued,
+            runnable: active.some((a) => a.executors.some((e) => b.executors.includes(e))),
+          })),
+        }
+      : {}),
     ...(budget ? { redis: { usedBytes: budget.usedBytes, budgetBytes: budget.budgetBytes, exhausted: budget.exhausted && budget.usedBytes > budget.budgetBytes } } : {}),
   };
 }

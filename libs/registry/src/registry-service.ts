@@ -24,8 +24,13 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The PoolRegistryService handlers. Stateless: everything lives in Redis. */
 export function registryService(d: RegistryDeps): ServiceImpl<(typeof PoolRegistryService)['method']> {
   const withStatus = async (p: StoredPool): Promise<PoolView> => {
-    const [agents, counts, reservation] = await Promise.all([d.agents.list(p.id), d.lifecycle.counts(p.id), d.lifecycle.reservation(p.id)]);
-    return { ...p, status: computePoolStatus(agents, counts, reservation, d.budget.last()) };
+    const [agents, counts, reservation, byExecutors] = await Promise.all([
+      d.agents.list(p.id),
+      d.lifecycle.counts(p.id),
+      d.lifecycle.reservation(p.id),
+      d.lifecycle.queuedByExecutors(p.id),
+    ]);
+    return { ...p, status: computePoolStatus(agents, counts, reservation, d.budget.last(), byExecutors) };
   };
 
   return {

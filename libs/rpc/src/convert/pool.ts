@@ -30,6 +30,7 @@ export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
         weightMilli: s.reservation.weightMilli,
         since: timestampFromMs(s.reservation.since),
       },
+      waitingByExecutors: (s.waitingByExecutors ?? []).map((w) => ({ executors: w.executors.map(executorEnum.toProto), queued: BigInt(w.queued), runnable: w.runnable })),
       redis: s.redis && { usedBytes: BigInt(s.redis.usedBytes), budgetBytes: BigInt(s.redis.budgetBytes), exhausted: s.redis.exhausted },
     },
   };

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/pool.proto.
  */
 export const file_longshore_v1_pool: GenFile = /*@__PURE__*/
-  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIvgBCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cxIpCglleGVjdXRvcnMYCCADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3IitgIKClBvb2xTdGF0dXMSEwoLbGl2ZV9hZ2VudHMYASABKA0SEwoLbG9zdF9hZ2VudHMYAiABKA0SFwoPZHJhaW5pbmdfYWdlbnRzGAMgASgNEhYKDmNhcGFjaXR5X21pbGxpGAQgASgNEhsKE3dlaWdodF9pbl91c2VfbWlsbGkYBSABKA0SEwoLam9ic19xdWV1ZWQYBiABKAQSFAoMam9ic19ydW5uaW5nGAcgASgEEigKBmhlYWx0aBgIIAEoDjIYLmxvbmdzaG9yZS52MS5Qb29sSGVhbHRoEjIKC3Jlc2VydmF0aW9uGAkgASgLMh0ubG9uZ3Nob3JlLnYxLlBvb2xSZXNlcnZhdGlvbhInCgVyZWRpcxgKIAEoCzIYLmxvbmdzaG9yZS52MS5SZWRpc1VzYWdlIkkKClJlZGlzVXNhZ2USEgoKdXNlZF9ieXRlcxgBIAEoBBIUCgxidWRnZXRfYnl0ZXMYAiABKAQSEQoJZXhoYXVzdGVkGAMgASgIInQKD1Bvb2xSZXNlcnZhdGlvbhIOCgZqb2JfaWQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFAoMd2VpZ2h0X21pbGxpGAMgASgNEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp3CgpQb29sSGVhbHRoEhsKF1BPT0xfSEVBTFRIX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9IRUFMVEhfSEVBTFRIWRABEhgKFFBPT0xfSEVBTFRIX0RFR1JBREVEEAISGQoVUE9PTF9IRUFMVEhfTk9fQUdFTlRTEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_longshore_v1_job]);
+  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIvgBCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cxIpCglleGVjdXRvcnMYCCADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3Ii8wIKClBvb2xTdGF0dXMSEwoLbGl2ZV9hZ2VudHMYASABKA0SEwoLbG9zdF9hZ2VudHMYAiABKA0SFwoPZHJhaW5pbmdfYWdlbnRzGAMgASgNEhYKDmNhcGFjaXR5X21pbGxpGAQgASgNEhsKE3dlaWdodF9pbl91c2VfbWlsbGkYBSABKA0SEwoLam9ic19xdWV1ZWQYBiABKAQSFAoMam9ic19ydW5uaW5nGAcgASgEEigKBmhlYWx0aBgIIAEoDjIYLmxvbmdzaG9yZS52MS5Qb29sSGVhbHRoEjIKC3Jlc2VydmF0aW9uGAkgASgLMh0ubG9uZ3Nob3JlLnYxLlBvb2xSZXNlcnZhdGlvbhInCgVyZWRpcxgKIAEoCzIYLmxvbmdzaG9yZS52MS5SZWRpc1VzYWdlEjsKFHdhaXRpbmdfYnlfZXhlY3V0b3JzGAsgAygLMh0ubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yQmFja2xvZyJeCg9FeGVjdXRvckJhY2tsb2cSKQoJZXhlY3V0b3JzGAEgAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEg4KBnF1ZXVlZBgCIAEoBBIQCghydW5uYWJsZRgDIAEoCCJJCgpSZWRpc1VzYWdlEhIKCnVzZWRfYnl0ZXMYASABKAQSFAoMYnVkZ2V0X2J5dGVzGAIgASgEEhEKCWV4aGF1c3RlZBgDIAEoCCJ0Cg9Qb29sUmVzZXJ2YXRpb24SDgoGam9iX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhQKDHdlaWdodF9taWxsaRgDIAEoDRIpCgVzaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqdwoKUG9vbEhlYWx0aBIbChdQT09MX0hFQUxUSF9VTlNQRUNJRklFRBAAEhcKE1BPT0xfSEVBTFRIX0hFQUxUSFkQARIYChRQT09MX0hFQUxUSF9ERUdSQURFRBACEhkKFVBPT0xfSEVBTFRIX05PX0FHRU5UUxADYgZwcm90bzM", [file_google_protobuf_timestamp, file_longshore_v1_job]);
 
 /**
  * A named group of agents and the queue they serve.
@@ -140,6 +140,14 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
    * @generated from field: longshore.v1.RedisUsage redis = 10;
    */
   redis?: RedisUsage;
+
+  /**
+   * Queued jobs that only some executors can run (they name one, or an auto chain), by those
+   * executors, and whether a live agent of the pool has one of them (else they wait).
+   *
+   * @generated from field: repeated longshore.v1.ExecutorBacklog waiting_by_executors = 11;
+   */
+  waitingByExecutors: ExecutorBacklog[];
 };
 
 /**
@@ -148,6 +156,37 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
  */
 export const PoolStatusSchema: GenMessage<PoolStatus> = /*@__PURE__*/
   messageDesc(file_longshore_v1_pool, 1);
+
+/**
+ * Queued jobs that the same executors can run.
+ *
+ * @generated from message longshore.v1.ExecutorBacklog
+ */
+export type ExecutorBacklog = Message<"longshore.v1.ExecutorBacklog"> & {
+  /**
+   * @generated from field: repeated longshore.v1.Executor executors = 1;
+   */
+  executors: Executor[];
+
+  /**
+   * @generated from field: uint64 queued = 2;
+   */
+  queued: bigint;
+
+  /**
+   * A live, active agent of the pool has one of these executors.
+   *
+   * @generated from field: bool runnable = 3;
+   */
+  runnable: boolean;
+};
+
+/**
+ * Describes the message longshore.v1.ExecutorBacklog.
+ * Use `create(ExecutorBacklogSchema)` to create a new message.
+ */
+export const ExecutorBacklogSchema: GenMessage<ExecutorBacklog> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_pool, 2);
 
 /**
  * Bytes Redis has allocated, and the budget Longshore keeps its data under.
@@ -178,7 +217,7 @@ export type RedisUsage = Message<"longshore.v1.RedisUsage"> & {
  * Use `create(RedisUsageSchema)` to create a new message.
  */
 export const RedisUsageSchema: GenMessage<RedisUsage> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 2);
+  messageDesc(file_longshore_v1_pool, 3);
 
 /**
  * The pool's reservation (no starvation of heavy jobs).
@@ -214,7 +253,7 @@ export type PoolReservation = Message<"longshore.v1.PoolReservation"> & {
  * Use `create(PoolReservationSchema)` to create a new message.
  */
 export const PoolReservationSchema: GenMessage<PoolReservation> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 3);
+  messageDesc(file_longshore_v1_pool, 4);
 
 /**
  * Computed health of a pool.
