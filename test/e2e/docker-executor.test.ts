@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { followProgress, startRegistry } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
-import { createDockerExecutor, StartFailedError, type Executor, type LineSink, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
+import { createDockerExecutor, StartCancelledError, StartFailedError, type Executor, type LineSink, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
 import { afterAll, expect, it } from 'vitest';
 
 // The docker executor against a real engine. It lives here, not beside the executor in
@@ -110,6 +110,23 @@ describeDocker('the docker executor', ({ docker, image }) => {
     const handle = await startUntil(['sh', '-c', "trap '' TERM; echo ready; sleep 1000"], 'ready', jobId);
     await handle.stop(1000);
     expect(await handle.wait()).toEqual({ kind: 'stopped', detail: 'still running 1s after SIGTERM; killed with SIGKILL' });
+    expect(await containersOf(`longshore.job=${jobId}`)).toEqual([]);
+  });
+
+  it('starts nothing when its start is cancelled', async () => {
+    const jobId = nextJobId();
+    const start = executor.start({ jobId, attempt: 1, command: ['true'], env: {}, docker: { image }, onLine: () => undefined }, AbortSignal.abort('shutting down'));
+    await expect(start).rejects.toBeInstanceOf(StartCancelledError);
+    expect(await containersOf(`longshore.job=${jobId}`)).toEqual([]);
+  });
+
+  it('kills the job and rejects its wait when the output sink throws, and removes its container', async () => {
+    const jobId = nextJobId();
+    const onLine: LineSink = () => {
+      throw new Error('log store gone');
+    };
+    const handle = await executor.start({ jobId, attempt: 1, command: ['sh', '-c', 'echo one; exec sleep 1000'], env: {}, docker: { image }, onLine }, new AbortController().signal);
+    await expect(handle.wait()).rejects.toThrow(`onLine threw while job ${jobId} (attempt 1) was running; the job was stopped`);
     expect(await containersOf(`longshore.job=${jobId}`)).toEqual([]);
   });
 

@@ -77,6 +77,8 @@ export class DockerRun {
   private async follow(): Promise<RunOutcome> {
     try {
       await this.container.wait();
+      // A stop asked for only after the container ended does not make it a stopped run.
+      const stoppedBeforeEnd = this.stopRequested;
       const drained = await Promise.race([this.outputEnded.then(() => true), delay(STREAM_DRAIN_MS, false, { ref: false })]);
       if (!drained) (this.output as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       this.lines.stdout.end();
@@ -84,15 +86,15 @@ export class DockerRun {
       const info = await this.container.inspect();
       await this.stopCall;
       if (this.runError !== undefined) throw this.runError;
-      return this.outcome(info);
+      return this.outcome(info, stoppedBeforeEnd);
     } finally {
       await this.remove();
     }
   }
 
-  private outcome(info: Docker.ContainerInspectInfo): RunOutcome {
+  private outcome(info: Docker.ContainerInspectInfo, stoppedBeforeEnd: boolean): RunOutcome {
     const exitCode = info.State.ExitCode;
-    if (this.stopRequested && !this.exitedBeforeStop) {
+    if (stoppedBeforeEnd && !this.exitedBeforeStop) {
       // Docker stop sends SIGTERM, then SIGKILL after its timeout; 137 = 128 + SIGKILL.
       const killed = exitCode === 137 && this.graceSeconds > 0 && !this.forcedNow;
       return killed ? { kind: 'stopped', detail: `still running ${formatDuration(this.graceSeconds * 1000)} after SIGTERM; killed with SIGKILL` } : { kind: 'stopped' };
