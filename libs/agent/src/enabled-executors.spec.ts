@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadAgentConfig } from '@longshore/config';
 import { silentLogger } from '@longshore/telemetry';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describeDocker } from '@longshore/testing/vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkExecutorsBuildable, createEnabledExecutors } from './enabled-executors.js';
 
 describe('the executors an agent has', () => {
@@ -22,9 +23,38 @@ describe('the executors an agent has', () => {
   });
 
   it('refuse, naming the variable and what this agent can run, an executor it cannot build yet', async () => {
-    const docker = config('subprocess,docker');
-    expect(() => checkExecutorsBuildable(docker)).toThrow(ConfigError);
-    expect(() => checkExecutorsBuildable(docker)).toThrow('LONGSHORE_EXECUTORS="subprocess,docker": "docker" cannot run on this version of the agent yet (it can run: subprocess, noop)');
-    await expect(createEnabledExecutors(docker, silentLogger(), {})).rejects.toThrow(ConfigError);
+    const ecs = config('subprocess,ecs');
+    expect(() => checkExecutorsBuildable(ecs)).toThrow(ConfigError);
+    expect(() => checkExecutorsBuildable(ecs)).toThrow('LONGSHORE_EXECUTORS="subprocess,ecs": "ecs" cannot run on this version of the agent yet (it can run: subprocess, docker, noop)');
+    await expect(createEnabledExecutors(ecs, silentLogger(), {})).rejects.toThrow(ConfigError);
+  });
+
+  it('refuse docker when no engine answers where DOCKER_HOST says, naming it', async () => {
+    vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/docker.sock');
+    try {
+      await expect(createEnabledExecutors(config('subprocess,docker'), silentLogger(), {})).rejects.toThrow(
+        'LONGSHORE_EXECUTORS="subprocess,docker": "docker" cannot run jobs on this host (no Docker engine answers at DOCKER_HOST=unix:///nonexistent/docker.sock); remove it from the list',
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describeDocker('the docker executor of an agent', ({ host }) => {
+  const jobDir = mkdtempSync(join(tmpdir(), 'enabled-executors-'));
+  afterAll(() => rmSync(jobDir, { recursive: true, force: true }));
+
+  it('is there when listed, on the engine DOCKER_HOST names, and its runs can be re-attached', async () => {
+    vi.stubEnv('DOCKER_HOST', host);
+    try {
+      const config = loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_JOB_DIR: jobDir, LONGSHORE_EXECUTORS: 'subprocess,docker', LONGSHORE_HOME: '/nonexistent/longshore-home' });
+      const set = await createEnabledExecutors(config, silentLogger(), {});
+      expect(Object.keys(set)).toEqual(['subprocess', 'docker']);
+      expect(set.docker?.reattachable).toBe(true);
+      expect(set.subprocess?.reattachable).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

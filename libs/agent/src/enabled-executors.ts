@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { ConfigError, type AgentConfig } from '@longshore/config';
 import type { AgentExecutorName } from '@longshore/domain';
-import { createNoopExecutor, createSubprocessExecutor, type Executor } from '@longshore/executors';
+import { createDockerExecutor, createNoopExecutor, createSubprocessExecutor, type Executor } from '@longshore/executors';
 import type { Logger } from '@longshore/telemetry';
 import type { ExecutorSet } from './executors.js';
 import type { JobIsolation } from './isolation.js';
 
 /** What building an agent's executors reads of its configuration. */
-export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'jobDir' | 'memoryLimiter'>;
+export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'jobDir' | 'memoryLimiter' | 'pool'>;
 
 /** Where this agent notes its jobs' process groups, to find them again after being killed outright. */
 export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
@@ -16,7 +16,7 @@ export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): s
 
 type Factory = (config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users'>) => Executor;
 
-/** The executors this version of the agent can build (docker and ecs come later). */
+/** The executors this version of the agent can build (ecs comes later). */
 const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
   subprocess: (config, logger, isolation) =>
     createSubprocessExecutor({
@@ -25,6 +25,9 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
       stateDir: leftoversDir(config),
       ...(isolation.users ? { users: isolation.users } : {}),
     }),
+  // The engine is the one DOCKER_HOST names (else /var/run/docker.sock), as for the docker CLI.
+  // The pool label is LONGSHORE_POOL as given: empty when the agent serves the default pool.
+  docker: (config, logger) => createDockerExecutor({ agentId: config.agentId, pool: config.pool, logger }),
   noop: () => createNoopExecutor(),
 };
 
@@ -53,8 +56,15 @@ export async function createEnabledExecutors(config: ExecutorConfig, logger: Log
   const set: ExecutorSet = {};
   for (const name of config.executors) {
     const executor = FACTORIES[name]!(config, logger, isolation);
-    if (!(await executor.probe())) throw new ConfigError(`${listed}: "${name}" cannot run jobs on this host (${process.platform}); remove it from the list`);
+    if (!(await executor.probe())) throw new ConfigError(`${listed}: "${name}" cannot run jobs on this host (${whyNot(name)}); remove it from the list`);
     set[name] = executor;
   }
   return set;
+}
+
+/** What a failed probe of `name` means, for the message that names the fix. */
+function whyNot(name: AgentExecutorName): string {
+  if (name !== 'docker') return process.platform;
+  const host = process.env['DOCKER_HOST'];
+  return `no Docker engine answers at ${host ? `DOCKER_HOST=${host}` : '/var/run/docker.sock (DOCKER_HOST is not set)'}`;
 }

@@ -193,6 +193,19 @@ describe('a job run ends as', () => {
     expect(executor.runs).toEqual([]);
   });
 
+  it('gives a docker run its image and only the job’s own environment (the image brings its PATH)', async () => {
+    const docker = new FakeExecutor({ name: 'docker' });
+    const { executor, run } = await prepared({ executor: 'docker', image: 'busybox:1', env: { A: '1' } }, { ctx: { executors: { docker } } });
+    const ended = run.run();
+    const fake = await docker.started();
+    expect(fake.req).toMatchObject({ docker: { image: 'busybox:1' }, env: { A: '1', LONGSHORE_ATTEMPT: '1' } });
+    expect(Object.keys(fake.req.env).sort()).toEqual(['A', 'LONGSHORE_ATTEMPT', 'LONGSHORE_JOB_ID']);
+    expect(fake.req.privateDir).toBeUndefined();
+    fake.succeed();
+    expect(await ended).toMatchObject({ outcome: { state: 'succeeded' } });
+    expect(executor.runs).toEqual([]);
+  });
+
   it('finish/failed start_failed, without running anything, when its executor is not here', async () => {
     const { executor, run } = await prepared({ executor: 'docker' });
     const end = await run.run();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { backoffFor, formatDuration, type ExecutorName } from '@longshore/domain';
-import { buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRequest } from '@longshore/executors';
+import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -102,8 +102,15 @@ export class JobRun {
       jobId: job.id,
       attempt: job.attempt,
       command: spec.command,
-      env: buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}) }),
+      // A container's environment is its image's plus the job's: nothing of the agent's, not even PATH.
+      env:
+        choice.name === 'docker'
+          ? buildContainerEnv(spec.env, job.id, job.attempt)
+          : buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}) }),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+      // The docker executor refuses (start_failed) a job without an image: one that did not name
+      // the executor can reach it as the agent's default or through an auto chain.
+      ...(choice.name === 'docker' && spec.image ? { docker: { image: spec.image } } : {}),
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       onLine: (stream, text) => writer.line(stream, text),

@@ -7,6 +7,7 @@ import { stopOwnedRuns } from './owned-runs.js';
 function owning(owned: OwnedRun[], found: (ref: RunRef) => AttachResult): Executor {
   return {
     name: 'subprocess',
+    reattachable: false,
     probe: () => Promise.resolve(true),
     start: () => Promise.reject(new Error('not in this test')),
     attach: (ref) => Promise.resolve(found(ref)),

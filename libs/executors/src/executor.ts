@@ -34,6 +34,23 @@ export interface RunRequest {
   memoryBytes?: number;
   /** Where the run's output goes while it runs; see {@link LineSink}. */
   onLine: LineSink;
+  /** What the docker executor needs on top (the image); other executors ignore it. */
+  docker?: DockerRunOptions;
+}
+
+/**
+ * When the docker executor pulls a job's image: `always` before each run, `if_not_present` only
+ * when the engine lacks it (a local image runs without any registry), `never` (a missing image
+ * fails the start).
+ */
+export type DockerPullPolicy = 'always' | 'if_not_present' | 'never';
+
+/** The docker-specific part of a {@link RunRequest}. */
+export interface DockerRunOptions {
+  /** The image reference, e.g. `alpine:3.20` or `registry.example:5000/team/tool@sha256:…`. */
+  image: string;
+  /** Default `if_not_present`. */
+  pull?: DockerPullPolicy;
 }
 
 /**
@@ -47,7 +64,7 @@ export type LineSink = (stream: OutputStream, text: string) => void;
 /**
  * What identifies a run outside the agent that started it: small and serializable, so it can be
  * stored with the attempt and handed to {@link Executor.attach} after the agent restarts. One
- * kind per executor (docker will add `{ kind: 'docker'; containerId }`, ecs `{ kind: 'ecs'; taskArn }`).
+ * kind per executor (ecs will add `{ kind: 'ecs'; taskArn }`).
  */
 export type RunRef =
   /**
@@ -55,6 +72,8 @@ export type RunRef =
    * `/proc/<pid>/stat`) tells it from a later process that got the same pid.
    */
   | { kind: 'subprocess'; pid: number; startTime: string }
+  /** The job's container, by its full id (it carries the `longshore.*` labels of its job). */
+  | { kind: 'docker'; containerId: string }
   | { kind: 'noop' };
 
 /**
@@ -134,6 +153,13 @@ export interface OwnedRun {
  */
 export interface Executor {
   readonly name: AgentExecutorName;
+  /**
+   * Whether a run can be followed again by a later life of its agent ({@link Executor.attach}
+   * answers `attached` while it runs): true for containers and tasks, which live outside the
+   * agent; false for subprocesses, whose pipes and exit status die with it. The agent records
+   * runs for re-adoption only for executors where this is true.
+   */
+  readonly reattachable: boolean;
   /** Whether this executor can run jobs on this host right now (the agent asks before choosing it). */
   probe(): Promise<boolean>;
   /**

@@ -1,5 +1,5 @@
-/** Executors: how an agent runs one attempt of a job (subprocess now; docker and ecs later). */
-export type { AttachResult, Executor, LineSink, OutputStream, OwnedRun, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
+/** Executors: how an agent runs one attempt of a job (subprocess and docker now; ecs later). */
+export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LineSink, OutputStream, OwnedRun, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
 export { StartCancelledError, StartFailedError } from './start-errors.js';
 export { createSubprocessExecutor } from './subprocess-executor.js';
 export type { SubprocessExecutorOptions } from './subprocess-executor.js';
@@ -21,3 +21,6 @@ export type { UidLease, UidPool, UidPoolOptions, UidRange } from './job-uids.js'
 export { reapUid } from './uid-reaper.js';
 export { processStartTime } from './proc-fs.js';
 export type { UidReaper } from './uid-reaper.js';
+export { createDockerExecutor } from './docker-executor.js';
+export type { DockerExecutorOptions } from './docker-executor.js';
+export { buildContainerEnv, DEFAULT_PIDS_LIMIT, JOB_CAPABILITIES } from './docker-container-config.js';

@@ -15,6 +15,7 @@ const DONE: RunHandle = {
 export function createNoopExecutor(): Executor {
   return {
     name: 'noop',
+    reattachable: false,
     probe: () => Promise.resolve(true),
     start: (_req, signal) => (signal.aborted ? Promise.reject(new StartCancelledError(signal.reason)) : Promise.resolve(DONE)),
     // A noop run is over as soon as it starts.

@@ -65,6 +65,7 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
   };
   return {
     name: 'subprocess',
+    reattachable: false,
     // Process groups and POSIX signals are what make stop and cleanup work; Windows has neither.
     probe: () => Promise.resolve(process.platform !== 'win32'),
     start: (req, signal) => startSubprocess(req, signal, settings),

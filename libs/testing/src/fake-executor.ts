@@ -116,6 +116,7 @@ export interface FakeExecutorOptions {
  */
 export class FakeExecutor implements Executor {
   readonly name: Executor['name'];
+  readonly reattachable = false;
   /** Every run started, in order. */
   readonly runs: FakeRun[] = [];
   private readonly handedOut = new Set<FakeRun>();

@@ -1,0 +1,152 @@
+import { silentLogger, type Logger } from '@longshore/telemetry';
+import type Docker from 'dockerode';
+import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
+import { ensureImage } from './docker-image.js';
+import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
+import type { AttachResult, Executor, LineSink, OwnedRun, RunHandle, RunRef, RunRequest } from './executor.js';
+import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
+
+/** What {@link createDockerExecutor} needs. */
+export interface DockerExecutorOptions {
+  /**
+   * The engine's client. Absent = a dockerode client made on first use, which reads `DOCKER_HOST`
+   * (`unix:///…`, `tcp://…`, with `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH`) like the docker CLI,
+   * else `/var/run/docker.sock`.
+   */
+  docker?: Docker;
+  /** This agent's id: every container it starts is labelled `longshore.agent=<id>` ({@link Executor.listOwned}). */
+  agentId: string;
+  /** The pool this agent serves, labelled `longshore.pool` on its containers. */
+  pool: string;
+  /** Where the executor reports background problems (a container it could not remove); default silent. */
+  logger?: Logger;
+  /** Longer output lines are emitted in pieces of at most this many bytes; default 16 * 1024. */
+  maxLineBytes?: number;
+  /** Processes (and threads) one container may have; default {@link DEFAULT_PIDS_LIMIT}. */
+  pidsLimit?: number;
+  /**
+   * Runs Docker's init (tini, `docker run --init`) as each container's PID 1, so SIGTERM reaches
+   * a job that installs no handler for it and zombies are reaped; default false, as in `docker
+   * run`. Off, the job's program is PID 1, which the kernel spares the signals it has no handler
+   * for (such a job is killed when its stop grace ends), and a program the image lacks fails the
+   * start (`start_failed`); on, init starts and such a job exits 127 instead.
+   */
+  init?: boolean;
+}
+
+/**
+ * Creates the executor that runs each attempt as a Docker container (dockerode): the job's image
+ * (pulled as its pull policy says), its argv as the command, its environment, and secure
+ * defaults (no network, Docker's capabilities without NET_RAW, no new privileges, a pids limit,
+ * `memoryBytes` as a hard limit without swap, reported as `oom`). Output is streamed line by line
+ * while it runs; `stop` is `docker stop` (SIGTERM, then SIGKILL after the grace); the exit code
+ * and `OOMKilled` are read from the engine, then the container is removed, whatever the outcome.
+ * Containers carry `longshore.*` labels (job, attempt, agent, pool), so an agent restarted with
+ * the same id finds and re-attaches to them.
+ *
+ * @throws RangeError when `maxLineBytes` or `pidsLimit` is not a positive integer.
+ */
+export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
+  const maxLineBytes = positive('maxLineBytes', opts.maxLineBytes ?? 16 * 1024);
+  const container: ContainerSettings = {
+    agentId: opts.agentId,
+    pool: opts.pool,
+    pidsLimit: positive('pidsLimit', opts.pidsLimit ?? DEFAULT_PIDS_LIMIT),
+    init: opts.init ?? false,
+  };
+  const run: DockerRunSettings = { maxLineBytes, logger: opts.logger ?? silentLogger() };
+  let client: Promise<Docker> | undefined = opts.docker ? Promise.resolve(opts.docker) : undefined;
+  // Loaded on first use: an agent without docker jobs never loads dockerode.
+  const docker = () => (client ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode()));
+  return {
+    name: 'docker',
+    reattachable: true,
+    probe: () =>
+      docker()
+        .then((d) => d.ping())
+        .then(
+          () => true,
+          () => false,
+        ),
+    start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
+    attach: async (ref, onLine) => attachContainer(await docker(), ref, onLine, run),
+    listOwned: async (agentId) => listContainers(await docker(), agentId),
+  };
+}
+
+async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings): Promise<RunHandle> {
+  if (req.command.length === 0 || req.command[0] === '') {
+    throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
+  }
+  const image = req.docker?.image;
+  if (!image) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
+  await ensureImage(docker, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, req.onLine, signal);
+  throwIfStartCancelled(signal);
+  const what = `job ${req.jobId} (attempt ${req.attempt})`;
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer(containerCreateOptions(req, settings));
+  } catch (err) {
+    throw new StartFailedError(`could not create a container of image "${image}" for ${what}: ${engineMessage(err)}`);
+  }
+  try {
+    throwIfStartCancelled(signal);
+    // Attached before start, so not even the first line can be missed.
+    const output = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+    try {
+      await container.start();
+    } catch (err) {
+      (output as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      // The engine refuses what cannot run: a program not in the image, a working dir that is a file.
+      throw new StartFailedError(`container of image "${image}" for ${what} did not start: ${engineMessage(err)}`);
+    }
+    return new DockerRun(docker, container, output, req.onLine, what, run).handle;
+  } catch (err) {
+    await container.remove({ force: true }).catch((removeErr: unknown) => {
+      if (statusOf(removeErr) !== 404) run.logger.error({ err: removeErr, container: container.id }, `could not remove the container of ${what}, which never started`);
+    });
+    if (err instanceof StartFailedError || err instanceof StartCancelledError) throw err;
+    throw new StartFailedError(`could not start the container of image "${image}" for ${what}: ${engineMessage(err)}`);
+  }
+}
+
+/**
+ * Follows a container again: a running one gets a new handle whose output starts now (lines it
+ * printed while nobody was attached are not delivered); one that ended, or never started, is
+ * removed and reported gone.
+ */
+async function attachContainer(docker: Docker, ref: RunRef, onLine: LineSink, run: DockerRunSettings): Promise<AttachResult> {
+  if (ref.kind !== 'docker') throw new TypeError(`the docker executor cannot attach to a ${ref.kind} run`);
+  const container = docker.getContainer(ref.containerId);
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await container.inspect();
+  } catch (err) {
+    if (statusOf(err) === 404) return { kind: 'gone' };
+    throw err;
+  }
+  const what = `job ${info.Config.Labels[LABELS.job] ?? '?'} (attempt ${info.Config.Labels[LABELS.attempt] ?? '?'})`;
+  if (info.State.Running) {
+    try {
+      const output = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      return { kind: 'attached', handle: new DockerRun(docker, container, output, onLine, what, run).handle };
+    } catch (err) {
+      if (statusOf(err) === 404) return { kind: 'gone' };
+      if (statusOf(err) !== 409) throw err; // 409: it stopped meanwhile
+    }
+  }
+  await container.remove({ force: true }).catch((err: unknown) => {
+    if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+  });
+  return { kind: 'gone' };
+}
+
+async function listContainers(docker: Docker, agentId: string): Promise<OwnedRun[]> {
+  const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.agent}=${agentId}`] } });
+  return found.flatMap((c) => ownedRunFromLabels(c.Id, c.Labels) ?? []);
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+  return value;
+}
