@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { AgentConfig } from '@longshore/config';
-import type { AgentIsolationInfo, ExecutorName } from '@longshore/domain';
-import type { ClaimOutcome, ClaimRequest, HeldJob, JobSource, RunRecord } from '@longshore/queue';
+import type { AgentExecutorName, AgentIsolationInfo, ExecutorName } from '@longshore/domain';
+import type { ClaimOutcome, ClaimRequest, HeldJob, HeldRun, JobSource, RunRecord } from '@longshore/queue';
+import type { RunRef } from '@longshore/executors';
 import { wakeable } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { agentStateEnum, executorEnum } from '@longshore/rpc';
@@ -9,7 +10,8 @@ import type { AgentEvents } from './agent-events.js';
 import type { ExecutorSet } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
-import { JobRun, type RunEnd } from './job-run.js';
+import { JobRun, type AdoptedRun, type RunEnd } from './job-run.js';
+import { ownedRunKey, stopOwnedRuns } from './owned-runs.js';
 import { toAttemptOutcome } from './outcome.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -128,6 +130,12 @@ class Agent implements AgentHandle {
       onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
+    // Runs an earlier life of this agent id left behind: those still alive that outlive their
+    // agent (containers) are adopted; every other leftover is stopped (its job runs elsewhere).
+    const adopted = await this.adoptRuns();
+    await stopOwnedRuns(this.executors, this.id, this.logger, adopted).catch((err: unknown) =>
+      this.logger.warn({ err: (err as Error).message }, 'could not stop the runs an earlier life of this agent left behind'),
+    );
     this.heartbeat.start(heartbeatIntervalMs);
     // Safety net under pub/sub, which drops messages across reconnects.
     this.cancelCheck = setInterval(() => void this.checkCancels(), parts.cancelCheckMs ?? 2000).unref();
@@ -232,6 +240,42 @@ class Agent implements AgentHandle {
     return progress;
   }
 
+  /**
+   * Takes over the runs of this agent id's unfinished attempts that outlive their agent and are
+   * still there (re-attached by the job run): new fences, no attempt charged. Returns them as
+   * {@link ownedRunKey}s. Subprocess runs cannot be followed again: their claims lapse.
+   */
+  private async adoptRuns(): Promise<Set<string>> {
+    const adopted = new Set<string>();
+    let held: HeldRun[];
+    try {
+      held = await this.source.heldBy();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not list the jobs an earlier life of this agent held; none adopted');
+      return adopted;
+    }
+    for (const h of held) {
+      if (!h.reattachable || !h.run) continue;
+      const ref = JSON.parse(h.run) as RunRef;
+      const executor = ref.kind as AgentExecutorName;
+      if (!this.executors[executor]) continue;
+      const got = await this.source.adopt(h.id).catch(() => undefined);
+      if (got?.claimed.kind !== 'job') continue;
+      const job = got.claimed.job;
+      const why = this.ledger.refusal(job.spec.weightMilli, job.spec.lane);
+      if (why) {
+        // It no longer fits this agent (its capacity changed): its claim lapses, its run is stopped.
+        this.source.abandon(job.id);
+        this.logger.warn({ job: job.id, why }, 'could not adopt a run an earlier life of this agent left: it does not fit');
+        continue;
+      }
+      this.startRun(job, { executor, ref, startedAt: got.startedAt });
+      adopted.add(ownedRunKey(h.id, h.attempt));
+      this.logger.info({ job: job.id, attempt: h.attempt, run: ref }, 'adopted a run an earlier life of this agent left running');
+    }
+    return adopted;
+  }
+
   /** Starts a claimed job (it fits: the claim checked against the same ledger). */
   private admit(job: HeldJob): boolean {
     const { weightMilli, lane } = job.spec;
@@ -243,7 +287,13 @@ class Agent implements AgentHandle {
       void this.source.handBack(job, { agentId: this.id, executor: this.config.defaultExecutor, startedAt: now, finishedAt: now, handedBack: true, message: `handed back: ${why}` }).catch(() => undefined);
       return false;
     }
-    this.ledger.admit(job.id, weightMilli, lane);
+    this.startRun(job);
+    return true;
+  }
+
+  /** Admits a held job to the ledger and runs it (or follows its adopted run). */
+  private startRun(job: HeldJob, adopted?: AdoptedRun): void {
+    this.ledger.admit(job.id, job.spec.weightMilli, job.spec.lane);
     const run = new JobRun(
       {
         agentId: this.id,
@@ -257,6 +307,7 @@ class Agent implements AgentHandle {
         logger: this.logger,
       },
       job,
+      adopted,
     );
     this.runs.set(run.id, run);
     this.heartbeat.beatSoon();
@@ -267,7 +318,6 @@ class Agent implements AgentHandle {
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
-    return true;
   }
 
   /** A run ended: its room is free at once; how it ended is recorded (see recordEnds). */

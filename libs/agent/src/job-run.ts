@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { backoffFor, formatDuration, type ExecutorName } from '@longshore/domain';
-import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRequest } from '@longshore/executors';
+import { backoffFor, formatDuration, type AgentExecutorName, type ExecutorName } from '@longshore/domain';
+import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -35,6 +35,17 @@ export type RunEnd =
   | { kind: 'hand-back'; attempt: StoredAttempt }
   | { kind: 'fenced'; reason: string };
 
+/**
+ * A run this agent id started in an earlier life (it was killed or restarted) that is still
+ * alive and that it took over again: the job run follows it instead of starting one.
+ */
+export interface AdoptedRun {
+  executor: AgentExecutorName;
+  ref: RunRef;
+  /** When the attempt started (the deadline counts from there). */
+  startedAt: number;
+}
+
 /** Why the run was stopped, if it was. */
 type StopReason = { kind: 'timeout' } | { kind: 'cancel' } | { kind: 'hand-back'; reason: string } | { kind: 'fenced'; reason: string };
 
@@ -51,10 +62,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class JobRun {
   private readonly controller = new AbortController();
   private stop: StopReason | undefined;
+  /** The run's reference once it started (or was adopted). */
+  private runRef: RunRef | undefined;
 
   constructor(
     private readonly ctx: RunContext,
     readonly job: HeldJob,
+    private readonly adopted?: AdoptedRun,
   ) {}
 
   get id(): string {
@@ -80,6 +94,7 @@ export class JobRun {
   }
 
   async run(): Promise<RunEnd> {
+    if (this.adopted) return this.follow(this.adopted);
     const { ctx, job } = this;
     const spec = job.spec;
     const choice = chooseExecutor(spec, ctx.executors, ctx.defaultExecutor, ctx.agentId);
@@ -91,9 +106,7 @@ export class JobRun {
     };
     if ('error' in choice) return this.finish(toAttemptOutcome({ kind: 'start_failed', message: choice.error }, attempt, Date.now()));
 
-    const writer = new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) =>
-      ctx.logger.warn({ err, job: job.id }, 'could not store log lines'),
-    );
+    const writer = this.logWriter();
     // A private directory (HOME, TMPDIR, and the working directory unless the job names one) for
     // executors that run on this host's filesystem; the executor creates and removes it.
     const privateDir = choice.name === 'subprocess' ? join(ctx.jobDir, `${job.id}-${job.attempt}`) : undefined;
@@ -116,7 +129,48 @@ export class JobRun {
       onLine: (stream, text) => writer.line(stream, text),
     };
     const out = await this.execute(choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);
+    return this.end(writer, attempt, out);
+  }
+
+  /**
+   * Follows a run adopted from this agent id's earlier life: re-attached, its output written
+   * from now on, its deadline counted from the attempt's start. A run that is gone meanwhile
+   * ends the attempt as lost (how it ended is not known).
+   */
+  private async follow(a: AdoptedRun): Promise<RunEnd> {
+    const { ctx, job } = this;
+    const attempt: StoredAttempt = { agentId: ctx.agentId, executor: a.executor, startedAt: a.startedAt };
+    this.runRef = a.ref;
+    const writer = this.logWriter();
+    const executor = ctx.executors[a.executor];
+    let out: JobOutcome;
+    if (!executor) {
+      out = { kind: 'lost', message: `its agent came back without the ${a.executor} executor (LONGSHORE_EXECUTORS) and could not follow its run` };
+    } else {
+      const found = await executor.attach(a.ref, (stream, text) => writer.line(stream, text)).catch((err: unknown) => ({ kind: 'error' as const, err }));
+      if (found.kind === 'attached') {
+        const timeoutMs = job.spec.timeoutMs || ctx.defaultTimeoutMs;
+        out = await this.followHandle(found.handle, timeoutMs, timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - a.startedAt)) : 0);
+      } else if (found.kind === 'error') {
+        out = this.lost(found.err);
+      } else {
+        if (found.kind === 'not-reattachable') await found.stop(0).catch(() => undefined);
+        out = { kind: 'lost', message: 'its run ended while its agent was away; how it ended is not known' };
+      }
+    }
+    return this.end(writer, attempt, out);
+  }
+
+  private logWriter(): LogWriter {
+    const { ctx, job } = this;
+    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => ctx.logger.warn({ err, job: job.id }, 'could not store log lines'));
+  }
+
+  /** What the agent records once the run is over. */
+  private async end(writer: LogWriter, started: StoredAttempt, out: JobOutcome): Promise<RunEnd> {
     await writer.flush();
+    // The attempt names its run (a noop run has nothing to name).
+    const attempt = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
     if (this.stop?.kind === 'fenced') return { kind: 'fenced', reason: this.stop.reason };
     if (this.stop?.kind === 'hand-back') return { kind: 'hand-back', attempt: { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${this.stop.reason}` } };
     return this.finish(toAttemptOutcome(out, attempt, Date.now()));
@@ -138,9 +192,24 @@ export class JobRun {
       if (signal.aborted) return this.stoppedOutcome(timeoutMs, ' before start', '');
       return this.lost(err);
     }
+    this.runRef = handle.ref;
+    // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
+    if (executor.reattachable) {
+      const recorded = await this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {
+        this.ctx.logger.warn({ err, job: this.job.id }, 'could not record the run: it cannot be adopted if this agent restarts');
+        return true;
+      });
+      if (!recorded) this.abandon('this agent no longer holds the job');
+    }
     // The deadline runs from the start of the job itself: a slow start (a uid to wait for, an
     // image to pull) is not the job's time.
-    const deadline = timeoutMs > 0 ? setTimeout(() => this.timeOut(timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS)) : undefined;
+    return this.followHandle(handle, timeoutMs, timeoutMs);
+  }
+
+  /** Follows a started run to its end; the deadline (`leftMs` from now, 0 = none) stops it. */
+  private async followHandle(handle: RunHandle, timeoutMs: number, leftMs: number): Promise<JobOutcome> {
+    const signal = this.controller.signal;
+    const deadline = leftMs > 0 ? setTimeout(() => this.timeOut(timeoutMs), Math.min(leftMs, MAX_TIMER_MS)) : undefined;
     const stop = () => {
       handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.ctx.logger.error({ err, job: this.job.id }, 'could not stop the job'));
     };

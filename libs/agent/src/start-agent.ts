@@ -9,7 +9,6 @@ import { redisAgentEvents } from './agent-events.js';
 import { checkExecutorsBuildable, createEnabledExecutors } from './enabled-executors.js';
 import type { ExecutorSet } from './executors.js';
 import { setupJobIsolation, type JobIsolation } from './isolation.js';
-import { stopOwnedRuns } from './owned-runs.js';
 import { grpcRegistryClient } from './registry-client.js';
 
 export interface AgentOverrides {
@@ -47,8 +46,6 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     const agentLogger = logger.child({ agent: config.agentId, pool });
     const iso = (isolation = await setupJobIsolation(config, agentLogger, { redisNodes: connectedNodes(redis) }));
     const executors = overrides.executors ?? (await createEnabledExecutors(config, agentLogger, iso));
-    // Jobs a previous run of this agent left behind (it was killed outright) run elsewhere now.
-    await stopOwnedRuns(executors, config.agentId, agentLogger);
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
     return await createAgent({
       settings: config,
@@ -61,6 +58,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
           agentId: config.agentId,
           lockMs: config.leaseMs,
           stalledIntervalMs: config.stalledCheckMs,
+          adoptWindowMs: config.adoptWindowMs,
           reserveAfterMs: config.reserveAfterMs,
           onLockLost: hooks.onLockLost,
           onError: hooks.onError,

@@ -30,6 +30,7 @@ export const DEFAULTS = {
   LONGSHORE_KILL_GRACE: '10s',
   LONGSHORE_LEASE: '4s',
   LONGSHORE_STALLED_CHECK: '2s',
+  LONGSHORE_ADOPT_WINDOW: '60s',
   LONGSHORE_SHUTDOWN_GRACE: '30s',
   LONGSHORE_RESERVE_AFTER: '10s',
   LONGSHORE_CLAIM_POLL: '500ms',
@@ -117,6 +118,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   killGraceMs: number;
   leaseMs: number;
   stalledCheckMs: number;
+  /** LONGSHORE_ADOPT_WINDOW: how long a lapsed run that outlives its agent stays orphaned, for the agent to adopt. */
+  adoptWindowMs: number;
   logMaxBytes: number;
   jobDir: string;
   shutdownGraceMs: number;
@@ -190,6 +193,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_KILL_GRACE: env.duration(),
       LONGSHORE_LEASE: env.duration().pipe(z.number().min(500, 'must be at least 500ms')),
       LONGSHORE_STALLED_CHECK: env.duration().pipe(z.number().min(200, 'must be at least 200ms')),
+      LONGSHORE_ADOPT_WINDOW: env.duration(),
       LONGSHORE_LOG_MAX_BYTES: env.bytes().pipe(z.number().min(1024, 'must be at least 1Ki').max(64 * 1024 * 1024, 'must be at most 64Mi')),
       LONGSHORE_JOB_DIR: z.string().startsWith('/', 'must be an absolute path'),
       LONGSHORE_SHUTDOWN_GRACE: env.duration(),
@@ -227,6 +231,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     killGraceMs: e.LONGSHORE_KILL_GRACE,
     leaseMs: e.LONGSHORE_LEASE,
     stalledCheckMs: e.LONGSHORE_STALLED_CHECK,
+    adoptWindowMs: e.LONGSHORE_ADOPT_WINDOW,
     logMaxBytes: e.LONGSHORE_LOG_MAX_BYTES,
     jobDir: e.LONGSHORE_JOB_DIR,
     shutdownGraceMs: e.LONGSHORE_SHUTDOWN_GRACE,

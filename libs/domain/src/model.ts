@@ -78,6 +78,8 @@ export interface AttemptRecord {
   message?: string;
   /** The agent gave the job back (shutdown, drain): this attempt does not count. */
   handedBack?: boolean;
+  /** Its run as the executor refers to it: `{ kind: 'docker', containerId }`, `{ kind: 'subprocess', pid, startTime }`. */
+  run?: { kind: string } & Record<string, string | number>;
 }
 
 /** What Longshore knows about a job: the record behind GetJob. Times are epoch milliseconds. */

@@ -3,7 +3,7 @@ import type { JobSpec } from '@longshore/domain';
 import type { StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { decodeSpec } from './codec.js';
-import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, ClaimTail, FinishResult, JobLifecycle, RetryChoice } from './lifecycle.js';
+import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, ClaimTail, FinishResult, HeldRun, JobLifecycle, RetryChoice } from './lifecycle.js';
 
 /** A job an agent holds: claimed, its attempt open, its writes fenced by `token`. */
 export interface HeldJob {
@@ -49,6 +49,15 @@ export interface JobSource {
   finish(ends: RunRecord[], next?: ClaimRequest): Promise<{ results: FinishResult[]; next?: ClaimOutcome }>;
   /** Gives the job back to the queue without it costing an attempt; false when fenced off. */
   handBack(job: HeldJob, attempt: StoredAttempt): Promise<boolean>;
+  /**
+   * Records the run of a held job that outlives its agent (a container), fenced; false when
+   * the job is no longer this agent's.
+   */
+  recordRun(job: HeldJob, run: object): Promise<boolean>;
+  /** This agent id's unfinished attempts in the pool (from an earlier life of the agent). */
+  heldBy(): Promise<HeldRun[]>;
+  /** Takes over such an attempt (a new fence, no attempt charged); undefined when it is not this agent's any more. */
+  adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number } | undefined>;
   /** Stores output lines; -1 when fenced off (the job is no longer this agent's). */
   appendLogs(job: HeldJob, capBytes: number, lines: LogLine[]): Promise<number>;
   /** Stops renewing a job's claim (its run broke): it goes back to the queue as lost once the claim lapses. */
@@ -67,6 +76,8 @@ export interface RedisJobSourceOptions {
   stalledIntervalMs: number;
   /** A heavy job that waited this long gets the pool's reservation (no starvation). */
   reserveAfterMs: number;
+  /** How long a lapsed run that outlives its agent stays orphaned, for the agent to adopt (0 = not at all). */
+  adoptWindowMs?: number;
   /** Called when a held job's claim could not be renewed: someone else may run it now. */
   onLockLost?(id: string): void;
   onError?(err: unknown): void;
@@ -117,7 +128,7 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     if (sweeping) return;
     sweeping = true;
     lifecycle
-      .sweep(pool, opts.stalledIntervalMs)
+      .sweep(pool, opts.stalledIntervalMs, Date.now(), opts.adoptWindowMs ?? 0)
       .catch((err: unknown) => opts.onError?.(err))
       .finally(() => (sweeping = false));
   }, opts.stalledIntervalMs + 50);
@@ -151,6 +162,16 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     async handBack(job, attempt) {
       forget(job.id);
       return lifecycle.handBack(job, attempt);
+    },
+    recordRun(job, run) {
+      return lifecycle.recordRun(job, JSON.stringify(run), true);
+    },
+    heldBy() {
+      return lifecycle.heldBy(pool, opts.agentId);
+    },
+    async adopt(id) {
+      const c = await lifecycle.adopt(pool, id, opts.agentId, newToken(), opts.lockMs);
+      return c ? { claimed: toClaimed(c), startedAt: c.startedAt } : undefined;
     },
     appendLogs(job, capBytes, lines) {
       return lifecycle.appendLogs(job, capBytes, lines);

@@ -387,13 +387,14 @@ export class JobLifecycle {
    * `token`, the claim renewed for `lockMs`, no attempt charged. Undefined when the job is not
    * this agent's to adopt any more.
    */
-  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<Claim | undefined> {
+  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<(Claim & { startedAt: number }) | undefined> {
     const k = this.keys.pool(pool);
     const q = bullKeys(k);
     const raw = (await runScript(this.redis, 'lsAdopt', [q.active, q.stalled], [JSON.stringify({ base: k.base, id, agent: agentId, token, lockMs, now })])) as unknown[];
     if (raw.length === 0) return undefined;
-    const [attempt, specJson, trace] = raw as [string, string, string];
-    return { id, pool, token, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {} };
+    const [attempt, specJson, trace, opened] = raw as [string, string, string, string];
+    const startedAt = Number((JSON.parse(String(opened)) as { startedAt?: number }).startedAt ?? now);
+    return { id, pool, token, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {}, startedAt };
   }
 
   /** Renews claims; returns the ids whose lock could not be renewed (someone else may hold them now). */

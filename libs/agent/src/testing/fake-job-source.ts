@@ -1,5 +1,5 @@
 import { DEFAULT_POOL_ID, executorsOf, type JobSpec } from '@longshore/domain';
-import type { AttemptOutcome, ClaimedJob, ClaimOutcome, ClaimRequest, ClaimTail, FinishResult, HeldJob, JobSource, LogLine, RetryChoice, RunRecord } from '@longshore/queue';
+import type { AttemptOutcome, ClaimedJob, ClaimOutcome, ClaimRequest, ClaimTail, FinishResult, HeldJob, HeldRun, JobSource, LogLine, RetryChoice, RunRecord } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { SourceHooks } from '../agent.js';
 
@@ -31,6 +31,9 @@ interface FakeJob {
   handedBack: number;
   used: Partial<Record<string, number>>;
   token?: string;
+  /** When the current attempt started, and its run as recorded (runs that outlive their agent). */
+  startedAt?: number;
+  run?: string;
   cancel: boolean;
   /** Set for a job whose stored spec the agent cannot read (a newer schema, say). */
   unreadable?: string;
@@ -184,6 +187,31 @@ export class FakeJobSource implements JobSource {
     return all.length;
   }
 
+  async recordRun(job: HeldJob, run: object): Promise<boolean> {
+    this.maybeFail('recordRun');
+    const j = this.jobs.get(job.id);
+    if (!j || j.token !== job.token || j.state !== 'held') return false;
+    j.run = JSON.stringify(run);
+    return true;
+  }
+
+  /** Jobs held under this agent id (by any agent instance of it: a restart is a new agent on the same source). */
+  async heldBy(): Promise<HeldRun[]> {
+    this.maybeFail('heldBy');
+    return [...this.jobs.values()]
+      .filter((j) => j.state === 'held')
+      .map((j) => ({ id: j.id, pool: j.spec.pool, state: 'running' as const, attempt: j.attempts, reattachable: j.run !== undefined, ...(j.run ? { run: j.run } : {}) }));
+  }
+
+  async adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number } | undefined> {
+    this.maybeFail('adopt');
+    const j = this.jobs.get(id);
+    if (j?.state !== 'held') return undefined;
+    j.token = `${this.agentId}:${++this.tokens}`;
+    const job = { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, trace: {}, spec: j.spec };
+    return { claimed: { kind: 'job', job }, startedAt: j.startedAt ?? Date.now() };
+  }
+
   abandon(id: string): void {
     this.abandoned.push(id);
     const j = this.jobs.get(id);
@@ -296,6 +324,8 @@ export class FakeJobSource implements JobSource {
   private take(j: FakeJob): ClaimedJob {
     j.attempts++;
     j.state = 'held';
+    j.startedAt = Date.now();
+    j.run = undefined;
     j.token = `${this.agentId}:${++this.tokens}`;
     const base = { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, trace: {} };
     return j.unreadable ? { kind: 'unreadable', job: base, reason: j.unreadable } : { kind: 'job', job: { ...base, spec: j.spec } };

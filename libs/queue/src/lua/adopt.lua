@@ -2,7 +2,7 @@
 -- that is still alive: a new fencing token (the old one died with the old process), BullMQ's
 -- lock set again, the job `running` once more. No attempt is charged: it is the same attempt.
 -- KEYS[1]: BullMQ's active list; [2] stalled set. ARGV[1]: JSON { base, id, agent, token, lockMs, now }.
--- Returns { attempt, spec, trace }, or {} when the job is not this agent's to adopt (finished,
+-- Returns { attempt, spec, trace, the attempt's record (JSON) }, or {} when the job is not this agent's to adopt (finished,
 -- put back in the queue, or another agent's by now).
 local P = cjson.decode(ARGV[1])
 local base, id = P.base, P.id
@@ -15,4 +15,4 @@ lsCall('HDEL', rk, 'orphanedAt')
 lsCall('SET', base .. id .. ':lock', P.token, 'PX', P.lockMs)
 lsCall('SREM', KEYS[2], id)
 lsCall('PUBLISH', evChannel(base, id), 'state')
-return { f[3], f[4], f[5] or '' }
+return { f[3], f[4], f[5] or '', lsCall('HGET', rk, 'a:' .. f[3]) or '{}' }
