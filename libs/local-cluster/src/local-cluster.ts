@@ -46,7 +46,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   try {
     const dataDir = opts.dataDir ?? join(home, 'redis');
     // Only an explicit LONGSHORE_REDIS_URL names the Redis; else `up` runs its own (the URL file's).
-    const redis: LocalRedis = await ensureRedis({ ...(opts.env['LONGSHORE_REDIS_URL'] ? { url: regConfig.redisUrl } : {}), home, dataDir });
+    // Its own Redis must not take the port the registry or dispatcher is about to bind.
+    const avoidPorts = [regConfig.listen, loadDispatcherConfig(opts.env).listen].map((a) => Number(a.slice(a.lastIndexOf(':') + 1))).filter((p) => p > 0);
+    const redis: LocalRedis = await ensureRedis({ ...(opts.env['LONGSHORE_REDIS_URL'] ? { url: regConfig.redisUrl } : {}), home, dataDir, avoidPorts });
     opened.push({ close: () => redis.stop() });
     const where = redis.urlFile ? `its URL and password in ${redis.urlFile}, data in ${dataDir}` : `data in ${dataDir}`;
     opts.say(redis.started ? `redis      started redis-server at ${redis.displayUrl} (${where})` : `redis      using ${redis.displayUrl}`);

@@ -52,3 +52,23 @@ describe('ensureRedis with a Redis Cluster or Sentinel URL', () => {
     }
   });
 });
+
+describe.skipIf(!redisServerRequired())("up's own Redis", () => {
+  it('never takes a port the registry or dispatcher is about to bind, even a free one it had recorded', async () => {
+    const home = await tempDir();
+    const first = await ensureRedis({ home, dataDir: join(home, 'redis') });
+    const recorded = Number(new URL(first.url).port);
+    await first.stop();
+    // The recorded port is free again, but the dispatcher is about to take it.
+    const again = await ensureRedis({ home, dataDir: join(home, 'redis'), avoidPorts: [recorded] });
+    res.add({ stop: () => again.stop() });
+    const port = Number(new URL(again.url).port);
+    expect(port).not.toBe(recorded);
+    expect(await probeRedis('127.0.0.1', port, { username: decodeURIComponent(new URL(again.url).username), password: decodeURIComponent(new URL(again.url).password) })).toBe('ready');
+  });
+
+  it('finds free ports other than those to avoid', async () => {
+    const taken = await freeLoopbackPort();
+    for (let i = 0; i < 20; i++) expect(await freeLoopbackPort([taken])).not.toBe(taken);
+  });
+});

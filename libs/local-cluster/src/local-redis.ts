@@ -32,6 +32,8 @@ export interface EnsureRedisOptions {
   home: string;
   /** The Redis' `dir` (made 0700): AOF, and its 0600 `redis.conf` holding the password. */
   dataDir: string;
+  /** Ports the caller binds next (the registry's, the dispatcher's): `up`'s own Redis never takes one. */
+  avoidPorts?: readonly number[];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -48,10 +50,10 @@ const PORT_ATTEMPTS = 4;
  * user can read that in /proc).
  */
 export async function ensureRedis(opts: EnsureRedisOptions): Promise<LocalRedis> {
-  return opts.url === undefined ? ensureOwnRedis(opts.home, opts.dataDir) : ensureNamedRedis(opts.url, opts.dataDir);
+  return opts.url === undefined ? ensureOwnRedis(opts.home, opts.dataDir, opts.avoidPorts ?? []) : ensureNamedRedis(opts.url, opts.dataDir);
 }
 
-async function ensureOwnRedis(home: string, dataDir: string): Promise<LocalRedis> {
+async function ensureOwnRedis(home: string, dataDir: string, avoidPorts: readonly number[]): Promise<LocalRedis> {
   await privateDir(home);
   await privateDir(dataDir);
   const urlFile = redisUrlPath({ LONGSHORE_HOME: home });
@@ -67,7 +69,7 @@ async function ensureOwnRedis(home: string, dataDir: string): Promise<LocalRedis
     }
     if (state === 'refused') port = undefined; // someone else's server took the port: pick another
   }
-  const redis = await startServer(binary(), { port, creds, dataDir, retryOnOtherPort: true });
+  const redis = await startServer(binary(), { port, creds, dataDir, retryOnOtherPort: true, avoidPorts });
   await writePrivate(urlFile, `${redis.url}\n`);
   return { ...redis, urlFile };
 }
@@ -98,13 +100,15 @@ interface StartRequest {
   dataDir: string;
   /** When the port is taken: try another free one (`up`'s own Redis) or fail (a named port). */
   retryOnOtherPort: boolean;
+  /** Ports not to take even when free now (the caller is about to bind them). */
+  avoidPorts?: readonly number[];
 }
 
 /** Starts redis-server and waits until it answers with `creds`; tries other ports if allowed. */
 async function startServer(bin: string, req: StartRequest): Promise<Omit<LocalRedis, 'urlFile'>> {
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= (req.retryOnOtherPort ? PORT_ATTEMPTS : 1); attempt++) {
-    const port = attempt === 1 && req.port !== undefined ? req.port : await freeLoopbackPort();
+    const port = attempt === 1 && req.port !== undefined && !req.avoidPorts?.includes(req.port) ? req.port : await freeLoopbackPort(req.avoidPorts);
     const conf = join(req.dataDir, 'redis.conf');
     await writePrivate(conf, redisConf(port, req.dataDir, req.creds));
     const child = spawn(bin, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });

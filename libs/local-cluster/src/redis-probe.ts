@@ -49,8 +49,19 @@ export function probeRedis(host: string, port: number, creds?: RedisCredentials,
   });
 }
 
-/** A port free on 127.0.0.1 right now (another process may take it before we bind: callers retry). */
-export function freeLoopbackPort(): Promise<number> {
+/**
+ * A port free on 127.0.0.1 right now, other than `avoid` (ports the caller is about to bind
+ * itself, free until then); another process may take it before we bind: callers retry.
+ */
+export async function freeLoopbackPort(avoid: readonly number[] = []): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await anyFreeLoopbackPort();
+    if (!avoid.includes(port)) return port;
+  }
+  throw new Error(`could not find a free port on 127.0.0.1 other than ${avoid.join(', ')}`);
+}
+
+function anyFreeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
