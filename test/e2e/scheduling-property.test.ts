@@ -131,7 +131,7 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
     // Rule 1 (exactly) and rule 5: capacity and lane caps, per agent, at every instant.
     for (const a of AGENTS) {
       const p = peaks(runsOf(a.id));
-      expect(p.weight, `peak weight on ${a.id}`).toBeLessThanOrEqual(a.capacity);
+      expect(p.weight, `peak weight on ${a.id}; runs at that instant (the test ended at ${ended}): ${JSON.stringify(runsAtPeak(runsOf(a.id)))}`).toBeLessThanOrEqual(a.capacity);
       for (const [lane, cap] of Object.entries(a.lanes)) expect(p.lanes[lane] ?? 0, `lane ${lane} on ${a.id}`).toBeLessThanOrEqual(cap);
     }
 
@@ -186,3 +186,15 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
     expect(byId.size).toBe(JOBS);
   }, 600_000);
 });
+
+/** The runs overlapping at the instant the most weight ran (to say what broke a capacity check). */
+function runsAtPeak(runs: readonly Run[]): Run[] {
+  let best: Run[] = [];
+  let bestWeight = -1;
+  for (const r of runs) {
+    const at = runs.filter((o) => o.start <= r.start && r.start < o.end);
+    const w = at.reduce((n, o) => n + o.weight, 0);
+    if (w > bestWeight) [best, bestWeight] = [at, w];
+  }
+  return best;
+}
