@@ -91,7 +91,7 @@ class Agent implements AgentHandle {
   private readonly heartbeat: Heartbeat;
   private source!: JobSource;
   private loop?: Promise<void>;
-  /** Claims and finishes (which claim the next job) take turns, so two never admit against the same free capacity. */
+  /** Writes to the queue (claims, and ends with the next claim) take turns, so two never admit against the same free capacity. */
   private turn: Promise<unknown> = Promise.resolve();
   /** The job this agent holds the pool's reservation for, while it drains for it. */
   private reservedFor: string | undefined;
@@ -181,8 +181,8 @@ class Agent implements AgentHandle {
   /**
    * The claim loop: asks the queue for the first jobs that fit what is free (a claim never hands
    * out one that does not), starts them, and asks again; when nothing fits it sleeps until a run
-   * ends, new work is announced, a retry is due, or the poll interval passes. Runs that end
-   * claim their agent's next jobs in the same write, in turn with this loop (see recordEnds).
+   * ends, new work is announced, a retry is due, or the poll interval passes. Its claims and the
+   * records of runs that ended go through one write at a time (see {@link write}).
    */
   private async claimLoop(): Promise<void> {
     while (this.state === 'active') {
@@ -192,7 +192,7 @@ class Agent implements AgentHandle {
       }
       let got: boolean;
       try {
-        got = await this.inTurn(async () => (this.state === 'active' && this.ledger.freeMilli > 0 ? this.take(await this.source.claim(this.request())) : false));
+        got = await this.write('claim');
       } catch (err) {
         if (this.state !== 'active') break;
         this.logger.warn({ err: (err as Error).message }, 'claim failed; retrying');
@@ -201,6 +201,39 @@ class Agent implements AgentHandle {
       }
       if (!got) await this.wake.wait(this.dueInMs !== undefined ? Math.min(this.config.claimPollMs, this.dueInMs + 5) : this.config.claimPollMs);
     }
+  }
+
+  /**
+   * One write to the queue, in turn with every other: records every run that ended since the
+   * last write and, when `why` is `claim` (the claim loop) or a run ended while this agent may
+   * claim, claims the next jobs in the same write. A claim never leaves out an end: the room a
+   * run freed is claimed only in the write that records its end, so the queue never sees this
+   * agent hold more than its capacity (were it killed between two writes, its held jobs must
+   * still fit it). Runs ending while a write is in flight wait for the next one: a busy agent
+   * makes one round trip per batch, not per job. True when it made progress (ended or started
+   * a job). An end that cannot be recorded is abandoned (its claim lapses, the sweep re-queues
+   * it as a lost attempt); the error is rethrown.
+   */
+  private write(why: 'claim' | 'ended'): Promise<boolean> {
+    return this.inTurn(async () => {
+      const ends = this.ends.splice(0);
+      const claims = this.state === 'active' && this.ledger.freeMilli > 0 && (why === 'claim' || !this.reservedFor);
+      const next = claims ? this.request() : undefined;
+      if (ends.length === 0) return next ? this.take(await this.source.claim(next)) : false;
+      let res: Awaited<ReturnType<JobSource['finish']>>;
+      try {
+        res = await this.source.finish(ends, next);
+      } catch (err) {
+        for (const e of ends) this.source.abandon(e.job.id);
+        this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
+        throw err;
+      }
+      res.results.forEach((r, i) => {
+        if (r === 'fenced') this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+      });
+      if (res.next) await this.take(res.next);
+      return true;
+    });
   }
 
   /**
@@ -320,7 +353,7 @@ class Agent implements AgentHandle {
     );
   }
 
-  /** A run ended: its room is free at once; how it ended is recorded (see recordEnds). */
+  /** A run ended: its room is free here at once, and claimed only with its end recorded (see {@link write}). */
   private settle(run: JobRun, end: RunEnd): void {
     this.runs.delete(run.id);
     this.ledger.release(run.id);
@@ -333,34 +366,11 @@ class Agent implements AgentHandle {
       }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id }, 'could not hand the job back; its claim is left to expire'));
     } else {
       this.ends.push({ job: run.job, outcome: end.outcome, retry: end.retry });
-      void this.recordEnds();
+      this.write('ended').catch(() => undefined); // logged by write; the claim loop claims again
+
     }
     this.wake.wake();
     this.heartbeat.beatSoon();
-  }
-
-  /**
-   * Records every run that ended since the last write, in one write that also claims this
-   * agent's next jobs while it is active: runs ending while a write is in flight wait for the
-   * next one, so a busy agent makes one round trip per batch, not per job.
-   */
-  private recordEnds(): Promise<void> {
-    return this.inTurn(async () => {
-      const ends = this.ends.splice(0);
-      if (ends.length === 0) return;
-      try {
-        const next = this.state === 'active' && !this.reservedFor && this.ledger.freeMilli > 0 ? this.request() : undefined;
-        const res = await this.source.finish(ends, next);
-        res.results.forEach((r, i) => {
-          if (r === 'fenced') this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
-        });
-        if (res.next) await this.take(res.next);
-      } catch (err) {
-        // Their claims lapse and the sweep puts them back in the queue as lost attempts.
-        for (const e of ends) this.source.abandon(e.job.id);
-        this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
-      }
-    });
   }
 
   private async checkCancels(): Promise<void> {

@@ -59,6 +59,29 @@ describe('the claim loop', () => {
     expect([...weights.keys()].map((id) => t!.source.state(id))).toEqual([...weights.keys()].map(() => 'succeeded'));
   });
 
+  it('claims the room a run freed only in the write that records its end', async () => {
+    // A write is slow (a busy Redis): a run ends while the claim loop waits its turn behind it.
+    // Were the loop to claim b's room before b's end is written, the queue would see this agent
+    // hold 1.5 of its 1.0 until the next write, and an agent killed in between would leave it so.
+    t = await startTestAgent();
+    const [a, b] = [t.source.add({ weightMilli: 500 }), t.source.add({ weightMilli: 500 })];
+    const queued = [500, 500, 500].map((weightMilli) => t!.source.add({ weightMilli }));
+    t.events.announce();
+    await settle();
+    expect(running(t)).toEqual([a, b]);
+    const release = t.source.holdNext('finish');
+    t.executor.runOf(a!)!.succeed(); // its write (with a claim) is held
+    await settle();
+    t.executor.runOf(b!)!.succeed(); // ends while that write is in flight
+    await settle();
+    release();
+    await settle();
+    expect(t.source.peakHeldMilli).toBeLessThanOrEqual(1000);
+    expect([a, b].map((id) => t!.source.state(id!))).toEqual(['succeeded', 'succeeded']);
+    expect(running(t)).toEqual(queued.slice(0, 2));
+    expect(t.source.heldMilli).toBe(1000);
+  });
+
   it('honours lane caps apart from weight', async () => {
     t = await startTestAgent({ settings: { lanes: { ingestion: 1 } } });
     const i1 = t.source.add({ weightMilli: 100, lane: 'ingestion' });

@@ -72,6 +72,7 @@ export class FakeJobSource implements JobSource {
   private tokens = 0;
   private reservedFor: string | undefined;
   private failures: { method: keyof JobSource; error: Error }[] = [];
+  private holds: { method: keyof JobSource; released: Promise<void> }[] = [];
   /** Every attempt end recorded, in order. */
   readonly finished: FinishedAttempt[] = [];
   /** Every hand-back asked for, and whether it was accepted (false: fenced). */
@@ -154,12 +155,21 @@ export class FakeJobSource implements JobSource {
     this.failures.push({ method, error });
   }
 
+  /** The next call of `method` waits, as a slow write would, until the returned function is called. */
+  holdNext(method: keyof JobSource): () => void {
+    let release!: () => void;
+    this.holds.push({ method, released: new Promise<void>((r) => (release = r)) });
+    return release;
+  }
+
   async claim(req: ClaimRequest): Promise<ClaimOutcome> {
+    await this.waitIfHeld('claim');
     this.maybeFail('claim');
     return this.claimNow(req);
   }
 
   async finish(ends: RunRecord[], next?: ClaimRequest): Promise<{ results: FinishResult[]; next?: ClaimOutcome }> {
+    await this.waitIfHeld('finish');
     this.maybeFail('finish');
     const results = ends.map((e) => this.end(e));
     return next ? { results, next: this.claimNow(next) } : { results };
@@ -225,6 +235,11 @@ export class FakeJobSource implements JobSource {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  private async waitIfHeld(method: keyof JobSource): Promise<void> {
+    const i = this.holds.findIndex((h) => h.method === method);
+    if (i >= 0) await this.holds.splice(i, 1)[0]!.released;
   }
 
   private maybeFail(method: keyof JobSource): void {
