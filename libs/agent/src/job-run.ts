@@ -123,7 +123,7 @@ export class JobRun {
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       // The docker executor refuses (start_failed) a job without an image: one that did not name
       // the executor can reach it as the agent's default or through an auto chain.
-      ...(choice.name === 'docker' && spec.image ? { docker: { image: spec.image } } : {}),
+      ...(choice.name === 'docker' && spec.image ? { docker: { ...spec.docker, image: spec.image } } : {}),
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       onLine: (stream, text) => writer.line(stream, text),

@@ -63,6 +63,49 @@ export interface JobSpec {
   image?: string;
   /** Absent in specs stored before retries existed: then no retries. */
   retry?: RetryPolicy;
+  /** How the docker executor runs the job beyond its image; absent = the secure defaults. */
+  docker?: DockerJobOptions;
+}
+
+/**
+ * When the docker executor pulls a job's image: `if_not_present` (the default: a local image
+ * runs without any registry), `always` before each run, `never` (a missing image fails the start).
+ */
+export const DOCKER_PULL_POLICIES = ['if_not_present', 'always', 'never'] as const;
+export type DockerPullPolicy = (typeof DOCKER_PULL_POLICIES)[number];
+
+/** A host path mounted into a job's container (only where the agent allows the path). */
+export interface DockerMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * Docker run options a job may set. Every field is optional; unset means the secure default.
+ * Options that widen what a container may reach (a network, capabilities, mounts, devices,
+ * privileged, host namespaces) run only on agents whose `LONGSHORE_DOCKER_ALLOW` allows them.
+ */
+export interface DockerJobOptions {
+  pull?: DockerPullPolicy;
+  /** Commands run (`sh -c`) on the job's image, in order, to build the image the job runs in. */
+  buildSteps?: string[];
+  buildArgs?: Record<string, string>;
+  /** Name, uid or uid:gid in the container; absent = the image's user. */
+  user?: string;
+  /** CPUs in thousandths; absent = the weight's share, or no limit. */
+  cpusMilli?: number;
+  /** Absent or `none` = no network; `bridge`, `host`, or a network's name. */
+  network?: string;
+  /** Container labels; `longshore.*` is reserved. */
+  labels?: Record<string, string>;
+  readOnlyRoot?: boolean;
+  capAdd?: string[];
+  mounts?: DockerMount[];
+  devices?: string[];
+  privileged?: boolean;
+  hostPid?: boolean;
+  hostIpc?: boolean;
 }
 
 /** One try at running a job. */
@@ -130,6 +173,18 @@ export interface AgentInfo {
   registeredAt: number;
   /** How it keeps its subprocess jobs away from itself, Redis and each other (absent: an older agent). */
   isolation?: AgentIsolationInfo;
+  /** Each configured executor's state, probed at start and on every heartbeat (absent: an older agent). */
+  executorHealth?: ExecutorHealthInfo[];
+  /** What its docker executor allows beyond the secure defaults (`LONGSHORE_DOCKER_ALLOW`); empty = nothing. */
+  dockerAllow?: string;
+}
+
+/** One configured executor's state on an agent: only healthy executors claim jobs. */
+export interface ExecutorHealthInfo {
+  executor: AgentExecutorName;
+  healthy: boolean;
+  /** Why it is not healthy; empty when it is. */
+  reason: string;
 }
 
 /** What separates an agent's subprocess jobs from the agent, the control plane and each other. */

@@ -1,4 +1,4 @@
-import type { AgentExecutorName } from '@longshore/domain';
+import type { AgentExecutorName, DockerJobOptions } from '@longshore/domain';
 
 /** Which of the child's output pipes a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -38,19 +38,16 @@ export interface RunRequest {
   docker?: DockerRunOptions;
 }
 
-/**
- * When the docker executor pulls a job's image: `always` before each run, `if_not_present` only
- * when the engine lacks it (a local image runs without any registry), `never` (a missing image
- * fails the start).
- */
-export type DockerPullPolicy = 'always' | 'if_not_present' | 'never';
+export type { DockerPullPolicy } from '@longshore/domain';
 
-/** The docker-specific part of a {@link RunRequest}. */
-export interface DockerRunOptions {
-  /** The image reference, e.g. `alpine:3.20` or `registry.example:5000/team/tool@sha256:…`. */
+/**
+ * The docker-specific part of a {@link RunRequest}: the image and the job's own run options
+ * (the executor applies the secure defaults to whatever is unset, and refuses what its
+ * allow-list does not allow).
+ */
+export interface DockerRunOptions extends DockerJobOptions {
+  /** The image reference, e.g. `alpine:3.20` or `registry.example:5000/team/tool@sha256:…` (the base when there are build steps). */
   image: string;
-  /** Default `if_not_present`. */
-  pull?: DockerPullPolicy;
 }
 
 /**

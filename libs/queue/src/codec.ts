@@ -1,7 +1,24 @@
-import { EXECUTORS, LIMITS, type JobSpec } from '@longshore/domain';
+import { DOCKER_PULL_POLICIES, EXECUTORS, LIMITS, type JobSpec } from '@longshore/domain';
 import { z } from 'zod';
 
 const executor = z.enum(EXECUTORS);
+const stringMap = z.record(z.string(), z.string());
+const dockerSchema = z.object({
+  pull: z.enum(DOCKER_PULL_POLICIES).optional(),
+  buildSteps: z.array(z.string()).optional(),
+  buildArgs: stringMap.optional(),
+  user: z.string().optional(),
+  cpusMilli: z.number().int().min(1).optional(),
+  network: z.string().optional(),
+  labels: stringMap.optional(),
+  readOnlyRoot: z.boolean().optional(),
+  capAdd: z.array(z.string()).optional(),
+  mounts: z.array(z.object({ source: z.string(), target: z.string(), readOnly: z.boolean() })).optional(),
+  devices: z.array(z.string()).optional(),
+  privileged: z.boolean().optional(),
+  hostPid: z.boolean().optional(),
+  hostIpc: z.boolean().optional(),
+});
 const specSchema = z.object({
   pool: z.string(),
   executor: executor.optional(),
@@ -25,6 +42,7 @@ const specSchema = z.object({
       maxBackoffMs: z.number().int().min(0),
     })
     .optional(),
+  docker: dockerSchema.optional(),
 });
 /** A stored spec the agent can run, or why it cannot. */
 export type SpecDecodeResult = { ok: true; spec: JobSpec } | { ok: false; reason: string };

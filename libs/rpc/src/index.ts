@@ -9,7 +9,7 @@ export type { RpcClient, RpcClientOptions } from './client.js';
 export { toGrpcServiceDefinition } from './service-definition.js';
 export { toWireStatus, fromServiceError } from './status.js';
 export type { CallContext, CallOptions, ServiceImpl, ServiceClient } from './types.js';
-export { executorEnum, jobStateEnum, failureClassEnum, agentStateEnum, poolHealthEnum, logStreamEnum, tokenRoleEnum } from './convert/enums.js';
+export { executorEnum, jobStateEnum, failureClassEnum, agentStateEnum, poolHealthEnum, logStreamEnum, tokenRoleEnum, pullPolicyEnum } from './convert/enums.js';
 export { specFromProto, specToProto, jobToProto, retryFromProto } from './convert/job.js';
 export { poolToProto } from './convert/pool.js';
 export { agentToProto, agentFromProto } from './convert/agent.js';

@@ -1,6 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import type { AgentInfo, AgentView, ExecutorName } from '@longshore/domain';
+import type { AgentExecutorName, AgentInfo, AgentView, ExecutorName } from '@longshore/domain';
 import { AgentState, type Agent, type AgentSchema } from '@longshore/proto';
 import { agentStateEnum, executorEnum } from './enums.js';
 
@@ -23,6 +23,8 @@ export function agentToProto(a: AgentView | AgentInfo): MessageInitShape<typeof 
     lastHeartbeat: timestampFromMs(a.lastHeartbeat),
     registeredAt: timestampFromMs(a.registeredAt),
     ...(a.isolation ? { isolation: { ...a.isolation } } : {}),
+    executorHealth: (a.executorHealth ?? []).map((h) => ({ executor: executorEnum.toProto(h.executor), healthy: h.healthy, reason: h.reason })),
+    dockerAllow: a.dockerAllow ?? '',
   };
 }
 
@@ -46,5 +48,14 @@ export function agentFromProto(p: Agent, now: number): AgentInfo {
     ...(p.isolation
       ? { isolation: { separateUsers: p.isolation.separateUsers, jobUids: p.isolation.jobUids, firewall: p.isolation.firewall, detail: p.isolation.detail } }
       : {}),
+    ...(p.executorHealth.length
+      ? {
+          executorHealth: p.executorHealth.flatMap((h) => {
+            const executor = executorEnum.fromProto(h.executor);
+            return executor && executor !== 'auto' ? [{ executor: executor as AgentExecutorName, healthy: h.healthy, reason: h.reason }] : [];
+          }),
+        }
+      : {}),
+    ...(p.dockerAllow ? { dockerAllow: p.dockerAllow } : {}),
   };
 }

@@ -1,5 +1,5 @@
-import { EXECUTORS, JOB_STATES, type AgentStateName, type ExecutorName, type FailureClassName, type JobStateName, type PoolHealthName, type TokenRole as TokenRoleName } from '@longshore/domain';
-import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth, TokenRole } from '@longshore/proto';
+import { EXECUTORS, JOB_STATES, type AgentStateName, type DockerPullPolicy, type ExecutorName, type FailureClassName, type JobStateName, type PoolHealthName, type TokenRole as TokenRoleName } from '@longshore/domain';
+import { AgentState, Executor, FailureClass, JobState, LogStream, PoolHealth, PullPolicy, TokenRole } from '@longshore/proto';
 
 /** Maps between a domain word and a proto enum, both ways. */
 function bimap<W extends string, E extends number>(pairs: [W, E][]) {
@@ -49,4 +49,10 @@ export const tokenRoleEnum = bimap<TokenRoleName, TokenRole>([
   ['submitter', TokenRole.SUBMITTER],
   ['reader', TokenRole.READER],
   ['agent', TokenRole.AGENT],
+]);
+
+export const pullPolicyEnum = bimap<DockerPullPolicy, PullPolicy>([
+  ['if_not_present', PullPolicy.IF_NOT_PRESENT],
+  ['always', PullPolicy.ALWAYS],
+  ['never', PullPolicy.NEVER],
 ]);

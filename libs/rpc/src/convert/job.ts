@@ -7,12 +7,13 @@ import {
   EXECUTORS,
   InvalidArgumentError,
   type ExecutorName,
+  type DockerJobOptions,
   type JobRecord,
   type JobSpec,
   type RetryPolicy,
 } from '@longshore/domain';
-import type { JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema, RetryPolicy as ProtoRetryPolicy } from '@longshore/proto';
-import { executorEnum, failureClassEnum, jobStateEnum } from './enums.js';
+import type { DockerOptions, DockerOptionsSchema, JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema, RetryPolicy as ProtoRetryPolicy } from '@longshore/proto';
+import { executorEnum, failureClassEnum, jobStateEnum, pullPolicyEnum } from './enums.js';
 
 function executorName(field: string, e: number): ExecutorName | undefined {
   if (e === 0) return undefined;
@@ -41,6 +42,51 @@ export function retryFromProto(r: ProtoRetryPolicy | undefined): RetryPolicy {
   };
 }
 
+/** Proto docker options as the domain's: only what is set (absent when nothing is). */
+export function dockerFromProto(p: DockerOptions | undefined): DockerJobOptions | undefined {
+  if (!p) return undefined;
+  const pull = p.pullPolicy === 0 ? undefined : pullPolicyEnum.fromProto(p.pullPolicy);
+  if (p.pullPolicy !== 0 && !pull) throw new InvalidArgumentError('docker.pull_policy', `unknown pull policy ${p.pullPolicy}: use if_not_present, always or never`);
+  const all: DockerJobOptions = {
+    pull,
+    buildSteps: p.buildSteps.length ? [...p.buildSteps] : undefined,
+    buildArgs: Object.keys(p.buildArgs).length ? { ...p.buildArgs } : undefined,
+    user: optional(p.user, ''),
+    cpusMilli: optional(p.cpusMilli, 0),
+    network: optional(p.network, ''),
+    labels: Object.keys(p.labels).length ? { ...p.labels } : undefined,
+    readOnlyRoot: optional(p.readOnlyRoot, false),
+    capAdd: p.capAdd.length ? [...p.capAdd] : undefined,
+    mounts: p.mounts.length ? p.mounts.map((m) => ({ source: m.source, target: m.target, readOnly: m.readOnly })) : undefined,
+    devices: p.devices.length ? [...p.devices] : undefined,
+    privileged: optional(p.privileged, false),
+    hostPid: optional(p.hostPid, false),
+    hostIpc: optional(p.hostIpc, false),
+  };
+  const set = Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as DockerJobOptions;
+  return Object.keys(set).length ? set : undefined;
+}
+
+/** The domain's docker options as the API shows them. */
+export function dockerToProto(d: DockerJobOptions): MessageInitShape<typeof DockerOptionsSchema> {
+  return {
+    pullPolicy: d.pull ? pullPolicyEnum.toProto(d.pull) : 0,
+    buildSteps: d.buildSteps ?? [],
+    buildArgs: d.buildArgs ?? {},
+    user: d.user ?? '',
+    cpusMilli: d.cpusMilli ?? 0,
+    network: d.network ?? '',
+    labels: d.labels ?? {},
+    readOnlyRoot: d.readOnlyRoot ?? false,
+    capAdd: d.capAdd ?? [],
+    mounts: d.mounts ?? [],
+    devices: d.devices ?? [],
+    privileged: d.privileged ?? false,
+    hostPid: d.hostPid ?? false,
+    hostIpc: d.hostIpc ?? false,
+  };
+}
+
 /** A proto spec as the domain's (not yet validated: run validateJobSpec on it). */
 export function specFromProto(p: ProtoJobSpec): JobSpec {
   const spec: JobSpec = {
@@ -63,6 +109,7 @@ export function specFromProto(p: ProtoJobSpec): JobSpec {
     memoryBytes: p.memoryBytes === 0n ? undefined : Number(p.memoryBytes),
     idempotencyKey: optional(p.idempotencyKey, ''),
     image: optional(p.image, ''),
+    docker: dockerFromProto(p.docker),
   };
   for (const [k, v] of Object.entries(extras)) if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
   return spec;
@@ -86,6 +133,7 @@ export function specToProto(s: JobSpec): MessageInitShape<typeof JobSpecSchema> 
     labels: s.labels,
     idempotencyKey: s.idempotencyKey ?? '',
     image: s.image ?? '',
+    ...(s.docker ? { docker: dockerToProto(s.docker) } : {}),
     retry: s.retry && {
       exit: s.retry.budgets.exit,
       timeout: s.retry.budgets.timeout,

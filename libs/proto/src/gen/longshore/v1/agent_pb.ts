@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/agent.proto.
  */
 export const file_longshore_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Chhsb25nc2hvcmUvdjEvYWdlbnQucHJvdG8SDGxvbmdzaG9yZS52MSKxBQoFQWdlbnQSCgoCaWQYASABKAkSDAoEcG9vbBgCIAEoCRIMCgRob3N0GAMgASgJEg8KB3ZlcnNpb24YBCABKAkSFgoOY2FwYWNpdHlfbWlsbGkYBSABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgGIAEoDRIXCg9ydW5uaW5nX2pvYl9pZHMYByADKAkSNgoKbGFuZV91c2FnZRgIIAMoCzIiLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lVXNhZ2VFbnRyeRI4CgtsYW5lX2xpbWl0cxgJIAMoCzIjLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lTGltaXRzRW50cnkSKQoJZXhlY3V0b3JzGAogAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEi8KBmxhYmVscxgLIAMoCzIfLmxvbmdzaG9yZS52MS5BZ2VudC5MYWJlbHNFbnRyeRInCgVzdGF0ZRgMIAEoDjIYLmxvbmdzaG9yZS52MS5BZ2VudFN0YXRlEjIKDmxhc3RfaGVhcnRiZWF0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1yZWdpc3RlcmVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCglpc29sYXRpb24YDyABKAsyHC5sb25nc2hvcmUudjEuQWdlbnRJc29sYXRpb24aMAoOTGFuZVVzYWdlRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ARoxCg9MYW5lTGltaXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlwKDkFnZW50SXNvbGF0aW9uEhYKDnNlcGFyYXRlX3VzZXJzGAEgASgIEhAKCGpvYl91aWRzGAIgASgJEhAKCGZpcmV3YWxsGAMgASgIEg4KBmRldGFpbBgEIAEoCSpxCgpBZ2VudFN0YXRlEhsKF0FHRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSQUdFTlRfU1RBVEVfQUNUSVZFEAESGAoUQUdFTlRfU1RBVEVfRFJBSU5JTkcQAhIUChBBR0VOVF9TVEFURV9MT1NUEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_longshore_v1_job]);
+  fileDesc("Chhsb25nc2hvcmUvdjEvYWdlbnQucHJvdG8SDGxvbmdzaG9yZS52MSL+BQoFQWdlbnQSCgoCaWQYASABKAkSDAoEcG9vbBgCIAEoCRIMCgRob3N0GAMgASgJEg8KB3ZlcnNpb24YBCABKAkSFgoOY2FwYWNpdHlfbWlsbGkYBSABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgGIAEoDRIXCg9ydW5uaW5nX2pvYl9pZHMYByADKAkSNgoKbGFuZV91c2FnZRgIIAMoCzIiLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lVXNhZ2VFbnRyeRI4CgtsYW5lX2xpbWl0cxgJIAMoCzIjLmxvbmdzaG9yZS52MS5BZ2VudC5MYW5lTGltaXRzRW50cnkSKQoJZXhlY3V0b3JzGAogAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEi8KBmxhYmVscxgLIAMoCzIfLmxvbmdzaG9yZS52MS5BZ2VudC5MYWJlbHNFbnRyeRInCgVzdGF0ZRgMIAEoDjIYLmxvbmdzaG9yZS52MS5BZ2VudFN0YXRlEjIKDmxhc3RfaGVhcnRiZWF0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1yZWdpc3RlcmVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCglpc29sYXRpb24YDyABKAsyHC5sb25nc2hvcmUudjEuQWdlbnRJc29sYXRpb24SNQoPZXhlY3V0b3JfaGVhbHRoGBAgAygLMhwubG9uZ3Nob3JlLnYxLkV4ZWN1dG9ySGVhbHRoEhQKDGRvY2tlcl9hbGxvdxgRIAEoCRowCg5MYW5lVXNhZ2VFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBGjEKD0xhbmVMaW1pdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWwoORXhlY3V0b3JIZWFsdGgSKAoIZXhlY3V0b3IYASABKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3ISDwoHaGVhbHRoeRgCIAEoCBIOCgZyZWFzb24YAyABKAkiXAoOQWdlbnRJc29sYXRpb24SFgoOc2VwYXJhdGVfdXNlcnMYASABKAgSEAoIam9iX3VpZHMYAiABKAkSEAoIZmlyZXdhbGwYAyABKAgSDgoGZGV0YWlsGAQgASgJKnEKCkFnZW50U3RhdGUSGwoXQUdFTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJBR0VOVF9TVEFURV9BQ1RJVkUQARIYChRBR0VOVF9TVEFURV9EUkFJTklORxACEhQKEEFHRU5UX1NUQVRFX0xPU1QQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_longshore_v1_job]);
 
 /**
  * What an agent advertises about itself.
@@ -104,6 +104,21 @@ export type Agent = Message<"longshore.v1.Agent"> & {
    * @generated from field: longshore.v1.AgentIsolation isolation = 15;
    */
   isolation?: AgentIsolation;
+
+  /**
+   * Each configured executor's state, as probed at start and on every heartbeat.
+   *
+   * @generated from field: repeated longshore.v1.ExecutorHealth executor_health = 16;
+   */
+  executorHealth: ExecutorHealth[];
+
+  /**
+   * What this agent's docker executor allows jobs beyond the secure defaults (LONGSHORE_DOCKER_ALLOW,
+   * e.g. "network=bridge,cap=SYS_PTRACE,mount=/data"); empty means nothing beyond them.
+   *
+   * @generated from field: string docker_allow = 17;
+   */
+  dockerAllow: string;
 };
 
 /**
@@ -112,6 +127,37 @@ export type Agent = Message<"longshore.v1.Agent"> & {
  */
 export const AgentSchema: GenMessage<Agent> = /*@__PURE__*/
   messageDesc(file_longshore_v1_agent, 0);
+
+/**
+ * One configured executor's state on an agent. Only healthy executors claim jobs.
+ *
+ * @generated from message longshore.v1.ExecutorHealth
+ */
+export type ExecutorHealth = Message<"longshore.v1.ExecutorHealth"> & {
+  /**
+   * @generated from field: longshore.v1.Executor executor = 1;
+   */
+  executor: Executor;
+
+  /**
+   * @generated from field: bool healthy = 2;
+   */
+  healthy: boolean;
+
+  /**
+   * Why it is not healthy (e.g. "docker: engine unreachable: connect ENOENT /var/run/docker.sock").
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message longshore.v1.ExecutorHealth.
+ * Use `create(ExecutorHealthSchema)` to create a new message.
+ */
+export const ExecutorHealthSchema: GenMessage<ExecutorHealth> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_agent, 1);
 
 /**
  * What separates an agent's subprocess jobs from the agent and from each other, as probed at start.
@@ -153,7 +199,7 @@ export type AgentIsolation = Message<"longshore.v1.AgentIsolation"> & {
  * Use `create(AgentIsolationSchema)` to create a new message.
  */
 export const AgentIsolationSchema: GenMessage<AgentIsolation> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_agent, 1);
+  messageDesc(file_longshore_v1_agent, 2);
 
 /**
  * An agent's lifecycle as the registry sees it.

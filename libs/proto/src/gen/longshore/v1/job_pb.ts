@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/job.proto.
  */
 export const file_longshore_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEinQQKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkSKAoFcmV0cnkYECABKAsyGS5sb25nc2hvcmUudjEuUmV0cnlQb2xpY3kaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItkBCgtSZXRyeVBvbGljeRIRCgRleGl0GAEgASgNSACIAQESFAoHdGltZW91dBgCIAEoDUgBiAEBEhAKA29vbRgDIAEoDUgCiAEBEhkKDHN0YXJ0X2ZhaWxlZBgEIAEoDUgDiAEBEhEKBGxvc3QYBSABKA1IBIgBARISCgpiYWNrb2ZmX21zGAYgASgEEhYKDm1heF9iYWNrb2ZmX21zGAcgASgEQgcKBV9leGl0QgoKCF90aW1lb3V0QgYKBF9vb21CDwoNX3N0YXJ0X2ZhaWxlZEIHCgVfbG9zdCLOAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIYWdlbnRfaWQYAiABKAkSKAoIZXhlY3V0b3IYAyABKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3ISFwoPZXhlY3V0b3JfcmVhc29uGAQgASgJEi4KCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYByABKAVIAIgBARIxCg1mYWlsdXJlX2NsYXNzGAggASgOMhoubG9uZ3Nob3JlLnYxLkZhaWx1cmVDbGFzcxIPCgdtZXNzYWdlGAkgASgJEhMKC2hhbmRlZF9iYWNrGAogASgIQgwKCl9leGl0X2NvZGUi0gMKA0pvYhIKCgJpZBgBIAEoCRIjCgRzcGVjGAIgASgLMhUubG9uZ3Nob3JlLnYxLkpvYlNwZWMSJQoFc3RhdGUYAyABKA4yFi5sb25nc2hvcmUudjEuSm9iU3RhdGUSFAoMd2VpZ2h0X21pbGxpGAQgASgNEicKCGF0dGVtcHRzGAUgAygLMhUubG9uZ3Nob3JlLnYxLkF0dGVtcHQSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgJIAEoBUgAiAEBEjEKDWZhaWx1cmVfY2xhc3MYCiABKA4yGi5sb25nc2hvcmUudjEuRmFpbHVyZUNsYXNzEg8KB21lc3NhZ2UYCyABKAkSEAoIYWdlbnRfaWQYDCABKAkSEAoIdHJhY2VfaWQYDSABKAkSFQoNbG9nX3RydW5jYXRlZBgOIAEoCEIMCgpfZXhpdF9jb2RlInoKB0xvZ0xpbmUSJwoGc3RyZWFtGAEgASgOMhcubG9uZ3Nob3JlLnYxLkxvZ1N0cmVhbRIMCgR0ZXh0GAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmN1cnNvchgEIAEoCSqKAQoIRXhlY3V0b3ISGAoURVhFQ1VUT1JfVU5TUEVDSUZJRUQQABIXChNFWEVDVVRPUl9TVUJQUk9DRVNTEAESEwoPRVhFQ1VUT1JfRE9DS0VSEAISEAoMRVhFQ1VUT1JfRUNTEAMSEQoNRVhFQ1VUT1JfQVVUTxAEEhEKDUVYRUNVVE9SX05PT1AQBSrhAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhUKEUpPQl9TVEFURV9DTEFJTUVEEAISFQoRSk9CX1NUQVRFX1JVTk5JTkcQAxIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAQSFAoQSk9CX1NUQVRFX0ZBSUxFRBAFEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBhIWChJKT0JfU1RBVEVfUkVUUllJTkcQBxIWChJKT0JfU1RBVEVfT1JQSEFORUQQCCrMAQoMRmFpbHVyZUNsYXNzEh0KGUZBSUxVUkVfQ0xBU1NfVU5TUEVDSUZJRUQQABIeChpGQUlMVVJFX0NMQVNTX1NUQVJUX0ZBSUxFRBABEhYKEkZBSUxVUkVfQ0xBU1NfTE9TVBACEhUKEUZBSUxVUkVfQ0xBU1NfT09NEAMSGQoVRkFJTFVSRV9DTEFTU19USU1FT1VUEAQSGwoXRkFJTFVSRV9DTEFTU19DQU5DRUxMRUQQBRIWChJGQUlMVVJFX0NMQVNTX0VYSVQQBipsCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAhIVChFMT0dfU1RSRUFNX1NZU1RFTRADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEiygQKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkSKAoFcmV0cnkYECABKAsyGS5sb25nc2hvcmUudjEuUmV0cnlQb2xpY3kSKwoGZG9ja2VyGBEgASgLMhsubG9uZ3Nob3JlLnYxLkRvY2tlck9wdGlvbnMaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkAKC0RvY2tlck1vdW50Eg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSEQoJcmVhZF9vbmx5GAMgASgIIv0DCg1Eb2NrZXJPcHRpb25zEi0KC3B1bGxfcG9saWN5GAEgASgOMhgubG9uZ3Nob3JlLnYxLlB1bGxQb2xpY3kSEwoLYnVpbGRfc3RlcHMYAiADKAkSPgoKYnVpbGRfYXJncxgDIAMoCzIqLmxvbmdzaG9yZS52MS5Eb2NrZXJPcHRpb25zLkJ1aWxkQXJnc0VudHJ5EgwKBHVzZXIYBCABKAkSEgoKY3B1c19taWxsaRgFIAEoDRIPCgduZXR3b3JrGAYgASgJEjcKBmxhYmVscxgHIAMoCzInLmxvbmdzaG9yZS52MS5Eb2NrZXJPcHRpb25zLkxhYmVsc0VudHJ5EhYKDnJlYWRfb25seV9yb290GAggASgIEg8KB2NhcF9hZGQYCSADKAkSKQoGbW91bnRzGAogAygLMhkubG9uZ3Nob3JlLnYxLkRvY2tlck1vdW50Eg8KB2RldmljZXMYCyADKAkSEgoKcHJpdmlsZWdlZBgMIAEoCBIQCghob3N0X3BpZBgNIAEoCBIQCghob3N0X2lwYxgOIAEoCBowCg5CdWlsZEFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi2QEKC1JldHJ5UG9saWN5EhEKBGV4aXQYASABKA1IAIgBARIUCgd0aW1lb3V0GAIgASgNSAGIAQESEAoDb29tGAMgASgNSAKIAQESGQoMc3RhcnRfZmFpbGVkGAQgASgNSAOIAQESEQoEbG9zdBgFIAEoDUgEiAEBEhIKCmJhY2tvZmZfbXMYBiABKAQSFgoObWF4X2JhY2tvZmZfbXMYByABKARCBwoFX2V4aXRCCgoIX3RpbWVvdXRCBgoEX29vbUIPCg1fc3RhcnRfZmFpbGVkQgcKBV9sb3N0Is4CCgdBdHRlbXB0Eg4KBm51bWJlchgBIAEoDRIQCghhZ2VudF9pZBgCIAEoCRIoCghleGVjdXRvchgDIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIXCg9leGVjdXRvcl9yZWFzb24YBCABKAkSLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEjEKDWZhaWx1cmVfY2xhc3MYCCABKA4yGi5sb25nc2hvcmUudjEuRmFpbHVyZUNsYXNzEg8KB21lc3NhZ2UYCSABKAkSEwoLaGFuZGVkX2JhY2sYCiABKAhCDAoKX2V4aXRfY29kZSLSAwoDSm9iEgoKAmlkGAEgASgJEiMKBHNwZWMYAiABKAsyFS5sb25nc2hvcmUudjEuSm9iU3BlYxIlCgVzdGF0ZRgDIAEoDjIWLmxvbmdzaG9yZS52MS5Kb2JTdGF0ZRIUCgx3ZWlnaHRfbWlsbGkYBCABKA0SJwoIYXR0ZW1wdHMYBSADKAsyFS5sb25nc2hvcmUudjEuQXR0ZW1wdBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAkgASgFSACIAQESMQoNZmFpbHVyZV9jbGFzcxgKIAEoDjIaLmxvbmdzaG9yZS52MS5GYWlsdXJlQ2xhc3MSDwoHbWVzc2FnZRgLIAEoCRIQCghhZ2VudF9pZBgMIAEoCRIQCgh0cmFjZV9pZBgNIAEoCRIVCg1sb2dfdHJ1bmNhdGVkGA4gASgIQgwKCl9leGl0X2NvZGUiegoHTG9nTGluZRInCgZzdHJlYW0YASABKA4yFy5sb25nc2hvcmUudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3Vyc29yGAQgASgJKooBCghFeGVjdXRvchIYChRFWEVDVVRPUl9VTlNQRUNJRklFRBAAEhcKE0VYRUNVVE9SX1NVQlBST0NFU1MQARITCg9FWEVDVVRPUl9ET0NLRVIQAhIQCgxFWEVDVVRPUl9FQ1MQAxIRCg1FWEVDVVRPUl9BVVRPEAQSEQoNRVhFQ1VUT1JfTk9PUBAFKuEBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX0NMQUlNRUQQAhIVChFKT0JfU1RBVEVfUlVOTklORxADEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQBBIUChBKT0JfU1RBVEVfRkFJTEVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGEhYKEkpPQl9TVEFURV9SRVRSWUlORxAHEhYKEkpPQl9TVEFURV9PUlBIQU5FRBAIKswBCgxGYWlsdXJlQ2xhc3MSHQoZRkFJTFVSRV9DTEFTU19VTlNQRUNJRklFRBAAEh4KGkZBSUxVUkVfQ0xBU1NfU1RBUlRfRkFJTEVEEAESFgoSRkFJTFVSRV9DTEFTU19MT1NUEAISFQoRRkFJTFVSRV9DTEFTU19PT00QAxIZChVGQUlMVVJFX0NMQVNTX1RJTUVPVVQQBBIbChdGQUlMVVJFX0NMQVNTX0NBTkNFTExFRBAFEhYKEkZBSUxVUkVfQ0xBU1NfRVhJVBAGKngKClB1bGxQb2xpY3kSGwoXUFVMTF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIeChpQVUxMX1BPTElDWV9JRl9OT1RfUFJFU0VOVBABEhYKElBVTExfUE9MSUNZX0FMV0FZUxACEhUKEVBVTExfUE9MSUNZX05FVkVSEAMqbAoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAISFQoRTE9HX1NUUkVBTV9TWVNURU0QA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * What a client asks to run.
@@ -127,6 +127,13 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
    * @generated from field: longshore.v1.RetryPolicy retry = 16;
    */
   retry?: RetryPolicy;
+
+  /**
+   * How the docker executor runs the job, beyond its image; other executors ignore it.
+   *
+   * @generated from field: longshore.v1.DockerOptions docker = 17;
+   */
+  docker?: DockerOptions;
 };
 
 /**
@@ -135,6 +142,147 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
  */
 export const JobSpecSchema: GenMessage<JobSpec> = /*@__PURE__*/
   messageDesc(file_longshore_v1_job, 0);
+
+/**
+ * A host path mounted into a job's container. Refused unless the agent allows the path
+ * (LONGSHORE_DOCKER_ALLOW, e.g. mount=/data).
+ *
+ * @generated from message longshore.v1.DockerMount
+ */
+export type DockerMount = Message<"longshore.v1.DockerMount"> & {
+  /**
+   * Absolute path on the agent's host.
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * Absolute path in the container.
+   *
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: bool read_only = 3;
+   */
+  readOnly: boolean;
+};
+
+/**
+ * Describes the message longshore.v1.DockerMount.
+ * Use `create(DockerMountSchema)` to create a new message.
+ */
+export const DockerMountSchema: GenMessage<DockerMount> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_job, 1);
+
+/**
+ * Docker run options a job may set. Secure defaults apply to everything left unset (no network,
+ * Docker's default capabilities minus NET_RAW, no new privileges, a pids limit); options that
+ * widen what a container may reach are refused unless the agent allows them (LONGSHORE_DOCKER_ALLOW).
+ *
+ * @generated from message longshore.v1.DockerOptions
+ */
+export type DockerOptions = Message<"longshore.v1.DockerOptions"> & {
+  /**
+   * @generated from field: longshore.v1.PullPolicy pull_policy = 1;
+   */
+  pullPolicy: PullPolicy;
+
+  /**
+   * Commands run (each as `sh -c`) on the job's image to build the image the job runs in; the
+   * result is cached by a hash of the base image and the steps.
+   *
+   * @generated from field: repeated string build_steps = 2;
+   */
+  buildSteps: string[];
+
+  /**
+   * Build arguments visible to the build steps as environment variables.
+   *
+   * @generated from field: map<string, string> build_args = 3;
+   */
+  buildArgs: { [key: string]: string };
+
+  /**
+   * User in the container (name, uid or uid:gid); empty means the image's.
+   *
+   * @generated from field: string user = 4;
+   */
+  user: string;
+
+  /**
+   * CPUs in thousandths (1500 = 1.5 CPUs); 0 means the weight's share, or no limit.
+   *
+   * @generated from field: uint32 cpus_milli = 5;
+   */
+  cpusMilli: number;
+
+  /**
+   * Network: empty or "none" (default, no network), "bridge", "host", or a network's name.
+   *
+   * @generated from field: string network = 6;
+   */
+  network: string;
+
+  /**
+   * Container labels; the longshore.* prefix is reserved.
+   *
+   * @generated from field: map<string, string> labels = 7;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * Mount the container's root filesystem read-only.
+   *
+   * @generated from field: bool read_only_root = 8;
+   */
+  readOnlyRoot: boolean;
+
+  /**
+   * Capabilities added to the default set, e.g. "SYS_PTRACE".
+   *
+   * @generated from field: repeated string cap_add = 9;
+   */
+  capAdd: string[];
+
+  /**
+   * @generated from field: repeated longshore.v1.DockerMount mounts = 10;
+   */
+  mounts: DockerMount[];
+
+  /**
+   * Host devices, e.g. "/dev/fuse".
+   *
+   * @generated from field: repeated string devices = 11;
+   */
+  devices: string[];
+
+  /**
+   * @generated from field: bool privileged = 12;
+   */
+  privileged: boolean;
+
+  /**
+   * Share the host's PID or IPC namespace.
+   *
+   * @generated from field: bool host_pid = 13;
+   */
+  hostPid: boolean;
+
+  /**
+   * @generated from field: bool host_ipc = 14;
+   */
+  hostIpc: boolean;
+};
+
+/**
+ * Describes the message longshore.v1.DockerOptions.
+ * Use `create(DockerOptionsSchema)` to create a new message.
+ */
+export const DockerOptionsSchema: GenMessage<DockerOptions> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_job, 2);
 
 /**
  * Retries per failure class. A failed attempt is retried while its class's budget lasts (and
@@ -189,7 +337,7 @@ export type RetryPolicy = Message<"longshore.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 1);
+  messageDesc(file_longshore_v1_job, 3);
 
 /**
  * One try at running a job.
@@ -257,7 +405,7 @@ export type Attempt = Message<"longshore.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 2);
+  messageDesc(file_longshore_v1_job, 4);
 
 /**
  * A job: its spec and what has happened to it.
@@ -349,7 +497,7 @@ export type Job = Message<"longshore.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 3);
+  messageDesc(file_longshore_v1_job, 5);
 
 /**
  * One line of a job's output.
@@ -385,7 +533,7 @@ export type LogLine = Message<"longshore.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 4);
+  messageDesc(file_longshore_v1_job, 6);
 
 /**
  * Which executor runs a job. UNSPECIFIED means "the agent's configured default".
@@ -557,6 +705,45 @@ export const FailureClassSchema: GenEnum<FailureClass> = /*@__PURE__*/
   enumDesc(file_longshore_v1_job, 2);
 
 /**
+ * When the docker executor pulls a job's image. UNSPECIFIED means IF_NOT_PRESENT.
+ *
+ * @generated from enum longshore.v1.PullPolicy
+ */
+export enum PullPolicy {
+  /**
+   * @generated from enum value: PULL_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Only when the engine lacks the image: a local image runs without any registry.
+   *
+   * @generated from enum value: PULL_POLICY_IF_NOT_PRESENT = 1;
+   */
+  IF_NOT_PRESENT = 1,
+
+  /**
+   * Before every run.
+   *
+   * @generated from enum value: PULL_POLICY_ALWAYS = 2;
+   */
+  ALWAYS = 2,
+
+  /**
+   * Never: a missing image fails the start.
+   *
+   * @generated from enum value: PULL_POLICY_NEVER = 3;
+   */
+  NEVER = 3,
+}
+
+/**
+ * Describes the enum longshore.v1.PullPolicy.
+ */
+export const PullPolicySchema: GenEnum<PullPolicy> = /*@__PURE__*/
+  enumDesc(file_longshore_v1_job, 3);
+
+/**
  * Which stream a log line came from.
  *
  * @generated from enum longshore.v1.LogStream
@@ -589,5 +776,5 @@ export enum LogStream {
  * Describes the enum longshore.v1.LogStream.
  */
 export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
-  enumDesc(file_longshore_v1_job, 3);
+  enumDesc(file_longshore_v1_job, 4);
 
