@@ -120,7 +120,9 @@ describe(`scheduling properties under a random workload (seed ${SEED})`, () => {
         const t = Date.parse(String(log['time']));
         if (String(log['msg']).startsWith('reservation taken')) open = { agent: AGENTS[i]!.id, job: String(log['reservedJob']), start: t, end: ended };
         if (log['msg'] === 'reservation ended' && open) {
-          holds.push({ ...open, end: t });
+          // It ended with the claim that ended it, a round trip before this line: jobs that claim
+          // took start from then (a killed agent's attempts record the claim's time as their start).
+          holds.push({ ...open, end: Number(log['claimAt'] ?? t) });
           open = undefined;
         }
       }

@@ -245,14 +245,15 @@ class Agent implements AgentHandle {
     const { tail } = out;
     // One claim may both fulfil this agent's reservation and take the next one: log both.
     const reserved = tail.kind === 'reserved' ? tail.jobId : undefined;
+    // `claimAt`: the claim that took or ended it (the log line comes a round trip later).
     if (this.reservedFor && this.reservedFor !== reserved) {
       const fulfilled = out.jobs.some((j) => j.job.id === this.reservedFor);
-      this.logger.info({ reservedJob: this.reservedFor, fulfilled }, 'reservation ended');
+      this.logger.info({ reservedJob: this.reservedFor, fulfilled, claimAt: out.at }, 'reservation ended');
       this.reservedFor = undefined;
     }
     if (reserved && this.reservedFor !== reserved) {
       this.reservedFor = reserved;
-      this.logger.info({ reservedJob: reserved, freeMilli: this.ledger.freeMilli }, 'reservation taken: admitting nothing else until the reserved job fits');
+      this.logger.info({ reservedJob: reserved, freeMilli: this.ledger.freeMilli, claimAt: out.at }, 'reservation taken: admitting nothing else until the reserved job fits');
     }
     this.dueInMs = tail.kind === 'none' ? tail.dueInMs : undefined;
     let progress = false;

@@ -26,6 +26,11 @@ export type ClaimedJob = { kind: 'job'; job: HeldJob } | { kind: 'unreadable'; j
 export interface ClaimOutcome {
   jobs: ClaimedJob[];
   tail: ClaimTail;
+  /**
+   * When the claim was made (epoch ms, the agent's clock): its attempts record this start until
+   * their agent records its own, and a reservation it took or ended dates from it.
+   */
+  at: number;
 }
 
 /** One run's end to record. */
@@ -141,23 +146,26 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     const d = decodeSpec(c.specJson);
     return d.ok ? { kind: 'job', job: { ...base, spec: d.spec } } : { kind: 'unreadable', job: base, reason: d.reason };
   };
-  const toOutcome = (r: ClaimResult): ClaimOutcome => ({ jobs: r.jobs.map(toClaimed), tail: r.tail });
+  const toOutcome = (r: ClaimResult, at: number): ClaimOutcome => ({ jobs: r.jobs.map(toClaimed), tail: r.tail, at });
   const newToken = () => `${opts.agentId}:${randomUUID()}`;
 
   let closing: Promise<void> | undefined;
   return {
     async claim(req) {
-      if (closing) return { jobs: [], tail: { kind: 'none' } };
-      return toOutcome(await lifecycle.claim(pool, settings, req, newToken()));
+      const at = Date.now();
+      if (closing) return { jobs: [], tail: { kind: 'none' }, at };
+      return toOutcome(await lifecycle.claim(pool, settings, req, newToken(), at), at);
     },
     async finish(ends, next) {
       for (const e of ends) forget(e.job.id);
+      const at = Date.now();
       const res = await lifecycle.finish(
         pool,
         ends.map((e) => ({ claim: e.job, outcome: e.outcome, retry: e.retry })),
         next && !closing ? { settings, req: next, tokenBase: newToken() } : undefined,
+        at,
       );
-      return res.next ? { results: res.results, next: toOutcome(res.next) } : { results: res.results };
+      return res.next ? { results: res.results, next: toOutcome(res.next, at) } : { results: res.results };
     },
     async handBack(job, attempt) {
       forget(job.id);

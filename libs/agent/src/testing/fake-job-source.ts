@@ -305,7 +305,7 @@ export class FakeJobSource implements JobSource {
     }
     this.peakHeldMilli = Math.max(this.peakHeldMilli, this.heldMilli);
     this.claims.push({ req, ids: out.map((c) => c.job.id), tail });
-    return { jobs: out, tail };
+    return { jobs: out, tail, at: now };
   }
 
   /** The next job to take, as the claim script picks it (see queue's pick.lua). */
