@@ -303,7 +303,7 @@ class Agent implements AgentHandle {
         this.logger.warn({ job: job.id, why }, 'could not adopt a run an earlier life of this agent left: it does not fit');
         continue;
       }
-      this.startRun(job, { executor, ref, startedAt: got.startedAt });
+      this.startRun(job, { executor, ref, startedAt: got.startedAt, logged: got.logged });
       adopted.add(ownedRunKey(h.id, h.attempt));
       this.logger.info({ job: job.id, attempt: h.attempt, run: ref }, 'adopted a run an earlier life of this agent left running');
     }

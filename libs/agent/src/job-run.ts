@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { backoffFor, formatDuration, type AgentExecutorName, type ExecutorName } from '@longshore/domain';
-import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
+import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type OutputPosition, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
@@ -44,6 +44,8 @@ export interface AdoptedRun {
   ref: RunRef;
   /** When the attempt started (the deadline counts from there). */
   startedAt: number;
+  /** How many lines of its output are stored: following it again starts after them. */
+  logged: OutputPosition;
 }
 
 /** Why the run was stopped, if it was. */
@@ -147,7 +149,7 @@ export class JobRun {
     if (!executor) {
       out = { kind: 'lost', message: `its agent came back without the ${a.executor} executor (LONGSHORE_EXECUTORS) and could not follow its run` };
     } else {
-      const found = await executor.attach(a.ref, (stream, text) => writer.line(stream, text)).catch((err: unknown) => ({ kind: 'error' as const, err }));
+      const found = await executor.attach(a.ref, (stream, text) => writer.line(stream, text), a.logged).catch((err: unknown) => ({ kind: 'error' as const, err }));
       if (found.kind === 'attached') {
         const timeoutMs = job.spec.timeoutMs || ctx.defaultTimeoutMs;
         out = await this.followHandle(found.handle, timeoutMs, timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - a.startedAt)) : 0);

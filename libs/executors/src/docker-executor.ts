@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
 import { ensureImage } from './docker-image.js';
 import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
-import type { AttachResult, Executor, LineSink, OwnedRun, RunHandle, RunRef, RunRequest } from './executor.js';
+import type { AttachResult, Executor, LineSink, OutputPosition, OwnedRun, RunHandle, RunRef, RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
 
 /** What {@link createDockerExecutor} needs. */
@@ -69,7 +69,7 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
           () => false,
         ),
     start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
-    attach: async (ref, onLine) => attachContainer(await docker(), ref, onLine, run),
+    attach: async (ref, onLine, after) => attachContainer(await docker(), ref, onLine, run, after),
     listOwned: async (agentId) => listContainers(await docker(), agentId),
   };
 }
@@ -111,11 +111,12 @@ async function startContainer(docker: Docker, req: RunRequest, signal: AbortSign
 }
 
 /**
- * Follows a container again: a running one gets a new handle whose output starts now (lines it
- * printed while nobody was attached are not delivered); one that ended, or never started, is
- * removed and reported gone.
+ * Follows a container again: a running one gets a new handle whose output starts after the
+ * lines `after` counts (replayed from the engine's log of the container, so lines printed while
+ * nobody was attached are delivered), or now without `after`; one that ended, or never started,
+ * is removed and reported gone.
  */
-async function attachContainer(docker: Docker, ref: RunRef, onLine: LineSink, run: DockerRunSettings): Promise<AttachResult> {
+async function attachContainer(docker: Docker, ref: RunRef, onLine: LineSink, run: DockerRunSettings, after?: OutputPosition): Promise<AttachResult> {
   if (ref.kind !== 'docker') throw new TypeError(`the docker executor cannot attach to a ${ref.kind} run`);
   const container = docker.getContainer(ref.containerId);
   let info: Docker.ContainerInspectInfo;
@@ -128,8 +129,10 @@ async function attachContainer(docker: Docker, ref: RunRef, onLine: LineSink, ru
   const what = `job ${info.Config.Labels[LABELS.job] ?? '?'} (attempt ${info.Config.Labels[LABELS.attempt] ?? '?'})`;
   if (info.State.Running) {
     try {
-      const output = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-      return { kind: 'attached', handle: new DockerRun(docker, container, output, onLine, what, run).handle };
+      const output = after
+        ? ((await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream)
+        : ((await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream);
+      return { kind: 'attached', handle: new DockerRun(docker, container, output, after ? skipLines(after, onLine) : onLine, what, run).handle };
     } catch (err) {
       if (statusOf(err) === 404) return { kind: 'gone' };
       if (statusOf(err) !== 409) throw err; // 409: it stopped meanwhile
@@ -149,4 +152,13 @@ async function listContainers(docker: Docker, agentId: string): Promise<OwnedRun
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
   return value;
+}
+
+/** A sink that drops the first `after` lines of each stream (already delivered) and passes the rest. */
+function skipLines(after: OutputPosition, onLine: LineSink): LineSink {
+  const left = { ...after };
+  return (stream, text) => {
+    if (left[stream] > 0) left[stream]--;
+    else onLine(stream, text);
+  };
 }

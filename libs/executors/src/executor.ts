@@ -50,6 +50,12 @@ export interface DockerRunOptions extends DockerJobOptions {
   image: string;
 }
 
+/** How many lines of a run's output, per stream, were already delivered (and stored). */
+export interface OutputPosition {
+  stdout: number;
+  stderr: number;
+}
+
 /**
  * Called once per output line, without its line ending, in order per stream, while the job
  * runs. It must not throw: if it does, the executor kills the job and `wait()` rejects.
@@ -168,8 +174,13 @@ export interface Executor {
    * @throws StartCancelledError when `signal` was aborted before the job started (nothing runs).
    */
   start(request: RunRequest, signal: AbortSignal): Promise<RunHandle>;
-  /** Finds a run from its stored reference, e.g. after the agent restarted; see {@link AttachResult}. */
-  attach(ref: RunRef, onLine: LineSink): Promise<AttachResult>;
+  /**
+   * Finds a run from its stored reference, e.g. after the agent restarted; see {@link AttachResult}.
+   * With `after` (the lines of its output already stored, per stream), output is delivered from
+   * the line after those (lines printed while nobody was attached included) where the executor
+   * can replay it; without, from now on.
+   */
+  attach(ref: RunRef, onLine: LineSink, after?: OutputPosition): Promise<AttachResult>;
   /**
    * The runs this executor started for agent `agentId` that are still there (processes, containers,
    * tasks), so that an agent restarted with the same id can find what its previous life left.

@@ -15,6 +15,7 @@ export type {
   ClaimTail,
   FinishResult,
   HeldRun,
+  LoggedLines,
   NewJob,
   QueueCounts,
   Retention,

@@ -3,7 +3,7 @@ import type { JobSpec } from '@longshore/domain';
 import type { StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { decodeSpec } from './codec.js';
-import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, ClaimTail, FinishResult, HeldRun, JobLifecycle, RetryChoice } from './lifecycle.js';
+import type { AttemptOutcome, Claim, ClaimRequest, ClaimResult, ClaimTail, FinishResult, HeldRun, JobLifecycle, LoggedLines, RetryChoice } from './lifecycle.js';
 
 /** A job an agent holds: claimed, its attempt open, its writes fenced by `token`. */
 export interface HeldJob {
@@ -61,8 +61,11 @@ export interface JobSource {
   recordRun(job: HeldJob, run: object): Promise<boolean>;
   /** This agent id's unfinished attempts in the pool (from an earlier life of the agent). */
   heldBy(): Promise<HeldRun[]>;
-  /** Takes over such an attempt (a new fence, no attempt charged); undefined when it is not this agent's any more. */
-  adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number } | undefined>;
+  /**
+   * Takes over such an attempt (a new fence, no attempt charged), with when it started and how
+   * many lines of its output are stored; undefined when it is not this agent's any more.
+   */
+  adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number; logged: LoggedLines } | undefined>;
   /** Stores output lines; -1 when fenced off (the job is no longer this agent's). */
   appendLogs(job: HeldJob, capBytes: number, lines: LogLine[]): Promise<number>;
   /** Stops renewing a job's claim (its run broke): it goes back to the queue as lost once the claim lapses. */
@@ -179,7 +182,7 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     },
     async adopt(id) {
       const c = await lifecycle.adopt(pool, id, opts.agentId, newToken(), opts.lockMs);
-      return c ? { claimed: toClaimed(c), startedAt: c.startedAt } : undefined;
+      return c ? { claimed: toClaimed(c), startedAt: c.startedAt, logged: c.logged } : undefined;
     },
     appendLogs(job, capBytes, lines) {
       return lifecycle.appendLogs(job, capBytes, lines);

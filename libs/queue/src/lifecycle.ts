@@ -52,6 +52,12 @@ export interface Claim {
   trace: TraceCarrier;
 }
 
+/** How many lines of an attempt's output are stored, per stream. */
+export interface LoggedLines {
+  stdout: number;
+  stderr: number;
+}
+
 /**
  * Why a claim stopped: this agent holds the pool's reservation for `jobId` and must drain; or
  * nothing (more) fits now (`dueInMs`: when the earliest retry is due, if one is waiting).
@@ -387,14 +393,16 @@ export class JobLifecycle {
    * `token`, the claim renewed for `lockMs`, no attempt charged. Undefined when the job is not
    * this agent's to adopt any more.
    */
-  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<(Claim & { startedAt: number }) | undefined> {
+  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<(Claim & { startedAt: number; logged: LoggedLines }) | undefined> {
     const k = this.keys.pool(pool);
     const q = bullKeys(k);
     const raw = (await runScript(this.redis, 'lsAdopt', [q.active, q.stalled], [JSON.stringify({ base: k.base, id, agent: agentId, token, lockMs, now })])) as unknown[];
     if (raw.length === 0) return undefined;
-    const [attempt, specJson, trace, opened] = raw as [string, string, string, string];
+    const [attempt, specJson, trace, opened, lines] = raw as [string, string, string, string, string];
     const startedAt = Number((JSON.parse(String(opened)) as { startedAt?: number }).startedAt ?? now);
-    return { id, pool, token, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {}, startedAt };
+    const [a, out, err] = String(lines).split(':').map(Number);
+    const logged = a === Number(attempt) ? { stdout: out ?? 0, stderr: err ?? 0 } : { stdout: 0, stderr: 0 };
+    return { id, pool, token, attempt: Number(attempt), specJson: String(specJson), trace: trace ? (JSON.parse(String(trace)) as TraceCarrier) : {}, startedAt, logged };
   }
 
   /** Renews claims; returns the ids whose lock could not be renewed (someone else may hold them now). */

@@ -33,6 +33,7 @@ export const RECORD_FIELDS = {
   cancel: '1 once a cancel was requested',
   logBytes: 'bytes of output stored (absent while it printed nothing)',
   logTruncated: '1 once its log reached the cap',
+  logLines: "while an attempt runs: `attempt:stdout:stderr`, the lines of its output stored (an agent adopting the run re-attaches after them)",
   run: "the running attempt's run as its executor refers to it (container id, pid + start time), JSON",
   reattach: '1 when that run outlives its agent (a container, an ECS task): it may be orphaned, then adopted',
   orphanedAt: 'epoch ms its claim lapsed while its run may still be alive (state orphaned)',

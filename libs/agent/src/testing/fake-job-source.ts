@@ -213,13 +213,15 @@ export class FakeJobSource implements JobSource {
       .map((j) => ({ id: j.id, pool: j.spec.pool, state: 'running' as const, attempt: j.attempts, reattachable: j.run !== undefined, ...(j.run ? { run: j.run } : {}) }));
   }
 
-  async adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number } | undefined> {
+  async adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number; logged: { stdout: number; stderr: number } } | undefined> {
     this.maybeFail('adopt');
     const j = this.jobs.get(id);
     if (j?.state !== 'held') return undefined;
     j.token = `${this.agentId}:${++this.tokens}`;
     const job = { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, trace: {}, spec: j.spec };
-    return { claimed: { kind: 'job', job }, startedAt: j.startedAt ?? Date.now() };
+    const lines = this.logs(id);
+    const logged = { stdout: lines.filter((l) => l.stream === 'stdout').length, stderr: lines.filter((l) => l.stream === 'stderr').length };
+    return { claimed: { kind: 'job', job }, startedAt: j.startedAt ?? Date.now(), logged };
   }
 
   abandon(id: string): void {

@@ -2,12 +2,12 @@
 -- that is still alive: a new fencing token (the old one died with the old process), BullMQ's
 -- lock set again, the job `running` once more. No attempt is charged: it is the same attempt.
 -- KEYS[1]: BullMQ's active list; [2] stalled set. ARGV[1]: JSON { base, id, agent, token, lockMs, now }.
--- Returns { attempt, spec, trace, the attempt's record (JSON) }, or {} when the job is not this agent's to adopt (finished,
+-- Returns { attempt, spec, trace, the attempt's record (JSON), logLines (see append-logs.lua) }, or {} when the job is not this agent's to adopt (finished,
 -- put back in the queue, or another agent's by now).
 local P = cjson.decode(ARGV[1])
 local base, id = P.base, P.id
 local rk = recKey(base, id)
-local f = lsCall('HMGET', rk, 'agent', 'state', 'attempts', 'spec', 'trace')
+local f = lsCall('HMGET', rk, 'agent', 'state', 'attempts', 'spec', 'trace', 'logLines')
 if f[1] ~= P.agent or not (f[2] == 'claimed' or f[2] == 'running' or f[2] == 'orphaned') then return {} end
 if not lsCall('LPOS', KEYS[1], id) then return {} end
 lsCall('HSET', rk, 'token', P.token, 'state', 'running', 'updatedAt', P.now)
@@ -15,4 +15,4 @@ lsCall('HDEL', rk, 'orphanedAt')
 lsCall('SET', base .. id .. ':lock', P.token, 'PX', P.lockMs)
 lsCall('SREM', KEYS[2], id)
 lsCall('PUBLISH', evChannel(base, id), 'state')
-return { f[3], f[4], f[5] or '', lsCall('HGET', rk, 'a:' .. f[3]) or '{}' }
+return { f[3], f[4], f[5] or '', lsCall('HGET', rk, 'a:' .. f[3]) or '{}', f[6] or '' }

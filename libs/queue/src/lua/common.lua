@@ -45,7 +45,7 @@ end
 -- What only a queued or running job needs: a finished record drops it, so it stays small
 -- (RetryJob, which reopens it, writes these again). Its last change is its finish (updatedAt
 -- reads finishedAt).
-local TRANSIENT_FIELDS = { 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt', 'run', 'reattach', 'orphanedAt' }
+local TRANSIENT_FIELDS = { 'token', 'cls', 'order', 'lostBudget', 'maxAttempts', 'trace', 'retryAt', 'updatedAt', 'run', 'reattach', 'orphanedAt', 'logLines' }
 
 -- A job reaches its final state: recorded, set to expire, and the pool's oldest finished jobs
 -- trimmed. R = { retentionMs, maxFinished }. `x` (optional), from a caller that already knows:
