@@ -11,7 +11,7 @@ import type { ExecutorSet } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
 import { JobRun, type AdoptedRun, type RunEnd } from './job-run.js';
-import { ownedRunKey, stopOwnedRuns } from './owned-runs.js';
+import { ownedRunKey, stopOwnedRuns, stopStaleRuns } from './owned-runs.js';
 import { toAttemptOutcome } from './outcome.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -65,6 +65,11 @@ export interface AgentParts {
   registerTimeoutMs: number;
   /** How often running jobs are checked for cancel requests (a safety net under `events`); default 2 s. */
   cancelCheckMs?: number;
+  /**
+   * How often the runs other agents of the pool left on this agent's executors (containers on the
+   * same engine) are checked, and stopped once their jobs no longer want them; default 30 s.
+   */
+  staleRunCheckMs?: number;
   onStopped?(): Promise<void>;
 }
 
@@ -101,6 +106,8 @@ class Agent implements AgentHandle {
   private ends: RunRecord[] = [];
   private closing?: Promise<void>;
   private cancelCheck?: NodeJS.Timeout;
+  private staleRunCheck?: NodeJS.Timeout;
+  private checkingStaleRuns = false;
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
 
@@ -139,6 +146,7 @@ class Agent implements AgentHandle {
     this.heartbeat.start(heartbeatIntervalMs);
     // Safety net under pub/sub, which drops messages across reconnects.
     this.cancelCheck = setInterval(() => void this.checkCancels(), parts.cancelCheckMs ?? 2000).unref();
+    this.staleRunCheck = setInterval(() => void this.checkStaleRuns(), parts.staleRunCheckMs ?? 30_000).unref();
     this.state = 'active';
     this.logger.info(
       { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: parts.registry.address, isolation: parts.isolation },
@@ -384,6 +392,18 @@ class Agent implements AgentHandle {
     }
   }
 
+  private async checkStaleRuns(): Promise<void> {
+    if (this.checkingStaleRuns || this.state !== 'active') return;
+    this.checkingStaleRuns = true;
+    try {
+      await stopStaleRuns(this.executors, this.source, this.pool, this.id, this.logger);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not check for job runs other agents left behind; trying again later');
+    } finally {
+      this.checkingStaleRuns = false;
+    }
+  }
+
   private drain(reason: string): void {
     if (this.state !== 'active') return;
     this.state = 'draining';
@@ -403,6 +423,7 @@ class Agent implements AgentHandle {
       // Only now: the source renews the locks of running jobs until they are done.
       await this.source.close();
       clearInterval(this.cancelCheck);
+      clearInterval(this.staleRunCheck);
       await this.heartbeat.stop();
       await this.heartbeat.deregister(this.id);
       this.state = 'stopped';

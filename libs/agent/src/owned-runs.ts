@@ -1,3 +1,4 @@
+import type { JobSource } from '@longshore/queue';
 import type { Logger } from '@longshore/telemetry';
 import type { ExecutorSet } from './executors.js';
 
@@ -21,6 +22,30 @@ export async function stopOwnedRuns(executors: ExecutorSet, agentId: string, log
       await (found.kind === 'attached' ? found.handle.stop(0) : found.stop(0));
       stopped++;
       logger.warn({ executor: name, job: run.jobId, attempt: run.attempt, ref: run.ref }, 'killed a job run left running by a previous run of this agent');
+    }
+  }
+  return stopped;
+}
+
+/**
+ * Stops the runs other agents of `pool` left where this agent's executors reach them (containers
+ * on the same engine) once their jobs no longer want them (see JobSource.staleRuns): their agent
+ * is gone for good and the job was queued again after the adopt window, or it ended. Runs an
+ * `orphaned` job keeps for its agent's return are left alone. Returns how many it stopped.
+ */
+export async function stopStaleRuns(executors: ExecutorSet, source: Pick<JobSource, 'staleRuns'>, pool: string, agentId: string, logger: Logger): Promise<number> {
+  let stopped = 0;
+  for (const [name, executor] of Object.entries(executors)) {
+    if (!executor.listPool) continue;
+    const runs = (await executor.listPool(pool)).filter((r): r is typeof r & { agentId: string } => r.agentId !== undefined && r.agentId !== agentId);
+    const stale = await source.staleRuns(runs);
+    for (const [i, run] of runs.entries()) {
+      if (!stale[i]) continue;
+      const found = await executor.attach(run.ref, () => undefined);
+      if (found.kind === 'gone') continue;
+      await (found.kind === 'attached' ? found.handle.stop(0) : found.stop(0));
+      stopped++;
+      logger.warn({ executor: name, job: run.jobId, attempt: run.attempt, ref: run.ref, leftBy: run.agentId }, 'removed a job run another agent left behind: its job no longer runs it');
     }
   }
   return stopped;

@@ -45,7 +45,8 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     const pool = (await new PoolStore(redis, config.redisPrefix).resolve(config.pool)).id;
     const agentLogger = logger.child({ agent: config.agentId, pool });
     const iso = (isolation = await setupJobIsolation(config, agentLogger, { redisNodes: connectedNodes(redis) }));
-    const executors = overrides.executors ?? (await createEnabledExecutors(config, agentLogger, iso));
+    // The resolved pool (LONGSHORE_POOL may be empty: the default pool): its containers are labelled with it.
+    const executors = overrides.executors ?? (await createEnabledExecutors({ ...config, pool }, agentLogger, iso));
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
     return await createAgent({
       settings: config,
@@ -67,6 +68,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
       events: redisAgentEvents(new EventHub(sub), config.redisPrefix, pool),
       executors,
       isolation: iso.info,
+      staleRunCheckMs: config.stalledCheckMs,
       registerTimeoutMs: overrides.registerTimeoutMs ?? 60_000,
       onStopped: async () => {
         redis.disconnect();

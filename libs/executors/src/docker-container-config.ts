@@ -103,5 +103,6 @@ export function ownedRunFromLabels(containerId: string, labels: Record<string, s
   const jobId = labels?.[LABELS.job];
   const attempt = Number(labels?.[LABELS.attempt]);
   if (!jobId || !Number.isSafeInteger(attempt) || attempt < 1) return undefined;
-  return { jobId, attempt, ref: { kind: 'docker', containerId } };
+  const agentId = labels?.[LABELS.agent];
+  return { jobId, attempt, ref: { kind: 'docker', containerId }, ...(agentId ? { agentId } : {}) };
 }

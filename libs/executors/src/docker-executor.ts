@@ -70,7 +70,8 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
         ),
     start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
     attach: async (ref, onLine, after) => attachContainer(await docker(), ref, onLine, run, after),
-    listOwned: async (agentId) => listContainers(await docker(), agentId),
+    listOwned: async (agentId) => listContainers(await docker(), `${LABELS.agent}=${agentId}`),
+    listPool: async (pool) => listContainers(await docker(), `${LABELS.pool}=${pool}`),
   };
 }
 
@@ -144,8 +145,9 @@ async function attachContainer(docker: Docker, ref: RunRef, onLine: LineSink, ru
   return { kind: 'gone' };
 }
 
-async function listContainers(docker: Docker, agentId: string): Promise<OwnedRun[]> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.agent}=${agentId}`] } });
+/** Containers of jobs with the label `label` (`key=value`), running or not. */
+async function listContainers(docker: Docker, label: string): Promise<OwnedRun[]> {
+  const found = await docker.listContainers({ all: true, filters: { label: [label] } });
   return found.flatMap((c) => ownedRunFromLabels(c.Id, c.Labels) ?? []);
 }
 

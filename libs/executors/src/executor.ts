@@ -148,6 +148,8 @@ export interface OwnedRun {
   jobId: string;
   attempt: number;
   ref: RunRef;
+  /** The agent it was started for, where the executor records it (a container's label). */
+  agentId?: string;
 }
 
 /**
@@ -186,4 +188,9 @@ export interface Executor {
    * tasks), so that an agent restarted with the same id can find what its previous life left.
    */
   listOwned(agentId: string): Promise<OwnedRun[]>;
+  /**
+   * The runs of every agent of `pool` this executor can reach (containers on the same engine),
+   * each with its `agentId`; absent for executors whose runs die with their agent.
+   */
+  listPool?(pool: string): Promise<OwnedRun[]>;
 }

@@ -66,6 +66,11 @@ export interface JobSource {
    * many lines of its output are stored; undefined when it is not this agent's any more.
    */
   adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number; logged: LoggedLines } | undefined>;
+  /**
+   * Of runs found on an executor of this pool (any agent's), those no longer wanted by their job
+   * (see JobLifecycle.staleRuns): whoever can reach them stops them.
+   */
+  staleRuns(runs: readonly { jobId: string; attempt: number; agentId: string }[]): Promise<boolean[]>;
   /** Stores output lines; -1 when fenced off (the job is no longer this agent's). */
   appendLogs(job: HeldJob, capBytes: number, lines: LogLine[]): Promise<number>;
   /** Stops renewing a job's claim (its run broke): it goes back to the queue as lost once the claim lapses. */
@@ -183,6 +188,9 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     async adopt(id) {
       const c = await lifecycle.adopt(pool, id, opts.agentId, newToken(), opts.lockMs);
       return c ? { claimed: toClaimed(c), startedAt: c.startedAt, logged: c.logged } : undefined;
+    },
+    staleRuns(runs) {
+      return lifecycle.staleRuns(pool, runs);
     },
     appendLogs(job, capBytes, lines) {
       return lifecycle.appendLogs(job, capBytes, lines);

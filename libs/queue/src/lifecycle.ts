@@ -389,6 +389,27 @@ export class JobLifecycle {
   }
 
   /**
+   * Which of these runs (found on an executor, e.g. containers labelled with their job, attempt
+   * and agent) no longer run for their job: its record is gone, or shows another attempt, another
+   * agent, or a state where no run is wanted (queued again, retrying, finished). An `orphaned`
+   * attempt's run is still wanted: its agent may come back for it. One round trip.
+   */
+  async staleRuns(pool: string, runs: readonly { jobId: string; attempt: number; agentId: string }[]): Promise<boolean[]> {
+    if (runs.length === 0) return [];
+    const k = this.keys.pool(pool);
+    const pipe = this.redis.pipeline();
+    for (const r of runs) pipe.hmget(k.record(r.jobId), 'attempts', 'agent', 'state');
+    const res = (await pipe.exec()) ?? [];
+    return runs.map((r, i) => {
+      const [err, fields] = res[i] ?? [null, null];
+      if (err) throw err;
+      const [attempts, agent, state] = (fields ?? []) as (string | null)[];
+      const wanted = Number(attempts) === r.attempt && agent === r.agentId && (state === 'claimed' || state === 'running' || state === 'orphaned');
+      return !wanted;
+    });
+  }
+
+  /**
    * Takes over an unfinished attempt this agent id left behind (it started again): a new token
    * `token`, the claim renewed for `lockMs`, no attempt charged. Undefined when the job is not
    * this agent's to adopt any more.

@@ -224,6 +224,16 @@ export class FakeJobSource implements JobSource {
     return { claimed: { kind: 'job', job }, startedAt: j.startedAt ?? Date.now(), logged };
   }
 
+  async staleRuns(runs: readonly { jobId: string; attempt: number; agentId: string }[]): Promise<boolean[]> {
+    this.maybeFail('staleRuns');
+    // This fake serves one agent: another agent's run is wanted only while the job is 'elsewhere'.
+    return runs.map((r) => {
+      const j = this.jobs.get(r.jobId);
+      if (!j || j.attempts !== r.attempt) return true;
+      return r.agentId === this.agentId ? j.state !== 'held' : j.state !== 'elsewhere';
+    });
+  }
+
   abandon(id: string): void {
     this.abandoned.push(id);
     const j = this.jobs.get(id);
