@@ -351,6 +351,7 @@ class Agent implements AgentHandle {
         agentId: this.id,
         source: this.source,
         executors: this.executors,
+        unhealthy: () => this.health.unhealthy(),
         defaultExecutor: this.config.defaultExecutor,
         defaultTimeoutMs: this.config.defaultTimeoutMs,
         killGraceMs: this.config.killGraceMs,

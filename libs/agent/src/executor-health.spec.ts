@@ -84,6 +84,20 @@ describe("an agent's executor health", () => {
     ]);
   });
 
+  it('an auto job whose chain allows an unhealthy executor runs on the next one, saying why', async () => {
+    const t = await startTestAgent({ docker: {} });
+    t.docker!.setHealth({ healthy: false, reason: ENOENT });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    const job = t.source.add({ executor: 'auto', allowedExecutors: ['docker', 'subprocess'], image: 'busybox:1' });
+    t.events.announce();
+    await settle();
+    expect(runningJobs(t)).toEqual([job]);
+    expect(t.docker!.runs).toEqual([]);
+    t.executor.runOf(job)!.succeed();
+    await settle();
+    expect(t.source.finished.at(-1)!.outcome.attempt).toMatchObject({ executor: 'subprocess', executorReason: `auto: docker unreachable on this agent (${ENOENT}); chose subprocess` });
+  });
+
   it('a probe that hangs does not hold up heartbeats beyond the probe timeout, is not started again while out, and makes its executor unhealthy', async () => {
     const t = await startTestAgent({ docker: {}, probeTimeoutMs: 300 });
     const docker = t.docker!;

@@ -47,6 +47,11 @@ export class ExecutorHealth {
       .map(([name]) => name);
   }
 
+  /** Why each executor that is unhealthy now is, by name. */
+  unhealthy(): Partial<Record<AgentExecutorName, string>> {
+    return Object.fromEntries(this.report().flatMap((h) => (h.healthy ? [] : [[h.executor, h.reason]])));
+  }
+
   /** Every executor's state, as advertised. */
   report(): ExecutorHealthInfo[] {
     return this.entries().map(([name]) => {
