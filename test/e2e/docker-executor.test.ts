@@ -63,7 +63,7 @@ describeDocker('the docker executor', ({ docker, image }) => {
   });
 
   it('answers its probe, and is reattachable', async () => {
-    expect(await executor.probe()).toBe(true);
+    expect(await executor.probe(new AbortController().signal)).toEqual({ healthy: true });
     expect(executor.reattachable).toBe(true);
   });
 

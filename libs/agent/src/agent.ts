@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { AgentConfig } from '@longshore/config';
-import type { AgentExecutorName, AgentIsolationInfo, ExecutorName } from '@longshore/domain';
+import type { AgentExecutorName, AgentIsolationInfo } from '@longshore/domain';
 import type { ClaimOutcome, ClaimRequest, HeldJob, HeldRun, JobSource, RunRecord } from '@longshore/queue';
 import type { RunRef } from '@longshore/executors';
 import { wakeable } from '@longshore/store';
@@ -8,6 +8,7 @@ import type { Logger } from '@longshore/telemetry';
 import { agentStateEnum, executorEnum } from '@longshore/rpc';
 import type { AgentEvents } from './agent-events.js';
 import type { ExecutorSet } from './executors.js';
+import { ExecutorHealth, PROBE_TIMEOUT_MS } from './executor-health.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
 import { JobRun, type AdoptedRun, type RunEnd } from './job-run.js';
@@ -63,6 +64,11 @@ export interface AgentParts {
   isolation: AgentIsolationInfo;
   /** How long to keep trying to register at start. */
   registerTimeoutMs: number;
+  /**
+   * The longest the executors' probes may hold up the start and each heartbeat; default half
+   * the heartbeat interval, at most {@link PROBE_TIMEOUT_MS} (2 s).
+   */
+  probeTimeoutMs?: number;
   /** How often running jobs are checked for cancel requests (a safety net under `events`); default 2 s. */
   cancelCheckMs?: number;
   /**
@@ -94,6 +100,8 @@ class Agent implements AgentHandle {
   /** Woken when a run ends (room freed) or the dispatcher announces new work in the pool. */
   private readonly wake = wakeable();
   private readonly heartbeat: Heartbeat;
+  /** Which executors claim jobs now (see {@link ExecutorHealth}). */
+  private readonly health: ExecutorHealth;
   private source!: JobSource;
   private loop?: Promise<void>;
   /** Writes to the queue (claims, and ends with the next claim) take turns, so two never admit against the same free capacity. */
@@ -117,11 +125,19 @@ class Agent implements AgentHandle {
     this.logger = parts.logger;
     this.ledger = new CapacityLedger(this.config.capacityMilli, this.config.lanes);
     this.executors = parts.executors;
-    this.heartbeat = new Heartbeat(parts.registry, () => this.snapshot(), this.logger, () => {
-      if (this.state !== 'active') return;
-      this.logger.info('the registry asked this agent to drain');
-      void this.close();
-    });
+    // A change of health changes what a claim asks for: claim again at once.
+    this.health = new ExecutorHealth(parts.executors, this.logger, () => this.wake.wake());
+    this.heartbeat = new Heartbeat(
+      parts.registry,
+      () => this.snapshot(),
+      this.logger,
+      () => {
+        if (this.state !== 'active') return;
+        this.logger.info('the registry asked this agent to drain');
+        void this.close();
+      },
+      (timeoutMs) => this.health.refresh(parts.probeTimeoutMs ?? timeoutMs),
+    );
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -131,6 +147,7 @@ class Agent implements AgentHandle {
 
   async start(): Promise<void> {
     const { parts } = this;
+    await this.health.refresh(parts.probeTimeoutMs ?? PROBE_TIMEOUT_MS);
     const { heartbeatIntervalMs } = await this.heartbeat.register(parts.registerTimeoutMs);
     await parts.events.listen({ cancel: (id) => this.runs.get(id)?.cancel('cancelled by request'), added: () => this.wake.wake() });
     this.source = parts.openSource({
@@ -149,7 +166,7 @@ class Agent implements AgentHandle {
     this.staleRunCheck = setInterval(() => void this.checkStaleRuns(), parts.staleRunCheckMs ?? 30_000).unref();
     this.state = 'active';
     this.logger.info(
-      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: Object.keys(this.executors), registry: parts.registry.address, isolation: parts.isolation },
+      { capacityMilli: this.config.capacityMilli, lanes: this.config.lanes, executors: this.health.report(), registry: parts.registry.address, isolation: parts.isolation },
       'Starting longshore worker agent',
     );
     this.loop = this.claimLoop();
@@ -166,7 +183,9 @@ class Agent implements AgentHandle {
       runningJobIds: this.ledger.jobIds,
       laneUsage: this.ledger.laneUsage(),
       laneLimits: this.config.lanes,
-      executors: (Object.keys(this.executors) as ExecutorName[]).map(executorEnum.toProto),
+      // What it can run now; every configured executor's state is in executorHealth.
+      executors: this.health.healthy().map(executorEnum.toProto),
+      executorHealth: this.health.report().map((h) => ({ executor: executorEnum.toProto(h.executor), healthy: h.healthy, reason: h.reason })),
       state: agentStateEnum.toProto(this.state === 'active' || this.state === 'starting' ? 'active' : 'draining'),
       isolation: this.parts.isolation,
     };
@@ -183,7 +202,7 @@ class Agent implements AgentHandle {
   private static readonly CLAIM_MAX = 64;
 
   private request(): ClaimRequest {
-    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX, executors: Object.keys(this.executors) };
+    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX, executors: this.health.healthy() };
   }
 
   /**
@@ -341,6 +360,7 @@ class Agent implements AgentHandle {
         agentId: this.id,
         source: this.source,
         executors: this.executors,
+        unhealthy: () => this.health.unhealthy(),
         defaultExecutor: this.config.defaultExecutor,
         defaultTimeoutMs: this.config.defaultTimeoutMs,
         killGraceMs: this.config.killGraceMs,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadAgentConfig } from '@longshore/config';
-import { silentLogger } from '@longshore/telemetry';
+import { silentLogger, type Logger } from '@longshore/telemetry';
 import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkExecutorsBuildable, createEnabledExecutors } from './enabled-executors.js';
@@ -13,9 +13,14 @@ describe('the executors an agent has', () => {
   const config = (executors: string, defaultExecutor = 'subprocess') =>
     loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_JOB_DIR: jobDir, LONGSHORE_EXECUTORS: executors, LONGSHORE_DEFAULT_EXECUTOR: defaultExecutor, LONGSHORE_HOME: '/nonexistent/longshore-home' });
 
-  it('are those LONGSHORE_EXECUTORS lists: subprocess alone by default, noop only when listed', async () => {
-    const plain = await createEnabledExecutors(loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_JOB_DIR: jobDir, LONGSHORE_HOME: '/nonexistent/longshore-home' }), silentLogger(), {});
-    expect(Object.keys(plain)).toEqual(['subprocess']);
+  it('are those LONGSHORE_EXECUTORS lists: by default subprocess, alone when no Docker engine answers; noop only when listed', async () => {
+    vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/docker.sock');
+    try {
+      const plain = await createEnabledExecutors(loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_JOB_DIR: jobDir, LONGSHORE_HOME: '/nonexistent/longshore-home' }), silentLogger(), {});
+      expect(Object.keys(plain)).toEqual(['subprocess']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
     const bench = await createEnabledExecutors(config('subprocess,noop'), silentLogger(), {});
     expect(Object.keys(bench)).toEqual(['subprocess', 'noop']);
     expect(bench.noop?.name).toBe('noop');
@@ -29,12 +34,17 @@ describe('the executors an agent has', () => {
     await expect(createEnabledExecutors(ecs, silentLogger(), {})).rejects.toThrow(ConfigError);
   });
 
-  it('refuse docker when no engine answers where DOCKER_HOST says, naming it', async () => {
+  it('keep docker listed explicitly when no engine answers where DOCKER_HOST says (it may recover), saying so loudly', async () => {
     vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/docker.sock');
+    const logged: string[] = [];
+    const logger = { ...silentLogger(), error: (_obj: unknown, msg: string) => void logged.push(msg) } as unknown as Logger;
     try {
-      await expect(createEnabledExecutors(config('subprocess,docker'), silentLogger(), {})).rejects.toThrow(
-        'LONGSHORE_EXECUTORS="subprocess,docker": "docker" cannot run jobs on this host (no Docker engine answers at DOCKER_HOST=unix:///nonexistent/docker.sock); remove it from the list',
-      );
+      const set = await createEnabledExecutors(config('subprocess,docker'), logger, {});
+      expect(Object.keys(set)).toEqual(['subprocess', 'docker']);
+      expect(await set.docker!.probe(new AbortController().signal)).toEqual({ healthy: false, reason: 'connect ENOENT /nonexistent/docker.sock' });
+      expect(logged).toEqual([
+        'LONGSHORE_EXECUTORS="subprocess,docker": "docker" cannot run jobs on this host now (connect ENOENT /nonexistent/docker.sock; the Docker engine at DOCKER_HOST=unix:///nonexistent/docker.sock); it is kept and probed on every heartbeat, and claims no jobs until it is healthy',
+      ]);
     } finally {
       vi.unstubAllEnvs();
     }
@@ -53,6 +63,17 @@ describeDocker('the docker executor of an agent', ({ host }) => {
       expect(Object.keys(set)).toEqual(['subprocess', 'docker']);
       expect(set.docker?.reattachable).toBe(true);
       expect(set.subprocess?.reattachable).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('is there by default, when LONGSHORE_EXECUTORS is unset and the engine answers', async () => {
+    vi.stubEnv('DOCKER_HOST', host);
+    try {
+      const set = await createEnabledExecutors(loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_JOB_DIR: jobDir, LONGSHORE_HOME: '/nonexistent/longshore-home' }), silentLogger(), {});
+      expect(Object.keys(set)).toEqual(['subprocess', 'docker']);
+      expect(await set.docker!.probe(new AbortController().signal)).toEqual({ healthy: true });
     } finally {
       vi.unstubAllEnvs();
     }

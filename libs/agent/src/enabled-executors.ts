@@ -7,7 +7,7 @@ import type { ExecutorSet } from './executors.js';
 import type { JobIsolation } from './isolation.js';
 
 /** What building an agent's executors reads of its configuration. */
-export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'jobDir' | 'memoryLimiter' | 'pool'>;
+export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool'>;
 
 /** Where this agent notes its jobs' process groups, to find them again after being killed outright. */
 export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
@@ -44,27 +44,49 @@ export function checkExecutorsBuildable(config: Pick<AgentConfig, 'executors'>):
 
 /**
  * Builds the executors `LONGSHORE_EXECUTORS` lists, and only those (so `noop`, which reports
- * success without running anything, exists only where it is listed), and checks that each can
- * run jobs on this host now.
+ * success without running anything, exists only where it is listed), and probes each. One that
+ * is unhealthy now is kept, loudly logged: it may recover (an engine restarting), and the agent
+ * claims jobs only for executors healthy at the time (see {@link ExecutorHealth}). When the
+ * variable is unset, the executors of `executorsIfHealthy` (docker) are added if they answer now.
  *
- * @throws ConfigError naming `LONGSHORE_EXECUTORS` when it lists an executor this agent cannot
- *   build, or one that cannot run here: an agent must not advertise what it cannot do.
+ * @throws ConfigError naming `LONGSHORE_EXECUTORS` when it lists an executor this agent cannot build.
  */
 export async function createEnabledExecutors(config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users'>): Promise<ExecutorSet> {
   checkExecutorsBuildable(config);
   const listed = `LONGSHORE_EXECUTORS="${config.executors.join(',')}"`;
   const set: ExecutorSet = {};
+  const probe = (executor: Executor) => executor.probe(AbortSignal.timeout(START_PROBE_TIMEOUT_MS));
   for (const name of config.executors) {
     const executor = FACTORIES[name]!(config, logger, isolation);
-    if (!(await executor.probe())) throw new ConfigError(`${listed}: "${name}" cannot run jobs on this host (${whyNot(name)}); remove it from the list`);
+    const health = await probe(executor);
+    if (!health.healthy) {
+      logger.error(
+        { executor: name, reason: health.reason },
+        `${listed}: "${name}" cannot run jobs on this host now (${health.reason}; ${whereFrom(name)}); it is kept and probed on every heartbeat, and claims no jobs until it is healthy`,
+      );
+    }
     set[name] = executor;
+  }
+  for (const name of config.executorsIfHealthy) {
+    if (set[name] || !FACTORIES[name]) continue;
+    const executor = FACTORIES[name](config, logger, isolation);
+    const health = await probe(executor);
+    if (health.healthy) {
+      set[name] = executor;
+      logger.info({ executor: name }, `"${name}" enabled: LONGSHORE_EXECUTORS is unset and ${whereFrom(name)} answers`);
+    } else {
+      logger.info({ executor: name, reason: health.reason }, `"${name}" not enabled: LONGSHORE_EXECUTORS is unset and ${whereFrom(name)} does not answer (${health.reason}); list it in LONGSHORE_EXECUTORS to keep it and wait for it`);
+    }
   }
   return set;
 }
 
-/** What a failed probe of `name` means, for the message that names the fix. */
-function whyNot(name: AgentExecutorName): string {
-  if (name !== 'docker') return process.platform;
+/** How long a probe at start may take. */
+const START_PROBE_TIMEOUT_MS = 5000;
+
+/** Where executor `name` runs its jobs, for the messages about its state. */
+function whereFrom(name: AgentExecutorName): string {
+  if (name !== 'docker') return `on ${process.platform}`;
   const host = process.env['DOCKER_HOST'];
-  return `no Docker engine answers at ${host ? `DOCKER_HOST=${host}` : '/var/run/docker.sock (DOCKER_HOST is not set)'}`;
+  return `the Docker engine at ${host ? `DOCKER_HOST=${host}` : '/var/run/docker.sock (DOCKER_HOST is not set)'}`;
 }

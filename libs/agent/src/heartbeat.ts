@@ -1,5 +1,6 @@
 import { Code, LongshoreError } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
+import { PROBE_TIMEOUT_MS } from './executor-health.js';
 import type { AgentReport, RegistryClient } from './registry-client.js';
 
 /** Load changes are reported at most this often between regular heartbeats. */
@@ -27,6 +28,11 @@ export class Heartbeat {
     private readonly snapshot: () => AgentReport,
     private readonly logger: Logger,
     private readonly onDrain: () => void,
+    /**
+     * Brings what the snapshot reports up to date before each regular heartbeat (the executors'
+     * probes), given how long it may take: half the interval, at most {@link PROBE_TIMEOUT_MS}.
+     */
+    private readonly refresh: (timeoutMs: number) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async register(timeoutMs: number): Promise<{ heartbeatIntervalMs: number }> {
@@ -50,6 +56,8 @@ export class Heartbeat {
     const tick = async () => {
       if (this.stopped) return;
       try {
+        await this.refresh(Math.min(PROBE_TIMEOUT_MS, Math.max(50, Math.floor(intervalMs / 2))));
+        if (this.stopped) return;
         const res = await this.track(this.registry.heartbeat(this.snapshot(), Math.max(1000, intervalMs)));
         if (this.failing) this.logger.info('registry reachable again');
         this.failing = false;

@@ -13,6 +13,8 @@ export interface RunContext {
   agentId: string;
   source: JobSource;
   executors: ExecutorSet;
+  /** Why each executor that is unhealthy now is (see ExecutorHealth): an `auto` job skips those. */
+  unhealthy?: () => Partial<Record<ExecutorName, string>>;
   defaultExecutor: ExecutorName;
   defaultTimeoutMs: number;
   /** How long a stopped run gets between the polite stop (SIGTERM) and the forced one. */
@@ -99,7 +101,7 @@ export class JobRun {
     if (this.adopted) return this.follow(this.adopted);
     const { ctx, job } = this;
     const spec = job.spec;
-    const choice = chooseExecutor(spec, ctx.executors, ctx.defaultExecutor, ctx.agentId);
+    const choice = chooseExecutor(spec, ctx.executors, ctx.defaultExecutor, ctx.agentId, ctx.unhealthy?.());
     const attempt: StoredAttempt = {
       agentId: ctx.agentId,
       executor: 'name' in choice ? choice.name : (spec.executor ?? ctx.defaultExecutor),

@@ -8,7 +8,7 @@ function owning(owned: OwnedRun[], found: (ref: RunRef) => AttachResult): Execut
   return {
     name: 'subprocess',
     reattachable: false,
-    probe: () => Promise.resolve(true),
+    probe: () => Promise.resolve({ healthy: true }),
     start: () => Promise.reject(new Error('not in this test')),
     attach: (ref) => Promise.resolve(found(ref)),
     listOwned: () => Promise.resolve(owned),

@@ -1,5 +1,5 @@
 import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
-import { silentLogger } from '@longshore/telemetry';
+import { silentLogger, type Logger } from '@longshore/telemetry';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { createAgent, type AgentHandle, type AgentSettings } from './agent.js';
 import { FakeAgentEvents, FakeJobSource, FakeRegistry, type FakeJobSourceOptions } from './testing/index.js';
@@ -11,6 +11,8 @@ export interface TestAgent {
   registry: FakeRegistry;
   events: FakeAgentEvents;
   executor: FakeExecutor;
+  /** Its second executor, named docker, when asked for (`docker` in the options). */
+  docker?: FakeExecutor;
 }
 
 export interface TestAgentOptions {
@@ -18,6 +20,10 @@ export interface TestAgentOptions {
   source?: FakeJobSourceOptions | FakeJobSource;
   executor?: FakeExecutorOptions;
   registry?: FakeRegistry;
+  /** Gives the agent a second fake executor, named docker. */
+  docker?: FakeExecutorOptions;
+  probeTimeoutMs?: number;
+  logger?: Logger;
 }
 
 /** Every agent the tests of a file started and have not stopped yet. */
@@ -46,6 +52,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
   const registry = opts.registry ?? new FakeRegistry();
   const events = new FakeAgentEvents();
   const executor = new FakeExecutor(opts.executor);
+  const docker = opts.docker ? new FakeExecutor({ ...opts.docker, name: 'docker' }) : undefined;
   const agent = await createAgent({
     settings: {
       agentId: 'agent-1',
@@ -61,15 +68,16 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
       ...opts.settings,
     },
     pool: source.pool,
-    logger: silentLogger(),
+    logger: opts.logger ?? silentLogger(),
     openSource: source.open,
     registry,
     events,
-    executors: { subprocess: executor },
+    executors: { subprocess: executor, ...(docker ? { docker } : {}) },
+    ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     isolation: { separateUsers: false, jobUids: '', firewall: false, detail: 'fake executor: nothing runs' },
     registerTimeoutMs: 1000,
   });
-  const t = { agent, source, registry, events, executor };
+  const t = { agent, source, registry, events, executor, ...(docker ? { docker } : {}) };
   started.add(t);
   void agent.stopped.then(() => started.delete(t)); // closed by the test itself
   return t;
@@ -87,7 +95,7 @@ export async function settle(rounds = 20): Promise<void> {
 export async function stopTestAgent(t: TestAgent | undefined): Promise<void> {
   if (!t) return;
   started.delete(t);
-  for (const r of t.executor.running()) r.succeed();
+  for (const r of [...t.executor.running(), ...(t.docker?.running() ?? [])]) r.succeed();
   await settle();
   const closing = t.agent.close();
   await vi.runAllTimersAsync();

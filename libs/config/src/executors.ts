@@ -1,8 +1,11 @@
 import { AGENT_EXECUTORS, type AgentExecutorName } from '@longshore/domain';
 import { z } from 'zod';
 
-/** The executors an agent has unless `LONGSHORE_EXECUTORS` says otherwise (docker joins once it exists). */
+/** The executors an agent has unless `LONGSHORE_EXECUTORS` says otherwise (plus {@link DEFAULT_EXECUTORS_IF_HEALTHY}). */
 export const DEFAULT_EXECUTORS = 'subprocess';
+
+/** Added to {@link DEFAULT_EXECUTORS} when `LONGSHORE_EXECUTORS` is unset, if healthy at start (an engine answers). */
+export const DEFAULT_EXECUTORS_IF_HEALTHY: readonly AgentExecutorName[] = ['docker'];
 
 /**
  * `LONGSHORE_EXECUTORS`: a comma list of executor names, each once, at least one. `noop` (which

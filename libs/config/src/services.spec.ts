@@ -47,9 +47,11 @@ describe('service configuration', () => {
       throw new Error('no ConfigError');
     };
 
-    it('is subprocess alone by default: noop only when listed', () => {
-      expect(agent({})).toMatchObject({ executors: ['subprocess'], defaultExecutor: 'subprocess' });
-      expect(agent({ LONGSHORE_EXECUTORS: ' subprocess , noop ' }).executors).toEqual(['subprocess', 'noop']);
+    it('is subprocess by default, plus docker if it answers at start; exactly what it lists when set: noop only when listed', () => {
+      expect(agent({})).toMatchObject({ executors: ['subprocess'], executorsIfHealthy: ['docker'], defaultExecutor: 'subprocess' });
+      expect(agent({ LONGSHORE_EXECUTORS: '' })).toMatchObject({ executors: ['subprocess'], executorsIfHealthy: ['docker'] });
+      expect(agent({ LONGSHORE_EXECUTORS: ' subprocess , noop ' })).toMatchObject({ executors: ['subprocess', 'noop'], executorsIfHealthy: [] });
+      expect(agent({ LONGSHORE_EXECUTORS: 'subprocess' }).executorsIfHealthy).toEqual([]);
     });
 
     it('names the variable and the allowed executors when a name is unknown, doubled or missing', () => {

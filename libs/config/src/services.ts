@@ -2,7 +2,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_EXECUTORS, type AgentExecutorName } from '@longshore/domain';
 import { z } from 'zod';
-import { DEFAULT_EXECUTORS, executorListField } from './executors.js';
+import { DEFAULT_EXECUTORS, DEFAULT_EXECUTORS_IF_HEALTHY, executorListField } from './executors.js';
 import { ConfigError, env, parseEnv } from './parse-env.js';
 import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
 import { submitRateField, type SubmitRate } from './rate.js';
@@ -111,8 +111,17 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   client: ClientSecurity;
   capacityMilli: number;
   lanes: Record<string, number>;
-  /** The executors this agent has (`LONGSHORE_EXECUTORS`), each once; `defaultExecutor` is one of them. */
+  /**
+   * The executors this agent has whatever their state (`LONGSHORE_EXECUTORS`, else `subprocess`),
+   * each once; `defaultExecutor` is one of them. One unhealthy at start is kept: it may recover.
+   */
   executors: readonly AgentExecutorName[];
+  /**
+   * Executors the agent adds only when they are healthy at start: `docker` when
+   * `LONGSHORE_EXECUTORS` is unset (so an agent on a host with an engine runs docker jobs unasked),
+   * none when it is set.
+   */
+  executorsIfHealthy: readonly AgentExecutorName[];
   defaultExecutor: AgentExecutorName;
   defaultTimeoutMs: number;
   killGraceMs: number;
@@ -226,6 +235,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     capacityMilli: e.LONGSHORE_CAPACITY,
     lanes: e.LONGSHORE_LANES,
     executors: Object.freeze([...e.LONGSHORE_EXECUTORS]),
+    executorsIfHealthy: Object.freeze(source['LONGSHORE_EXECUTORS'] ? [] : DEFAULT_EXECUTORS_IF_HEALTHY),
     defaultExecutor: e.LONGSHORE_DEFAULT_EXECUTOR,
     defaultTimeoutMs: e.LONGSHORE_JOB_TIMEOUT,
     killGraceMs: e.LONGSHORE_KILL_GRACE,

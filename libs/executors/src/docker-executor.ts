@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
 import { ensureImage } from './docker-image.js';
 import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
-import type { AttachResult, Executor, LineSink, OutputPosition, OwnedRun, RunHandle, RunRef, RunRequest } from './executor.js';
+import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
 
 /** What {@link createDockerExecutor} needs. */
@@ -61,18 +61,29 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
   return {
     name: 'docker',
     reattachable: true,
-    probe: () =>
-      docker()
-        .then((d) => d.ping())
-        .then(
-          () => true,
-          () => false,
-        ),
+    probe: (signal) => docker().then((d) => pingEngine(d, signal), (err: unknown) => ({ healthy: false, reason: engineMessage(err) })),
     start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
     attach: async (ref, onLine, after) => attachContainer(await docker(), ref, onLine, run, after),
     listOwned: async (agentId) => listContainers(await docker(), `${LABELS.agent}=${agentId}`),
     listPool: async (pool) => listContainers(await docker(), `${LABELS.pool}=${pool}`),
   };
+}
+
+/** How long a probe waits for the engine's answer before calling it unreachable. */
+export const DOCKER_PROBE_TIMEOUT_MS = 2000;
+
+/** The engine answers its `/_ping` within {@link DOCKER_PROBE_TIMEOUT_MS} (or before `signal` aborts): healthy; else why not. */
+async function pingEngine(docker: Docker, signal: AbortSignal): Promise<ProbeResult> {
+  const timeout = AbortSignal.timeout(DOCKER_PROBE_TIMEOUT_MS);
+  try {
+    // dockerode's ping takes `abortSignal` (as pull does), though its types do not say so.
+    await (docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> }).ping({ abortSignal: AbortSignal.any([signal, timeout]) });
+    return HEALTHY;
+  } catch (err) {
+    if (timeout.aborted) return { healthy: false, reason: `the engine did not answer within ${DOCKER_PROBE_TIMEOUT_MS} ms` };
+    if (signal.aborted) return { healthy: false, reason: 'the probe was abandoned' };
+    return { healthy: false, reason: engineMessage(err) };
+  }
 }
 
 async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings): Promise<RunHandle> {

@@ -152,6 +152,12 @@ export interface OwnedRun {
   agentId?: string;
 }
 
+/** What {@link Executor.probe} found: healthy, or not and why (e.g. `connect ENOENT /var/run/docker.sock`). */
+export type ProbeResult = { healthy: true } | { healthy: false; reason: string };
+
+/** The answer of an executor that can always run here. */
+export const HEALTHY: ProbeResult = Object.freeze({ healthy: true });
+
 /**
  * Runs jobs as handles (Nomad's task drivers are the model: start, wait, stop, recover). One
  * instance serves many concurrent runs; each run owns its own state.
@@ -165,8 +171,13 @@ export interface Executor {
    * runs for re-adoption only for executors where this is true.
    */
   readonly reattachable: boolean;
-  /** Whether this executor can run jobs on this host right now (the agent asks before choosing it). */
-  probe(): Promise<boolean>;
+  /**
+   * Whether this executor can run jobs on this host right now, and if not why (the agent asks at
+   * start and on every heartbeat, and claims jobs only for executors that are healthy). Never
+   * rejects: a failure is `{ healthy: false, reason }`. Aborting `signal` gives up on an answer
+   * still awaited (the probe then resolves unhealthy soon).
+   */
+  probe(signal: AbortSignal): Promise<ProbeResult>;
   /**
    * Starts one attempt and resolves with its handle once the job is running. Aborting `signal`
    * abandons a start still in progress; once the handle is out, stop it with {@link RunHandle.stop}.

@@ -1,5 +1,6 @@
 /** Executors: how an agent runs one attempt of a job (subprocess and docker now; ecs later). */
-export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LineSink, OutputPosition, OutputStream, OwnedRun, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
+export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LineSink, OutputPosition, OutputStream, OwnedRun, ProbeResult, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
+export { HEALTHY } from './executor.js';
 export { StartCancelledError, StartFailedError } from './start-errors.js';
 export { createSubprocessExecutor } from './subprocess-executor.js';
 export type { SubprocessExecutorOptions } from './subprocess-executor.js';

@@ -9,7 +9,7 @@ describe('createNoopExecutor', () => {
     const executor = createNoopExecutor();
     const lines: string[] = [];
     expect(executor.name).toBe('noop');
-    await expect(executor.probe()).resolves.toBe(true);
+    await expect(executor.probe(new AbortController().signal)).resolves.toEqual({ healthy: true });
     const handle = await executor.start(request(lines), new AbortController().signal);
     expect(handle.ref).toEqual({ kind: 'noop' });
     expect(await handle.wait()).toEqual({ kind: 'exited', exitCode: 0 });

@@ -1,4 +1,4 @@
-import type { Executor, RunHandle } from './executor.js';
+import { HEALTHY, type Executor, type RunHandle } from './executor.js';
 import { StartCancelledError } from './start-errors.js';
 
 const DONE: RunHandle = {
@@ -16,7 +16,7 @@ export function createNoopExecutor(): Executor {
   return {
     name: 'noop',
     reattachable: false,
-    probe: () => Promise.resolve(true),
+    probe: () => Promise.resolve(HEALTHY),
     start: (_req, signal) => (signal.aborted ? Promise.reject(new StartCancelledError(signal.reason)) : Promise.resolve(DONE)),
     // A noop run is over as soon as it starts.
     attach: () => Promise.resolve({ kind: 'gone' }),

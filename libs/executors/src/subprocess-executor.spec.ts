@@ -20,7 +20,7 @@ afterAll(() => {
 describe('subprocess executor: running and output', () => {
   it('can run here and says so', async () => {
     expect(executor.name).toBe('subprocess');
-    await expect(executor.probe()).resolves.toBe(true);
+    await expect(executor.probe(new AbortController().signal)).resolves.toEqual({ healthy: true });
   });
 
   it('captures output lines and the exit code', async () => {

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '@longshore/telemetry';
-import type { AttachResult, Executor, OwnedRun, RunRef } from './executor.js';
+import { HEALTHY, type AttachResult, type Executor, type OwnedRun, type RunRef } from './executor.js';
 import { stopForeignGroup } from './foreign-group.js';
 import type { MemoryLimiterChoice } from './memory-limit.js';
 import { memoryLimiterResolver } from './memory-limiter-choice.js';
@@ -67,7 +67,7 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     name: 'subprocess',
     reattachable: false,
     // Process groups and POSIX signals are what make stop and cleanup work; Windows has neither.
-    probe: () => Promise.resolve(process.platform !== 'win32'),
+    probe: () => Promise.resolve(process.platform !== 'win32' ? HEALTHY : { healthy: false, reason: `subprocess jobs cannot run on ${process.platform}` }),
     start: (req, signal) => startSubprocess(req, signal, settings),
     attach: (ref) => Promise.resolve(ref).then(attachSubprocess),
     // The state dir is one agent's own already (the agent names it after its id).

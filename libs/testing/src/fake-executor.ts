@@ -1,4 +1,4 @@
-import { StartCancelledError, StartFailedError, type Executor, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
+import { HEALTHY, StartCancelledError, StartFailedError, type Executor, type ProbeResult, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
 
 /** What a fake run does when it is stopped (`stop(graceMs)` on its handle). */
 export type StopBehaviour = 'obey' | 'ignore';
@@ -99,7 +99,7 @@ export class FakeRun {
 export interface FakeExecutorOptions {
   /** The name it reports (default `subprocess`). */
   name?: Executor['name'];
-  /** What `probe()` says (default true). */
+  /** Whether its probes answer healthy until {@link FakeExecutor.setHealth} says otherwise (default true). */
   available?: boolean;
   /** What runs do when stopped (default `obey`: end as `stopped`). */
   onStop?: StopBehaviour;
@@ -124,10 +124,30 @@ export class FakeExecutor implements Executor {
 
   constructor(private readonly opts: FakeExecutorOptions = {}) {
     this.name = opts.name ?? 'subprocess';
+    this.health = opts.available === false ? { healthy: false, reason: 'not available (FakeExecutor)' } : HEALTHY;
   }
 
-  probe(): Promise<boolean> {
-    return Promise.resolve(this.opts.available ?? true);
+  /**
+   * What `probe()` answers (see {@link FakeExecutor.setHealth}): a result, or `'hang'`: a probe
+   * that does not answer, even when its signal aborts (a wedged engine client).
+   */
+  private health: ProbeResult | 'hang';
+  private readonly hung: ((r: ProbeResult) => void)[] = [];
+  /** How many probes were started, and how many still await their answer. */
+  probes = 0;
+  probesInFlight = 0;
+
+  /** Sets what probes answer from now on; probes left hanging get this answer now (unless it is `'hang'`). */
+  setHealth(health: ProbeResult | 'hang'): void {
+    this.health = health;
+    if (health !== 'hang') for (const resolve of this.hung.splice(0)) resolve(health);
+  }
+
+  probe(_signal: AbortSignal): Promise<ProbeResult> {
+    this.probes++;
+    this.probesInFlight++;
+    const answer = this.health === 'hang' ? new Promise<ProbeResult>((resolve) => this.hung.push(resolve)) : Promise.resolve(this.health);
+    return answer.finally(() => this.probesInFlight--);
   }
 
   start(req: RunRequest, signal: AbortSignal): Promise<RunHandle> {
