@@ -1,7 +1,8 @@
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import type Docker from 'dockerode';
 import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
-import { ensureImage } from './docker-image.js';
+import { DockerBuilds } from './docker-build.js';
+import { BuiltImageCache } from './docker-image-cache.js';
 import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
 import type { AttachResult, Executor, LineSink, OwnedRun, RunHandle, RunRef, RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
@@ -32,7 +33,16 @@ export interface DockerExecutorOptions {
    * start (`start_failed`); on, init starts and such a job exits 127 instead.
    */
   init?: boolean;
+  /**
+   * The cap, in bytes of their own, on the images built from jobs' build steps: after each build
+   * (and once at start) the least recently used ones not in use are removed until the rest fit.
+   * Default {@link DEFAULT_IMAGE_CACHE_BYTES}; null = no cap (built images are never removed).
+   */
+  imageCacheBytes?: number | null;
 }
+
+/** The default cap on built images (`LONGSHORE_DOCKER_IMAGE_CACHE`): 10Gi. */
+export const DEFAULT_IMAGE_CACHE_BYTES = 10 * 1024 ** 3;
 
 /**
  * Creates the executor that runs each attempt as a Docker container (dockerode): the job's image
@@ -58,6 +68,9 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
   let client: Promise<Docker> | undefined = opts.docker ? Promise.resolve(opts.docker) : undefined;
   // Loaded on first use: an agent without docker jobs never loads dockerode.
   const docker = () => (client ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode()));
+  const cache = new BuiltImageCache(docker, opts.imageCacheBytes === undefined ? DEFAULT_IMAGE_CACHE_BYTES : opts.imageCacheBytes, run.logger);
+  const builds = new DockerBuilds(cache, maxLineBytes);
+  let collectedAtStart = false;
   return {
     name: 'docker',
     reattachable: true,
@@ -65,29 +78,38 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
       docker()
         .then((d) => d.ping())
         .then(
-          () => true,
+          () => {
+            // The agent probes at start: the first answer is when to trim what earlier lives built.
+            if (!collectedAtStart) cache.collect();
+            collectedAtStart = true;
+            return true;
+          },
           () => false,
         ),
-    start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
+    start: async (req, signal) => startContainer(await docker(), req, signal, container, run, builds),
     attach: async (ref, onLine) => attachContainer(await docker(), ref, onLine, run),
     listOwned: async (agentId) => listContainers(await docker(), agentId),
   };
 }
 
-async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings): Promise<RunHandle> {
+async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings, builds: DockerBuilds): Promise<RunHandle> {
   if (req.command.length === 0 || req.command[0] === '') {
     throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
   }
   const image = req.docker?.image;
   if (!image) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
-  await ensureImage(docker, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, req.onLine, signal);
-  throwIfStartCancelled(signal);
+  // The base as its pull policy says, then the image built from the job's build steps, if any.
+  const prepared = await builds.prepare(docker, req, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, signal);
   const what = `job ${req.jobId} (attempt ${req.attempt})`;
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(containerCreateOptions(req, settings));
+    throwIfStartCancelled(signal);
+    container = await docker.createContainer(containerCreateOptions({ ...req, docker: { ...req.docker, image: prepared.image } }, settings));
   } catch (err) {
+    if (err instanceof StartCancelledError) throw err;
     throw new StartFailedError(`could not create a container of image "${image}" for ${what}: ${engineMessage(err)}`);
+  } finally {
+    prepared.release(); // from here on the container holds its image
   }
   try {
     throwIfStartCancelled(signal);
