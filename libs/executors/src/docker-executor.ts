@@ -98,13 +98,15 @@ async function startContainer(docker: Docker, req: RunRequest, signal: AbortSign
   }
   const image = req.docker?.image;
   if (!image) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
+  // Made first, so that what the container may not have is refused before anything is pulled or built.
+  const createOptions = containerCreateOptions(req, settings);
   // The base as its pull policy says, then the image built from the job's build steps, if any.
   const prepared = await builds.prepare(docker, req, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, signal);
   const what = `job ${req.jobId} (attempt ${req.attempt})`;
   let container: Docker.Container;
   try {
     throwIfStartCancelled(signal);
-    container = await docker.createContainer(containerCreateOptions({ ...req, docker: { ...req.docker, image: prepared.image } }, settings));
+    container = await docker.createContainer({ ...createOptions, Image: prepared.image });
   } catch (err) {
     if (err instanceof StartCancelledError) throw err;
     throw new StartFailedError(`could not create a container of image "${image}" for ${what}: ${engineMessage(err)}`);
