@@ -119,6 +119,32 @@ describeDocker('docker build steps', ({ docker, image }) => {
     await waitFor(async () => (await docker.listContainers({ all: true })).every((c) => !c.Command.includes(marker)), { timeoutMs: 60_000, what: 'the build container to go' });
   });
 
+  it('goes on with a shared build when one of the jobs waiting for it is cancelled', async () => {
+    // The step sleeps so that the second job surely joins the build while it runs.
+    const steps = [`echo step-started; sleep 10; echo kept > /kept.txt # ${run}`];
+    const controller = new AbortController();
+    let seen!: () => void;
+    const started = new Promise<void>((resolve) => (seen = resolve));
+    const firstLines: string[] = [];
+    const onLine: LineSink = (_stream, text) => {
+      firstLines.push(text);
+      if (text === 'build: step-started') seen();
+    };
+    const cancelled = executor.start({ jobId: nextJobId(), attempt: 1, command: ['true'], env: {}, docker: { image, buildSteps: steps }, onLine }, controller.signal);
+    cancelled.catch(() => undefined);
+    await started;
+    const lines: Ran['lines'] = [];
+    const other = executor.start({ jobId: nextJobId(), attempt: 1, command: ['cat', '/kept.txt'], env: {}, docker: { image, buildSteps: steps }, onLine: (stream, text) => lines.push({ stream, text }) }, new AbortController().signal);
+    await waitFor(() => lines.some((l) => l.text.endsWith('is being built for another job; waiting for it')), { timeoutMs: 60_000, what: 'the second job to join the build' });
+    controller.abort('cancelled by the test');
+    await expect(cancelled).rejects.toBeInstanceOf(StartCancelledError);
+    const ran: Ran = { outcome: await (await other).wait(), lines };
+    expect(ran.outcome).toEqual({ kind: 'exited', exitCode: 0 });
+    expect(texts(ran, 'stdout')).toEqual(['kept']);
+    expect(texts(ran, 'stderr')).toContainEqual(expect.stringMatching(/^build: built /));
+    expect(firstLines.filter((t) => t.startsWith('build: built '))).toEqual([]); // it left before the end
+  });
+
   it('removes the least recently used built image over the cap, never one a container uses', async () => {
     const small = createDockerExecutor({ docker, agentId, pool: 'default', imageCacheBytes: 1 });
     const stepsOf = (name: string) => [`echo ${name} > /name.txt # ${run}`];

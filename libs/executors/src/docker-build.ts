@@ -29,8 +29,10 @@ interface Build extends BuildInput {
 interface SharedBuild {
   result: Promise<string>;
   controller: AbortController;
-  /** The runs waiting for it, each with its log: the build's lines go to all of them. */
+  /** The logs of the runs waiting for it: the build's lines go to all of them. */
   sinks: Set<LineSink>;
+  /** How many runs wait for it; when the last one is aborted, the build is stopped. */
+  waiters: number;
   building: boolean;
 }
 
@@ -56,7 +58,7 @@ export class DockerBuilds {
   async prepare(docker: Docker, req: RunRequest, base: string, policy: DockerPullPolicy, signal: AbortSignal): Promise<PreparedImage> {
     const steps = req.docker?.buildSteps ?? [];
     const args = req.docker?.buildArgs ?? {};
-    const bad = badArgNames(args);
+    const bad = steps.length === 0 ? [] : badArgNames(args);
     if (bad.length > 0) throw new StartFailedError(`build arg names ${bad.map((n) => JSON.stringify(n)).join(', ')} are not valid: a build arg's name is letters, digits and _, not starting with a digit`);
     await ensureImage(docker, base, policy, req.onLine, signal);
     if (steps.length === 0) return { image: base, release: () => undefined };
@@ -84,6 +86,7 @@ export class DockerBuilds {
     }
     const own = shared;
     own.sinks.add(onLine);
+    own.waiters += 1;
     let onAbort!: () => void;
     const aborted = new Promise<never>((_resolve, reject) => {
       onAbort = () => reject(new StartCancelledError(signal.reason));
@@ -95,8 +98,9 @@ export class DockerBuilds {
       signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
       own.sinks.delete(onLine);
+      own.waiters -= 1;
       // The last run waiting for it is gone: nobody needs the build any more.
-      if (own.sinks.size === 0 && this.inflight.get(build.key) === own) {
+      if (own.waiters === 0 && this.inflight.get(build.key) === own) {
         this.inflight.delete(build.key);
         own.controller.abort(signal.reason);
       }
@@ -105,7 +109,7 @@ export class DockerBuilds {
 
   private start(docker: Docker, build: Build): SharedBuild {
     const controller = new AbortController();
-    const shared: SharedBuild = { result: Promise.resolve(''), controller, sinks: new Set(), building: false };
+    const shared: SharedBuild = { result: Promise.resolve(''), controller, sinks: new Set(), waiters: 0, building: false };
     const emit = (text: string) => {
       for (const sink of shared.sinks) {
         try {
