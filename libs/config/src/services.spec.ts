@@ -35,6 +35,15 @@ describe('service configuration', () => {
     expect(loadRegistryConfig({ LONGSHORE_HEARTBEAT_INTERVAL: '5s', LONGSHORE_AGENT_TTL: '1s' }).agentTtlMs).toBe(10_000);
   });
 
+  it('caps built docker images at LONGSHORE_DOCKER_IMAGE_CACHE: 10Gi by default, a size, or off', () => {
+    const agent = (env: NodeJS.ProcessEnv) => loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', ...env });
+    expect(agent({}).dockerImageCacheBytes).toBe(10 * 1024 ** 3);
+    expect(agent({ LONGSHORE_DOCKER_IMAGE_CACHE: '512Mi' }).dockerImageCacheBytes).toBe(512 * 1024 ** 2);
+    expect(agent({ LONGSHORE_DOCKER_IMAGE_CACHE: '0' }).dockerImageCacheBytes).toBe(0);
+    expect(agent({ LONGSHORE_DOCKER_IMAGE_CACHE: 'off' }).dockerImageCacheBytes).toBeNull();
+    expect(() => agent({ LONGSHORE_DOCKER_IMAGE_CACHE: 'lots' })).toThrow('LONGSHORE_DOCKER_IMAGE_CACHE="lots"');
+  });
+
   describe('LONGSHORE_EXECUTORS', () => {
     const agent = (env: NodeJS.ProcessEnv) => loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', ...env });
     const problem = (env: NodeJS.ProcessEnv): string => {

@@ -37,6 +37,7 @@ export const DEFAULTS = {
   LONGSHORE_MEMORY_LIMITER: 'auto',
   LONGSHORE_JOB_UIDS: DEFAULT_JOB_UIDS,
   LONGSHORE_JOB_FIREWALL: 'auto',
+  LONGSHORE_DOCKER_IMAGE_CACHE: '10Gi',
   LONGSHORE_SUBMIT_RATE: '200/s',
   LONGSHORE_REDIS_WAIT_REPLICAS: '0',
   LONGSHORE_REDIS_WAIT_TIMEOUT: '1s',
@@ -146,6 +147,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   jobUidsExplicit: boolean;
   /** Owner-match firewall rules keeping jobs off Redis, the API and the metadata address. */
   jobFirewall: JobFirewallSetting;
+  /** LONGSHORE_DOCKER_IMAGE_CACHE: the cap on images built from build steps; null (`off`) = none. */
+  dockerImageCacheBytes: number | null;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -212,6 +215,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_DISPATCHER: env.address(),
       LONGSHORE_JOB_UIDS: jobUidsSchema,
       LONGSHORE_JOB_FIREWALL: jobFirewallSchema,
+      LONGSHORE_DOCKER_IMAGE_CACHE: z.union([z.literal('off').transform(() => null), env.bytes()]),
     },
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
     withRedisUrl(source),
@@ -252,5 +256,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     jobUids: e.LONGSHORE_JOB_UIDS,
     jobUidsExplicit: Boolean(source['LONGSHORE_JOB_UIDS']),
     jobFirewall: e.LONGSHORE_JOB_FIREWALL,
+    dockerImageCacheBytes: e.LONGSHORE_DOCKER_IMAGE_CACHE,
   });
 }

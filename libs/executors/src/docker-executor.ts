@@ -1,7 +1,8 @@
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import type Docker from 'dockerode';
 import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
-import { ensureImage } from './docker-image.js';
+import { DockerBuilds } from './docker-build.js';
+import { BuiltImageCache } from './docker-image-cache.js';
 import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
 import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
@@ -32,7 +33,16 @@ export interface DockerExecutorOptions {
    * start (`start_failed`); on, init starts and such a job exits 127 instead.
    */
   init?: boolean;
+  /**
+   * The cap, in bytes of their own, on the images built from jobs' build steps: after each build
+   * (and once at start) the least recently used ones not in use are removed until the rest fit.
+   * Default {@link DEFAULT_IMAGE_CACHE_BYTES}; null = no cap (built images are never removed).
+   */
+  imageCacheBytes?: number | null;
 }
+
+/** The default cap on built images (`LONGSHORE_DOCKER_IMAGE_CACHE`): 10Gi. */
+export const DEFAULT_IMAGE_CACHE_BYTES = 10 * 1024 ** 3;
 
 /**
  * Creates the executor that runs each attempt as a Docker container (dockerode): the job's image
@@ -58,11 +68,22 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
   let client: Promise<Docker> | undefined = opts.docker ? Promise.resolve(opts.docker) : undefined;
   // Loaded on first use: an agent without docker jobs never loads dockerode.
   const docker = () => (client ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode()));
+  const cache = new BuiltImageCache(docker, opts.imageCacheBytes === undefined ? DEFAULT_IMAGE_CACHE_BYTES : opts.imageCacheBytes, run.logger);
+  const builds = new DockerBuilds(cache, maxLineBytes);
+  let collectedAtStart = false;
   return {
     name: 'docker',
     reattachable: true,
-    probe: (signal) => docker().then((d) => pingEngine(d, signal), (err: unknown) => ({ healthy: false, reason: engineMessage(err) })),
-    start: async (req, signal) => startContainer(await docker(), req, signal, container, run),
+    probe: async (signal) => {
+      const health = await docker().then((d) => pingEngine(d, signal), (err: unknown): ProbeResult => ({ healthy: false, reason: engineMessage(err) }));
+      // The agent probes at start: the first answer is when to trim what earlier lives built.
+      if (health.healthy && !collectedAtStart) {
+        collectedAtStart = true;
+        cache.collect();
+      }
+      return health;
+    },
+    start: async (req, signal) => startContainer(await docker(), req, signal, container, run, builds),
     attach: async (ref, onLine, after) => attachContainer(await docker(), ref, onLine, run, after),
     listOwned: async (agentId) => listContainers(await docker(), `${LABELS.agent}=${agentId}`),
     listPool: async (pool) => listContainers(await docker(), `${LABELS.pool}=${pool}`),
@@ -86,20 +107,26 @@ async function pingEngine(docker: Docker, signal: AbortSignal): Promise<ProbeRes
   }
 }
 
-async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings): Promise<RunHandle> {
+async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings, builds: DockerBuilds): Promise<RunHandle> {
   if (req.command.length === 0 || req.command[0] === '') {
     throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
   }
   const image = req.docker?.image;
   if (!image) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
-  await ensureImage(docker, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, req.onLine, signal);
-  throwIfStartCancelled(signal);
+  // Made first, so that what the container may not have is refused before anything is pulled or built.
+  const createOptions = containerCreateOptions(req, settings);
+  // The base as its pull policy says, then the image built from the job's build steps, if any.
+  const prepared = await builds.prepare(docker, req, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, signal);
   const what = `job ${req.jobId} (attempt ${req.attempt})`;
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(containerCreateOptions(req, settings));
+    throwIfStartCancelled(signal);
+    container = await docker.createContainer({ ...createOptions, Image: prepared.image });
   } catch (err) {
+    if (err instanceof StartCancelledError) throw err;
     throw new StartFailedError(`could not create a container of image "${image}" for ${what}: ${engineMessage(err)}`);
+  } finally {
+    prepared.release(); // from here on the container holds its image
   }
   try {
     throwIfStartCancelled(signal);

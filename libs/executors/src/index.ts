@@ -22,6 +22,6 @@ export type { UidLease, UidPool, UidPoolOptions, UidRange } from './job-uids.js'
 export { reapUid } from './uid-reaper.js';
 export { processStartTime } from './proc-fs.js';
 export type { UidReaper } from './uid-reaper.js';
-export { createDockerExecutor } from './docker-executor.js';
+export { createDockerExecutor, DEFAULT_IMAGE_CACHE_BYTES } from './docker-executor.js';
 export type { DockerExecutorOptions } from './docker-executor.js';
 export { buildContainerEnv, DEFAULT_PIDS_LIMIT, JOB_CAPABILITIES } from './docker-container-config.js';
