@@ -175,4 +175,18 @@ export interface Executor {
    * tasks), so that an agent restarted with the same id can find what its previous life left.
    */
   listOwned(agentId: string): Promise<OwnedRun[]>;
+  /**
+   * Removes what the runs of an earlier life of this agent left behind besides their processes,
+   * once the agent has stopped those ({@link Executor.listOwned}) and before it starts new runs:
+   * for subprocesses, the runs' cgroups (killing whatever is still in them, also processes that
+   * left their group) and private directories. Absent where runs leave nothing else behind.
+   */
+  removeLeftovers?(): Promise<LeftoversRemoved>;
+}
+
+/** What {@link Executor.removeLeftovers} removed, and what it could not. */
+export interface LeftoversRemoved {
+  cgroups: number;
+  directories: number;
+  problems: string[];
 }
