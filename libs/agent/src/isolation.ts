@@ -67,6 +67,7 @@ export async function setupJobIsolation(
     info: { separateUsers: users !== undefined, jobUids: range, firewall: fw.firewall !== undefined, detail },
     close: async () => {
       await fw.firewall?.close();
+      await cg.cgroups?.remove();
     },
   };
 }

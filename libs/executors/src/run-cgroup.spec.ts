@@ -98,8 +98,8 @@ describe.skipIf(skip)('a cgroup per subprocess run', () => {
   afterAll(async () => {
     started.forEach(killQuietly);
     // The agents' own cgroups of this file, empty by now.
-    for (const cgroups of kinds.map((k) => k.get())) if (cgroups) await rmdir(cgroups.parentDir).catch(() => undefined);
-    if (probe.usable) await rmdir(probe.cgroups.parentDir.replace(agentId, `${agentId}-other`)).catch(() => undefined);
+    for (const cgroups of kinds.map((k) => k.get())) await cgroups?.remove();
+    if (probe.usable) await rmdir(probe.cgroups.parentDir.replace(agentId, `${agentId}-other`));
   });
   const escapee = (run: Awaited<ReturnType<typeof runCollecting>>): number => {
     const pid = Number(texts(run)[0]);
@@ -163,6 +163,7 @@ describe.skipIf(skip)('a cgroup per subprocess run', () => {
           kind: real.kind,
           parentDir: real.parentDir,
           sweep: () => real.sweep(),
+          remove: () => real.remove(),
           create: async (jobId, attempt) => ({ ...(await real.create(jobId, attempt)), add: () => Promise.reject(new Error('EACCES (refused by the test)')) }),
         };
         const run = await runCollecting(createSubprocessExecutor({ memoryLimiter: 'none', cgroups: refusing }), ['sh', '-c', `echo ran > ${marker}`]);

@@ -30,6 +30,8 @@ export interface RunCgroups {
    * removes them; returns how many it removed and the problems it met.
    */
   sweep(): Promise<{ removed: number; problems: string[] }>;
+  /** Removes the agent's own cgroup once it holds no run cgroup (the agent stops); never rejects. */
+  remove(): Promise<void>;
 }
 
 /** Where run cgroups can be made, or why not. */
@@ -186,6 +188,10 @@ abstract class CgroupsBase implements RunCgroups {
       else problems.push(problem);
     }
     return { removed, problems };
+  }
+
+  async remove(): Promise<void> {
+    await rmdir(this.parentDir).catch(() => undefined); // busy: a run's cgroup is still there (swept at the next start)
   }
 
   /** Kills what is in `dir` until it is empty, then removes it; the problem when it could not. */
