@@ -86,7 +86,7 @@ describe('job isolation set-up at agent start', () => {
     const { logger } = capturingLogger();
     const iso = await setupJobIsolation(config({ LONGSHORE_JOB_UIDS: 'off', LONGSHORE_JOB_FIREWALL: 'off' }), logger);
     try {
-      expect(iso.cgroups?.parentDir).toMatch(/\/longshore-agent-iso-spec$/);
+      expect(iso.cgroups?.parentDir).toMatch(/\/longshore-agent-iso-spec-[0-9a-f]{8}$/);
       expect(iso.info.detail).toMatch(/; each run in a cgroup v(1 freezer|2) cgroup of its own, all of whose processes are killed when it ends$/);
     } finally {
       await iso.close();

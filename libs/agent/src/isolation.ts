@@ -1,5 +1,5 @@
 import { chmod, lstat, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '@longshore/config';
 import type { AgentIsolationInfo } from '@longshore/domain';
 import {
@@ -9,6 +9,7 @@ import {
   hostPort,
   installJobFirewall,
   iptablesProblem,
+  agentCgroupName,
   probeRunCgroups,
   processStartTime,
   redisAddresses,
@@ -85,7 +86,7 @@ async function setupRunCgroups(
   paths: { mountinfo: string; selfCgroup: string } | undefined,
 ): Promise<{ cgroups?: RunCgroups; detail?: string }> {
   if (!config.executors.includes('subprocess')) return {};
-  const probe = await probeRunCgroups(config.agentId, paths);
+  const probe = await probeRunCgroups(agentCgroupName(config.agentId, resolve(config.jobDir)), paths);
   if (probe.usable) {
     logger.info({ cgroupKind: probe.cgroups.kind, cgroupParent: probe.cgroups.parentDir }, 'each subprocess run gets a cgroup of its own, killed whole when the run ends');
     return { cgroups: probe.cgroups, detail: `each run in a ${probe.cgroups.kind} cgroup of its own, all of whose processes are killed when it ends` };

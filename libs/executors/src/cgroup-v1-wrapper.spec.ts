@@ -10,12 +10,12 @@ import { wrapInCgroup } from './cgroup-v1-wrapper.js';
 import type { RunOutcome } from './executor.js';
 import { runCollecting, testEnv, type CollectedRun } from './spec-helpers.js';
 import { createSubprocessExecutor } from './subprocess-executor.js';
-import { probeRunCgroups } from './run-cgroup.js';
+import { agentCgroupName, probeRunCgroups } from './run-cgroup.js';
 import { startSubprocess } from './subprocess-run.js';
 
 const MiB = 1024 * 1024;
 const cgroup = await probeCgroupV1();
-const runCgroups = await probeRunCgroups(`wrapper-spec-${process.pid}`);
+const runCgroups = await probeRunCgroups(agentCgroupName(`wrapper-spec-${process.pid}`));
 const skipCgroup = !cgroup.usable && process.env['CI'] !== 'true';
 if (!cgroup.usable) {
   console.warn(`cgroup-v1-wrapper.spec: cgroup v1 tests ${skipCgroup ? 'skipped' : 'will fail (CI=true)'}: ${cgroup.reason}`);

@@ -32,6 +32,9 @@ describe('finding the hierarchies (fixtures)', () => {
 
   it('names an agent’s cgroup after its id', () => {
     expect(agentCgroupName('worker-1.eu')).toBe('longshore-agent-worker-1.eu');
+    // Two agents of the same id with job directories of their own are two owners.
+    expect(agentCgroupName('a1', '/var/lib/a')).toMatch(/^longshore-agent-a1-[0-9a-f]{8}$/);
+    expect(agentCgroupName('a1', '/var/lib/a')).not.toBe(agentCgroupName('a1', '/var/lib/b'));
   });
 
   it('says why no run cgroup can be made', async () => {
@@ -39,11 +42,11 @@ describe('finding the hierarchies (fixtures)', () => {
     try {
       writeFileSync(join(dir, 'mountinfo'), NONE);
       writeFileSync(join(dir, 'cgroup'), '0::/\n');
-      const probe = await probeRunCgroups('a1', { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
+      const probe = await probeRunCgroups(agentCgroupName('a1'), { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
       expect(probe).toEqual({ usable: false, reason: 'no cgroup v1 freezer hierarchy is mounted; no cgroup v2 hierarchy is mounted' });
       // A v2 "hierarchy" that is a plain directory: the run cgroup has no cgroup.kill.
       writeFileSync(join(dir, 'mountinfo'), `1 0 0:1 / ${dir}/fake rw - cgroup2 cgroup2 rw`);
-      const fake = await probeRunCgroups('a1', { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
+      const fake = await probeRunCgroups(agentCgroupName('a1'), { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
       expect(fake.usable ? '' : fake.reason).toMatch(/cgroup v2 cgroup .*\/fake\/longshore-agent-a1\/probe-0-\w+ has no cgroup\.kill/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -54,7 +57,7 @@ describe('finding the hierarchies (fixtures)', () => {
 // The real tests need a cgroup hierarchy the agent may write (root on these hosts). Under CI they
 // must run; elsewhere they are skipped with the reason printed.
 const agentId = `spec-${randomBytes(3).toString('hex')}`;
-const probe = await probeRunCgroups(agentId);
+const probe = await probeRunCgroups(agentCgroupName(agentId));
 const skip = !probe.usable && process.env['CI'] !== 'true';
 if (!probe.usable) console.warn(`run-cgroup.spec: ${skip ? 'skipped' : 'will fail (CI=true)'}: ${probe.reason}`);
 
@@ -69,7 +72,7 @@ async function probeV2Only() {
   writeFileSync(join(dir, 'mountinfo'), mountinfo);
   writeFileSync(join(dir, 'cgroup'), readFileSync('/proc/self/cgroup', 'utf8'));
   try {
-    return await probeRunCgroups(`${agentId}-v2`, { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
+    return await probeRunCgroups(agentCgroupName(`${agentId}-v2`), { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -174,7 +177,7 @@ describe.skipIf(skip)('a cgroup per subprocess run', () => {
 
       it('sweeps what an earlier life of the agent left in its cgroups, and nothing of another agent', async () => {
         const cgroups = get()!;
-        const otherProbe = await probeRunCgroups(`${agentId}-other`);
+        const otherProbe = await probeRunCgroups(agentCgroupName(`${agentId}-other`));
         if (!otherProbe.usable) throw new Error(otherProbe.reason);
         const leftover = await cgroups.create('left', 1);
         const others = await otherProbe.cgroups.create('theirs', 1);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,7 @@ export interface RunCgroup {
 export interface RunCgroups {
   /** How processes are tracked, for messages: `cgroup v1 freezer` or `cgroup v2`. */
   readonly kind: string;
-  /** The agent's cgroup that holds its runs' cgroups (`…/longshore-agent-<agent id>`). */
+  /** The agent's cgroup that holds its runs' cgroups (`…/longshore-agent-<agent id>-<job dir hash>`). */
   readonly parentDir: string;
   /** Creates the cgroup of one run. Rejects when it cannot (the run must not start). */
   create(jobId: string, attempt: number): Promise<RunCgroup>;
@@ -88,18 +88,24 @@ export function ownCgroup(selfCgroup: string, controller: string | undefined): s
   return undefined;
 }
 
-/** The name of the cgroup that holds all run cgroups of agent `agentId` (ids are `[A-Za-z0-9._-]`). */
-export function agentCgroupName(agentId: string): string {
-  return `longshore-agent-${safeName(agentId)}`;
+/**
+ * The name of the cgroup that holds all run cgroups of agent `agentId` (ids are `[A-Za-z0-9._-]`)
+ * whose job directory is `jobDir`: the directory is part of an agent's identity on a host too
+ * (its leftover notes live there), so two agents of the same id with job directories of their
+ * own (test clusters side by side) never sweep each other's runs.
+ */
+export function agentCgroupName(agentId: string, jobDir?: string): string {
+  const dir = jobDir === undefined ? '' : `-${createHash('sha256').update(jobDir).digest('hex').slice(0, 8)}`;
+  return `longshore-agent-${safeName(agentId)}${dir}`;
 }
 
 /**
  * Finds where this agent can make a cgroup per run, under its own cgroup: cgroup v1's freezer
  * hierarchy (freeze, kill, thaw: nothing can fork while it is killed), else cgroup v2 (its
- * `cgroup.kill`, Linux ≥ 5.14). It creates the agent's cgroup (`longshore-agent-<agent id>`) and
- * a throwaway run cgroup in it to prove it may; it never throws.
+ * `cgroup.kill`, Linux ≥ 5.14). It creates the agent's cgroup `name` (see {@link agentCgroupName})
+ * and a throwaway run cgroup in it to prove it may; it never throws.
  */
-export async function probeRunCgroups(agentId: string, paths: RunCgroupPaths = SELF): Promise<RunCgroupsProbe> {
+export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF): Promise<RunCgroupsProbe> {
   let mountinfo: string;
   let selfCgroup: string;
   try {
@@ -121,7 +127,7 @@ export async function probeRunCgroups(agentId: string, paths: RunCgroupPaths = S
       problems.push(`the agent's ${what} cgroup ${own ?? '(none)'} is not under the mounted hierarchy (${mount.root})`);
       continue;
     }
-    const parentDir = posix.join(mount.mountPoint, rel, agentCgroupName(agentId));
+    const parentDir = posix.join(mount.mountPoint, rel, safeName(name));
     const cgroups = mount.version === 1 ? new FreezerCgroups(parentDir) : new V2Cgroups(parentDir);
     const problem = await cgroups.check();
     if (problem === undefined) return { usable: true, cgroups };
