@@ -14,7 +14,16 @@ export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): s
   return join(config.jobDir, '.running', config.agentId);
 }
 
-type Factory = (config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users'>) => Executor;
+/**
+ * Where this agent's subprocess runs get their private directories (`<jobDir>/<agent id>/<job>-<attempt>`):
+ * a directory of this agent id's alone, so that a restarted agent can remove what runs killed
+ * with its earlier life left there, and nothing of other agents sharing the job directory.
+ */
+export function privateDirsRoot(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
+  return join(config.jobDir, config.agentId);
+}
+
+type Factory = (config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users' | 'cgroups'>) => Executor;
 
 /** The executors this version of the agent can build (ecs comes later). */
 const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
@@ -23,7 +32,9 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
       memoryLimiter: config.memoryLimiter,
       logger,
       stateDir: leftoversDir(config),
+      privateDirsRoot: privateDirsRoot(config),
       ...(isolation.users ? { users: isolation.users } : {}),
+      ...(isolation.cgroups ? { cgroups: isolation.cgroups } : {}),
     }),
   // The engine is the one DOCKER_HOST names (else /var/run/docker.sock), as for the docker CLI.
   // The pool label is LONGSHORE_POOL as given: empty when the agent serves the default pool.
@@ -52,7 +63,7 @@ export function checkExecutorsBuildable(config: Pick<AgentConfig, 'executors'>):
  *
  * @throws ConfigError naming `LONGSHORE_EXECUTORS` when it lists an executor this agent cannot build.
  */
-export async function createEnabledExecutors(config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users'>): Promise<ExecutorSet> {
+export async function createEnabledExecutors(config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users' | 'cgroups'>): Promise<ExecutorSet> {
   checkExecutorsBuildable(config);
   const listed = `LONGSHORE_EXECUTORS="${config.executors.join(',')}"`;
   const set: ExecutorSet = {};

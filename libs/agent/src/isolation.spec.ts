@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -62,6 +62,36 @@ describe('job isolation set-up at agent start', () => {
     expect(statSync(join(dir, 'jobs')).mode & 0o777).toBe(0o711);
     expect(statSync(join(dir, 'jobs', '.running')).mode & 0o777).toBe(0o700);
     await iso.close();
+  });
+
+  it('says at start and in its detail when subprocess runs cannot get cgroups of their own, and what that leaves open', async () => {
+    const { logger, lines } = capturingLogger();
+    const paths = { mountinfo: join(dir, 'mountinfo'), selfCgroup: join(dir, 'cgroup') };
+    writeFileSync(paths.mountinfo, '22 1 0:21 / /proc rw - proc proc rw\n');
+    writeFileSync(paths.selfCgroup, '0::/\n');
+    const iso = await setupJobIsolation(config({ LONGSHORE_JOB_UIDS: 'off', LONGSHORE_JOB_FIREWALL: 'off' }), logger, { cgroupPaths: paths });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(iso.cgroups).toBeUndefined();
+    expect(iso.info.detail).toMatch(/; no cgroup per run \(no cgroup v1 freezer hierarchy is mounted; no cgroup v2 hierarchy is mounted\): processes a job starts outside its process group \(setsid, double fork\) outlive its run$/);
+    const warnings = lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    expect(warnings.some((m) => m.startsWith('no cgroup per subprocess run: processes a job starts outside its process group'))).toBe(true);
+    // An agent without the subprocess executor makes none and says nothing of them.
+    const docker = await setupJobIsolation(config({ LONGSHORE_JOB_UIDS: 'off', LONGSHORE_JOB_FIREWALL: 'off', LONGSHORE_EXECUTORS: 'docker', LONGSHORE_DEFAULT_EXECUTOR: 'docker' }), logger, { cgroupPaths: paths });
+    expect(docker.info.detail).not.toMatch(/cgroup/);
+    await iso.close();
+    await docker.close();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, gives each subprocess run a cgroup of its own and says so', async () => {
+    const { logger } = capturingLogger();
+    const iso = await setupJobIsolation(config({ LONGSHORE_JOB_UIDS: 'off', LONGSHORE_JOB_FIREWALL: 'off' }), logger);
+    try {
+      expect(iso.cgroups?.parentDir).toMatch(/\/longshore-agent-iso-spec-[0-9a-f]{8}$/);
+      expect(iso.info.detail).toMatch(/; each run in a cgroup v(1 freezer|2) cgroup of its own, all of whose processes are killed when it ends$/);
+    } finally {
+      await iso.close();
+    }
+    expect(iso.cgroups && existsSync(iso.cgroups.parentDir)).toBe(false); // removed when the agent stops
   });
 
   it.skipIf(process.getuid?.() !== 0)('as root, refuses a job directory under one that job uids cannot pass, naming the fix', async () => {

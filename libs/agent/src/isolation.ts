@@ -1,5 +1,5 @@
 import { chmod, lstat, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '@longshore/config';
 import type { AgentIsolationInfo } from '@longshore/domain';
 import {
@@ -9,10 +9,13 @@ import {
   hostPort,
   installJobFirewall,
   iptablesProblem,
+  agentCgroupName,
+  probeRunCgroups,
   processStartTime,
   redisAddresses,
   resolveFirewallTargets,
   type JobFirewall,
+  type RunCgroups,
   type UidPool,
 } from '@longshore/executors';
 import type { Logger } from '@longshore/telemetry';
@@ -21,6 +24,8 @@ import type { Logger } from '@longshore/telemetry';
 export interface JobIsolation {
   /** Set when each job runs as a uid of its own. */
   readonly users?: UidPool;
+  /** Set when each subprocess run gets a cgroup of its own (killed whole when the run ends). */
+  readonly cgroups?: RunCgroups;
   /** What the agent advertises (`agents ls`). */
   readonly info: AgentIsolationInfo;
   close(): Promise<void>;
@@ -38,24 +43,59 @@ const UNTRUSTED = 'for untrusted jobs use the docker or ecs executor';
 export async function setupJobIsolation(
   config: AgentConfig,
   logger: Logger,
-  host: { uid?: number; /** Redis servers known beyond the URL's own (Cluster nodes, the server Sentinel chose). */ redisNodes?: { host: string; port: number }[] } = {},
+  host: {
+    uid?: number;
+    /** Redis servers known beyond the URL's own (Cluster nodes, the server Sentinel chose). */
+    redisNodes?: { host: string; port: number }[];
+    /** Where the run cgroup probe reads mounts and the agent's cgroups (tests point them at fixtures). */
+    cgroupPaths?: { mountinfo: string; selfCgroup: string };
+  } = {},
 ): Promise<JobIsolation> {
   const uid = host.uid ?? process.getuid?.() ?? -1;
   const users = await setupUsers(config, logger, uid);
   await prepareJobDir(config.jobDir, users !== undefined);
   const range = users ? `${users.range.first}-${users.range.last}` : '';
   const fw = await setupFirewall(config, users, logger, host.redisNodes ?? []);
+  const cg = await setupRunCgroups(config, users !== undefined, logger, host.cgroupPaths);
   const detail = [
     users ? `each job runs as its own uid from ${range} in a private 0700 directory` : `jobs run as the agent's own user (uid ${uid})`,
     fw.detail,
+    ...(cg.detail === undefined ? [] : [cg.detail]),
   ].join('; ');
   return {
     ...(users ? { users } : {}),
+    ...(cg.cgroups ? { cgroups: cg.cgroups } : {}),
     info: { separateUsers: users !== undefined, jobUids: range, firewall: fw.firewall !== undefined, detail },
     close: async () => {
       await fw.firewall?.close();
+      await cg.cgroups?.remove();
     },
   };
+}
+
+/**
+ * A cgroup per subprocess run, where the agent can make one: it is how every process of a run,
+ * also those that left its process group, is killed when the run ends. Where none can be made
+ * the agent says so, and what that leaves open. Nothing (no detail) for an agent without the
+ * subprocess executor.
+ */
+async function setupRunCgroups(
+  config: AgentConfig,
+  separateUsers: boolean,
+  logger: Logger,
+  paths: { mountinfo: string; selfCgroup: string } | undefined,
+): Promise<{ cgroups?: RunCgroups; detail?: string }> {
+  if (!config.executors.includes('subprocess')) return {};
+  const probe = await probeRunCgroups(agentCgroupName(config.agentId, resolve(config.jobDir)), paths);
+  if (probe.usable) {
+    logger.info({ cgroupKind: probe.cgroups.kind, cgroupParent: probe.cgroups.parentDir }, 'each subprocess run gets a cgroup of its own, killed whole when the run ends');
+    return { cgroups: probe.cgroups, detail: `each run in a ${probe.cgroups.kind} cgroup of its own, all of whose processes are killed when it ends` };
+  }
+  const left = separateUsers
+    ? 'processes a job starts outside its process group (setsid, double fork) are killed with its uid when the run ends'
+    : 'processes a job starts outside its process group (setsid, double fork) outlive its run';
+  logger.warn({ reason: probe.reason }, `no cgroup per subprocess run: ${left}; run the agent as root on a host with cgroup v1's freezer or cgroup v2 (Linux ≥ 5.14) mounted`);
+  return { detail: `no cgroup per run (${probe.reason}): ${left}` };
 }
 
 async function setupUsers(config: AgentConfig, logger: Logger, agentUid: number): Promise<UidPool | undefined> {

@@ -4,6 +4,7 @@ import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type O
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
+import { privateDirsRoot } from './enabled-executors.js';
 import { chooseExecutor, type ExecutorSet } from './executors.js';
 import { LogWriter } from './log-writer.js';
 import { toAttemptOutcome, type JobOutcome } from './outcome.js';
@@ -113,7 +114,8 @@ export class JobRun {
     const writer = this.logWriter();
     // A private directory (HOME, TMPDIR, and the working directory unless the job names one) for
     // executors that run on this host's filesystem; the executor creates and removes it.
-    const privateDir = choice.name === 'subprocess' ? join(ctx.jobDir, `${job.id}-${job.attempt}`) : undefined;
+    // It is under a directory of this agent id's own, which the agent empties when it starts again.
+    const privateDir = choice.name === 'subprocess' ? join(privateDirsRoot(ctx), `${job.id}-${job.attempt}`) : undefined;
     ctx.logger.debug({ job: job.id, executor: choice.name, attempt: job.attempt }, 'job started');
     const request: RunRequest = {
       jobId: job.id,

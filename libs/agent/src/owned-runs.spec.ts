@@ -35,4 +35,18 @@ describe('runs a previous life of the agent left', () => {
       [3, 0],
     ]);
   });
+
+  it('then removes what they left besides their processes (cgroups, directories), after stopping them', async () => {
+    const order: string[] = [];
+    const executor: Executor = {
+      ...owning([{ jobId: 'j1', attempt: 1, ref: { kind: 'subprocess', pid: 7, startTime: '1' } }], () => ({
+        kind: 'not-reattachable',
+        reason: 'pipes gone',
+        stop: () => (order.push('stop j1'), Promise.resolve()),
+      })),
+      removeLeftovers: () => (order.push('remove leftovers'), Promise.resolve({ cgroups: 1, directories: 13, problems: [] })),
+    };
+    expect(await stopOwnedRuns({ subprocess: executor }, 'a1', silentLogger())).toBe(1);
+    expect(order).toEqual(['stop j1', 'remove leftovers']);
+  });
 });

@@ -23,6 +23,13 @@ export async function stopOwnedRuns(executors: ExecutorSet, agentId: string, log
       stopped++;
       logger.warn({ executor: name, job: run.jobId, attempt: run.attempt, ref: run.ref }, 'killed a job run left running by a previous run of this agent');
     }
+    // Then what those runs left besides their process groups: cgroups (with any process that
+    // left its group) and private directories. Adopted runs are never the executor's that has any.
+    const left = await executor.removeLeftovers?.();
+    if (left && (left.cgroups > 0 || left.directories > 0)) {
+      logger.warn({ executor: name, cgroups: left.cgroups, directories: left.directories }, 'removed the cgroups and directories of runs killed with a previous run of this agent');
+    }
+    for (const problem of left?.problems ?? []) logger.warn({ executor: name, problem }, 'could not remove what a run killed with a previous run of this agent left behind');
   }
   return stopped;
 }

@@ -10,10 +10,12 @@ import { wrapInCgroup } from './cgroup-v1-wrapper.js';
 import type { RunOutcome } from './executor.js';
 import { runCollecting, testEnv, type CollectedRun } from './spec-helpers.js';
 import { createSubprocessExecutor } from './subprocess-executor.js';
+import { agentCgroupName, probeRunCgroups } from './run-cgroup.js';
 import { startSubprocess } from './subprocess-run.js';
 
 const MiB = 1024 * 1024;
 const cgroup = await probeCgroupV1();
+const runCgroups = await probeRunCgroups(agentCgroupName(`wrapper-spec-${process.pid}`));
 const skipCgroup = !cgroup.usable && process.env['CI'] !== 'true';
 if (!cgroup.usable) {
   console.warn(`cgroup-v1-wrapper.spec: cgroup v1 tests ${skipCgroup ? 'skipped' : 'will fail (CI=true)'}: ${cgroup.reason}`);
@@ -44,6 +46,9 @@ describe('wrapInCgroup', () => {
 describe.skipIf(skipCgroup)('cgroup v1 wrapper: the job sees what it would see without a limit', () => {
   const plain = createSubprocessExecutor();
   const limited = createSubprocessExecutor({ memoryLimiter: 'cgroup-v1' });
+  // Behind the gate of a run cgroup, with and without a memory limit.
+  const tracked = runCgroups.usable ? createSubprocessExecutor({ memoryLimiter: 'cgroup-v1', cgroups: runCgroups.cgroups }) : undefined;
+  afterAll(() => (runCgroups.usable ? runCgroups.cgroups.remove() : undefined));
 
   beforeAll(() => {
     if (!cgroup.usable) throw new Error(`cgroup v1 is required under CI=true: ${cgroup.reason}`);
@@ -66,6 +71,7 @@ describe.skipIf(skipCgroup)('cgroup v1 wrapper: the job sees what it would see w
       command: () => ['env'],
       env: () => ({ PATH: '/usr/bin:/bin', PWD: '/bogus', IFS: 'x', PPID: '5', OPTIND: '7', LINENO: '9' }),
     },
+    { name: 'the exact env, with the variable the gate reads into', command: () => ['env'], env: () => ({ PATH: '/usr/bin:/bin', longshore_gate: 'mine' }) },
   ];
 
   it.each(cases)('$name', async ({ command, env, cwd }) => {
@@ -74,6 +80,9 @@ describe.skipIf(skipCgroup)('cgroup v1 wrapper: the job sees what it would see w
     const withLimit = await runCollecting(limited, command(), { ...overrides, memoryBytes: 256 * MiB });
     const sortEnv = (run: CollectedRun) => (command()[0] === 'env' ? { ...seen(run), lines: seen(run).lines.sort((a, b) => a.text.localeCompare(b.text)) } : seen(run));
     expect(sortEnv(withLimit)).toEqual(sortEnv(without));
+    if (!tracked) throw new Error(`run cgroups are required here: ${runCgroups.usable ? '' : runCgroups.reason}`);
+    expect(sortEnv(await runCollecting(tracked, command(), overrides))).toEqual(sortEnv(without));
+    expect(sortEnv(await runCollecting(tracked, command(), { ...overrides, memoryBytes: 256 * MiB }))).toEqual(sortEnv(without));
   });
 
   it('reports start_failed, not an exit, when the job could not be moved into its cgroup', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import type { Logger } from '@longshore/telemetry';
-import { wrapInCgroup } from './cgroup-v1-wrapper.js';
+import { wrapInCgroup, type WrapOptions } from './cgroup-v1-wrapper.js';
 import { formatBytes, MEMORY_POLL_MS, type MemoryGuard, type MemoryGuardEvents, type MemoryLimiter, type MemoryVerdict } from './memory-limit.js';
 import { errnoCode, isGoneError } from './proc-fs.js';
 
@@ -88,7 +88,7 @@ class CgroupV1Guard implements MemoryGuard {
     private readonly logger: Logger,
   ) {}
 
-  readonly wrap = (command: string[], env: Record<string, string>): string[] => wrapInCgroup(`${this.dir}/cgroup.procs`, command, env);
+  readonly wrap = (command: string[], env: Record<string, string>, opts?: WrapOptions): string[] => wrapInCgroup(`${this.dir}/cgroup.procs`, command, env, opts);
 
   attach(_pid: number, events: MemoryGuardEvents): void {
     this.events = events;

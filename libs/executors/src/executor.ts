@@ -204,4 +204,18 @@ export interface Executor {
    * each with its `agentId`; absent for executors whose runs die with their agent.
    */
   listPool?(pool: string): Promise<OwnedRun[]>;
+  /**
+   * Removes what the runs of an earlier life of this agent left behind besides their processes,
+   * once the agent has stopped those ({@link Executor.listOwned}) and before it starts new runs:
+   * for subprocesses, the runs' cgroups (killing whatever is still in them, also processes that
+   * left their group) and private directories. Absent where runs leave nothing else behind.
+   */
+  removeLeftovers?(): Promise<LeftoversRemoved>;
+}
+
+/** What {@link Executor.removeLeftovers} removed, and what it could not. */
+export interface LeftoversRemoved {
+  cgroups: number;
+  directories: number;
+  problems: string[];
 }

@@ -1,5 +1,5 @@
 /** Executors: how an agent runs one attempt of a job (subprocess and docker now; ecs later). */
-export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LineSink, OutputPosition, OutputStream, OwnedRun, ProbeResult, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
+export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LeftoversRemoved, LineSink, OutputPosition, OutputStream, OwnedRun, ProbeResult, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
 export { HEALTHY } from './executor.js';
 export { StartCancelledError, StartFailedError } from './start-errors.js';
 export { createSubprocessExecutor } from './subprocess-executor.js';
@@ -10,6 +10,8 @@ export { createNoopExecutor } from './noop-executor.js';
 export { buildJobEnv, DEFAULT_INHERIT_NAMES, FALLBACK_PATH, privateTmpDir } from './job-env.js';
 export type { BuildJobEnvOptions } from './job-env.js';
 export { leftoverRegistry, sweepLeftovers } from './leftovers.js';
+export { agentCgroupName, probeRunCgroups } from './run-cgroup.js';
+export type { RunCgroup, RunCgroups, RunCgroupsProbe } from './run-cgroup.js';
 export type { LeftoverRecord, LeftoverRegistry } from './leftovers.js';
 export { buildFirewallRules, firewallChainName, METADATA_ADDRESS_V4, METADATA_ADDRESS_V6 } from './firewall-rules.js';
 export type { FirewallRuleSet, FirewallTarget } from './firewall-rules.js';

@@ -1,3 +1,5 @@
+import type { WrapOptions } from './cgroup-v1-wrapper.js';
+
 /**
  * How the subprocess executor enforces a job's memory limit on its whole process tree:
  * - `cgroup-v1`: a memory cgroup per run, under the agent's own cgroup; the kernel enforces the
@@ -36,8 +38,9 @@ export interface MemoryGuard {
    * Set when the job must be started through a wrapper that puts it under the limit before it
    * runs: returns the argv to spawn instead of `command`. The run must then check that the
    * program can be executed itself, since a failed exec becomes the wrapper's exit status.
+   * `opts` asks for what the run needs of the wrapper besides (the gate of its run cgroup).
    */
-  readonly wrap?: (command: string[], env: Record<string, string>) => string[];
+  readonly wrap?: (command: string[], env: Record<string, string>, opts?: WrapOptions) => string[];
   /**
    * Called synchronously right after spawn with the child's pid (which is also its process
    * group id); starts watching. Never throws: problems arrive as `events.failed`.

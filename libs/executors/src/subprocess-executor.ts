@@ -1,11 +1,15 @@
 import { silentLogger, type Logger } from '@longshore/telemetry';
-import { HEALTHY, type AttachResult, type Executor, type OwnedRun, type RunRef } from './executor.js';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HEALTHY, type AttachResult, type Executor, type LeftoversRemoved, type OwnedRun, type RunRef } from './executor.js';
 import { stopForeignGroup } from './foreign-group.js';
 import type { MemoryLimiterChoice } from './memory-limit.js';
 import { memoryLimiterResolver } from './memory-limiter-choice.js';
 import { startSubprocess } from './subprocess-run.js';
 import { isSameProcess, leftoverRegistry, type LeftoverRegistry } from './leftovers.js';
 import type { UidPool } from './job-uids.js';
+import type { RunCgroups } from './run-cgroup.js';
 
 const MEMORY_LIMITER_CHOICES: readonly MemoryLimiterChoice[] = ['auto', 'cgroup-v1', 'rss-watchdog', 'none'];
 
@@ -33,12 +37,25 @@ export interface SubprocessExecutorOptions {
    * signal the agent or other jobs. Absent = jobs run as the agent's user.
    */
   users?: UidPool;
+  /**
+   * Gives each run a cgroup of its own (see `probeRunCgroups`): when the run ends, whatever is
+   * left in it is killed, also processes that left the job's process group (`setsid`, double
+   * fork). Absent = only the job's process group is killed (and, with `users`, its uid's processes).
+   */
+  cgroups?: RunCgroups;
+  /**
+   * The directory that holds this agent's run directories (every `RunRequest.privateDir` is
+   * directly in it, and nothing else is): `removeLeftovers` empties it, since a run killed with
+   * its agent could not remove its own.
+   */
+  privateDirsRoot?: string;
 }
 
 /**
  * Creates the executor that runs a job as a local process in its own process group (POSIX
  * only). `stop` sends SIGTERM to the whole group, then SIGKILL after the grace it is given; when
- * the job's main process exits, anything it left in its group is killed too. Output is streamed
+ * the job's main process exits, anything it left in its group is killed too, and with
+ * `cgroups` everything in the run's cgroup (also what left the group: `setsid`, double forks). Output is streamed
  * line by line while the job runs. A job's `memoryBytes` is enforced on its whole process tree
  * and a job over it ends as `oom` (see {@link SubprocessExecutorOptions.memoryLimiter}).
  * A run cannot be re-attached after its agent is gone (its pipes went with it): `attach` says so
@@ -57,11 +74,18 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     throw new RangeError(`memoryLimiter must be one of ${MEMORY_LIMITER_CHOICES.join(', ')}, got ${String(memoryLimiter)}`);
   }
   const leftovers = opts.stateDir ? leftoverRegistry(opts.stateDir) : undefined;
+  if (opts.privateDirsRoot !== undefined) {
+    // Jobs with uids of their own must pass through it to their directories, but not list it.
+    mkdirSync(opts.privateDirsRoot, { recursive: true, mode: 0o711 });
+    chmodSync(opts.privateDirsRoot, 0o711);
+  }
   const settings = {
     maxLineBytes,
     memoryLimiter: memoryLimiterResolver(memoryLimiter, opts.logger ?? silentLogger()),
     ...(leftovers ? { leftovers } : {}),
     ...(opts.users ? { users: opts.users } : {}),
+    ...(opts.cgroups ? { cgroups: opts.cgroups } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   };
   return {
     name: 'subprocess',
@@ -72,7 +96,32 @@ export function createSubprocessExecutor(opts: SubprocessExecutorOptions = {}): 
     attach: (ref) => Promise.resolve(ref).then(attachSubprocess),
     // The state dir is one agent's own already (the agent names it after its id).
     listOwned: () => listLeftovers(leftovers),
+    removeLeftovers: () => removeLeftovers(opts.cgroups, opts.privateDirsRoot),
   };
+}
+
+/** Kills and removes the run cgroups of the agent's earlier life, then removes its run directories. */
+async function removeLeftovers(cgroups: RunCgroups | undefined, privateDirsRoot: string | undefined): Promise<LeftoversRemoved> {
+  const swept = (await cgroups?.sweep()) ?? { removed: 0, problems: [] };
+  const problems = [...swept.problems];
+  let directories = 0;
+  if (privateDirsRoot !== undefined) {
+    let names: string[] = [];
+    try {
+      names = await readdir(privateDirsRoot);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`cannot list ${privateDirsRoot}: ${(err as Error).message}`);
+    }
+    for (const name of names) {
+      try {
+        await rm(join(privateDirsRoot, name), { recursive: true, force: true, maxRetries: 3 });
+        directories++;
+      } catch (err) {
+        problems.push(`cannot remove ${join(privateDirsRoot, name)}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { cgroups: swept.removed, directories, problems };
 }
 
 function attachSubprocess(ref: RunRef): AttachResult {

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { formatDuration } from '@longshore/domain';
+import type { Logger } from '@longshore/telemetry';
+import { wrapInCgroup } from './cgroup-v1-wrapper.js';
 import type { OutputStream, RunHandle, RunOutcome, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
 import { formatBytes, type MemoryGuard, type MemoryVerdict } from './memory-limit.js';
@@ -14,6 +16,7 @@ import { StartFailedError, throwIfStartCancelled } from './start-errors.js';
 import { checkWorkingDir, describeSpawnError } from './start-failure.js';
 import type { UidPool } from './job-uids.js';
 import { openRunIdentity, type RunIdentity } from './run-identity.js';
+import type { RunCgroup, RunCgroups } from './run-cgroup.js';
 
 /** Resolved settings of the subprocess executor, shared by its runs. */
 export interface SubprocessSettings {
@@ -24,6 +27,10 @@ export interface SubprocessSettings {
   leftovers?: LeftoverRegistry;
   /** Set when each run gets a uid of its own (the agent runs as root). */
   users?: UidPool;
+  /** Set when each run gets a cgroup of its own, whose processes are all killed when it ends. */
+  cgroups?: RunCgroups;
+  /** Where problems met while cleaning up after a run are reported. */
+  logger?: Logger;
 }
 
 // After the group is killed, how long to wait for stdout/stderr to close: a process that left
@@ -65,17 +72,35 @@ export async function startSubprocess(req: RunRequest, signal: AbortSignal, sett
 
 /** Starts the job as `identity` (its uid, in its directory), once those are set up. */
 async function startAs(program: string, identity: RunIdentity, req: RunRequest, signal: AbortSignal, settings: SubprocessSettings): Promise<RunHandle> {
-  const memory = await prepareMemoryGuard(req, settings, identity);
-  if (typeof memory === 'string') throw new StartFailedError(memory);
-  // A wrapper execs the job, so spawn can no longer tell that the program cannot be run.
-  const unrunnable = memory?.wrap ? await checkProgram(program, req.env, identity.cwd ?? process.cwd()) : undefined;
-  if (unrunnable !== undefined || signal.aborted) {
-    await memory?.release();
-    throwIfStartCancelled(signal);
-    const error = Object.assign(new Error(unrunnable), { code: unrunnable });
-    throw new StartFailedError(describeSpawnError(program, req.env, error));
+  const cgroup = await createRunCgroup(req, settings);
+  try {
+    const memory = await prepareMemoryGuard(req, settings, identity);
+    if (typeof memory === 'string') throw new StartFailedError(memory);
+    // A wrapper execs the job, so spawn can no longer tell that the program cannot be run.
+    const unrunnable = memory?.wrap || cgroup ? await checkProgram(program, req.env, identity.cwd ?? process.cwd()) : undefined;
+    if (unrunnable !== undefined || signal.aborted) {
+      await memory?.release();
+      throwIfStartCancelled(signal);
+      const error = Object.assign(new Error(unrunnable), { code: unrunnable });
+      throw new StartFailedError(describeSpawnError(program, req.env, error));
+    }
+    return await new SubprocessRun(req, settings, identity, memory, cgroup).start(program);
+  } catch (err) {
+    // Nothing of the job runs in it (a started run closes it when it ends).
+    await cgroup?.close();
+    throw err;
   }
-  return new SubprocessRun(req, settings, identity, memory).start(program);
+}
+
+/** The run's own cgroup, when the agent makes them; @throws StartFailedError when it cannot be made. */
+async function createRunCgroup(req: RunRequest, settings: SubprocessSettings): Promise<RunCgroup | undefined> {
+  const cgroups = settings.cgroups;
+  if (!cgroups) return undefined;
+  try {
+    return await cgroups.create(req.jobId, req.attempt);
+  } catch (err) {
+    throw new StartFailedError(`could not create the job's ${cgroups.kind} cgroup under ${cgroups.parentDir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** The guard of the run's memory limit, none when it has no limit, or why the job cannot start. */
@@ -110,6 +135,8 @@ class SubprocessRun {
   private killedAfterGrace = false;
   // The `oom` message, when the memory guard reported the job over its limit while it ran.
   private memoryMessage: string | undefined;
+  // Why the job could not be moved into its cgroup (its wrapper was killed before running it).
+  private notMoved: string | undefined;
   private runError: Error | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly lines: Record<OutputStream, LineSplitter>;
@@ -122,6 +149,7 @@ class SubprocessRun {
     private readonly settings: SubprocessSettings,
     private readonly identity: RunIdentity,
     private readonly memory: MemoryGuard | undefined,
+    private readonly cgroup: RunCgroup | undefined,
   ) {
     this.lines = {
       stdout: new LineSplitter(settings.maxLineBytes, (text) => this.deliver('stdout', text)),
@@ -135,17 +163,22 @@ class SubprocessRun {
   }
 
   /** Spawns the job; resolves with its handle, or rejects with `StartFailedError` if it did not start. */
-  start(program: string): Promise<RunHandle> {
+  async start(program: string): Promise<RunHandle> {
     let child: Child;
-    const [file = program, ...args] = this.memory?.wrap?.(this.req.command, this.req.env) ?? this.req.command;
+    // With a run cgroup the job starts behind a gate, which the agent opens once it has moved
+    // the wrapper into the cgroup: everything the job ever forks is then in it.
+    const gate = this.cgroup !== undefined;
+    const { command, env } = this.req;
+    const argv = this.memory?.wrap?.(command, env, { gate }) ?? (gate ? wrapInCgroup(undefined, command, env, { gate }) : command);
+    const [file = program, ...args] = argv;
     try {
       child = spawn(file, args, {
         env: this.req.env,
         cwd: this.identity.cwd,
         ...(this.identity.uid === undefined ? {} : { uid: this.identity.uid, gid: this.identity.gid }),
         detached: true, // its own process group, so stop reaches its children too
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+        stdio: gate ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      }) as Child;
     } catch (err) {
       // Invalid arguments (a NUL byte in argv or env) are thrown rather than emitted.
       return this.notStarted(describeSpawnError(program, this.req.env, err));
@@ -177,11 +210,28 @@ class SubprocessRun {
       // A read error ends the stream like EOF does; the exit status still decides the outcome.
       child[name].on('error', () => undefined);
     }
+    if (this.cgroup) await this.enterCgroup(this.cgroup, child.stdio[3] as Writable);
     return Promise.resolve({
       ref: { kind: 'subprocess', pid, startTime },
       wait: () => this.result,
       stop: (graceMs) => this.requestStop(graceMs),
     });
+  }
+
+  /**
+   * Moves the wrapper into the run's cgroup and opens its gate; when the move fails, kills the
+   * wrapper before it runs the job (the run then ends as `start_failed`).
+   */
+  private async enterCgroup(cgroup: RunCgroup, gate: Writable): Promise<void> {
+    gate.on('error', () => undefined); // the wrapper may be gone already; its exit tells
+    try {
+      await cgroup.add(this.pid);
+      gate.end('\n');
+    } catch (err) {
+      this.notMoved = `could not move the job into its cgroup ${cgroup.dir}: ${err instanceof Error ? err.message : String(err)}`;
+      gate.destroy();
+      signalGroup(this.pid, 'SIGKILL');
+    }
   }
 
   /** Frees the memory guard of a job that never started and says why it did not. */
@@ -240,8 +290,11 @@ class SubprocessRun {
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.exited = true;
     clearTimeout(this.graceTimer);
-    // Whatever the job left running in its group (`sleep 300 &`) goes with it.
+    // Whatever the job left running in its group (`sleep 300 &`) goes with it, and with its
+    // cgroup whatever left the group (setsid, double fork).
     signalGroup(this.pid, 'SIGKILL');
+    const cgroupProblem = await this.cgroup?.close();
+    if (cgroupProblem !== undefined) this.settings.logger?.warn({ job: this.req.jobId, attempt: this.req.attempt }, `${cgroupProblem}; processes of the job may be left running`);
     // The guard kills what is left under the limit (its cgroup may hold processes that left the
     // group) and says whether the limit was hit after the last look.
     const verdict = (await this.memory?.release()) ?? {};
@@ -257,6 +310,7 @@ class SubprocessRun {
   }
 
   private outcome(code: number | null, signal: NodeJS.Signals | null, verdict: MemoryVerdict): RunOutcome {
+    if (this.notMoved !== undefined) return { kind: 'start_failed', message: this.notMoved };
     if (this.stopReason === 'requested') {
       return this.killedAfterGrace ? { kind: 'stopped', detail: `still running ${formatDuration(this.graceMs)} after SIGTERM; killed with SIGKILL` } : { kind: 'stopped' };
     }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TokenRole, TokenService } from '@longshore/proto';
 import { loadClientSecurity } from '@longshore/config';
 import { sweepDeadJobFirewalls } from '@longshore/executors';
@@ -75,11 +77,22 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const started: ProcessHandle[] = [];
   // Auth is on, as in production: the registry stores this admin token at start.
   const adminToken = opts.env?.['LONGSHORE_BOOTSTRAP_TOKEN'] ?? randomBytes(32).toString('base64url');
-  const base: NodeJS.ProcessEnv = { ...TEST_ENV, LONGSHORE_TOKEN: undefined, LONGSHORE_BOOTSTRAP_TOKEN: undefined, ...opts.env, LONGSHORE_REDIS_URL: redis.url };
+  // A job directory of the cluster's own: agents of the same id in clusters side by side (test
+  // runs of other checkouts) must not take each other's runs for leftovers of theirs and sweep them.
+  const jobDir = opts.env?.['LONGSHORE_JOB_DIR'] === undefined ? await mkdtemp(join(tmpdir(), 'longshore-cluster-jobs-')) : undefined;
+  const base: NodeJS.ProcessEnv = {
+    ...TEST_ENV,
+    LONGSHORE_TOKEN: undefined,
+    LONGSHORE_BOOTSTRAP_TOKEN: undefined,
+    ...(jobDir === undefined ? {} : { LONGSHORE_JOB_DIR: jobDir }),
+    ...opts.env,
+    LONGSHORE_REDIS_URL: redis.url,
+  };
   const stopAll = async () => {
     for (const p of [...started].reverse()) await p.stop(10_000).catch(() => undefined);
     await redis.stop();
     if (redis.dir !== '') await rm(redis.dir, { recursive: true, force: true });
+    if (jobDir !== undefined) await rm(jobDir, { recursive: true, force: true, maxRetries: 3 });
     // Agents killed outright leave their job firewall chains behind: remove those of dead agents.
     await sweepDeadJobFirewalls().catch(() => undefined);
   };

@@ -1,0 +1,282 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errnoCode, isGoneError } from './proc-fs.js';
+
+/**
+ * A cgroup of one subprocess run: every process of the job is in it, whatever it does with its
+ * process group or session (`setsid`, double fork), so the agent can find and kill them all
+ * when the run ends. It limits nothing (the memory limit has its own cgroup, see cgroup-v1.ts).
+ */
+export interface RunCgroup {
+  readonly dir: string;
+  /** Moves `pid` into the cgroup (the agent does it, before the job's wrapper may exec the job). */
+  add(pid: number): Promise<void>;
+  /** Kills every process left in the cgroup and removes it; returns the problem when it could not. Never rejects. */
+  close(): Promise<string | undefined>;
+}
+
+/** The per-run cgroups of one agent: all under one cgroup named after the agent id. */
+export interface RunCgroups {
+  /** How processes are tracked, for messages: `cgroup v1 freezer` or `cgroup v2`. */
+  readonly kind: string;
+  /** The agent's cgroup that holds its runs' cgroups (`…/longshore-agent-<agent id>-<job dir hash>`). */
+  readonly parentDir: string;
+  /** Creates the cgroup of one run. Rejects when it cannot (the run must not start). */
+  create(jobId: string, attempt: number): Promise<RunCgroup>;
+  /**
+   * Kills what is in the cgroups an earlier life of this agent left (it was killed outright) and
+   * removes them; returns how many it removed and the problems it met.
+   */
+  sweep(): Promise<{ removed: number; problems: string[] }>;
+  /** Removes the agent's own cgroup once it holds no run cgroup (the agent stops); never rejects. */
+  remove(): Promise<void>;
+}
+
+/** Where run cgroups can be made, or why not. */
+export type RunCgroupsProbe = { usable: true; cgroups: RunCgroups } | { usable: false; reason: string };
+
+/** Where the probe reads what is mounted and which cgroups the agent is in; tests point them at fixtures. */
+export interface RunCgroupPaths {
+  mountinfo: string;
+  selfCgroup: string;
+}
+
+const SELF: RunCgroupPaths = { mountinfo: '/proc/self/mountinfo', selfCgroup: '/proc/self/cgroup' };
+
+// How long closing a run's cgroup keeps killing and retrying rmdir (EBUSY while processes die).
+const CLOSE_WITHIN_MS = 5000;
+// How long to wait for a v1 freezer to reach FROZEN (a process in uninterruptible sleep delays it).
+const FREEZE_WITHIN_MS = 1000;
+
+/** A cgroup mount found in mountinfo: which version, its root in the hierarchy and where it is mounted. */
+export interface CgroupMount {
+  version: 1 | 2;
+  root: string;
+  mountPoint: string;
+}
+
+/**
+ * The cgroup v1 hierarchy with `controller` (mount type `cgroup`, the controller in its super
+ * options), or with `controller` undefined the cgroup v2 hierarchy (type `cgroup2`), from
+ * `/proc/self/mountinfo` (proc(5)).
+ */
+export function findCgroupMount(mountinfo: string, controller: string | undefined): CgroupMount | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (left === undefined || right === undefined) continue;
+    const [fsType, , superOptions = ''] = right.split(' ');
+    const fields = left.split(' ');
+    const root = fields[3];
+    const mountPoint = fields[4];
+    if (root === undefined || mountPoint === undefined) continue;
+    if (controller === undefined ? fsType === 'cgroup2' : fsType === 'cgroup' && superOptions.split(',').includes(controller)) {
+      return { version: controller === undefined ? 2 : 1, root: unescape(root), mountPoint: unescape(mountPoint) };
+    }
+  }
+  return undefined;
+}
+
+/** The agent's own cgroup path in the v1 hierarchy of `controller`, or (undefined) in the v2 one (`0::/path`). */
+export function ownCgroup(selfCgroup: string, controller: string | undefined): string | undefined {
+  for (const line of selfCgroup.split('\n')) {
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!match) continue;
+    if (controller === undefined ? match[1] === '0' && match[2] === '' : match[2]?.split(',').includes(controller)) return match[3];
+  }
+  return undefined;
+}
+
+/**
+ * The name of the cgroup that holds all run cgroups of agent `agentId` (ids are `[A-Za-z0-9._-]`)
+ * whose job directory is `jobDir`: the directory is part of an agent's identity on a host too
+ * (its leftover notes live there), so two agents of the same id with job directories of their
+ * own (test clusters side by side) never sweep each other's runs.
+ */
+export function agentCgroupName(agentId: string, jobDir?: string): string {
+  const dir = jobDir === undefined ? '' : `-${createHash('sha256').update(jobDir).digest('hex').slice(0, 8)}`;
+  return `longshore-agent-${safeName(agentId)}${dir}`;
+}
+
+/**
+ * Finds where this agent can make a cgroup per run, under its own cgroup: cgroup v1's freezer
+ * hierarchy (freeze, kill, thaw: nothing can fork while it is killed), else cgroup v2 (its
+ * `cgroup.kill`, Linux ≥ 5.14). It creates the agent's cgroup `name` (see {@link agentCgroupName})
+ * and a throwaway run cgroup in it to prove it may; it never throws.
+ */
+export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF): Promise<RunCgroupsProbe> {
+  let mountinfo: string;
+  let selfCgroup: string;
+  try {
+    [mountinfo, selfCgroup] = await Promise.all([readFile(paths.mountinfo, 'utf8'), readFile(paths.selfCgroup, 'utf8')]);
+  } catch (err) {
+    return { usable: false, reason: `cannot read ${paths.mountinfo} or ${paths.selfCgroup}: ${describe(err)}` };
+  }
+  const problems: string[] = [];
+  for (const controller of ['freezer', undefined]) {
+    const mount = findCgroupMount(mountinfo, controller);
+    const what = controller === undefined ? 'cgroup v2' : `cgroup v1 ${controller}`;
+    if (mount === undefined) {
+      problems.push(`no ${what} hierarchy is mounted`);
+      continue;
+    }
+    const own = ownCgroup(selfCgroup, controller);
+    const rel = own === undefined ? undefined : posix.relative(mount.root, own);
+    if (own === undefined || rel === undefined || rel === '..' || rel.startsWith('../')) {
+      problems.push(`the agent's ${what} cgroup ${own ?? '(none)'} is not under the mounted hierarchy (${mount.root})`);
+      continue;
+    }
+    const parentDir = posix.join(mount.mountPoint, rel, safeName(name));
+    const cgroups = mount.version === 1 ? new FreezerCgroups(parentDir) : new V2Cgroups(parentDir);
+    const problem = await cgroups.check();
+    if (problem === undefined) return { usable: true, cgroups };
+    problems.push(problem);
+  }
+  return { usable: false, reason: problems.join('; ') };
+}
+
+/** What v1 and v2 share: naming, creating, closing and sweeping; they differ in how they kill. */
+abstract class CgroupsBase implements RunCgroups {
+  abstract readonly kind: string;
+  constructor(readonly parentDir: string) {}
+
+  /** Kills every process in `dir` once (they may still be dying when it returns). */
+  protected abstract killAll(dir: string): Promise<void>;
+  /** A file every run cgroup of this kind must have. */
+  protected abstract readonly requiredFile: string;
+
+  async check(): Promise<string | undefined> {
+    try {
+      await mkdir(this.parentDir, { recursive: true });
+    } catch (err) {
+      return `cannot create ${this.kind} cgroup ${this.parentDir}: ${describe(err)}`;
+    }
+    let run: RunCgroup;
+    try {
+      run = await this.create('probe', 0);
+    } catch (err) {
+      return `cannot create a ${this.kind} cgroup under ${this.parentDir}: ${describe(err)}`;
+    }
+    try {
+      await access(`${run.dir}/${this.requiredFile}`);
+      return undefined;
+    } catch (err) {
+      return `${this.kind} cgroup ${run.dir} has no ${this.requiredFile} (${describe(err)})${this.kind === 'cgroup v2' ? ': Linux ≥ 5.14 is needed' : ''}`;
+    } finally {
+      await run.close();
+    }
+  }
+
+  async create(jobId: string, attempt: number): Promise<RunCgroup> {
+    const dir = `${this.parentDir}/${safeName(jobId).slice(0, 100)}-${attempt}-${randomBytes(3).toString('hex')}`;
+    await mkdir(dir);
+    return {
+      dir,
+      add: (pid) => writeFile(`${dir}/cgroup.procs`, String(pid)),
+      close: () => this.close(dir),
+    };
+  }
+
+  async sweep(): Promise<{ removed: number; problems: string[] }> {
+    let names: string[];
+    try {
+      names = (await readdir(this.parentDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return { removed: 0, problems: [] };
+      return { removed: 0, problems: [`cannot list ${this.parentDir}: ${describe(err)}`] };
+    }
+    let removed = 0;
+    const problems: string[] = [];
+    for (const name of names) {
+      const problem = await this.close(`${this.parentDir}/${name}`);
+      if (problem === undefined) removed++;
+      else problems.push(problem);
+    }
+    return { removed, problems };
+  }
+
+  async remove(): Promise<void> {
+    await rmdir(this.parentDir).catch(() => undefined); // busy: a run's cgroup is still there (swept at the next start)
+  }
+
+  /** Kills what is in `dir` until it is empty, then removes it; the problem when it could not. */
+  private async close(dir: string): Promise<string | undefined> {
+    const deadline = Date.now() + CLOSE_WITHIN_MS;
+    for (;;) {
+      try {
+        if ((await pidsIn(dir)).length > 0) await this.killAll(dir);
+        await rmdir(dir);
+        return undefined;
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return undefined;
+        if (errnoCode(err) !== 'EBUSY' || Date.now() > deadline) {
+          const left = await pidsIn(dir).catch(() => []);
+          return `could not remove cgroup ${dir}${left.length > 0 ? ` (processes ${left.join(', ')} are still in it)` : ''}: ${describe(err)}`;
+        }
+        await sleep(20);
+      }
+    }
+  }
+}
+
+/** cgroup v1, freezer hierarchy: freeze (nothing in it can fork any more), SIGKILL each process, thaw. */
+class FreezerCgroups extends CgroupsBase {
+  readonly kind = 'cgroup v1 freezer';
+  protected readonly requiredFile = 'freezer.state';
+
+  protected async killAll(dir: string): Promise<void> {
+    const state = `${dir}/freezer.state`;
+    await writeFile(state, 'FROZEN');
+    try {
+      // FREEZING until every process is frozen; one stuck in the kernel may keep it there, and
+      // SIGKILL is still the best that can be done then.
+      const deadline = Date.now() + FREEZE_WITHIN_MS;
+      while ((await readFile(state, 'utf8')).trim() !== 'FROZEN' && Date.now() < deadline) await sleep(5);
+      for (const pid of await pidsIn(dir)) kill(pid);
+    } finally {
+      await writeFile(state, 'THAWED'); // the kills are delivered as the processes thaw
+    }
+  }
+}
+
+/** cgroup v2: `cgroup.kill` SIGKILLs every process in the cgroup, atomically with respect to forks. */
+class V2Cgroups extends CgroupsBase {
+  readonly kind = 'cgroup v2';
+  protected readonly requiredFile = 'cgroup.kill';
+
+  protected async killAll(dir: string): Promise<void> {
+    await writeFile(`${dir}/cgroup.kill`, '1');
+  }
+}
+
+async function pidsIn(dir: string): Promise<number[]> {
+  try {
+    return (await readFile(`${dir}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean).map(Number);
+  } catch (err) {
+    if (isGoneError(err)) return [];
+    throw err;
+  }
+}
+
+function kill(pid: number): void {
+  if (pid === process.pid) return; // never the agent, whatever the file says
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if (!isGoneError(err)) throw err;
+  }
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** mountinfo escapes space, tab, newline and backslash as octal (`\040`). */
+function unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+function describe(err: unknown): string {
+  return errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
+}
