@@ -189,8 +189,11 @@ describeDocker('the docker executor', ({ docker, image }) => {
     const first = await startUntil(['sh', '-c', "trap 'exit 0' TERM; echo ready; while true; do echo tick; sleep 1; done"], 'ready', jobId);
     const again = createDockerExecutor({ docker, agentId, pool: 'default' });
     const owned = await again.listOwned(agentId);
-    expect(owned).toContainEqual({ jobId, attempt: 1, ref: first.ref });
+    expect(owned).toContainEqual({ jobId, attempt: 1, ref: first.ref, agentId });
     expect(await again.listOwned(`${agentId}-other`)).toEqual([]);
+    // Any agent of the pool on the same engine finds it too, with the agent it was started for.
+    expect(await again.listPool!('default')).toContainEqual({ jobId, attempt: 1, ref: first.ref, agentId });
+    expect(await again.listPool!('other-pool')).toEqual([]);
 
     let ticked!: () => void;
     const tick = new Promise<void>((resolve) => (ticked = resolve));

@@ -87,7 +87,7 @@ describe('job isolation set-up at agent start', () => {
     const iso = await setupJobIsolation(config({ LONGSHORE_JOB_UIDS: 'off', LONGSHORE_JOB_FIREWALL: 'off' }), logger);
     try {
       expect(iso.cgroups?.parentDir).toMatch(/\/longshore-agent-iso-spec-[0-9a-f]{8}$/);
-      expect(iso.info.detail).toMatch(/; each run in a cgroup v(1 freezer|2) cgroup of its own, all of whose processes are killed when it ends$/);
+      expect(iso.info.detail).toMatch(/; each run in a cgroup v(1 freezer|2) cgroup of its own, all of whose processes are killed when it ends; CPU limits (enforced as CFS quotas|not enforced \(.+\))$/);
     } finally {
       await iso.close();
     }

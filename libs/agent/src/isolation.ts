@@ -88,8 +88,11 @@ async function setupRunCgroups(
   if (!config.executors.includes('subprocess')) return {};
   const probe = await probeRunCgroups(agentCgroupName(config.agentId, resolve(config.jobDir)), paths);
   if (probe.usable) {
+    const cpu = probe.cgroups.cpuLimits;
     logger.info({ cgroupKind: probe.cgroups.kind, cgroupParent: probe.cgroups.parentDir }, 'each subprocess run gets a cgroup of its own, killed whole when the run ends');
-    return { cgroups: probe.cgroups, detail: `each run in a ${probe.cgroups.kind} cgroup of its own, all of whose processes are killed when it ends` };
+    if (!cpu.enforced) logger.warn({ reason: cpu.reason }, "subprocess jobs' CPU limits (their own, or their weight's share of the pool's standard agent) are not enforced here");
+    const cpuDetail = cpu.enforced ? '; CPU limits enforced as CFS quotas' : `; CPU limits not enforced (${cpu.reason})`;
+    return { cgroups: probe.cgroups, detail: `each run in a ${probe.cgroups.kind} cgroup of its own, all of whose processes are killed when it ends${cpuDetail}` };
   }
   const left = separateUsers
     ? 'processes a job starts outside its process group (setsid, double fork) are killed with its uid when the run ends'

@@ -132,6 +132,7 @@ export class JobRun {
       ...(choice.name === 'docker' && spec.image ? { docker: { ...spec.docker, image: spec.image } } : {}),
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+      ...(spec.cpusMilli ? { cpusMilli: spec.cpusMilli } : {}),
       onLine: (stream, text) => writer.line(stream, text),
     };
     const out = await this.execute(choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);

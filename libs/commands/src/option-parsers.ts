@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { Executor } from '@longshore/client';
-import { AGENT_EXECUTORS, EXECUTORS, InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, validateDnsLabel, type ExecutorName } from '@longshore/domain';
+import { AGENT_EXECUTORS, EXECUTORS, InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, parseStandard, validateDnsLabel, type ExecutorName } from '@longshore/domain';
 
 /**
  * Commander argument parsers for the CLI's flags. Each one turns text into the unit the API wants
@@ -40,6 +40,13 @@ export const bytesArg = viaDomain('512Mi', (text) => {
   const value = parseBytes('size', text);
   if (value <= 0) throw new InvalidArgumentError('must be more than 0 (e.g. 512Mi, 1Gi); leave the flag out for no limit');
   return BigInt(value);
+});
+
+/** A pool's standard agent: "cpus=2,memory=4Gi" → the API's PoolStandard; "none" clears it. */
+export const standardArg = viaDomain('cpus=2,memory=4Gi', (text) => {
+  const s = text.trim() === 'none' ? undefined : parseStandard('standard', text);
+  if (text.trim() !== 'none' && !s) throw new InvalidArgumentError('give cpus and/or memory (e.g. cpus=2,memory=4Gi), or none to clear it');
+  return { cpusMilli: s?.cpusMilli ?? 0, memoryBytes: BigInt(s?.memoryBytes ?? 0) };
 });
 
 /** A lowercase DNS label (pool id, lane). */

@@ -1,5 +1,5 @@
 import { Executor, PoolHealth, type Pool } from '@longshore/client';
-import { formatBytes, formatMilli } from '@longshore/domain';
+import { formatBytes, formatMilli, formatStandard } from '@longshore/domain';
 import { enumWord, when } from './format.js';
 import { renderFields, renderTable } from './table.js';
 
@@ -33,6 +33,7 @@ export function renderPool(p: Pool, now: number): string {
     ['default weight', formatMilli(p.defaultWeightMilli)],
     ['max weight', formatMilli(p.maxWeightMilli)],
     ['executors', p.executors.length > 0 ? p.executors.map((e) => enumWord(Executor, e)).join(', ') : 'all'],
+    ['standard agent', p.standard ? formatStandard({ cpusMilli: p.standard.cpusMilli, memoryBytes: Number(p.standard.memoryBytes) }) || '-' : '- (weights are admission only)'],
     ['created', when(p.createdAt, now)],
   ];
   if (s) {

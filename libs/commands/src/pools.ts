@@ -5,7 +5,7 @@ import { PoolSchema, type Executor, type Pool } from '@longshore/client';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { examples } from './examples.js';
-import { executorsArg, milliArg, nameArg } from './option-parsers.js';
+import { executorsArg, milliArg, nameArg, standardArg } from './option-parsers.js';
 import { writeMessagesJson } from './output.js';
 import { renderPool, renderPoolTable } from './pool-view.js';
 
@@ -14,6 +14,7 @@ interface PoolFlags {
   defaultWeight?: number;
   maxWeight?: number;
   executors?: Executor[];
+  standard?: { cpusMilli: number; memoryBytes: bigint };
   default?: boolean;
 }
 
@@ -30,10 +31,19 @@ export function updateRequest(id: string, flags: PoolFlags) {
   if (flags.defaultWeight !== undefined) mask.push('default_weight_milli');
   if (flags.maxWeight !== undefined) mask.push('max_weight_milli');
   if (flags.executors !== undefined) mask.push('executors');
+  if (flags.standard !== undefined) mask.push('standard');
   if (mask.length === 0) {
-    throw new UsageError(`say what to change: --description, --default-weight, --max-weight or --executors (e.g. longshore pools update ${id} --default-weight 0.5)`);
+    throw new UsageError(`say what to change: --description, --default-weight, --max-weight, --executors or --standard (e.g. longshore pools update ${id} --default-weight 0.5)`);
   }
-  return { id, description: flags.description ?? '', defaultWeightMilli: flags.defaultWeight ?? 0, maxWeightMilli: flags.maxWeight ?? 0, executors: flags.executors ?? [], updateMask: mask };
+  return {
+    id,
+    description: flags.description ?? '',
+    defaultWeightMilli: flags.defaultWeight ?? 0,
+    maxWeightMilli: flags.maxWeight ?? 0,
+    executors: flags.executors ?? [],
+    ...(flags.standard ? { standard: flags.standard } : {}),
+    updateMask: mask,
+  };
 }
 
 function registerCreate(pools: Command, ctx: CliContext): void {
@@ -45,9 +55,10 @@ function registerCreate(pools: Command, ctx: CliContext): void {
     .option('--default-weight <w>', 'weight of jobs that set none (default 0.25)', milliArg)
     .option('--max-weight <w>', 'heaviest job the pool accepts (default 1)', milliArg)
     .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess (default: all)', executorsArg)
+    .option('--standard <spec>', 'what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi: a job of weight w that sets no limits runs with w times these, enforced', standardArg)
     .option('--default', 'make it the default pool')
     .option('--json', 'print the pool as protobuf JSON')
-    .addHelpText('after', examples('longshore pools create ingest-eu --description "EU ingestion" --default-weight 0.25 --max-weight 1'))
+    .addHelpText('after', examples('longshore pools create ingest-eu --description "EU ingestion" --default-weight 0.25 --max-weight 1', 'longshore pools create etl --standard cpus=2,memory=4Gi'))
     .action(async (id: string, flags: PoolFlags, cmd: Command) => {
       const { pool } = await ctx.client().registry.createPool({
         id,
@@ -55,6 +66,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
         defaultWeightMilli: flags.defaultWeight ?? 0,
         maxWeightMilli: flags.maxWeight ?? 0,
         executors: flags.executors ?? [],
+        ...(flags.standard ? { standard: flags.standard } : {}),
         makeDefault: flags.default ?? false,
       });
       printPool(ctx, cmd, pool, `created pool ${id}${pool?.isDefault ? ' (the default pool)' : ''}`);
@@ -70,8 +82,9 @@ function registerChanges(pools: Command, ctx: CliContext): void {
     .option('--default-weight <w>', 'weight of jobs that set none', milliArg)
     .option('--max-weight <w>', 'heaviest job the pool accepts', milliArg)
     .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess', executorsArg)
+    .option('--standard <spec>', 'what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi, or none: a job of weight w that sets no limits runs with w times these, enforced', standardArg)
     .option('--json', 'print the pool as protobuf JSON')
-    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
+    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --standard cpus=4,memory=8Gi', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
     .action(async (id: string, flags: PoolFlags, cmd: Command) => {
       const { pool } = await ctx.client().registry.updatePool(updateRequest(id, flags));
       printPool(ctx, cmd, pool, `updated pool ${id}`);

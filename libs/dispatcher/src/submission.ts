@@ -4,6 +4,7 @@ import {
   newJobId,
   validateJobSpec,
   formatMilli,
+  resolveLimits,
   type JobSpec,
 } from '@longshore/domain';
 import type { JobSpec as ProtoJobSpec } from '@longshore/proto';
@@ -46,8 +47,9 @@ function checkExecutors(spec: JobSpec, pool: StoredPool, index: number | undefin
 }
 
 /**
- * Validates a proto spec, resolves its pool (the default if none) and weight (the pool's
- * default if none), and refuses weights the pool cannot run. Nothing is written.
+ * Validates a proto spec, resolves its pool (the default if none), weight (the pool's default if
+ * none) and limits (its weight's share of the pool's standard agent, if the pool has one), and
+ * refuses weights the pool cannot run and limits above the share. Nothing is written.
  */
 export async function prepareJob(
   proto: ProtoJobSpec | undefined,
@@ -73,7 +75,9 @@ export async function prepareJob(
     });
   }
   checkExecutors(spec, pool, index);
-  const resolved: JobSpec = { ...spec, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
+  // Under a standard agent the weight is the limit: the job's share, or less if it asks for less.
+  const limits = inBatch(index, () => resolveLimits(spec, weightMilli, pool));
+  const resolved: JobSpec = { ...spec, ...limits, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
   const now = Date.now();
   const id = newJobId(pool.id, now);
   const traceId = activeTraceId();

@@ -53,7 +53,10 @@ export interface JobSpec {
   /** Thousandths of a standard agent; 0 = "use the pool's default" before resolution. */
   weightMilli: number;
   lane?: string;
+  /** Absent = none (or, before resolution at submit, the weight's share of the pool's standard agent). */
   memoryBytes?: number;
+  /** CPU limit in thousandths of a CPU; absent as for `memoryBytes`. */
+  cpusMilli?: number;
   /** 0 = the agent's default. */
   timeoutMs: number;
   maxAttempts: number;
@@ -152,6 +155,17 @@ export interface PoolRecord {
   createdAt: number;
   /** Executors its jobs may use; absent or empty = every executor. */
   executors?: AgentExecutorName[];
+  /** What a standard agent of the pool is (weight 1.0); absent = weights are admission only. */
+  standard?: PoolStandard;
+}
+
+/**
+ * A pool's standard agent: a job of weight w that sets no limit of its own runs with w times
+ * these (see {@link weightShare}). Absent fields set no limit.
+ */
+export interface PoolStandard {
+  cpusMilli?: number;
+  memoryBytes?: number;
 }
 
 /** What an agent advertises, as stored by the registry. Times are epoch milliseconds. */

@@ -32,6 +32,11 @@ export interface RunRequest {
    * a best-effort RSS watchdog) is up to the executor; see `SubprocessExecutorOptions.memoryLimiter`.
    */
   memoryBytes?: number;
+  /**
+   * CPU limit in thousandths of a CPU (a CFS quota): the docker executor's `NanoCpus`; a
+   * subprocess's run cgroup where the agent can set one (else none: see the agent's isolation).
+   */
+  cpusMilli?: number;
   /** Where the run's output goes while it runs; see {@link LineSink}. */
   onLine: LineSink;
   /** What the docker executor needs on top (the image); other executors ignore it. */

@@ -23,8 +23,16 @@ export interface RunCgroups {
   readonly kind: string;
   /** The agent's cgroup that holds its runs' cgroups (`…/longshore-agent-<agent id>-<job dir hash>`). */
   readonly parentDir: string;
-  /** Creates the cgroup of one run. Rejects when it cannot (the run must not start). */
-  create(jobId: string, attempt: number): Promise<RunCgroup>;
+  /**
+   * How a run's CPU limit is enforced (a CFS quota), or why it cannot be here (then runs get no
+   * CPU limit): `{ enforced: false, reason }`.
+   */
+  readonly cpuLimits: { enforced: true } | { enforced: false; reason: string };
+  /**
+   * Creates the cgroup of one run, with a CPU quota of `cpusMilli` thousandths of a CPU where
+   * {@link cpuLimits} are enforced. Rejects when it cannot (the run must not start).
+   */
+  create(jobId: string, attempt: number, cpusMilli?: number): Promise<RunCgroup>;
   /**
    * Kills what is in the cgroups an earlier life of this agent left (it was killed outright) and
    * removes them; returns how many it removed and the problems it met.
@@ -128,7 +136,7 @@ export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF
       continue;
     }
     const parentDir = posix.join(mount.mountPoint, rel, safeName(name));
-    const cgroups = mount.version === 1 ? new FreezerCgroups(parentDir) : new V2Cgroups(parentDir);
+    const cgroups = mount.version === 1 ? new FreezerCgroups(parentDir, cpuParentV1(mountinfo, selfCgroup, name)) : new V2Cgroups(parentDir);
     const problem = await cgroups.check();
     if (problem === undefined) return { usable: true, cgroups };
     problems.push(problem);
@@ -136,10 +144,34 @@ export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF
   return { usable: false, reason: problems.join('; ') };
 }
 
+/** Where the agent's run cgroups go in the v1 `cpu` hierarchy (CPU quotas), or why there are none. */
+function cpuParentV1(mountinfo: string, selfCgroup: string, name: string): string | { reason: string } {
+  const mount = findCgroupMount(mountinfo, 'cpu');
+  if (mount === undefined) return { reason: 'no cgroup v1 cpu hierarchy is mounted' };
+  const own = ownCgroup(selfCgroup, 'cpu');
+  const rel = own === undefined ? undefined : posix.relative(mount.root, own);
+  if (rel === undefined || rel === '..' || rel.startsWith('../')) return { reason: `the agent's cpu cgroup ${own ?? '(none)'} is not under the mounted hierarchy` };
+  return posix.join(mount.mountPoint, rel, safeName(name));
+}
+
+/** The CFS period of CPU quotas: 100 ms, the kernel's default. */
+const CPU_PERIOD_US = 100_000;
+
+/** A quota of `cpusMilli` thousandths of a CPU per {@link CPU_PERIOD_US} (at least the kernel's 1 ms). */
+export function cpuQuotaUs(cpusMilli: number): number {
+  return Math.max(1000, Math.round((cpusMilli * CPU_PERIOD_US) / 1000));
+}
+
 /** What v1 and v2 share: naming, creating, closing and sweeping; they differ in how they kill. */
 abstract class CgroupsBase implements RunCgroups {
   abstract readonly kind: string;
+  cpuLimits: RunCgroups['cpuLimits'] = { enforced: false, reason: 'not probed' };
   constructor(readonly parentDir: string) {}
+
+  /** Sets up CPU quotas for runs (at probe time); the reason when they cannot be enforced. */
+  protected abstract setUpCpu(): Promise<string | undefined>;
+  /** Limits the run cgroup `dir` (made by {@link create}) to `cpusMilli`; returns what else to add pids to and remove. */
+  protected abstract limitCpu(dir: string, leaf: string, cpusMilli: number): Promise<string | undefined>;
 
   /** Kills every process in `dir` once (they may still be dying when it returns). */
   protected abstract killAll(dir: string): Promise<void>;
@@ -160,6 +192,8 @@ abstract class CgroupsBase implements RunCgroups {
     }
     try {
       await access(`${run.dir}/${this.requiredFile}`);
+      const cpu = await this.setUpCpu().catch((err: unknown) => describe(err));
+      this.cpuLimits = cpu === undefined ? { enforced: true } : { enforced: false, reason: cpu };
       return undefined;
     } catch (err) {
       return `${this.kind} cgroup ${run.dir} has no ${this.requiredFile} (${describe(err)})${this.kind === 'cgroup v2' ? ': Linux ≥ 5.14 is needed' : ''}`;
@@ -168,13 +202,31 @@ abstract class CgroupsBase implements RunCgroups {
     }
   }
 
-  async create(jobId: string, attempt: number): Promise<RunCgroup> {
-    const dir = `${this.parentDir}/${safeName(jobId).slice(0, 100)}-${attempt}-${randomBytes(3).toString('hex')}`;
+  async create(jobId: string, attempt: number, cpusMilli?: number): Promise<RunCgroup> {
+    const leaf = `${safeName(jobId).slice(0, 100)}-${attempt}-${randomBytes(3).toString('hex')}`;
+    const dir = `${this.parentDir}/${leaf}`;
     await mkdir(dir);
+    let cpuDir: string | undefined;
+    if (cpusMilli !== undefined && this.cpuLimits.enforced) {
+      try {
+        cpuDir = await this.limitCpu(dir, leaf, cpusMilli);
+      } catch (err) {
+        await this.close(dir);
+        throw err;
+      }
+    }
     return {
       dir,
-      add: (pid) => writeFile(`${dir}/cgroup.procs`, String(pid)),
-      close: () => this.close(dir),
+      add: async (pid) => {
+        await writeFile(`${dir}/cgroup.procs`, String(pid));
+        if (cpuDir !== undefined) await writeFile(`${cpuDir}/cgroup.procs`, String(pid));
+      },
+      close: async () => {
+        const problem = await this.close(dir);
+        // Its processes are gone with the run's cgroup: the CPU one is empty now.
+        if (cpuDir !== undefined) await rmdirWhenEmpty(cpuDir);
+        return problem;
+      },
     };
   }
 
@@ -225,6 +277,36 @@ class FreezerCgroups extends CgroupsBase {
   readonly kind = 'cgroup v1 freezer';
   protected readonly requiredFile = 'freezer.state';
 
+  /** `cpu`: where CPU quotas go, a parallel cgroup per run in the v1 cpu hierarchy. */
+  constructor(
+    parentDir: string,
+    private readonly cpu: string | { reason: string },
+  ) {
+    super(parentDir);
+  }
+
+  protected async setUpCpu(): Promise<string | undefined> {
+    if (typeof this.cpu !== 'string') return this.cpu.reason;
+    await mkdir(this.cpu, { recursive: true });
+    // What an earlier life of this agent left: empty by now (their processes were killed with their run cgroups).
+    for (const e of await readdir(this.cpu, { withFileTypes: true })) if (e.isDirectory()) await rmdir(`${this.cpu}/${e.name}`).catch(() => undefined);
+    await access(`${this.cpu}/cpu.cfs_quota_us`);
+    return undefined;
+  }
+
+  protected async limitCpu(_dir: string, leaf: string, cpusMilli: number): Promise<string> {
+    const dir = `${this.cpu as string}/${leaf}`;
+    await mkdir(dir);
+    try {
+      await writeFile(`${dir}/cpu.cfs_period_us`, String(CPU_PERIOD_US));
+      await writeFile(`${dir}/cpu.cfs_quota_us`, String(cpuQuotaUs(cpusMilli)));
+    } catch (err) {
+      await rmdir(dir).catch(() => undefined);
+      throw err;
+    }
+    return dir;
+  }
+
   protected async killAll(dir: string): Promise<void> {
     const state = `${dir}/freezer.state`;
     await writeFile(state, 'FROZEN');
@@ -245,8 +327,37 @@ class V2Cgroups extends CgroupsBase {
   readonly kind = 'cgroup v2';
   protected readonly requiredFile = 'cgroup.kill';
 
+  protected async setUpCpu(): Promise<string | undefined> {
+    // Run cgroups get the cpu controller only if their parent hands it down.
+    try {
+      await writeFile(`${this.parentDir}/cgroup.subtree_control`, '+cpu');
+      return undefined;
+    } catch (err) {
+      return `cannot enable the cpu controller in ${this.parentDir}/cgroup.subtree_control: ${describe(err)}`;
+    }
+  }
+
+  protected async limitCpu(dir: string, _leaf: string, cpusMilli: number): Promise<undefined> {
+    await writeFile(`${dir}/cpu.max`, `${cpuQuotaUs(cpusMilli)} ${CPU_PERIOD_US}`);
+    return undefined;
+  }
+
   protected async killAll(dir: string): Promise<void> {
     await writeFile(`${dir}/cgroup.kill`, '1');
+  }
+}
+
+/** Removes an empty cgroup, waiting briefly while its last processes finish dying (EBUSY); never rejects. */
+async function rmdirWhenEmpty(dir: string): Promise<void> {
+  const deadline = Date.now() + CLOSE_WITHIN_MS;
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if (errnoCode(err) !== 'EBUSY' || Date.now() > deadline) return;
+      await sleep(20);
+    }
   }
 }
 

@@ -97,7 +97,7 @@ async function createRunCgroup(req: RunRequest, settings: SubprocessSettings): P
   const cgroups = settings.cgroups;
   if (!cgroups) return undefined;
   try {
-    return await cgroups.create(req.jobId, req.attempt);
+    return await cgroups.create(req.jobId, req.attempt, req.cpusMilli);
   } catch (err) {
     throw new StartFailedError(`could not create the job's ${cgroups.kind} cgroup under ${cgroups.parentDir}: ${err instanceof Error ? err.message : String(err)}`);
   }

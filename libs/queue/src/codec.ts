@@ -29,6 +29,7 @@ const specSchema = z.object({
   weightMilli: z.number().int(),
   lane: z.string().optional(),
   memoryBytes: z.number().int().optional(),
+  cpusMilli: z.number().int().min(1).optional(),
   timeoutMs: z.number().int().min(0),
   maxAttempts: z.number().int().min(0),
   priority: z.number().int(),

@@ -8,11 +8,12 @@ import {
   validateDnsLabel,
   validatePlainText,
   type PoolRecord,
+  type PoolStandard,
 } from '@longshore/domain';
-import type { CreatePoolRequest, Executor, UpdatePoolRequest } from '@longshore/proto';
+import type { CreatePoolRequest, Executor, PoolStandard as ProtoPoolStandard, UpdatePoolRequest } from '@longshore/proto';
 import { executorEnum } from '@longshore/rpc';
 
-const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli', 'executors'] as const;
+const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli', 'executors', 'standard'] as const;
 
 /** The executors a pool's jobs may use, validated: named ones, not `auto`, each once; empty = all. */
 function poolExecutors(values: Executor[]): AgentExecutorName[] {
@@ -25,6 +26,14 @@ function poolExecutors(values: Executor[]): AgentExecutorName[] {
   });
   if (new Set(names).size !== names.length) throw new InvalidArgumentError('executors', 'names an executor twice');
   return names;
+}
+
+/** A pool's standard agent, validated; unset or all zero = none. */
+function poolStandard(p: ProtoPoolStandard | undefined): PoolStandard | undefined {
+  if (!p || (p.cpusMilli === 0 && p.memoryBytes === 0n)) return undefined;
+  if (p.cpusMilli > LIMITS.maxMilli) throw new InvalidArgumentError('standard.cpus_milli', `${p.cpusMilli} is above the limit of ${LIMITS.maxMilli} (${LIMITS.maxMilli / 1000} CPUs)`);
+  if (p.memoryBytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError('standard.memory_bytes', `${p.memoryBytes} bytes is too large`);
+  return { ...(p.cpusMilli ? { cpusMilli: p.cpusMilli } : {}), ...(p.memoryBytes ? { memoryBytes: Number(p.memoryBytes) } : {}) };
 }
 
 function checkWeights(defaultWeightMilli: number, maxWeightMilli: number): void {
@@ -57,6 +66,8 @@ export function poolFromCreate(req: CreatePoolRequest, now: number): PoolRecord 
   };
   const executors = poolExecutors(req.executors);
   if (executors.length > 0) rec.executors = executors;
+  const standard = poolStandard(req.standard);
+  if (standard) rec.standard = standard;
   if (!req.defaultWeightMilli && rec.defaultWeightMilli > rec.maxWeightMilli) rec.defaultWeightMilli = rec.maxWeightMilli;
   checkWeights(rec.defaultWeightMilli, rec.maxWeightMilli);
   return rec;
@@ -86,6 +97,12 @@ export function applyPoolUpdate(current: PoolRecord, req: UpdatePoolRequest): Po
         const executors = poolExecutors(req.executors);
         if (executors.length > 0) next.executors = executors;
         else delete next.executors;
+        break;
+      }
+      case 'standard': {
+        const standard = poolStandard(req.standard);
+        if (standard) next.standard = standard;
+        else delete next.standard;
         break;
       }
       default:

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/pool.proto.
  */
 export const file_longshore_v1_pool: GenFile = /*@__PURE__*/
-  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIvgBCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cxIpCglleGVjdXRvcnMYCCADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3Ii8wIKClBvb2xTdGF0dXMSEwoLbGl2ZV9hZ2VudHMYASABKA0SEwoLbG9zdF9hZ2VudHMYAiABKA0SFwoPZHJhaW5pbmdfYWdlbnRzGAMgASgNEhYKDmNhcGFjaXR5X21pbGxpGAQgASgNEhsKE3dlaWdodF9pbl91c2VfbWlsbGkYBSABKA0SEwoLam9ic19xdWV1ZWQYBiABKAQSFAoMam9ic19ydW5uaW5nGAcgASgEEigKBmhlYWx0aBgIIAEoDjIYLmxvbmdzaG9yZS52MS5Qb29sSGVhbHRoEjIKC3Jlc2VydmF0aW9uGAkgASgLMh0ubG9uZ3Nob3JlLnYxLlBvb2xSZXNlcnZhdGlvbhInCgVyZWRpcxgKIAEoCzIYLmxvbmdzaG9yZS52MS5SZWRpc1VzYWdlEjsKFHdhaXRpbmdfYnlfZXhlY3V0b3JzGAsgAygLMh0ubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yQmFja2xvZyJeCg9FeGVjdXRvckJhY2tsb2cSKQoJZXhlY3V0b3JzGAEgAygOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEg4KBnF1ZXVlZBgCIAEoBBIQCghydW5uYWJsZRgDIAEoCCJJCgpSZWRpc1VzYWdlEhIKCnVzZWRfYnl0ZXMYASABKAQSFAoMYnVkZ2V0X2J5dGVzGAIgASgEEhEKCWV4aGF1c3RlZBgDIAEoCCJ0Cg9Qb29sUmVzZXJ2YXRpb24SDgoGam9iX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhQKDHdlaWdodF9taWxsaRgDIAEoDRIpCgVzaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqdwoKUG9vbEhlYWx0aBIbChdQT09MX0hFQUxUSF9VTlNQRUNJRklFRBAAEhcKE1BPT0xfSEVBTFRIX0hFQUxUSFkQARIYChRQT09MX0hFQUxUSF9ERUdSQURFRBACEhkKFVBPT0xfSEVBTFRIX05PX0FHRU5UUxADYgZwcm90bzM", [file_google_protobuf_timestamp, file_longshore_v1_job]);
+  fileDesc("Chdsb25nc2hvcmUvdjEvcG9vbC5wcm90bxIMbG9uZ3Nob3JlLnYxIqYCCgRQb29sEgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhwKFGRlZmF1bHRfd2VpZ2h0X21pbGxpGAMgASgNEhgKEG1heF93ZWlnaHRfbWlsbGkYBCABKA0SEgoKaXNfZGVmYXVsdBgFIAEoCBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZzdGF0dXMYByABKAsyGC5sb25nc2hvcmUudjEuUG9vbFN0YXR1cxIpCglleGVjdXRvcnMYCCADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3ISLAoIc3RhbmRhcmQYCSABKAsyGi5sb25nc2hvcmUudjEuUG9vbFN0YW5kYXJkIjgKDFBvb2xTdGFuZGFyZBISCgpjcHVzX21pbGxpGAEgASgNEhQKDG1lbW9yeV9ieXRlcxgCIAEoBCLzAgoKUG9vbFN0YXR1cxITCgtsaXZlX2FnZW50cxgBIAEoDRITCgtsb3N0X2FnZW50cxgCIAEoDRIXCg9kcmFpbmluZ19hZ2VudHMYAyABKA0SFgoOY2FwYWNpdHlfbWlsbGkYBCABKA0SGwoTd2VpZ2h0X2luX3VzZV9taWxsaRgFIAEoDRITCgtqb2JzX3F1ZXVlZBgGIAEoBBIUCgxqb2JzX3J1bm5pbmcYByABKAQSKAoGaGVhbHRoGAggASgOMhgubG9uZ3Nob3JlLnYxLlBvb2xIZWFsdGgSMgoLcmVzZXJ2YXRpb24YCSABKAsyHS5sb25nc2hvcmUudjEuUG9vbFJlc2VydmF0aW9uEicKBXJlZGlzGAogASgLMhgubG9uZ3Nob3JlLnYxLlJlZGlzVXNhZ2USOwoUd2FpdGluZ19ieV9leGVjdXRvcnMYCyADKAsyHS5sb25nc2hvcmUudjEuRXhlY3V0b3JCYWNrbG9nIl4KD0V4ZWN1dG9yQmFja2xvZxIpCglleGVjdXRvcnMYASADKA4yFi5sb25nc2hvcmUudjEuRXhlY3V0b3ISDgoGcXVldWVkGAIgASgEEhAKCHJ1bm5hYmxlGAMgASgIIkkKClJlZGlzVXNhZ2USEgoKdXNlZF9ieXRlcxgBIAEoBBIUCgxidWRnZXRfYnl0ZXMYAiABKAQSEQoJZXhoYXVzdGVkGAMgASgIInQKD1Bvb2xSZXNlcnZhdGlvbhIOCgZqb2JfaWQYASABKAkSEAoIYWdlbnRfaWQYAiABKAkSFAoMd2VpZ2h0X21pbGxpGAMgASgNEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp3CgpQb29sSGVhbHRoEhsKF1BPT0xfSEVBTFRIX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9IRUFMVEhfSEVBTFRIWRABEhgKFFBPT0xfSEVBTFRIX0RFR1JBREVEEAISGQoVUE9PTF9IRUFMVEhfTk9fQUdFTlRTEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_longshore_v1_job]);
 
 /**
  * A named group of agents and the queue they serve.
@@ -70,6 +70,14 @@ export type Pool = Message<"longshore.v1.Pool"> & {
    * @generated from field: repeated longshore.v1.Executor executors = 8;
    */
   executors: Executor[];
+
+  /**
+   * What a standard agent of the pool is (a weight of 1.0). Set, a job of weight w that sets no
+   * limit of its own runs with w times these CPUs and this memory, enforced.
+   *
+   * @generated from field: longshore.v1.PoolStandard standard = 9;
+   */
+  standard?: PoolStandard;
 };
 
 /**
@@ -78,6 +86,32 @@ export type Pool = Message<"longshore.v1.Pool"> & {
  */
 export const PoolSchema: GenMessage<Pool> = /*@__PURE__*/
   messageDesc(file_longshore_v1_pool, 0);
+
+/**
+ * A pool's standard agent: what a weight of 1.0 stands for. A zero field sets no limit.
+ *
+ * @generated from message longshore.v1.PoolStandard
+ */
+export type PoolStandard = Message<"longshore.v1.PoolStandard"> & {
+  /**
+   * CPUs in thousandths (2000 = 2 CPUs).
+   *
+   * @generated from field: uint32 cpus_milli = 1;
+   */
+  cpusMilli: number;
+
+  /**
+   * @generated from field: uint64 memory_bytes = 2;
+   */
+  memoryBytes: bigint;
+};
+
+/**
+ * Describes the message longshore.v1.PoolStandard.
+ * Use `create(PoolStandardSchema)` to create a new message.
+ */
+export const PoolStandardSchema: GenMessage<PoolStandard> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_pool, 1);
 
 /**
  * A pool's live figures, computed when asked.
@@ -155,7 +189,7 @@ export type PoolStatus = Message<"longshore.v1.PoolStatus"> & {
  * Use `create(PoolStatusSchema)` to create a new message.
  */
 export const PoolStatusSchema: GenMessage<PoolStatus> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 1);
+  messageDesc(file_longshore_v1_pool, 2);
 
 /**
  * Queued jobs that the same executors can run.
@@ -186,7 +220,7 @@ export type ExecutorBacklog = Message<"longshore.v1.ExecutorBacklog"> & {
  * Use `create(ExecutorBacklogSchema)` to create a new message.
  */
 export const ExecutorBacklogSchema: GenMessage<ExecutorBacklog> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 2);
+  messageDesc(file_longshore_v1_pool, 3);
 
 /**
  * Bytes Redis has allocated, and the budget Longshore keeps its data under.
@@ -217,7 +251,7 @@ export type RedisUsage = Message<"longshore.v1.RedisUsage"> & {
  * Use `create(RedisUsageSchema)` to create a new message.
  */
 export const RedisUsageSchema: GenMessage<RedisUsage> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 3);
+  messageDesc(file_longshore_v1_pool, 4);
 
 /**
  * The pool's reservation (no starvation of heavy jobs).
@@ -253,7 +287,7 @@ export type PoolReservation = Message<"longshore.v1.PoolReservation"> & {
  * Use `create(PoolReservationSchema)` to create a new message.
  */
 export const PoolReservationSchema: GenMessage<PoolReservation> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_pool, 4);
+  messageDesc(file_longshore_v1_pool, 5);
 
 /**
  * Computed health of a pool.

@@ -1,0 +1,50 @@
+import { Code, LongshoreClient, LongshoreError } from '@longshore/client';
+import { startCluster, type Cluster } from '@longshore/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from './support.js';
+
+const MI = 1024 * 1024;
+
+// A pool that says what a standard agent is: a job's weight becomes its limits, enforced.
+describe('weights as limits under a pool\'s standard agent', () => {
+  let cluster: Cluster;
+  let ls: LongshoreClient;
+  beforeAll(async () => {
+    cluster = await startCluster({
+      agents: [{ LONGSHORE_POOL: 'std' }],
+      beforeAgents: async (env) => {
+        const c = LongshoreClient.connect({ env });
+        await c.registry.createPool({ id: 'std', standard: { cpusMilli: 1000, memoryBytes: BigInt(256 * MI) } });
+        c.close();
+      },
+    });
+    ls = connect(cluster);
+  });
+  afterAll(async () => {
+    ls?.close();
+    await cluster?.stop();
+  });
+
+  it("gives a job without limits its weight's share, and runs it under that CPU quota", async () => {
+    // The job reads the CFS quota of its own cpu cgroup (cgroup v1, mounted at /sys/fs/cgroup/cpu here).
+    const job = await ls.submit({
+      pool: 'std',
+      weightMilli: 500,
+      command: ['sh', '-c', 'p=$(sed -n "s/^[0-9]*:cpu:\\(.*\\)$/\\1/p" /proc/self/cgroup); cat "/sys/fs/cgroup/cpu$p/cpu.cfs_period_us" "/sys/fs/cgroup/cpu$p/cpu.cfs_quota_us"'],
+    });
+    const done = await ls.waitForJob(job.id);
+    expect(done.spec).toMatchObject({ cpusMilli: 500, memoryBytes: BigInt(128 * MI) });
+    const lines: string[] = [];
+    for await (const l of ls.logs(job.id)) lines.push(l.text);
+    expect(lines, done.attempts.map((a) => a.message).join("; ")).toEqual(['100000', '50000']);
+  });
+
+  it("keeps a job's own limits within its share, and refuses more, with the numbers", async () => {
+    const within = await ls.submit({ pool: 'std', weightMilli: 500, memoryBytes: BigInt(64 * MI), command: ['true'] });
+    expect((await ls.getJob(within.id)).spec).toMatchObject({ cpusMilli: 500, memoryBytes: BigInt(64 * MI) });
+    const err = await ls.submit({ pool: 'std', weightMilli: 500, memoryBytes: BigInt(200 * MI), command: ['true'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LongshoreError);
+    expect((err as LongshoreError).code).toBe(Code.InvalidArgument);
+    expect((err as LongshoreError).message).toContain(`200Mi is more than weight 0.5's share of pool "std"'s standard agent (128Mi of 256Mi)`);
+  });
+});
