@@ -95,9 +95,11 @@ describe('a job container', () => {
       NanoCpus: 1_500_000_000,
       NetworkMode: 'bridge',
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev' },
       CapDrop: ['ALL'],
-      Mounts: [{ Type: 'bind', Source: '/data/in', Target: '/in', ReadOnly: true }],
+      Mounts: [
+        { Type: 'bind', Source: '/data/in', Target: '/in', ReadOnly: true },
+        { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { Mode: 0o1777, SizeBytes: 0 } },
+      ],
       Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
       Privileged: true,
       PidMode: 'host',
@@ -110,6 +112,6 @@ describe('a job container', () => {
 
   it('leaves /tmp to a mount the job puts there', () => {
     const host = containerCreateOptions(request({ docker: { image: 'busybox:1', readOnlyRoot: true, mounts: [{ source: '/scratch', target: '/tmp', readOnly: false }] } }), settings).HostConfig!;
-    expect(host.Tmpfs).toBeUndefined();
+    expect(host.Mounts).toEqual([{ Type: 'bind', Source: '/scratch', Target: '/tmp', ReadOnly: false }]);
   });
 });

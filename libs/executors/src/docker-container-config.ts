@@ -17,8 +17,12 @@ export const LABELS = {
  */
 export const JOB_CAPABILITIES: readonly string[] = DEFAULT_JOB_CAPABILITIES;
 
-/** Scratch space of a job whose root filesystem is read-only. */
-export const READ_ONLY_ROOT_TMPFS = { '/tmp': 'rw,nosuid,nodev' } as const;
+/**
+ * Scratch space of a job whose root filesystem is read-only: a tmpfs at /tmp, mode 1777 as /tmp
+ * is. The engine copies the image's /tmp into it, with that directory's mode: an image whose /tmp
+ * is not world-writable (official images' is) gives a job running as another user no scratch there.
+ */
+export const READ_ONLY_ROOT_TMPFS: Docker.MountSettings = { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { Mode: 0o1777, SizeBytes: 0 } }; // 0: the engine's default size (its pages count against the job's memory limit)
 
 /** The default cap on processes (threads count too) in one job's container. */
 export const DEFAULT_PIDS_LIMIT = 512;
@@ -54,7 +58,8 @@ export function containerCreateOptions(req: RunRequest, settings: ContainerSetti
   if (!d || !image) throw new TypeError(`job ${req.jobId} (attempt ${req.attempt}) has no image to run`);
   const memory = req.memoryBytes === undefined ? {} : { Memory: req.memoryBytes, MemorySwap: req.memoryBytes };
   const mounts = d.mounts ?? [];
-  const scratch = d.readOnlyRoot && !mounts.some((m) => m.target === '/tmp') ? { Tmpfs: { ...READ_ONLY_ROOT_TMPFS } } : {};
+  const binds: Docker.MountSettings[] = mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly }));
+  const scratch: Docker.MountSettings[] = d.readOnlyRoot && !mounts.some((m) => m.target === '/tmp') ? [{ ...READ_ONLY_ROOT_TMPFS }] : [];
   const added = (d.capAdd ?? []).map((c) => normaliseCapability(c) ?? c);
   return {
     Image: image,
@@ -86,8 +91,7 @@ export function containerCreateOptions(req: RunRequest, settings: ContainerSetti
       ...memory,
       ...(d.cpusMilli === undefined ? {} : { NanoCpus: d.cpusMilli * 1_000_000 }),
       ...(d.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
-      ...scratch,
-      ...(mounts.length ? { Mounts: mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) } : {}),
+      ...(binds.length || scratch.length ? { Mounts: [...binds, ...scratch] } : {}),
       ...(d.devices?.length ? { Devices: d.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })) } : {}),
       ...(d.hostPid ? { PidMode: 'host' } : {}),
       ...(d.hostIpc ? { IpcMode: 'host' } : {}),
