@@ -108,6 +108,10 @@ describe('validateJobSpec', () => {
       expect(fieldOf(docker({ user: 'root --privileged' }))).toBe('docker.user');
       expect(fieldOf(docker({ cpusMilli: 0 }))).toBe('docker.cpus_milli');
       expect(fieldOf(docker({ cpusMilli: 1.5 }))).toBe('docker.cpus_milli');
+      expect(fieldOf(docker({ buildSteps: ['apk add curl', ' '] }))).toBe('docker.build_steps[1]');
+      expect(fieldOf(docker({ buildSteps: ['x'.repeat(LIMITS.argBytes + 1)] }))).toBe('docker.build_steps[0]');
+      expect(fieldOf(docker({ buildSteps: ['true'], buildArgs: { '1X': 'y' } }))).toBe('docker.build_args.1X');
+      expect(fieldOf(docker({ buildSteps: ['true'], buildArgs: { VERSION: '1.2' } }))).toBe('accepted');
     });
 
     it('are bounded in count', () => {
@@ -115,6 +119,7 @@ describe('validateJobSpec', () => {
       expect(fieldOf(docker({ capAdd: many(LIMITS.dockerCapabilities + 1).map(() => 'SYS_PTRACE') }))).toBe('docker.cap_add');
       expect(fieldOf(docker({ mounts: many(LIMITS.dockerMounts + 1).map(() => ({ source: '/d', target: '/d', readOnly: true })) }))).toBe('docker.mounts');
       expect(fieldOf(docker({ devices: many(LIMITS.dockerDevices + 1).map(() => '/dev/fuse') }))).toBe('docker.devices');
+      expect(fieldOf(docker({ buildSteps: many(LIMITS.dockerBuildSteps + 1).map(() => 'true') }))).toBe('docker.build_steps');
       expect(fieldOf(docker({ labels: Object.fromEntries(many(LIMITS.dockerLabels + 1).map((i) => [`k${i}`, 'v'])) }))).toBe('docker.labels');
     });
   });

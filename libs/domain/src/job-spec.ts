@@ -155,6 +155,25 @@ function validateDocker(spec: JobSpec): DockerJobOptions | undefined {
     throw new InvalidArgumentError('docker.network', `"${d.network.slice(0, 80)}" is not a network name: use none (the default), bridge, host or a network's name (letters, digits, _ . -)`);
   }
   if (d.labels) validateDockerLabels(d.labels);
+  if (d.buildSteps) {
+    if (d.buildSteps.length > LIMITS.dockerBuildSteps) throw new InvalidArgumentError('docker.build_steps', `has ${d.buildSteps.length} steps; at most ${LIMITS.dockerBuildSteps} are allowed`);
+    d.buildSteps.forEach((step, i) => {
+      if (step.trim() === '') throw new InvalidArgumentError(`docker.build_steps[${i}]`, 'is empty: give a command for sh -c, e.g. apk add curl');
+      if (byteLength(step) > LIMITS.argBytes) throw new InvalidArgumentError(`docker.build_steps[${i}]`, `is ${byteLength(step)} bytes; at most ${LIMITS.argBytes} are allowed per step`);
+      if (step.includes('\0')) throw new InvalidArgumentError(`docker.build_steps[${i}]`, 'contains a NUL byte');
+    });
+  }
+  if (d.buildArgs) {
+    const entries = Object.entries(d.buildArgs);
+    if (entries.length > LIMITS.envVars) throw new InvalidArgumentError('docker.build_args', `has ${entries.length} args; at most ${LIMITS.envVars} are allowed`);
+    for (const [name, value] of entries) {
+      if (!ENV_NAME.test(name) || name.length > LIMITS.envNameLength) {
+        throw new InvalidArgumentError(`docker.build_args.${name.slice(0, 80)}`, 'is not a valid build arg name: use letters, digits and _, not starting with a digit');
+      }
+      if (byteLength(value) > LIMITS.envValueBytes) throw new InvalidArgumentError(`docker.build_args.${name}`, `value is ${byteLength(value)} bytes; at most ${LIMITS.envValueBytes} are allowed`);
+      if (value.includes('\0')) throw new InvalidArgumentError(`docker.build_args.${name}`, 'value contains a NUL byte');
+    }
+  }
   if (d.capAdd) {
     if (d.capAdd.length > LIMITS.dockerCapabilities) throw new InvalidArgumentError('docker.cap_add', `has ${d.capAdd.length} capabilities; at most ${LIMITS.dockerCapabilities} are allowed`);
     out.capAdd = d.capAdd.map((name, i) => {

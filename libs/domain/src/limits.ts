@@ -21,6 +21,8 @@ export const LIMITS = {
   dockerCapabilities: 64,
   dockerMounts: 32,
   dockerDevices: 32,
+  /** Build steps of one job (each at most `argBytes`); build args are bounded as `env` is. */
+  dockerBuildSteps: 64,
   /** A docker user (`name`, `uid`, `uid:gid`) or network name. */
   dockerNameLength: 64,
   idempotencyKeyLength: 256,
