@@ -62,6 +62,8 @@ export interface AgentParts {
   executors: ExecutorSet;
   /** How jobs are isolated on this host, as advertised. */
   isolation: AgentIsolationInfo;
+  /** What its docker executor allows beyond the secure defaults (LONGSHORE_DOCKER_ALLOW, canonical), as advertised; absent = nothing. */
+  dockerAllow?: string;
   /** How long to keep trying to register at start. */
   registerTimeoutMs: number;
   /**
@@ -188,6 +190,7 @@ class Agent implements AgentHandle {
       executorHealth: this.health.report().map((h) => ({ executor: executorEnum.toProto(h.executor), healthy: h.healthy, reason: h.reason })),
       state: agentStateEnum.toProto(this.state === 'active' || this.state === 'starting' ? 'active' : 'draining'),
       isolation: this.parts.isolation,
+      dockerAllow: this.parts.dockerAllow ?? '',
     };
   }
 

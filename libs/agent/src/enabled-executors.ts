@@ -7,7 +7,7 @@ import type { ExecutorSet } from './executors.js';
 import type { JobIsolation } from './isolation.js';
 
 /** What building an agent's executors reads of its configuration. */
-export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes'>;
+export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes' | 'dockerAllow'>;
 
 /** Where this agent notes its jobs' process groups, to find them again after being killed outright. */
 export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
@@ -38,8 +38,19 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
     }),
   // The engine is the one DOCKER_HOST names (else /var/run/docker.sock), as for the docker CLI.
   // The pool label is LONGSHORE_POOL as given: empty when the agent serves the default pool.
-  // Built images (build steps) are kept under LONGSHORE_DOCKER_IMAGE_CACHE.
-  docker: (config, logger) => createDockerExecutor({ agentId: config.agentId, pool: config.pool, logger, imageCacheBytes: config.dockerImageCacheBytes }),
+  // Built images (build steps) are kept under LONGSHORE_DOCKER_IMAGE_CACHE. Jobs get what
+  // LONGSHORE_DOCKER_ALLOW allows; pulls use the credentials of DOCKER_CONFIG's config.json.
+  docker: (config, logger) => {
+    const dockerConfigDir = process.env['DOCKER_CONFIG'];
+    return createDockerExecutor({
+      agentId: config.agentId,
+      pool: config.pool,
+      logger,
+      imageCacheBytes: config.dockerImageCacheBytes,
+      allow: config.dockerAllow,
+      ...(dockerConfigDir ? { dockerConfigDir } : {}),
+    });
+  },
   noop: () => createNoopExecutor(),
 };
 

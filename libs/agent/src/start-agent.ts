@@ -69,6 +69,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
       executors,
       isolation: iso.info,
       staleRunCheckMs: config.stalledCheckMs,
+      ...(executors.docker ? { dockerAllow: config.dockerAllow.text } : {}),
       registerTimeoutMs: overrides.registerTimeoutMs ?? 60_000,
       onStopped: async () => {
         redis.disconnect();

@@ -1,6 +1,17 @@
 import { InvalidArgumentError } from 'commander';
 import { Executor } from '@longshore/client';
-import { AGENT_EXECUTORS, EXECUTORS, InvalidArgumentError as DomainInvalidArgumentError, parseBytes, parseDurationMs, parseMilli, parseStandard, validateDnsLabel, type ExecutorName } from '@longshore/domain';
+import {
+  AGENT_EXECUTORS,
+  EXECUTORS,
+  InvalidArgumentError as DomainInvalidArgumentError,
+  normaliseCapability,
+  parseBytes,
+  parseDurationMs,
+  parseMilli,
+  parseStandard,
+  validateDnsLabel,
+  type ExecutorName,
+} from '@longshore/domain';
 
 /**
  * Commander argument parsers for the CLI's flags. Each one turns text into the unit the API wants
@@ -81,6 +92,57 @@ export const envArg = keyValue('--env', ENV_NAME, 'letters, digits and _, not st
 
 /** `--label K=V`, repeatable; K as the API's label keys. */
 export const labelArg = keyValue('--label', LABEL_KEY, "lowercase letters, digits, '-', '_', '.', '/'", 'team=data');
+
+/** `--docker-label K=V`, repeatable; K as Docker's label keys (`longshore.*` is refused by the server: reserved). */
+export const dockerLabelArg = keyValue('--docker-label', /^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/, "letters, digits, '-', '_', '.', '/'", 'com.example.team=data');
+
+/** `--build-arg K=V`, repeatable; K a shell variable name (the build steps see it as one). */
+export const buildArgArg = keyValue('--build-arg', ENV_NAME, 'letters, digits and _, not starting with a digit', 'VERSION=1.2');
+
+/** A repeatable flag's values, in the order given. */
+export function repeatable<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => [...(previous ?? []), parse(text)];
+}
+
+/** `--cpus 1.5` → 1500 (thousandths of a CPU). */
+export function cpusArg(text: string): number {
+  const m = /^\s*(\d{1,4})(?:\.(\d{1,3}))?\s*$/.exec(text);
+  const value = m ? Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0')) : 0;
+  if (!m || value <= 0) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a number of CPUs above 0 with at most 3 decimals (e.g. 0.5, 1.5, 2); leave the flag out for no CPU limit`);
+  return value;
+}
+
+/** `--cap-add SYS_PTRACE` (or CAP_SYS_PTRACE, any case): the capability's name without CAP_. */
+export function capabilityArg(text: string): string {
+  const cap = normaliseCapability(text);
+  if (!cap) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a capability name: letters and _, with or without CAP_ (e.g. SYS_PTRACE)`);
+  return cap;
+}
+
+/** `--mount SRC:DST[:ro|rw]`: a host path mounted in the container (read-write unless `:ro`). */
+export function mountArg(text: string): { source: string; target: string; readOnly: boolean } {
+  const parts = text.split(':');
+  const mode = parts.length === 3 ? parts[2] : undefined;
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not HOST_PATH:CONTAINER_PATH with an optional :ro (e.g. /data/in:/in:ro)`);
+  }
+  if (!parts[0].startsWith('/') || !parts[1].startsWith('/')) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)}: both paths must be absolute (e.g. /data/in:/in:ro)`);
+  }
+  return { source: parts[0], target: parts[1], readOnly: mode === 'ro' };
+}
+
+/** `--device /dev/fuse`: a host device, by its absolute path under /dev. */
+export function deviceArg(text: string): string {
+  if (!text.startsWith('/dev/')) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a device path under /dev (e.g. /dev/fuse)`);
+  return text;
+}
+
+/** `--build-step CMD`: one build command, run with `sh -c` on the image; must not be empty. */
+export function buildStepArg(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('is empty: give a command for sh -c (e.g. --build-step "apk add curl")');
+  return text;
+}
 
 /** The executors a job may ask for by name (the domain's list). */
 export const EXECUTOR_WORDS = EXECUTORS;

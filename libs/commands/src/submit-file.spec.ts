@@ -83,4 +83,14 @@ describe('longshore submit --file', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('has no job specs');
   });
+
+  it('gives the command line\'s docker options to lines without their own, as a whole', async () => {
+    const path = await jsonl('docker.jsonl', ['{"command": ["a"]}', '{"command": ["b"], "docker": {"user": "42"}}']);
+    const client = new FakeClient();
+    const run = await runWith(client, ['submit', '--image', 'busybox:1', '--user', '1000', '--read-only', '--file', path]);
+    expect(run.stderr).toBe('');
+    const [a, b] = batch(client);
+    expect(a!.docker).toMatchObject({ user: '1000', readOnlyRoot: true });
+    expect(b!.docker).toMatchObject({ user: '42', readOnlyRoot: false });
+  });
 });

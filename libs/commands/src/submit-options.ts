@@ -1,5 +1,5 @@
-import { clone, create } from '@bufbuild/protobuf';
-import { Executor, JobSpecSchema, RetryPolicySchema, type JobSpec } from '@longshore/client';
+import { clone, create, equals } from '@bufbuild/protobuf';
+import { DockerOptionsSchema, Executor, JobSpecSchema, PullPolicy, RetryPolicySchema, type DockerOptions, type JobSpec } from '@longshore/client';
 import { UsageError } from './errors.js';
 import { executorOf, type ExecutorWord } from './option-parsers.js';
 
@@ -29,6 +29,45 @@ export interface SubmitFlags {
   wait?: boolean;
   file?: string;
   json?: boolean;
+  // Docker run options (the API's `docker`).
+  pull?: 'always' | 'if_not_present' | 'never';
+  user?: string;
+  /** Thousandths of a CPU. */
+  cpus?: number;
+  network?: string;
+  dockerLabel?: Record<string, string>;
+  readOnly?: boolean;
+  capAdd?: string[];
+  mount?: { source: string; target: string; readOnly: boolean }[];
+  device?: string[];
+  privileged?: boolean;
+  pid?: 'host';
+  ipc?: 'host';
+  buildStep?: string[];
+  buildArg?: Record<string, string>;
+}
+
+const PULL_POLICIES = { always: PullPolicy.ALWAYS, if_not_present: PullPolicy.IF_NOT_PRESENT, never: PullPolicy.NEVER } as const;
+
+/** The docker options the flags give, or undefined when none is given. */
+function dockerFrom(flags: SubmitFlags): DockerOptions | undefined {
+  const docker = create(DockerOptionsSchema, {
+    pullPolicy: flags.pull ? PULL_POLICIES[flags.pull] : PullPolicy.UNSPECIFIED,
+    user: flags.user ?? '',
+    cpusMilli: flags.cpus ?? 0,
+    network: flags.network ?? '',
+    labels: flags.dockerLabel ?? {},
+    readOnlyRoot: flags.readOnly ?? false,
+    capAdd: flags.capAdd ?? [],
+    mounts: flags.mount ?? [],
+    devices: flags.device ?? [],
+    privileged: flags.privileged ?? false,
+    hostPid: flags.pid === 'host',
+    hostIpc: flags.ipc === 'host',
+    buildSteps: flags.buildStep ?? [],
+    buildArgs: flags.buildArg ?? {},
+  });
+  return equals(DockerOptionsSchema, docker, create(DockerOptionsSchema)) ? undefined : docker;
 }
 
 function executorFrom(flags: SubmitFlags): Executor {
@@ -70,6 +109,7 @@ export function specFromFlags(flags: SubmitFlags, command: readonly string[]): J
             backoffMs: BigInt(flags.backoff ?? 0),
           }
         : undefined,
+    docker: dockerFrom(flags),
   });
 }
 
@@ -88,7 +128,8 @@ function copyField<K extends keyof JobSpec>(to: JobSpec, from: JobSpec, key: K):
 /**
  * `spec` with `defaults` filled in where it has no value of its own. Proto3 cannot tell "absent"
  * from zero, so a zero (e.g. `"priority": 0`) counts as absent. Env and labels merge, the spec's
- * own keys winning; the allowed chain applies only when the job ends up with executor auto.
+ * own keys winning; the allowed chain applies only when the job ends up with executor auto; the
+ * docker options apply as a whole to a line that has none of its own.
  */
 export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
   const out = clone(JobSpecSchema, spec);
@@ -97,5 +138,6 @@ export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
   out.env = { ...defaults.env, ...out.env };
   out.labels = { ...defaults.labels, ...out.labels };
   if (!out.retry && defaults.retry) out.retry = clone(RetryPolicySchema, defaults.retry);
+  if (!out.docker && defaults.docker) out.docker = clone(DockerOptionsSchema, defaults.docker);
   return out;
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Executor, type JobSpec } from '@longshore/client';
+import { Executor, PullPolicy, type JobSpec } from '@longshore/client';
 import { buildProgram } from './program.js';
 import { FakeClient, runWith } from './test-helpers.js';
 
@@ -65,6 +65,60 @@ describe('longshore submit', () => {
     });
   });
 
+  it('maps the docker flags to the spec\'s docker options', async () => {
+    const client = new FakeClient();
+    const run = await runWith(client, [
+      'submit',
+      '--executor', 'docker',
+      '--image', 'busybox:1',
+      '--pull', 'never',
+      '--user', '1000:1000',
+      '--cpus', '1.5',
+      '--network', 'bridge',
+      '--docker-label', 'com.example.team=data',
+      '--docker-label', 'tier=batch',
+      '--read-only',
+      '--cap-add', 'cap_sys_ptrace',
+      '--cap-add', 'NET_ADMIN',
+      '--mount', '/data/in:/in:ro',
+      '--mount', '/scratch:/scratch',
+      '--device', '/dev/fuse',
+      '--privileged',
+      '--pid', 'host',
+      '--ipc', 'host',
+      '--build-step', 'apk add curl',
+      '--build-step', 'echo done',
+      '--build-arg', 'VERSION=1.2',
+      '--', 'true',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(submittedSpec(client).docker).toMatchObject({
+      pullPolicy: PullPolicy.NEVER,
+      user: '1000:1000',
+      cpusMilli: 1500,
+      network: 'bridge',
+      labels: { 'com.example.team': 'data', tier: 'batch' },
+      readOnlyRoot: true,
+      capAdd: ['SYS_PTRACE', 'NET_ADMIN'],
+      mounts: [
+        { source: '/data/in', target: '/in', readOnly: true },
+        { source: '/scratch', target: '/scratch', readOnly: false },
+      ],
+      devices: ['/dev/fuse'],
+      privileged: true,
+      hostPid: true,
+      hostIpc: true,
+      buildSteps: ['apk add curl', 'echo done'],
+      buildArgs: { VERSION: '1.2' },
+    });
+  });
+
+  it('sends no docker options when no docker flag is given', async () => {
+    const client = new FakeClient();
+    await runWith(client, ['submit', '--executor', 'docker', '--image', 'busybox:1', '--', 'true']);
+    expect(submittedSpec(client).docker).toBeUndefined();
+  });
+
   it('leaves unset flags at zero, which the API reads as "the default"', async () => {
     const client = new FakeClient();
     await runWith(client, ['submit', '--', 'true']);
@@ -90,6 +144,18 @@ describe('longshore submit', () => {
     [['--executor', 'shell'], "'--executor <name>'", 'subprocess, docker'],
     [['--allow', 'docker,shell'], "'--allow <list>'", 'e.g. --allow'],
     [['--pool', 'Bad_Pool'], "'--pool <pool>'", 'ingest-eu'],
+    [['--pull', 'sometimes'], "'--pull <policy>'", 'always, if_not_present, never'],
+    [['--cpus', '0'], "'--cpus <n>'", 'e.g. 0.5'],
+    [['--cpus', 'two'], "'--cpus <n>'", 'e.g. 0.5, 1.5'],
+    [['--docker-label', 'nokey'], "'--docker-label <K=V>'", 'e.g. --docker-label com.example.team=data'],
+    [['--cap-add', 'sys-ptrace'], "'--cap-add <cap>'", 'e.g. SYS_PTRACE'],
+    [['--mount', '/data'], "'--mount <src:dst[:ro]>'", 'e.g. /data/in:/in:ro'],
+    [['--mount', '/a:/b:rx'], "'--mount <src:dst[:ro]>'", 'e.g. /data/in:/in:ro'],
+    [['--mount', 'data:/in'], "'--mount <src:dst[:ro]>'", 'both paths must be absolute'],
+    [['--device', '/etc/passwd'], "'--device <path>'", 'e.g. /dev/fuse'],
+    [['--pid', 'container'], "'--pid <mode>'", 'host'],
+    [['--build-step', ' '], "'--build-step <cmd>'", 'e.g. --build-step'],
+    [['--build-arg', '1X=y'], "'--build-arg <K=V>'", 'not a valid name'],
   ])('refuses %j with exit 2, naming the flag and an example', async (flags, flag, hint) => {
     const client = new FakeClient();
     const run = await runWith(client, ['submit', ...flags, '--', 'true']);
@@ -131,6 +197,9 @@ describe('longshore submit', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: longshore submit [options] -- CMD [ARG...]');
     expect(run.stdout).toMatch(/Examples:\n\s+\$ longshore submit/);
+    for (const flag of ['--pull', '--user', '--cpus', '--network', '--docker-label', '--read-only', '--cap-add', '--mount', '--device', '--privileged', '--pid', '--ipc', '--build-step', '--build-arg']) {
+      expect(run.stdout, flag).toMatch(new RegExp(`\\n\\s+${flag}\\b[^\\n]*docker: `));
+    }
     expect(client.calls).toEqual([]);
   });
 

@@ -9,7 +9,15 @@ import { parseJobLines } from './jsonl.js';
 import {
   EXECUTOR_WORDS,
   allowArg,
+  buildArgArg,
+  buildStepArg,
   bytesArg,
+  capabilityArg,
+  cpusArg,
+  deviceArg,
+  dockerLabelArg,
+  mountArg,
+  repeatable,
   durationArg,
   retriesArg,
   envArg,
@@ -26,6 +34,7 @@ const HELP_EXAMPLES = examples(
   'longshore submit -- sh -c "echo hello from $(hostname)"',
   'longshore submit --pool ingest --weight 0.5 --timeout 30m --env LOG_LEVEL=debug -- python ingest.py --full',
   'longshore submit --executor docker --image python:3.12 --memory 512Mi --wait -- python -c "print(42)"',
+  'longshore submit --executor docker --image busybox:1 --user 1000 --cpus 0.5 --read-only --mount /data/in:/in:ro -- cat /in/list',
   'longshore submit --pool nightly --label batch=2024-06-01 --file jobs.jsonl',
 );
 
@@ -120,6 +129,20 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
     .option('--max-attempts <n>', 'attempts allowed in total, whatever the retry budgets say', intArg(1, LIMITS.maxAttempts, '3'))
     .option('--retries <list>', 'retries per failure class, e.g. exit=2,timeout=1 (default: start_failed=2,lost=3, others 0)', retriesArg)
     .option('--backoff <duration>', 'first wait before a retry, doubling each time (default 1s)', durationArg)
+    .addOption(new Option('--pull <policy>', 'docker: when to pull the image (default if_not_present)').choices(['always', 'if_not_present', 'never']))
+    .option('--user <user>', "docker: user in the container, NAME, UID or UID:GID (default: the image's)")
+    .option('--cpus <n>', 'docker: CPU limit, e.g. 1.5', cpusArg)
+    .option('--network <name>', 'docker: network, e.g. bridge (default none; needs the agent\'s LONGSHORE_DOCKER_ALLOW)')
+    .option('--docker-label <K=V>', 'docker: container label (not longshore.*); repeatable', dockerLabelArg)
+    .option('--read-only', 'docker: read-only root filesystem (with a writable tmpfs /tmp)')
+    .option('--cap-add <cap>', 'docker: add a capability, e.g. SYS_PTRACE (if the agent allows it); repeatable', repeatable(capabilityArg))
+    .option('--mount <src:dst[:ro]>', 'docker: mount a host path, e.g. /data/in:/in:ro (if the agent allows it); repeatable', repeatable(mountArg))
+    .option('--device <path>', 'docker: give the container a host device, e.g. /dev/fuse (if the agent allows it); repeatable', repeatable(deviceArg))
+    .option('--privileged', 'docker: privileged container (if the agent allows it)')
+    .addOption(new Option('--pid <mode>', "docker: share the host's PID namespace (if the agent allows it)").choices(['host']))
+    .addOption(new Option('--ipc <mode>', "docker: share the host's IPC namespace (if the agent allows it)").choices(['host']))
+    .option('--build-step <cmd>', 'docker: build the job\'s image from --image by running CMD with sh -c; repeatable, in order', repeatable(buildStepArg))
+    .option('--build-arg <K=V>', 'docker: variable the build steps see; repeatable', buildArgArg)
     .option('--priority <n>', 'higher runs first; may be negative', intArg(-LIMITS.priority, LIMITS.priority, '10 or -5'))
     .option('--idempotency-key <key>', 'submitting again with the same key returns the first job')
     .option('--wait', "stream the job's output and exit with its exit code, like docker run")

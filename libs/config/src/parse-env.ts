@@ -1,4 +1,4 @@
-import { LongshoreError, parseBytes, parseDurationMs, parseLanes, parseMilli, validateDnsLabel } from '@longshore/domain';
+import { LongshoreError, parseBytes, parseDockerAllow, parseDurationMs, parseLanes, parseMilli, validateDnsLabel } from '@longshore/domain';
 import { z } from 'zod';
 import { redisUrlProblem } from './redis-endpoint.js';
 
@@ -26,6 +26,7 @@ export const env = {
   milli: () => via(parseMilli),
   lanes: () => via(parseLanes),
   dnsLabel: () => via(validateDnsLabel),
+  dockerAllow: () => via((_field, text) => parseDockerAllow(text)),
   int: (min: number, max: number) =>
     z
       .string()

@@ -44,6 +44,24 @@ describe('service configuration', () => {
     expect(() => agent({ LONGSHORE_DOCKER_IMAGE_CACHE: 'lots' })).toThrow('LONGSHORE_DOCKER_IMAGE_CACHE="lots"');
   });
 
+  it('reads LONGSHORE_DOCKER_ALLOW (nothing by default), and a bad entry stops the agent naming it', () => {
+    expect(loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1' }).dockerAllow.text).toBe('');
+    expect(loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_DOCKER_ALLOW: 'network=bridge,cap=CAP_SYS_PTRACE,mount=/data/' }).dockerAllow).toMatchObject({
+      networks: ['bridge'],
+      capabilities: ['SYS_PTRACE'],
+      mountPrefixes: ['/data'],
+      text: 'network=bridge,cap=SYS_PTRACE,mount=/data',
+    });
+    expect(() => loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', LONGSHORE_DOCKER_ALLOW: 'network=bridge,mount=data' })).toThrow(
+      /LONGSHORE_DOCKER_ALLOW="network=bridge,mount=data": entry "mount=data": the host path must be an absolute path/,
+    );
+  });
+
+  it('gives the dispatcher the agent TTL the registry uses', () => {
+    expect(loadDispatcherConfig({}).agentTtlMs).toBe(6000);
+    expect(loadDispatcherConfig({ LONGSHORE_HEARTBEAT_INTERVAL: '5s', LONGSHORE_AGENT_TTL: '1s' }).agentTtlMs).toBe(10_000);
+  });
+
   describe('LONGSHORE_EXECUTORS', () => {
     const agent = (env: NodeJS.ProcessEnv) => loadAgentConfig({ LONGSHORE_AGENT_ID: 'a1', ...env });
     const problem = (env: NodeJS.ProcessEnv): string => {

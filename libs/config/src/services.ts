@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_EXECUTORS, type AgentExecutorName } from '@longshore/domain';
+import { AGENT_EXECUTORS, type AgentExecutorName, type DockerAllow } from '@longshore/domain';
 import { z } from 'zod';
 import { DEFAULT_EXECUTORS, DEFAULT_EXECUTORS_IF_HEALTHY, executorListField } from './executors.js';
 import { ConfigError, env, parseEnv } from './parse-env.js';
@@ -38,6 +38,7 @@ export const DEFAULTS = {
   LONGSHORE_JOB_UIDS: DEFAULT_JOB_UIDS,
   LONGSHORE_JOB_FIREWALL: 'auto',
   LONGSHORE_DOCKER_IMAGE_CACHE: '10Gi',
+  LONGSHORE_DOCKER_ALLOW: '',
   LONGSHORE_SUBMIT_RATE: '200/s',
   LONGSHORE_REDIS_WAIT_REPLICAS: '0',
   LONGSHORE_REDIS_WAIT_TIMEOUT: '1s',
@@ -101,6 +102,8 @@ export interface DispatcherConfig extends CommonConfig, RetentionConfig, BudgetC
   security: ServerSecurity;
   /** Jobs a token may submit (`LONGSHORE_SUBMIT_RATE`); null = no limit. Agents are exempt. */
   submitRate: SubmitRate | null;
+  /** An agent silent this long is not live (as the registry counts it): its docker allow-list no longer counts at submit. */
+  agentTtlMs: number;
 }
 
 export interface AgentConfig extends CommonConfig, RetentionConfig {
@@ -149,6 +152,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   jobFirewall: JobFirewallSetting;
   /** LONGSHORE_DOCKER_IMAGE_CACHE: the cap on images built from build steps; null (`off`) = none. */
   dockerImageCacheBytes: number | null;
+  /** What the docker executor lets jobs have beyond the secure defaults (`LONGSHORE_DOCKER_ALLOW`). */
+  dockerAllow: DockerAllow;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -174,7 +179,11 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
 }
 
 export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): DispatcherConfig {
-  const e = parseEnv({ ...common, ...retention, ...budget, LONGSHORE_DISPATCHER: env.address(), LONGSHORE_SUBMIT_RATE: submitRateField() }, DEFAULTS, withRedisUrl(source));
+  const e = parseEnv(
+    { ...common, ...retention, ...budget, LONGSHORE_DISPATCHER: env.address(), LONGSHORE_SUBMIT_RATE: submitRateField(), LONGSHORE_HEARTBEAT_INTERVAL: env.duration(), LONGSHORE_AGENT_TTL: env.duration() },
+    DEFAULTS,
+    withRedisUrl(source),
+  );
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
@@ -186,6 +195,8 @@ export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): D
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
     redisBudgetBytes: e.LONGSHORE_REDIS_BUDGET,
+    // As the registry computes it, so both agree on which agents are live.
+    agentTtlMs: Math.max(e.LONGSHORE_AGENT_TTL, e.LONGSHORE_HEARTBEAT_INTERVAL * 2),
   });
 }
 
@@ -216,6 +227,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_JOB_UIDS: jobUidsSchema,
       LONGSHORE_JOB_FIREWALL: jobFirewallSchema,
       LONGSHORE_DOCKER_IMAGE_CACHE: z.union([z.literal('off').transform(() => null), env.bytes()]),
+      LONGSHORE_DOCKER_ALLOW: env.dockerAllow(),
     },
     { ...DEFAULTS, LONGSHORE_POOL: '', LONGSHORE_AGENT_ID: hostname().replace(/[^A-Za-z0-9._-]/g, '-'), LONGSHORE_JOB_DIR: join(tmpdir(), 'longshore-jobs') },
     withRedisUrl(source),
@@ -257,5 +269,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     jobUidsExplicit: Boolean(source['LONGSHORE_JOB_UIDS']),
     jobFirewall: e.LONGSHORE_JOB_FIREWALL,
     dockerImageCacheBytes: e.LONGSHORE_DOCKER_IMAGE_CACHE,
+    dockerAllow: e.LONGSHORE_DOCKER_ALLOW,
   });
 }

@@ -3,7 +3,7 @@ import { createSecuredServer } from '@longshore/auth';
 import { DispatcherService } from '@longshore/proto';
 import { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
-import { checkSchema, createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
+import { AgentStore, checkSchema, createRedis, EventHub, JobStore, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen, Keys } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
 import { dispatcherService } from './dispatcher-service.js';
 import { SubmitRateLimiter } from './submit-rate-limit.js';
@@ -26,6 +26,8 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
     const pools = new PoolStore(redis, config.redisPrefix);
     const events = new EventHub(sub);
+    // Read only: forgetting agents lost for long is the registry's job.
+    const agents = new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: Number.POSITIVE_INFINITY }, config.redisPrefix);
     const { server } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     server.register(
       DispatcherService,
@@ -38,6 +40,7 @@ export async function startDispatcher(config: DispatcherConfig, logger: Logger):
         events,
         idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
         logger,
+        agents: (pool) => agents.list(pool),
         ...(config.submitRate ? { submitRate: new SubmitRateLimiter(redis, new Keys(config.redisPrefix), config.submitRate) } : {}),
       }),
     );

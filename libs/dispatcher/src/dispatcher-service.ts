@@ -6,6 +6,7 @@ import type { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { jobToProto, logStreamEnum, type ServiceImpl } from '@longshore/rpc';
 import { isLogCursor, poolOfJob, readLogPage, wakeable, type EventHub, type JobStore, type PoolStore, type Redis, type StoredPool } from '@longshore/store';
 import type { Logger } from '@longshore/telemetry';
+import { DockerAllowCheck, type PoolAgents } from './docker-allow-check.js';
 import { approxJobBytes, matchesQuery, parseJobQuery } from './list-filter.js';
 import { prepareJob, type PreparedJob } from './submission.js';
 import type { SubmitRateLimiter } from './submit-rate-limit.js';
@@ -23,6 +24,8 @@ export interface DispatcherDeps {
   logger: Logger;
   /** Per-token submit limit (`LONGSHORE_SUBMIT_RATE`); absent = none. */
   submitRate?: SubmitRateLimiter;
+  /** The agents of a pool as the registry stored them: docker options no live docker agent allows are refused. Absent = not checked. */
+  agents?: PoolAgents;
 }
 
 /** The record as just written (no need to read it back). */
@@ -72,12 +75,15 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     }
   };
 
+  /** One per request: a batch reads each pool's agents once. */
+  const dockerCheck = () => (d.agents ? new DockerAllowCheck(d.agents) : undefined);
+
   /** Where a job's state changes and log lines are announced. */
   const jobEvents = (id: string) => d.jobs.keys.pool(poolOfJob(id)).jobEvents(id);
 
   return {
     async submitJob(req, ctx) {
-      const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>());
+      const prepared = await prepareJob(req.spec, d.pools, new Map<string, StoredPool>(), undefined, dockerCheck());
       checkPool(ctx.principal, prepared.record.spec.pool, 'the job');
       await d.submitRate?.take(ctx.principal, 1);
       await d.budget?.admit();
@@ -97,9 +103,10 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       if (req.specs.length === 0) throw new InvalidArgumentError('specs', 'is empty: give at least one job spec');
       if (req.specs.length > LIMITS.batchSize) throw new InvalidArgumentError('specs', `has ${req.specs.length} specs; at most ${LIMITS.batchSize} per call`);
       const cache = new Map<string, StoredPool>();
+      const docker = dockerCheck();
       const prepared: PreparedJob[] = [];
       for (const [i, spec] of req.specs.entries()) {
-        const p = await prepareJob(spec, d.pools, cache, i);
+        const p = await prepareJob(spec, d.pools, cache, i, docker);
         checkPool(ctx.principal, p.record.spec.pool, `specs[${i}]: the job`);
         if (p.record.spec.idempotencyKey) throw new InvalidArgumentError(`specs[${i}].idempotency_key`, 'is not supported in batches; submit such jobs one by one');
         prepared.push(p);

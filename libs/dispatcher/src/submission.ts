@@ -12,6 +12,7 @@ import type { NewJob } from '@longshore/queue';
 import { specFromProto } from '@longshore/rpc';
 import type { PoolStore, StoredPool } from '@longshore/store';
 import { activeTraceId, injectTraceContext } from '@longshore/telemetry';
+import type { DockerAllowCheck } from './docker-allow-check.js';
 
 /** A job ready to be stored and queued. */
 export type PreparedJob = NewJob;
@@ -28,6 +29,16 @@ function inBatch<T>(index: number | undefined, fn: () => T): T {
       throw new InvalidArgumentError(`specs[${index}].${err.field}`, err.message.slice(err.field.length + 2));
     }
     throw err;
+  }
+}
+
+async function inBatchAsync(index: number | undefined, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    inBatch(index, () => {
+      throw err;
+    });
   }
 }
 
@@ -49,13 +60,15 @@ function checkExecutors(spec: JobSpec, pool: StoredPool, index: number | undefin
 /**
  * Validates a proto spec, resolves its pool (the default if none), weight (the pool's default if
  * none) and limits (its weight's share of the pool's standard agent, if the pool has one), and
- * refuses weights the pool cannot run and limits above the share. Nothing is written.
+ * refuses weights the pool cannot run, limits above the share and, given `docker`, docker
+ * options no live docker agent of the pool allows. Nothing is written.
  */
 export async function prepareJob(
   proto: ProtoJobSpec | undefined,
   pools: PoolStore,
   poolCache: Map<string, StoredPool>,
   index?: number,
+  docker?: DockerAllowCheck,
 ): Promise<PreparedJob> {
   if (!proto) throw new InvalidArgumentError(index === undefined ? 'spec' : `specs[${index}]`, 'is required');
   const spec: JobSpec = inBatch(index, () => validateJobSpec(specFromProto(proto)));
@@ -75,6 +88,10 @@ export async function prepareJob(
     });
   }
   checkExecutors(spec, pool, index);
+  if (docker) {
+    const poolId = pool.id;
+    await inBatchAsync(index, () => docker.check(spec, poolId));
+  }
   // Under a standard agent the weight is the limit: the job's share, or less if it asks for less.
   const limits = inBatch(index, () => resolveLimits(spec, weightMilli, pool));
   const resolved: JobSpec = { ...spec, ...limits, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };

@@ -8,6 +8,18 @@ export { validateDnsLabel, newJobId, validateJobId } from './ids.js';
 export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, formatBytes, parseLanes } from './units.js';
 export { executorsOf, validateJobSpec } from './job-spec.js';
 export { formatStandard, parseStandard, resolveLimits, weightShare } from './standard.js';
+export {
+  DEFAULT_JOB_CAPABILITIES,
+  NOTHING_ALLOWED,
+  parseDockerAllow,
+  dockerRefusal,
+  mountSourceRefusal,
+  describeDockerRefusal,
+  normaliseCapability,
+  normalisePath,
+  isUnder,
+} from './docker-allow.js';
+export type { DockerAllow, DockerRefusal } from './docker-allow.js';
 export { validatePlainText } from './text.js';
 export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';
 export type { TokenRole, Principal } from './principal.js';

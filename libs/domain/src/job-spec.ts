@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from './errors/index.js';
+import { absolutePathProblem, DOCKER_NETWORK_NAME, normaliseCapability, normalisePath } from './docker-allow.js';
 import { validateDnsLabel } from './ids.js';
 import { LIMITS } from './limits.js';
 import { validatePlainText } from './text.js';
-import type { AgentExecutorName, ExecutorName, JobSpec } from './model.js';
+import type { AgentExecutorName, DockerJobOptions, ExecutorName, JobSpec } from './model.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[a-z0-9]([-a-z0-9_./]*[a-z0-9])?$/;
@@ -105,6 +106,102 @@ function validateExecutors(spec: JobSpec): void {
   }
 }
 
+const DOCKER_LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/;
+const DOCKER_USER_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Checks a host or container path of a mount or device; returns it normalised. */
+function dockerPath(field: string, path: string, what: string): string {
+  const problem = absolutePathProblem(path);
+  if (problem) throw new InvalidArgumentError(field, `${problem}: give the ${what} as an absolute path, e.g. ${what === 'device' ? '/dev/fuse' : '/data/in'}`);
+  validatePlainText(field, path, LIMITS.workingDirLength);
+  return normalisePath(path);
+}
+
+function validateDockerLabels(labels: Record<string, string>): void {
+  const entries = Object.entries(labels);
+  if (entries.length > LIMITS.dockerLabels) throw new InvalidArgumentError('docker.labels', `has ${entries.length} labels; at most ${LIMITS.dockerLabels} are allowed`);
+  for (const [key, value] of entries) {
+    const field = `docker.labels.${key.slice(0, 80)}`;
+    if (!DOCKER_LABEL_KEY.test(key) || key.length > LIMITS.dockerLabelKeyLength) {
+      throw new InvalidArgumentError(field, `is not a valid container label key: 1-${LIMITS.dockerLabelKeyLength} letters, digits, '-', '_', '.', '/', e.g. com.example.team`);
+    }
+    if (key.toLowerCase().startsWith('longshore.')) {
+      throw new InvalidArgumentError(field, "uses the reserved prefix 'longshore.' (Longshore labels its containers with it): pick another key, e.g. com.example.team");
+    }
+    validatePlainText(field, value, LIMITS.labelValueLength);
+  }
+}
+
+/**
+ * Checks a job's docker options and returns them normalised (capabilities without `CAP_`, paths
+ * without `.` or trailing slashes). Whether an agent allows them is checked at submit (against
+ * the pool's live agents) and again by the agent that runs the job.
+ */
+function validateDocker(spec: JobSpec): DockerJobOptions | undefined {
+  const d = spec.docker;
+  if (!d) return undefined;
+  if (!spec.image) throw new InvalidArgumentError('docker', 'docker run options need an image: give the image the job runs in (--image IMAGE)');
+  const out: DockerJobOptions = { ...d };
+  if (d.user !== undefined) {
+    const parts = d.user.split(':');
+    if (d.user.length > LIMITS.dockerNameLength || parts.length > 2 || !parts.every((p) => DOCKER_USER_PART.test(p))) {
+      throw new InvalidArgumentError('docker.user', `"${d.user.slice(0, 80)}" is not a user: give a name, a uid or uid:gid (e.g. 1000:1000), at most ${LIMITS.dockerNameLength} characters`);
+    }
+  }
+  if (d.cpusMilli !== undefined && (!Number.isInteger(d.cpusMilli) || d.cpusMilli < 1 || d.cpusMilli > LIMITS.maxMilli)) {
+    throw new InvalidArgumentError('docker.cpus_milli', `${d.cpusMilli} is out of range: give CPUs in thousandths, 1 (0.001 CPUs) to ${LIMITS.maxMilli}`);
+  }
+  if (d.network !== undefined && (!DOCKER_NETWORK_NAME.test(d.network) || d.network.length > LIMITS.dockerNameLength)) {
+    throw new InvalidArgumentError('docker.network', `"${d.network.slice(0, 80)}" is not a network name: use none (the default), bridge, host or a network's name (letters, digits, _ . -)`);
+  }
+  if (d.labels) validateDockerLabels(d.labels);
+  if (d.buildSteps) {
+    if (d.buildSteps.length > LIMITS.dockerBuildSteps) throw new InvalidArgumentError('docker.build_steps', `has ${d.buildSteps.length} steps; at most ${LIMITS.dockerBuildSteps} are allowed`);
+    d.buildSteps.forEach((step, i) => {
+      if (step.trim() === '') throw new InvalidArgumentError(`docker.build_steps[${i}]`, 'is empty: give a command for sh -c, e.g. apk add curl');
+      if (byteLength(step) > LIMITS.argBytes) throw new InvalidArgumentError(`docker.build_steps[${i}]`, `is ${byteLength(step)} bytes; at most ${LIMITS.argBytes} are allowed per step`);
+      if (step.includes('\0')) throw new InvalidArgumentError(`docker.build_steps[${i}]`, 'contains a NUL byte');
+    });
+  }
+  if (d.buildArgs) {
+    const entries = Object.entries(d.buildArgs);
+    if (entries.length > LIMITS.envVars) throw new InvalidArgumentError('docker.build_args', `has ${entries.length} args; at most ${LIMITS.envVars} are allowed`);
+    for (const [name, value] of entries) {
+      if (!ENV_NAME.test(name) || name.length > LIMITS.envNameLength) {
+        throw new InvalidArgumentError(`docker.build_args.${name.slice(0, 80)}`, 'is not a valid build arg name: use letters, digits and _, not starting with a digit');
+      }
+      if (byteLength(value) > LIMITS.envValueBytes) throw new InvalidArgumentError(`docker.build_args.${name}`, `value is ${byteLength(value)} bytes; at most ${LIMITS.envValueBytes} are allowed`);
+      if (value.includes('\0')) throw new InvalidArgumentError(`docker.build_args.${name}`, 'value contains a NUL byte');
+    }
+  }
+  if (d.capAdd) {
+    if (d.capAdd.length > LIMITS.dockerCapabilities) throw new InvalidArgumentError('docker.cap_add', `has ${d.capAdd.length} capabilities; at most ${LIMITS.dockerCapabilities} are allowed`);
+    out.capAdd = d.capAdd.map((name, i) => {
+      const cap = normaliseCapability(name);
+      if (!cap) throw new InvalidArgumentError(`docker.cap_add[${i}]`, `"${name.slice(0, 80)}" is not a capability name: use upper-case letters and _, with or without CAP_ (e.g. SYS_PTRACE)`);
+      return cap;
+    });
+  }
+  if (d.mounts) {
+    if (d.mounts.length > LIMITS.dockerMounts) throw new InvalidArgumentError('docker.mounts', `has ${d.mounts.length} mounts; at most ${LIMITS.dockerMounts} are allowed`);
+    out.mounts = d.mounts.map((m, i) => {
+      const source = dockerPath(`docker.mounts[${i}].source`, m.source, 'host path');
+      const target = dockerPath(`docker.mounts[${i}].target`, m.target, 'container path');
+      if (target === '/') throw new InvalidArgumentError(`docker.mounts[${i}].target`, 'is the container\'s root: mount the host path on a directory in it, e.g. /data');
+      return { source, target, readOnly: m.readOnly };
+    });
+  }
+  if (d.devices) {
+    if (d.devices.length > LIMITS.dockerDevices) throw new InvalidArgumentError('docker.devices', `has ${d.devices.length} devices; at most ${LIMITS.dockerDevices} are allowed`);
+    out.devices = d.devices.map((path, i) => {
+      const device = dockerPath(`docker.devices[${i}]`, path, 'device');
+      if (!device.startsWith('/dev/')) throw new InvalidArgumentError(`docker.devices[${i}]`, `"${device.slice(0, 80)}" is not under /dev: give a host device, e.g. /dev/fuse`);
+      return device;
+    });
+  }
+  return out;
+}
+
 /**
  * The executors that can run a job: the one it names, or its `auto` chain; undefined when it
  * names none (any agent runs it, with its own default executor).
@@ -115,8 +212,8 @@ export function executorsOf(spec: Pick<JobSpec, 'executor' | 'allowedExecutors'>
 }
 
 /**
- * Validates a job spec against Longshore's limits; throws {@link InvalidArgumentError} naming the
- * first field at fault. Pool-dependent checks (weight vs the pool's maximum) happen at submit.
+ * Validates a job spec against Longshore's limits and returns it, its docker options normalised;
+ * throws {@link InvalidArgumentError} naming the first field at fault. Pool-dependent checks (weight vs the pool's maximum) happen at submit.
  */
 export function validateJobSpec(spec: JobSpec): JobSpec {
   validateCommand(spec.command);
@@ -125,5 +222,6 @@ export function validateJobSpec(spec: JobSpec): JobSpec {
   validateNumbers(spec);
   validateStrings(spec);
   validateExecutors(spec);
-  return spec;
+  const docker = validateDocker(spec);
+  return docker ? { ...spec, docker } : spec;
 }

@@ -15,6 +15,16 @@ export const LIMITS = {
   labelValueLength: 256,
   workingDirLength: 4096,
   imageLength: 512,
+  /** Docker run options (`docker` in a spec): container labels, added capabilities, mounts, devices. */
+  dockerLabels: 32,
+  dockerLabelKeyLength: 128,
+  dockerCapabilities: 64,
+  dockerMounts: 32,
+  dockerDevices: 32,
+  /** Build steps of one job (each at most `argBytes`); build args are bounded as `env` is. */
+  dockerBuildSteps: 64,
+  /** A docker user (`name`, `uid`, `uid:gid`) or network name. */
+  dockerNameLength: 64,
   idempotencyKeyLength: 256,
   descriptionLength: 1024,
   /** 7 days. */

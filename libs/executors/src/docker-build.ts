@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BUILD_LABELS, badArgNames, buildDockerfile, buildKey, buildTag, singleFileTar, stepOfInstruction, type BuildInput } from './docker-build-plan.js';
 import type { BuiltImageCache } from './docker-image-cache.js';
+import type { RegistryAuth } from './docker-auth.js';
 import { ensureImage } from './docker-image.js';
 import { engineMessage, statusOf } from './docker-run.js';
 import type { DockerPullPolicy, LineSink, RunRequest } from './executor.js';
@@ -52,15 +53,24 @@ export class DockerBuilds {
   ) {}
 
   /**
+   * `auth` gives the registry credentials for pulling the base (the agent's DOCKER_CONFIG).
+   *
    * @throws StartFailedError naming the base image, the failed build step and its exit code.
    * @throws StartCancelledError when `signal` is aborted first.
    */
-  async prepare(docker: Docker, req: RunRequest, base: string, policy: DockerPullPolicy, signal: AbortSignal): Promise<PreparedImage> {
+  async prepare(
+    docker: Docker,
+    req: RunRequest,
+    base: string,
+    policy: DockerPullPolicy,
+    signal: AbortSignal,
+    auth?: (image: string) => Promise<RegistryAuth | undefined>,
+  ): Promise<PreparedImage> {
     const steps = req.docker?.buildSteps ?? [];
     const args = req.docker?.buildArgs ?? {};
     const bad = steps.length === 0 ? [] : badArgNames(args);
     if (bad.length > 0) throw new StartFailedError(`build arg names ${bad.map((n) => JSON.stringify(n)).join(', ')} are not valid: a build arg's name is letters, digits and _, not starting with a digit`);
-    await ensureImage(docker, base, policy, req.onLine, signal);
+    await ensureImage(docker, base, policy, req.onLine, signal, auth);
     if (steps.length === 0) return { image: base, release: () => undefined };
     const baseId = await imageId(docker, base);
     const input: BuildInput = { baseId, steps, args };

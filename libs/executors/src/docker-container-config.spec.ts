@@ -60,4 +60,58 @@ describe('a job container', () => {
     expect(ownedRunFromLabels('c3', {})).toBeUndefined();
     expect(ownedRunFromLabels('c4', undefined)).toBeUndefined();
   });
+
+  it('has no options of the job but the secure defaults when it sets none', () => {
+    const opts = containerCreateOptions(request(), settings);
+    expect(opts.User).toBeUndefined();
+    const host = opts.HostConfig!;
+    for (const key of ['NanoCpus', 'ReadonlyRootfs', 'Tmpfs', 'Mounts', 'Binds', 'Devices', 'PidMode', 'IpcMode'] as const) expect(host[key], key).toBeUndefined();
+  });
+
+  it("maps the job's docker options: user, CPUs, network, labels (longshore.* win), read-only root with a scratch /tmp, capabilities, mounts, devices, privileged, host namespaces", () => {
+    const opts = containerCreateOptions(
+      request({
+        docker: {
+          image: 'busybox:1',
+          user: '1000:1000',
+          cpusMilli: 1500,
+          network: 'bridge',
+          labels: { 'com.example.team': 'data', 'longshore.job': 'spoof' },
+          readOnlyRoot: true,
+          capAdd: ['CAP_SYS_PTRACE', 'CHOWN'],
+          mounts: [{ source: '/data/in', target: '/in', readOnly: true }],
+          devices: ['/dev/fuse'],
+          privileged: true,
+          hostPid: true,
+          hostIpc: true,
+        },
+      }),
+      settings,
+    );
+    expect(opts.User).toBe('1000:1000');
+    expect(opts.Labels).toEqual({ 'com.example.team': 'data', 'longshore.job': 'job-1', 'longshore.attempt': '2', 'longshore.agent': 'agent-7', 'longshore.pool': 'ingest-eu' });
+    const host = opts.HostConfig!;
+    expect(host).toMatchObject({
+      NanoCpus: 1_500_000_000,
+      NetworkMode: 'bridge',
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      Mounts: [
+        { Type: 'bind', Source: '/data/in', Target: '/in', ReadOnly: true },
+        { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { Mode: 0o1777, SizeBytes: 0 } },
+      ],
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+      Privileged: true,
+      PidMode: 'host',
+      IpcMode: 'host',
+      SecurityOpt: ['no-new-privileges'],
+    });
+    expect(host.CapAdd).toContain('SYS_PTRACE');
+    expect(host.CapAdd!.filter((c: string) => c === 'CHOWN')).toHaveLength(1);
+  });
+
+  it('leaves /tmp to a mount the job puts there', () => {
+    const host = containerCreateOptions(request({ docker: { image: 'busybox:1', readOnlyRoot: true, mounts: [{ source: '/scratch', target: '/tmp', readOnly: false }] } }), settings).HostConfig!;
+    expect(host.Mounts).toEqual([{ Type: 'bind', Source: '/scratch', Target: '/tmp', ReadOnly: false }]);
+  });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_JOB_CAPABILITIES, normaliseCapability } from '@longshore/domain';
 import type Docker from 'dockerode';
 import type { DockerPullPolicy, OwnedRun, RunRequest } from './executor.js';
 
@@ -14,21 +15,14 @@ export const LABELS = {
  * nothing a batch job needs). Listed explicitly after `CapDrop: ['ALL']` so the set does not
  * grow when an engine's default does. Source: moby `oci/caps/defaults.go`.
  */
-export const JOB_CAPABILITIES: readonly string[] = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FSETID',
-  'FOWNER',
-  'MKNOD',
-  'SETGID',
-  'SETUID',
-  'SETFCAP',
-  'SETPCAP',
-  'NET_BIND_SERVICE',
-  'SYS_CHROOT',
-  'KILL',
-  'AUDIT_WRITE',
-];
+export const JOB_CAPABILITIES: readonly string[] = DEFAULT_JOB_CAPABILITIES;
+
+/**
+ * Scratch space of a job whose root filesystem is read-only: a tmpfs at /tmp, mode 1777 as /tmp
+ * is. The engine copies the image's /tmp into it, with that directory's mode: an image whose /tmp
+ * is not world-writable (official images' is) gives a job running as another user no scratch there.
+ */
+export const READ_ONLY_ROOT_TMPFS: Docker.MountSettings = { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { Mode: 0o1777, SizeBytes: 0 } }; // 0: the engine's default size (its pages count against the job's memory limit)
 
 /** The default cap on processes (threads count too) in one job's container. */
 export const DEFAULT_PIDS_LIMIT = 512;
@@ -48,23 +42,33 @@ export interface ContainerSettings {
 /**
  * The create options of one job's container (a pure mapping, so it is checked without an engine):
  * the argv as `Cmd` (no shell; the image's `ENTRYPOINT`, if any, still runs it, as with
- * `docker run IMAGE ARG…`), the request's environment on top of the image's, the `longshore.*`
- * labels, and the secure defaults: no network, Docker's capabilities without `NET_RAW`, no new
- * privileges, a pids limit, and `memoryBytes` as a hard limit without swap. The container is not
- * auto-removed: the executor reads its exit code and `OOMKilled` first, then removes it.
+ * `docker run IMAGE ARG…`), the request's environment on top of the image's, the job's own
+ * container labels with the `longshore.*` ones (which win), and the secure defaults: no network,
+ * Docker's capabilities without `NET_RAW`, no new privileges, a pids limit, and `memoryBytes` as a
+ * hard limit without swap. The job's docker options (user, CPUs, network, read-only root with a
+ * tmpfs `/tmp`, added capabilities, bind mounts, devices, privileged, host PID/IPC) go on top; the
+ * caller has checked them against its allow-list and resolved the mount sources. The container
+ * is not auto-removed: the executor reads its exit code and `OOMKilled` first, then removes it.
  *
  * @throws TypeError when the request has no `docker.image` (the caller checks that first).
  */
 export function containerCreateOptions(req: RunRequest, settings: ContainerSettings): Docker.ContainerCreateOptions {
-  const image = req.docker?.image;
-  if (!image) throw new TypeError(`job ${req.jobId} (attempt ${req.attempt}) has no image to run`);
+  const d = req.docker;
+  const image = d?.image;
+  if (!d || !image) throw new TypeError(`job ${req.jobId} (attempt ${req.attempt}) has no image to run`);
   const memory = req.memoryBytes === undefined ? {} : { Memory: req.memoryBytes, MemorySwap: req.memoryBytes };
+  const mounts = d.mounts ?? [];
+  const binds: Docker.MountSettings[] = mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly }));
+  const scratch: Docker.MountSettings[] = d.readOnlyRoot && !mounts.some((m) => m.target === '/tmp') ? [{ ...READ_ONLY_ROOT_TMPFS }] : [];
+  const added = (d.capAdd ?? []).map((c) => normaliseCapability(c) ?? c);
   return {
     Image: image,
     Cmd: [...req.command],
     Env: Object.entries(req.env).map(([name, value]) => `${name}=${value}`),
     ...(req.workingDir === undefined ? {} : { WorkingDir: req.workingDir }),
+    ...(d.user === undefined ? {} : { User: d.user }),
     Labels: {
+      ...d.labels,
       [LABELS.job]: req.jobId,
       [LABELS.attempt]: String(req.attempt),
       [LABELS.agent]: settings.agentId,
@@ -76,15 +80,21 @@ export function containerCreateOptions(req: RunRequest, settings: ContainerSetti
     Tty: false,
     OpenStdin: false,
     HostConfig: {
-      NetworkMode: 'none',
+      NetworkMode: d.network || 'none',
       CapDrop: ['ALL'],
-      CapAdd: [...JOB_CAPABILITIES],
+      CapAdd: [...new Set([...JOB_CAPABILITIES, ...added])],
       SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
+      Privileged: d.privileged ?? false,
       PidsLimit: settings.pidsLimit,
       Init: settings.init,
       AutoRemove: false,
       ...memory,
+      ...(d.cpusMilli === undefined ? {} : { NanoCpus: d.cpusMilli * 1_000_000 }),
+      ...(d.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
+      ...(binds.length || scratch.length ? { Mounts: [...binds, ...scratch] } : {}),
+      ...(d.devices?.length ? { Devices: d.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })) } : {}),
+      ...(d.hostPid ? { PidMode: 'host' } : {}),
+      ...(d.hostIpc ? { IpcMode: 'host' } : {}),
     },
   };
 }

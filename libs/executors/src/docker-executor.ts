@@ -1,6 +1,9 @@
+import { NOTHING_ALLOWED, type DockerAllow } from '@longshore/domain';
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import type Docker from 'dockerode';
 import { containerCreateOptions, DEFAULT_PIDS_LIMIT, DEFAULT_PULL_POLICY, LABELS, ownedRunFromLabels, type ContainerSettings } from './docker-container-config.js';
+import { allowedRunOptions } from './docker-allowed.js';
+import { readRegistryAuth, type RegistryAuth } from './docker-auth.js';
 import { DockerBuilds } from './docker-build.js';
 import { BuiltImageCache } from './docker-image-cache.js';
 import { DockerRun, engineMessage, statusOf, type DockerRunSettings } from './docker-run.js';
@@ -39,6 +42,16 @@ export interface DockerExecutorOptions {
    * Default {@link DEFAULT_IMAGE_CACHE_BYTES}; null = no cap (built images are never removed).
    */
   imageCacheBytes?: number | null;
+  /**
+   * What jobs may have beyond the secure defaults (`LONGSHORE_DOCKER_ALLOW`); default nothing. A
+   * job asking for more ends `start_failed` naming the option, before anything is created.
+   */
+  allow?: DockerAllow;
+  /**
+   * A directory holding a docker CLI `config.json` (the agent's `DOCKER_CONFIG`): pulls send the
+   * credentials its `auths` has for the image's registry. Never from the job. Absent: no credentials.
+   */
+  dockerConfigDir?: string;
 }
 
 /** The default cap on built images (`LONGSHORE_DOCKER_IMAGE_CACHE`): 10Gi. */
@@ -65,6 +78,7 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
     init: opts.init ?? false,
   };
   const run: DockerRunSettings = { maxLineBytes, logger: opts.logger ?? silentLogger() };
+  const access: StartAccess = { allow: opts.allow ?? NOTHING_ALLOWED, ...(opts.dockerConfigDir ? { dockerConfigDir: opts.dockerConfigDir } : {}) };
   let client: Promise<Docker> | undefined = opts.docker ? Promise.resolve(opts.docker) : undefined;
   // Loaded on first use: an agent without docker jobs never loads dockerode.
   const docker = () => (client ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode()));
@@ -83,7 +97,7 @@ export function createDockerExecutor(opts: DockerExecutorOptions): Executor {
       }
       return health;
     },
-    start: async (req, signal) => startContainer(await docker(), req, signal, container, run, builds),
+    start: async (req, signal) => startContainer(await docker(), req, signal, container, run, builds, access),
     attach: async (ref, onLine, after) => attachContainer(await docker(), ref, onLine, run, after),
     listOwned: async (agentId) => listContainers(await docker(), `${LABELS.agent}=${agentId}`),
     listPool: async (pool) => listContainers(await docker(), `${LABELS.pool}=${pool}`),
@@ -107,16 +121,34 @@ async function pingEngine(docker: Docker, signal: AbortSignal): Promise<ProbeRes
   }
 }
 
-async function startContainer(docker: Docker, req: RunRequest, signal: AbortSignal, settings: ContainerSettings, run: DockerRunSettings, builds: DockerBuilds): Promise<RunHandle> {
-  if (req.command.length === 0 || req.command[0] === '') {
+/** What the agent lets a job's container have, and whose credentials pulls use. */
+interface StartAccess {
+  allow: DockerAllow;
+  dockerConfigDir?: string;
+}
+
+async function startContainer(
+  docker: Docker,
+  requested: RunRequest,
+  signal: AbortSignal,
+  settings: ContainerSettings,
+  run: DockerRunSettings,
+  builds: DockerBuilds,
+  access: StartAccess,
+): Promise<RunHandle> {
+  if (requested.command.length === 0 || requested.command[0] === '') {
     throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
   }
-  const image = req.docker?.image;
-  if (!image) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
-  // Made first, so that what the container may not have is refused before anything is pulled or built.
+  const image = requested.docker?.image;
+  if (!image || !requested.docker) throw new StartFailedError('a docker job needs an image (longshore submit --image IMAGE …)');
+  // Refused before anything is pulled, built or created; mounts come back with their real host paths.
+  const options = await allowedRunOptions(requested.docker, access.allow, settings.agentId);
+  const req: RunRequest = { ...requested, docker: options };
   const createOptions = containerCreateOptions(req, settings);
+  const { dockerConfigDir } = access;
+  const auth = dockerConfigDir ? (ref: string): Promise<RegistryAuth | undefined> => readRegistryAuth(dockerConfigDir, ref) : undefined;
   // The base as its pull policy says, then the image built from the job's build steps, if any.
-  const prepared = await builds.prepare(docker, req, image, req.docker?.pull ?? DEFAULT_PULL_POLICY, signal);
+  const prepared = await builds.prepare(docker, req, image, options.pull ?? DEFAULT_PULL_POLICY, signal, auth);
   const what = `job ${req.jobId} (attempt ${req.attempt})`;
   let container: Docker.Container;
   try {

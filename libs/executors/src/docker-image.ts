@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { engineMessage, statusOf } from './docker-run.js';
+import type { RegistryAuth } from './docker-auth.js';
 import type { DockerPullPolicy, LineSink } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
 
@@ -18,12 +19,20 @@ const TICKS = new Set(['Downloading', 'Extracting', 'Waiting', 'Verifying Checks
 /**
  * Makes sure the engine has `image` as `policy` says, pulling it when needed; pull progress
  * (one line per layer step, without the byte ticks) goes to `onLine` as stderr lines starting
- * with `pull: `. Pulls without registry credentials (public or unauthenticated registries).
+ * with `pull: `. `auth` gives the credentials for the image's registry (the agent's DOCKER_CONFIG),
+ * if any; without, pulls are anonymous.
  *
  * @throws StartFailedError naming the image when it is missing under `never`, or the pull fails.
  * @throws StartCancelledError when `signal` is aborted before or during the pull.
  */
-export async function ensureImage(docker: Docker, image: string, policy: DockerPullPolicy, onLine: LineSink, signal: AbortSignal): Promise<void> {
+export async function ensureImage(
+  docker: Docker,
+  image: string,
+  policy: DockerPullPolicy,
+  onLine: LineSink,
+  signal: AbortSignal,
+  auth?: (image: string) => Promise<RegistryAuth | undefined>,
+): Promise<void> {
   throwIfStartCancelled(signal);
   if (policy !== 'always' && (await imagePresent(docker, image))) return;
   if (policy === 'never') {
@@ -32,7 +41,8 @@ export async function ensureImage(docker: Docker, image: string, policy: DockerP
   throwIfStartCancelled(signal);
   onLine('stderr', `pull: ${image}`);
   try {
-    const stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+    const authconfig = await auth?.(image);
+    const stream = (await docker.pull(image, { abortSignal: signal, ...(authconfig ? { authconfig } : {}) })) as NodeJS.ReadableStream;
     await followPull(docker, stream, signal, (event) => {
       const line = progressLine(event);
       if (line !== undefined) onLine('stderr', `pull: ${line}`);

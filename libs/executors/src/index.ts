@@ -27,3 +27,5 @@ export type { UidReaper } from './uid-reaper.js';
 export { createDockerExecutor, DEFAULT_IMAGE_CACHE_BYTES } from './docker-executor.js';
 export type { DockerExecutorOptions } from './docker-executor.js';
 export { buildContainerEnv, DEFAULT_PIDS_LIMIT, JOB_CAPABILITIES } from './docker-container-config.js';
+export { registryAuthFor, registryOfImage, readRegistryAuth } from './docker-auth.js';
+export type { RegistryAuth, DockerConfigFile } from './docker-auth.js';
