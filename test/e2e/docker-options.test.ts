@@ -101,7 +101,8 @@ describeDocker('docker run options', ({ docker, image, host }) => {
       attempt: 1,
       command: ['sh', '-c', 'id -u; id -g; echo ready; exec sleep 1000'],
       env: {},
-      docker: { image, user: '1234:2345', cpusMilli: 500, labels: { 'com.example.team': 'data' } },
+      cpusMilli: 500,
+      docker: { image, user: '1234:2345', labels: { 'com.example.team': 'data' } },
     });
     try {
       expect(lines).toEqual(['1234', '2345', 'ready']);

@@ -1,5 +1,6 @@
-import { Code, LongshoreClient, LongshoreError } from '@longshore/client';
-import { startCluster, type Cluster } from '@longshore/testing';
+import { Code, Executor, JobState, LongshoreClient, LongshoreError } from '@longshore/client';
+import { startCluster, waitFor, type Cluster } from '@longshore/testing';
+import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from './support.js';
 
@@ -46,5 +47,40 @@ describe('weights as limits under a pool\'s standard agent', () => {
     expect(err).toBeInstanceOf(LongshoreError);
     expect((err as LongshoreError).code).toBe(Code.InvalidArgument);
     expect((err as LongshoreError).message).toContain(`200Mi is more than weight 0.5's share of pool "std"'s standard agent (128Mi of 256Mi)`);
+  });
+});
+
+describeDocker("weights as limits of docker jobs under a pool's standard agent", ({ host, image, docker }) => {
+  let cluster: Cluster;
+  let ls: LongshoreClient;
+  beforeAll(async () => {
+    cluster = await startCluster({
+      agents: [{ LONGSHORE_POOL: 'std-docker', LONGSHORE_EXECUTORS: 'subprocess,docker', DOCKER_HOST: host }],
+      beforeAgents: async (env) => {
+        const c = LongshoreClient.connect({ env });
+        await c.registry.createPool({ id: 'std-docker', standard: { cpusMilli: 2000, memoryBytes: BigInt(512 * MI) } });
+        c.close();
+      },
+    });
+    ls = connect(cluster);
+  });
+  afterAll(async () => {
+    ls?.close();
+    await cluster?.stop();
+  });
+
+  it("runs a container with its weight's share of CPUs and memory, as docker inspect shows", async () => {
+    const job = await ls.submit({ pool: 'std-docker', weightMilli: 250, executor: Executor.DOCKER, image, command: ['sleep', '1000'] });
+    const [container] = await waitFor(
+      async () => {
+        const found = await docker.listContainers({ filters: { label: [`longshore.job=${job.id}`] } });
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the job to run in a container' },
+    );
+    const { HostConfig } = await docker.getContainer(container!.Id).inspect();
+    expect({ NanoCpus: HostConfig.NanoCpus, Memory: HostConfig.Memory }).toEqual({ NanoCpus: 500_000_000, Memory: 128 * MI });
+    await ls.dispatcher.cancelJob({ id: job.id });
+    expect((await ls.waitForJob(job.id)).state).toBe(JobState.CANCELLED);
   });
 });

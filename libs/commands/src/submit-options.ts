@@ -54,7 +54,6 @@ function dockerFrom(flags: SubmitFlags): DockerOptions | undefined {
   const docker = create(DockerOptionsSchema, {
     pullPolicy: flags.pull ? PULL_POLICIES[flags.pull] : PullPolicy.UNSPECIFIED,
     user: flags.user ?? '',
-    cpusMilli: flags.cpus ?? 0,
     network: flags.network ?? '',
     labels: flags.dockerLabel ?? {},
     readOnlyRoot: flags.readOnly ?? false,
@@ -95,6 +94,7 @@ export function specFromFlags(flags: SubmitFlags, command: readonly string[]): J
     weightMilli: flags.weight ?? 0,
     timeoutMs: BigInt(flags.timeout ?? 0),
     memoryBytes: flags.memory ?? 0n,
+    cpusMilli: flags.cpus ?? 0,
     maxAttempts: flags.maxAttempts ?? 0,
     priority: flags.priority ?? 0,
     idempotencyKey: flags.idempotencyKey ?? '',

@@ -92,10 +92,11 @@ describe('longshore submit', () => {
       '--', 'true',
     ]);
     expect(run.stderr).toBe('');
+    // The CPU limit is the job's own (any executor), not a docker option.
+    expect(submittedSpec(client).cpusMilli).toBe(1500);
     expect(submittedSpec(client).docker).toMatchObject({
       pullPolicy: PullPolicy.NEVER,
       user: '1000:1000',
-      cpusMilli: 1500,
       network: 'bridge',
       labels: { 'com.example.team': 'data', tier: 'batch' },
       readOnlyRoot: true,
@@ -197,7 +198,8 @@ describe('longshore submit', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: longshore submit [options] -- CMD [ARG...]');
     expect(run.stdout).toMatch(/Examples:\n\s+\$ longshore submit/);
-    for (const flag of ['--pull', '--user', '--cpus', '--network', '--docker-label', '--read-only', '--cap-add', '--mount', '--device', '--privileged', '--pid', '--ipc', '--build-step', '--build-arg']) {
+    expect(run.stdout).toMatch(/\n\s+--cpus\b[^\n]*CPU limit/);
+    for (const flag of ['--pull', '--user', '--network', '--docker-label', '--read-only', '--cap-add', '--mount', '--device', '--privileged', '--pid', '--ipc', '--build-step', '--build-arg']) {
       expect(run.stdout, flag).toMatch(new RegExp(`\\n\\s+${flag}\\b[^\\n]*docker: `));
     }
     expect(client.calls).toEqual([]);

@@ -131,7 +131,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
     .option('--backoff <duration>', 'first wait before a retry, doubling each time (default 1s)', durationArg)
     .addOption(new Option('--pull <policy>', 'docker: when to pull the image (default if_not_present)').choices(['always', 'if_not_present', 'never']))
     .option('--user <user>', "docker: user in the container, NAME, UID or UID:GID (default: the image's)")
-    .option('--cpus <n>', 'docker: CPU limit, e.g. 1.5', cpusArg)
+    .option('--cpus <n>', 'CPU limit, e.g. 1.5 (a CFS quota; default: none, or the weight\'s share of the pool\'s standard agent)', cpusArg)
     .option('--network <name>', 'docker: network, e.g. bridge (default none; needs the agent\'s LONGSHORE_DOCKER_ALLOW)')
     .option('--docker-label <K=V>', 'docker: container label (not longshore.*); repeatable', dockerLabelArg)
     .option('--read-only', 'docker: read-only root filesystem (with a writable tmpfs /tmp)')

@@ -38,7 +38,7 @@ describe('LONGSHORE_DOCKER_ALLOW', () => {
   it('allows nothing beyond the secure defaults when empty, naming the entry each option needs', () => {
     const none = NOTHING_ALLOWED;
     expect(dockerRefusal(undefined, none)).toBeUndefined();
-    expect(dockerRefusal({ user: '1000', cpusMilli: 500, readOnlyRoot: true, labels: { a: 'b' }, network: 'none' }, none)).toBeUndefined();
+    expect(dockerRefusal({ user: '1000', readOnlyRoot: true, labels: { a: 'b' }, network: 'none' }, none)).toBeUndefined();
     expect(dockerRefusal({ capAdd: ['CHOWN', 'KILL'] }, none)).toBeUndefined(); // already in the default set
     expect(dockerRefusal({ privileged: true }, none)).toMatchObject({ field: 'docker.privileged', needs: 'privileged' });
     expect(dockerRefusal({ hostPid: true }, none)).toMatchObject({ field: 'docker.host_pid', needs: 'host-pid' });

@@ -74,7 +74,6 @@ describe('validateJobSpec', () => {
         image: 'busybox:1',
         docker: {
           user: '1000:1000',
-          cpusMilli: 1500,
           network: 'my-net.1',
           labels: { 'com.example.team': 'data' },
           readOnlyRoot: true,
@@ -106,8 +105,8 @@ describe('validateJobSpec', () => {
       expect(fieldOf(docker({ network: '-x' }))).toBe('docker.network');
       expect(fieldOf(docker({ user: 'a:b:c' }))).toBe('docker.user');
       expect(fieldOf(docker({ user: 'root --privileged' }))).toBe('docker.user');
-      expect(fieldOf(docker({ cpusMilli: 0 }))).toBe('docker.cpus_milli');
-      expect(fieldOf(docker({ cpusMilli: 1.5 }))).toBe('docker.cpus_milli');
+      expect(fieldOf({ cpusMilli: 0 })).toBe('cpus_milli');
+      expect(fieldOf({ cpusMilli: 1.5 })).toBe('cpus_milli');
       expect(fieldOf(docker({ buildSteps: ['apk add curl', ' '] }))).toBe('docker.build_steps[1]');
       expect(fieldOf(docker({ buildSteps: ['x'.repeat(LIMITS.argBytes + 1)] }))).toBe('docker.build_steps[0]');
       expect(fieldOf(docker({ buildSteps: ['true'], buildArgs: { '1X': 'y' } }))).toBe('docker.build_args.1X');

@@ -67,6 +67,7 @@ function validateNumbers(spec: JobSpec): void {
   check('max_attempts', spec.maxAttempts, 0, LIMITS.maxAttempts, `use 1 to ${LIMITS.maxAttempts} (0 = the default)`);
   check('priority', spec.priority, -LIMITS.priority, LIMITS.priority, `use -${LIMITS.priority} to ${LIMITS.priority}`);
   if (spec.memoryBytes !== undefined) check('memory', spec.memoryBytes, 0, Number.MAX_SAFE_INTEGER, 'give a size in bytes');
+  if (spec.cpusMilli !== undefined) check('cpus_milli', spec.cpusMilli, 1, LIMITS.maxMilli, 'give CPUs in thousandths (1500 = 1.5 CPUs)');
   if (spec.retry) {
     for (const [cls, n] of Object.entries(spec.retry.budgets)) check(`retry.${cls}`, n, 0, LIMITS.maxAttempts, `use 0 to ${LIMITS.maxAttempts} retries`);
     check('retry.backoff_ms', spec.retry.backoffMs, 0, 3_600_000, 'use 0 to 1 hour');
@@ -147,9 +148,6 @@ function validateDocker(spec: JobSpec): DockerJobOptions | undefined {
     if (d.user.length > LIMITS.dockerNameLength || parts.length > 2 || !parts.every((p) => DOCKER_USER_PART.test(p))) {
       throw new InvalidArgumentError('docker.user', `"${d.user.slice(0, 80)}" is not a user: give a name, a uid or uid:gid (e.g. 1000:1000), at most ${LIMITS.dockerNameLength} characters`);
     }
-  }
-  if (d.cpusMilli !== undefined && (!Number.isInteger(d.cpusMilli) || d.cpusMilli < 1 || d.cpusMilli > LIMITS.maxMilli)) {
-    throw new InvalidArgumentError('docker.cpus_milli', `${d.cpusMilli} is out of range: give CPUs in thousandths, 1 (0.001 CPUs) to ${LIMITS.maxMilli}`);
   }
   if (d.network !== undefined && (!DOCKER_NETWORK_NAME.test(d.network) || d.network.length > LIMITS.dockerNameLength)) {
     throw new InvalidArgumentError('docker.network', `"${d.network.slice(0, 80)}" is not a network name: use none (the default), bridge, host or a network's name (letters, digits, _ . -)`);

@@ -96,8 +96,6 @@ export interface DockerJobOptions {
   buildArgs?: Record<string, string>;
   /** Name, uid or uid:gid in the container; absent = the image's user. */
   user?: string;
-  /** CPUs in thousandths; absent = the weight's share, or no limit. */
-  cpusMilli?: number;
   /** Absent or `none` = no network; `bridge`, `host`, or a network's name. */
   network?: string;
   /** Container labels; `longshore.*` is reserved. */

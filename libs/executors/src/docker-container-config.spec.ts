@@ -71,10 +71,10 @@ describe('a job container', () => {
   it("maps the job's docker options: user, CPUs, network, labels (longshore.* win), read-only root with a scratch /tmp, capabilities, mounts, devices, privileged, host namespaces", () => {
     const opts = containerCreateOptions(
       request({
+        cpusMilli: 1500,
         docker: {
           image: 'busybox:1',
           user: '1000:1000',
-          cpusMilli: 1500,
           network: 'bridge',
           labels: { 'com.example.team': 'data', 'longshore.job': 'spoof' },
           readOnlyRoot: true,

@@ -89,7 +89,7 @@ export function containerCreateOptions(req: RunRequest, settings: ContainerSetti
       Init: settings.init,
       AutoRemove: false,
       ...memory,
-      ...(d.cpusMilli === undefined ? {} : { NanoCpus: d.cpusMilli * 1_000_000 }),
+      ...(req.cpusMilli === undefined ? {} : { NanoCpus: req.cpusMilli * 1_000_000 }),
       ...(d.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
       ...(binds.length || scratch.length ? { Mounts: [...binds, ...scratch] } : {}),
       ...(d.devices?.length ? { Devices: d.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })) } : {}),

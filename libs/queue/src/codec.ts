@@ -8,7 +8,6 @@ const dockerSchema = z.object({
   buildSteps: z.array(z.string()).optional(),
   buildArgs: stringMap.optional(),
   user: z.string().optional(),
-  cpusMilli: z.number().int().min(1).optional(),
   network: z.string().optional(),
   labels: stringMap.optional(),
   readOnlyRoot: z.boolean().optional(),
