@@ -1,5 +1,6 @@
 /** Turns benchmark results into the printed report and the summary kept as JSON. */
 import Table from 'cli-table3';
+import { dockerRunRatio, type DockerRunResult } from './docker-run.js';
 import type { ClaimCostResult } from './claim-cost.js';
 import { submitRatio, type SubmitResult } from './submit.js';
 import { waitRatio, type WaitReplicasResult } from './wait-replicas.js';
@@ -184,4 +185,26 @@ export function formatWaitReplicas(r: WaitReplicasResult): string {
 
 export function waitReplicasSummary(r: WaitReplicasResult): SummaryRow[] {
   return [{ benchmark: 'wait-replicas', metric: 'jobs/s with WAIT 1 / without', value: `${num(waitRatio(r), 2)}× (${num(median(r.waitOne), 0)} vs ${num(median(r.noWait), 0)})`, goal: '', met: null }];
+}
+
+export function formatDockerRun(r: DockerRunResult): string {
+  const runs = (xs: number[]) => xs.map((x) => num(x, 0)).join(', ');
+  return [
+    `A trivial container (true), one at a time, ${r.runs} runs each, wall ms: median [runs]`,
+    indent(
+      table(
+        ['how', 'ms'],
+        [
+          ['docker run --rm', `${num(median(r.dockerRunMs), 0)} [${runs(r.dockerRunMs)}]`],
+          ['longshore (submit → finished)', `${num(median(r.longshoreMs), 0)} [${runs(r.longshoreMs)}]`],
+        ],
+      ),
+    ),
+    `  longshore / docker run --rm: ${num(dockerRunRatio(r), 2)}×`,
+  ].join('\n');
+}
+
+export function dockerRunSummary(r: DockerRunResult): SummaryRow[] {
+  const ratio = dockerRunRatio(r);
+  return [{ benchmark: 'docker', metric: 'trivial container: longshore / docker run --rm (median)', value: `${num(ratio, 2)}× (${num(median(r.longshoreMs), 0)} vs ${num(median(r.dockerRunMs), 0)} ms)`, goal: '≤ 1.1×', met: ratio <= 1.1 }];
 }

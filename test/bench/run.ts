@@ -17,10 +17,11 @@ import { runWaitReplicas, type WaitReplicasResult } from './wait-replicas.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
+import { runDockerRun, type DockerRunResult } from './docker-run.js';
 import { runPacking, type PackingResult } from './packing.js';
-import { claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -39,7 +40,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth and failover after an agent dies, against plain BullMQ')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), and a trivial container against docker run --rm')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -61,6 +62,7 @@ const results: {
   submit?: SubmitResult;
   waitReplicas?: WaitReplicasResult;
   failover?: FailoverResult;
+  docker?: DockerRunResult;
   summary: SummaryRow[];
   errors: string[];
 } = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
@@ -101,6 +103,13 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...claimSummary(r));
     if (smoke && !r.fitFoundBehindDepth) incomplete = true;
     console.log(`\n${formatClaimCost(r)}`);
+  } else if (name === 'docker') {
+    const runs = smoke ? 2 : 20;
+    console.error(`running docker (a trivial container, ${runs} runs through longshore and through docker run --rm, on a private engine)…`);
+    const r = await runDockerRun(bc, { runs });
+    results.docker = r;
+    results.summary.push(...dockerRunSummary(r));
+    console.log(`\n${formatDockerRun(r)}`);
   } else if (name === 'failover') {
     // BullMQ's defaults need 30–60 s per trial: 2 trials in a full run, none under --smoke.
     const longshoreTrials = smoke ? 2 : 10;
