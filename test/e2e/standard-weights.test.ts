@@ -2,7 +2,7 @@ import { Code, Executor, JobState, LongshoreClient, LongshoreError } from '@long
 import { startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from './support.js';
+import { connect, tsMs } from './support.js';
 
 const MI = 1024 * 1024;
 
@@ -82,5 +82,15 @@ describeDocker("weights as limits of docker jobs under a pool's standard agent",
     expect({ NanoCpus: HostConfig.NanoCpus, Memory: HostConfig.Memory }).toEqual({ NanoCpus: 500_000_000, Memory: 128 * MI });
     await ls.dispatcher.cancelJob({ id: job.id });
     expect((await ls.waitForJob(job.id)).state).toBe(JobState.CANCELLED);
+  });
+
+  it('never runs more weight in containers than the agent has, and packs what fits', async () => {
+    // Four containers of weight 0.5 on one agent of capacity 1.0: two at a time.
+    const jobs = await Promise.all(Array.from({ length: 4 }, () => ls.submit({ pool: 'std-docker', weightMilli: 500, executor: Executor.DOCKER, image, command: ['sleep', '2'] })));
+    const done = await Promise.all(jobs.map((j) => ls.waitForJob(j.id)));
+    expect(done.map((j) => j.state)).toEqual(done.map(() => JobState.SUCCEEDED));
+    const runs = done.map((j) => ({ start: tsMs(j.attempts[0]!.startedAt), end: tsMs(j.attempts[0]!.finishedAt), weight: j.weightMilli }));
+    const peak = Math.max(...runs.map((r) => runs.filter((o) => o.start <= r.start && r.start < o.end).reduce((n, o) => n + o.weight, 0)));
+    expect(peak).toBe(1000);
   });
 });
