@@ -51,7 +51,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     for (const p of [...opened].reverse()) await p.close().catch((err: unknown) => opts.logger.error({ err }, 'error while stopping'));
   };
   try {
-    const metrics = await startMetrics({ serviceName: 'longshore-up', address: regConfig.metricsAddr ?? LOCAL_METRICS_ADDR, env: opts.env, logger: opts.logger });
+    const metrics = await startMetrics({ serviceName: 'longshore-up', address: regConfig.metricsAddr ?? LOCAL_METRICS_ADDR, env: opts.env, logger: opts.logger, unsetMeansNone: false });
     opened.push({ close: () => metrics.shutdown() });
     if (metrics.url) opts.say(`metrics    ${metrics.url}`);
     const dataDir = opts.dataDir ?? join(home, 'redis');

@@ -1,6 +1,7 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { metrics } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from './logger.js';
 import { longshoreMeter, metricsListenError, otlpMetricsEnabled, parseHostPort, startMetrics, type MetricsHandle } from './metrics.js';
 
@@ -22,6 +23,8 @@ describe('the metrics address', () => {
     expect(err.message).toBe(
       'LONGSHORE_METRICS_ADDR=0.0.0.0:9464: cannot serve metrics there: the port is already in use (another service on this host?); set LONGSHORE_METRICS_ADDR to a free HOST:PORT, or unset it for no metrics endpoint',
     );
+    // `longshore up` serves one whatever: unsetting it is no fix there.
+    expect(metricsListenError('127.0.0.1:9464', Object.assign(new Error('x'), { code: 'EADDRINUSE' }), undefined, false).message).toMatch(/to a free HOST:PORT$/);
   });
 });
 
@@ -63,6 +66,50 @@ describe('startMetrics', () => {
     handle = undefined;
     await expect(fetch(url)).rejects.toThrow();
     expect(metrics.getMeterProvider().constructor.name).not.toBe('MeterProvider');
+  });
+
+  it('keeps counting counters, and shows a gauge\'s series only while its callback observes it (a deleted pool goes away)', async () => {
+    handle = await startMetrics({ serviceName: 't', address: '127.0.0.1:0', env: {}, logger: silentLogger() });
+    const meter = longshoreMeter();
+    let pools = ['a', 'b'];
+    meter.createObservableGauge('longshore.test.depth').addCallback((r) => pools.forEach((p) => r.observe(1, { pool: p })));
+    const counter = meter.createCounter('longshore.test.done');
+    counter.add(1);
+    const first = await (await fetch(handle.url!)).text();
+    expect(first).toMatch(/^longshore_test_depth\{pool="b"\} 1$/m);
+    pools = ['a'];
+    counter.add(1);
+    const second = await (await fetch(handle.url!)).text();
+    expect(second).toMatch(/^longshore_test_depth\{pool="a"\} 1$/m);
+    expect(second).not.toContain('pool="b"');
+    expect(second).toMatch(/^longshore_test_done_total 2$/m);
+  });
+
+  it('with an OTLP endpoint exports over OTLP/HTTP, flushing at shutdown, and serves no endpoint without an address', async () => {
+    const bodies: { url: string; body: string }[] = [];
+    const collector = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        bodies.push({ url: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const port = await new Promise<number>((resolve) => collector.listen(0, '127.0.0.1', () => resolve((collector.address() as { port: number }).port)));
+    // The OTLP exporter reads its endpoint from the process' environment.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${port}`);
+    try {
+      handle = await startMetrics({ serviceName: 'otlp-test', address: undefined, env: process.env, logger: silentLogger() });
+      expect(handle.url).toBeUndefined();
+      longshoreMeter().createCounter('longshore.test.exported').add(5);
+      await handle.shutdown();
+      handle = undefined;
+      expect(bodies.map((b) => b.url)).toContain('/v1/metrics');
+      expect(bodies.map((b) => b.body).join('')).toContain('longshore.test.exported');
+    } finally {
+      vi.unstubAllEnvs();
+      await new Promise((resolve) => collector.close(resolve));
+    }
   });
 
   it('rejects at start when the port is taken, naming LONGSHORE_METRICS_ADDR', async () => {

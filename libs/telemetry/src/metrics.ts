@@ -3,7 +3,7 @@ import { metrics, type Meter } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from 'pino';
 
 /** The variable that names where a service serves Prometheus text. */
@@ -29,7 +29,7 @@ export function otlpMetricsEnabled(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** The start-up error for a metrics address that cannot be listened on, naming the variable and the fix. */
-export function metricsListenError(address: string, err: NodeJS.ErrnoException, variable = METRICS_ADDR_VAR): Error {
+export function metricsListenError(address: string, err: NodeJS.ErrnoException, variable = METRICS_ADDR_VAR, unsetMeansNone = true): Error {
   const why =
     err.code === 'EADDRINUSE'
       ? 'the port is already in use (another service on this host?)'
@@ -38,7 +38,25 @@ export function metricsListenError(address: string, err: NodeJS.ErrnoException, 
         : err.code === 'EACCES'
           ? 'not allowed to listen there (a port below 1024 needs privileges)'
           : err.message;
-  return new Error(`${variable}=${address}: cannot serve metrics there: ${why}; set ${variable} to a free HOST:PORT, or unset it for no metrics endpoint`, { cause: err });
+  return new Error(`${variable}=${address}: cannot serve metrics there: ${why}; set ${variable} to a free HOST:PORT${unsetMeansNone ? ', or unset it for no metrics endpoint' : ''}`, { cause: err });
+}
+
+/**
+ * The temporality Longshore's readers use: observable gauges as delta, so a series reports only
+ * what its callback observed in this collection (a deleted pool, a stopped agent disappear; a
+ * gauge's value is its last observation either way); everything else as `base` says (cumulative
+ * for Prometheus, counters keep counting).
+ */
+export function gaugesObservedOnly(base: (type: InstrumentType) => AggregationTemporality): (type: InstrumentType) => AggregationTemporality {
+  return (type) => (type === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : base(type));
+}
+
+/** The Prometheus exporter, its gauges reporting only what was observed now (see {@link gaugesObservedOnly}). */
+class PrometheusReader extends PrometheusExporter {
+  private readonly temporality = gaugesObservedOnly((type) => super.selectAggregationTemporality(type));
+  override selectAggregationTemporality(type: InstrumentType): AggregationTemporality {
+    return this.temporality(type);
+  }
 }
 
 export interface MetricsOptions {
@@ -51,6 +69,8 @@ export interface MetricsOptions {
   logger: Logger;
   /** The variable `address` came from, for errors (default LONGSHORE_METRICS_ADDR). */
   variable?: string;
+  /** Whether unsetting the variable means no endpoint, as errors then suggest (default true; not for `longshore up`). */
+  unsetMeansNone?: boolean;
 }
 
 /** Metrics of this process, once started. */
@@ -70,11 +90,14 @@ export interface MetricsHandle {
  */
 export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
   const readers: IMetricReader[] = [];
-  const prometheus = opts.address === undefined ? undefined : new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const prometheus = opts.address === undefined ? undefined : new PrometheusReader({ preventServerStart: true, withoutScopeInfo: true });
   if (prometheus) readers.push(prometheus);
   if (otlpMetricsEnabled(opts.env)) {
     const interval = Number(opts.env['OTEL_METRIC_EXPORT_INTERVAL'] ?? '');
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), ...(interval > 0 ? { exportIntervalMillis: interval } : {}) }));
+    const exporter = new OTLPMetricExporter();
+    // Read by the reader at construction: set before it is made.
+    exporter.selectAggregationTemporality = gaugesObservedOnly(exporter.selectAggregationTemporality.bind(exporter));
+    readers.push(new PeriodicExportingMetricReader({ exporter, ...(interval > 0 ? { exportIntervalMillis: interval } : {}) }));
   }
   if (readers.length === 0) return { url: undefined, shutdown: () => Promise.resolve() };
 
@@ -88,7 +111,7 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle>
     });
     const s = server;
     await new Promise<void>((resolve, reject) => {
-      s.once('error', (err: NodeJS.ErrnoException) => reject(metricsListenError(opts.address!, err, opts.variable)));
+      s.once('error', (err: NodeJS.ErrnoException) => reject(metricsListenError(opts.address!, err, opts.variable, opts.unsetMeansNone)));
       s.listen(port, host, () => resolve());
     });
     const bound = s.address();
