@@ -20,6 +20,7 @@ export type RegistryHandle = ServiceHandle;
 export async function startRegistry(config: RegistryConfig, logger: Logger): Promise<RegistryHandle> {
   const redis = createRedis(config.redisUrl, 'request');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  let stopPoolMetrics: (() => void) | undefined;
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
@@ -44,7 +45,7 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
         logger,
       }),
     );
-    const stopPoolMetrics = registerPoolMetrics(longshoreMeter(), {
+    stopPoolMetrics = registerPoolMetrics(longshoreMeter(), {
       listPools: async () => (await pools.list()).map((p) => p.id),
       listAgents: () => agents.list(),
       lifecycle,
@@ -52,6 +53,7 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
     });
     return await serve(server, config.listen, logger, [stopBudget, stopPoolMetrics, () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
+    stopPoolMetrics?.();
     redis.disconnect();
     throw err;
   }
