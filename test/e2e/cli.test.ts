@@ -125,7 +125,7 @@ describe('the longshore CLI against a real cluster', () => {
 describe('longshore up --demo', () => {
   it('starts redis-server, the services and an agent, runs the demo job, and stops cleanly on Ctrl-C', { timeout: 300_000 }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'longshore-up-'));
-    const [redisPort, dispatcherPort, registryPort] = [await freePort(), await freePort(), await freePort()];
+    const [redisPort, dispatcherPort, registryPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const up = startProcess({
       name: 'longshore-up',
       command: process.execPath,
@@ -136,12 +136,19 @@ describe('longshore up --demo', () => {
         LONGSHORE_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`,
         LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`,
+        LONGSHORE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
       },
     });
     try {
       await waitForLine(up, /Press Ctrl-C to stop/);
       const out = up.lines.join('\n');
       expect(out).toContain(`started redis-server at redis://127.0.0.1:${redisPort}`);
+      // One endpoint for the whole local cluster: the registry's pool gauges and the agent's counters.
+      const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      expect(out).toContain(`metrics    ${metricsUrl}`);
+      const scraped = await (await fetch(metricsUrl)).text();
+      expect(scraped).toMatch(/^longshore_pool_jobs_queued\{pool="default"\} 0$/m);
+      expect(scraped).toMatch(/^longshore_jobs_finished_total\{pool="default",executor="subprocess",failure_class="none"\} 1$/m);
       expect(out).toMatch(/\| Hello from Longshore: job [a-z0-9-]+\.[0-9a-z]{25}/);
       expect(out).toContain('| step 3 of 3');
       expect(out).toMatch(/finished with exit code 0/);

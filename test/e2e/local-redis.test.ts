@@ -76,7 +76,7 @@ describe.skipIf(!haveRedis)('longshore up without LONGSHORE_REDIS_URL', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'longshore-home-'));
     res.add({ stop: () => rm(home, { recursive: true, force: true }) });
-    const [dispatcherPort, registryPort] = [await freePort(), await freePort()];
+    const [dispatcherPort, registryPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     env = {
       ...process.env,
       LONGSHORE_HOME: home,
@@ -85,6 +85,8 @@ describe.skipIf(!haveRedis)('longshore up without LONGSHORE_REDIS_URL', () => {
       LONGSHORE_BOOTSTRAP_TOKEN: undefined,
       LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`,
       LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`,
+      // Not up's default (127.0.0.1:9464): test files run side by side.
+      LONGSHORE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
     };
   });
 

@@ -4,7 +4,8 @@ import type { AgentExecutorName, AgentIsolationInfo } from '@longshore/domain';
 import type { ClaimOutcome, ClaimRequest, HeldJob, HeldRun, JobSource, RunRecord } from '@longshore/queue';
 import type { RunRef } from '@longshore/executors';
 import { wakeable } from '@longshore/store';
-import type { Logger } from '@longshore/telemetry';
+import { longshoreMeter, type Logger } from '@longshore/telemetry';
+import { createAgentMetrics, type AgentMetrics } from './agent-metrics.js';
 import { agentStateEnum, executorEnum } from '@longshore/rpc';
 import type { AgentEvents } from './agent-events.js';
 import type { ExecutorSet } from './executors.js';
@@ -104,6 +105,8 @@ class Agent implements AgentHandle {
   private readonly heartbeat: Heartbeat;
   /** Which executors claim jobs now (see {@link ExecutorHealth}). */
   private readonly health: ExecutorHealth;
+  /** Counters, histograms and gauges of this agent (no-ops without a meter provider). */
+  private readonly metrics: AgentMetrics;
   private source!: JobSource;
   private loop?: Promise<void>;
   /** Writes to the queue (claims, and ends with the next claim) take turns, so two never admit against the same free capacity. */
@@ -141,6 +144,10 @@ class Agent implements AgentHandle {
       (timeoutMs) => this.health.refresh(parts.probeTimeoutMs ?? timeoutMs),
     );
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.metrics = createAgentMetrics(longshoreMeter(), { pool: this.pool, agent: this.config.agentId }, () => ({
+      capacityMilli: this.config.capacityMilli,
+      weightInUseMilli: this.ledger.usedMilli,
+    }));
   }
 
   get id(): string {
@@ -259,7 +266,12 @@ class Agent implements AgentHandle {
         throw err;
       }
       res.results.forEach((r, i) => {
-        if (r === 'fenced') this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+        if (r === 'fenced') {
+          this.metrics.lostClaim();
+          this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+        } else {
+          this.metrics.finished(ends[i]!.outcome);
+        }
       });
       if (res.next) await this.take(res.next);
       return true;
@@ -370,6 +382,7 @@ class Agent implements AgentHandle {
         logMaxBytes: this.config.logMaxBytes,
         jobDir: this.config.jobDir,
         logger: this.logger,
+        onStart: (executor, startedAt) => this.metrics.started(job, executor, startedAt),
       },
       job,
       adopted,
@@ -390,6 +403,7 @@ class Agent implements AgentHandle {
     this.runs.delete(run.id);
     this.ledger.release(run.id);
     if (end.kind === 'fenced') {
+      this.metrics.lostClaim();
       this.source.abandon(run.id);
       this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
     } else if (end.kind === 'hand-back') {
@@ -453,6 +467,7 @@ class Agent implements AgentHandle {
       await this.parts.events.close();
       this.parts.registry.close();
       await this.parts.onStopped?.();
+      this.metrics.close();
       this.logger.info('agent stopped');
       this.resolveStopped();
     })();

@@ -23,6 +23,8 @@ export interface RunContext {
   logMaxBytes: number;
   jobDir: string;
   logger: Logger;
+  /** Told when an attempt starts here (not for an adopted run), with the executor chosen. */
+  onStart?(executor: string, startedAt: number): void;
 }
 
 /**
@@ -109,6 +111,7 @@ export class JobRun {
       startedAt: Date.now(),
       ...('reason' in choice ? { executorReason: choice.reason } : {}),
     };
+    ctx.onStart?.(attempt.executor, attempt.startedAt);
     if ('error' in choice) return this.finish(toAttemptOutcome({ kind: 'start_failed', message: choice.error }, attempt, Date.now()));
 
     const writer = this.logWriter();

@@ -55,7 +55,8 @@ included, is kept in $LONGSHORE_HOME/redis-url (0600), where the CLI and service
 hand find it, and the next "up" reuses it. With LONGSHORE_REDIS_URL, uses that Redis, or starts
 redis-server on its port (with the URL's password, if it has one).
 The dispatcher listens on LONGSHORE_DISPATCHER (127.0.0.1:7400), the registry on
-LONGSHORE_REGISTRY (127.0.0.1:7401). Ctrl-C stops everything.
+LONGSHORE_REGISTRY (127.0.0.1:7401). Prometheus metrics of the whole cluster are served at
+http://127.0.0.1:9464/metrics (LONGSHORE_METRICS_ADDR sets the address). Ctrl-C stops everything.
 
 Examples:
   $ longshore up --demo

@@ -31,6 +31,15 @@ describe('service configuration', () => {
     expect(msg).toContain('redis://');
   });
 
+  it('reads LONGSHORE_METRICS_ADDR for every service: none by default, else HOST:PORT', () => {
+    expect(loadRegistryConfig({}).metricsAddr).toBeUndefined();
+    expect(loadDispatcherConfig({ LONGSHORE_METRICS_ADDR: '' }).metricsAddr).toBeUndefined();
+    expect(loadAgentConfig({ LONGSHORE_METRICS_ADDR: '0.0.0.0:9464' }).metricsAddr).toBe('0.0.0.0:9464');
+    expect(loadRegistryConfig({ LONGSHORE_METRICS_ADDR: '[::1]:9464' }).metricsAddr).toBe('[::1]:9464');
+    expect(() => loadRegistryConfig({ LONGSHORE_METRICS_ADDR: '9464' })).toThrow('LONGSHORE_METRICS_ADDR="9464": must be HOST:PORT');
+    expect(() => loadDispatcherConfig({ LONGSHORE_METRICS_ADDR: '0.0.0.0:70000' })).toThrow('LONGSHORE_METRICS_ADDR="0.0.0.0:70000": the port must be at most 65535');
+  });
+
   it('keeps the agent TTL at least two heartbeats long', () => {
     expect(loadRegistryConfig({ LONGSHORE_HEARTBEAT_INTERVAL: '5s', LONGSHORE_AGENT_TTL: '1s' }).agentTtlMs).toBe(10_000);
   });

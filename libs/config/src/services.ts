@@ -49,7 +49,16 @@ const common = {
   LONGSHORE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
   LONGSHORE_REDIS_WAIT_REPLICAS: env.int(0, 100),
   LONGSHORE_REDIS_WAIT_TIMEOUT: env.duration().pipe(z.number().min(1, 'must be at least 1ms')),
+  LONGSHORE_METRICS_ADDR: metricsAddrField(),
 };
+
+/** LONGSHORE_METRICS_ADDR: HOST:PORT (port 0-65535), or unset/empty for no metrics endpoint. */
+export function metricsAddrField() {
+  return env
+    .address()
+    .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535')
+    .optional();
+}
 /**
  * `source` with LONGSHORE_REDIS_URL chosen by precedence: the variable > `$LONGSHORE_HOME/redis-url`
  * (written by `longshore up`) > the default.
@@ -68,6 +77,8 @@ const budget = { LONGSHORE_REDIS_BUDGET: env.bytes().pipe(z.number().min(1024 * 
 export interface CommonConfig extends ReplicationConfig {
   redisUrl: string;
   redisPrefix: string;
+  /** LONGSHORE_METRICS_ADDR: where the service serves Prometheus text; undefined = nowhere. */
+  metricsAddr?: string | undefined;
 }
 
 /**
@@ -167,6 +178,7 @@ export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): Reg
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
     redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
+    metricsAddr: e.LONGSHORE_METRICS_ADDR,
     listen: e.LONGSHORE_REGISTRY,
     security: loadServerSecurity(source),
     retentionMs: e.LONGSHORE_JOB_RETENTION,
@@ -189,6 +201,7 @@ export function loadDispatcherConfig(source: NodeJS.ProcessEnv = process.env): D
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
     redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
+    metricsAddr: e.LONGSHORE_METRICS_ADDR,
     listen: e.LONGSHORE_DISPATCHER,
     submitRate: e.LONGSHORE_SUBMIT_RATE,
     security: loadServerSecurity(source),
@@ -242,6 +255,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
     redisWaitReplicas: e.LONGSHORE_REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: e.LONGSHORE_REDIS_WAIT_TIMEOUT,
+    metricsAddr: e.LONGSHORE_METRICS_ADDR,
     retentionMs: e.LONGSHORE_JOB_RETENTION,
     maxFinished: e.LONGSHORE_JOB_RETENTION_COUNT,
     pool: e.LONGSHORE_POOL,

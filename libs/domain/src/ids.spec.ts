@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newJobId, validateJobId, validateDnsLabel } from './ids.js';
+import { jobCreatedAt, newJobId, validateJobId, validateDnsLabel } from './ids.js';
 
 describe('ids', () => {
   it('makes job ids that sort in creation order, even within one millisecond', () => {
@@ -9,6 +9,11 @@ describe('ids', () => {
     for (const id of ids) expect(validateJobId(id)).toBe(id);
     expect(newJobId('ingest-eu', 1_700_000_000_001) > ids.at(-1)!).toBe(true);
     expect(ids[0]!.startsWith('ingest-eu.')).toBe(true);
+  });
+
+  it('reads the millisecond a job id was made from the id', () => {
+    expect(jobCreatedAt(newJobId('ingest-eu', 1_800_000_000_123))).toBe(1_800_000_000_123);
+    expect(jobCreatedAt('not-an-id')).toBeUndefined();
   });
 
   it('refuses malformed job ids and pool names with a hint', () => {

@@ -44,3 +44,9 @@ export function validateJobId(value: string): string {
   }
   return value;
 }
+
+/** The millisecond a job id was made (its submit), from the id itself; undefined for what is not a job id. */
+export function jobCreatedAt(id: string): number | undefined {
+  const m = /\.([0-9a-z]{9})[0-9a-f]{16}$/.exec(id);
+  return m ? parseInt(m[1]!, 36) : undefined;
+}

@@ -4,7 +4,7 @@ import { startAgent, type AgentHandle } from '@longshore/agent';
 import { credentialsPath, loadAgentConfig, loadDispatcherConfig, loadRegistryConfig, longshoreHome } from '@longshore/config';
 import { startDispatcher, type DispatcherHandle } from '@longshore/dispatcher';
 import { startRegistry, type RegistryHandle } from '@longshore/registry';
-import type { Logger } from '@longshore/telemetry';
+import { startMetrics, type Logger } from '@longshore/telemetry';
 import { ensureLocalAdminToken } from './local-credentials.js';
 import { ensureRedis, type LocalRedis } from './local-redis.js';
 
@@ -24,6 +24,8 @@ export interface LocalCluster {
   readonly dispatcher: string;
   readonly registry: string;
   readonly agentIds: string[];
+  /** The one Prometheus endpoint of the whole cluster (LONGSHORE_METRICS_ADDR, default 127.0.0.1:9464). */
+  readonly metricsUrl: string | undefined;
   /** The admin token (`$LONGSHORE_HOME/credentials`, or LONGSHORE_BOOTSTRAP_TOKEN when set). */
   readonly adminToken: string;
   close(): Promise<void>;
@@ -34,8 +36,13 @@ export interface LocalCluster {
  * starts one on its port; without LONGSHORE_REDIS_URL, its own password-protected Redis whose
  * URL is kept in `$LONGSHORE_HOME/redis-url` (see {@link ensureRedis}); then the registry
  * (which creates the `default` pool), the dispatcher on LONGSHORE_DISPATCHER, and `agents`
- * agents serving LONGSHORE_POOL (the default pool).
+ * agents serving LONGSHORE_POOL (the default pool). Every service runs in this process, so one
+ * meter provider and one Prometheus endpoint serve them all: at LONGSHORE_METRICS_ADDR, or
+ * {@link LOCAL_METRICS_ADDR} when it is unset.
  */
+/** Where `longshore up` serves the cluster's metrics unless LONGSHORE_METRICS_ADDR says otherwise. */
+export const LOCAL_METRICS_ADDR = '127.0.0.1:9464';
+
 export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
   const home = longshoreHome(opts.env);
   const regConfig = loadRegistryConfig(opts.env);
@@ -44,6 +51,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     for (const p of [...opened].reverse()) await p.close().catch((err: unknown) => opts.logger.error({ err }, 'error while stopping'));
   };
   try {
+    const metrics = await startMetrics({ serviceName: 'longshore-up', address: regConfig.metricsAddr ?? LOCAL_METRICS_ADDR, env: opts.env, logger: opts.logger, unsetMeansNone: false });
+    opened.push({ close: () => metrics.shutdown() });
+    if (metrics.url) opts.say(`metrics    ${metrics.url}`);
     const dataDir = opts.dataDir ?? join(home, 'redis');
     // Only an explicit LONGSHORE_REDIS_URL names the Redis; else `up` runs its own (the URL file's).
     // Its own Redis must not take the port the registry or dispatcher is about to bind.
@@ -78,7 +88,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       agents.push(agent);
       opts.say(`agent      ${agent.id} serving pool "${agent.pool}"`);
     }
-    return { redisUrl: redis.url, dispatcher: dispatcher.address, registry: registry.address, agentIds: agents.map((a) => a.id), adminToken, close: closeAll };
+    return { redisUrl: redis.url, dispatcher: dispatcher.address, registry: registry.address, agentIds: agents.map((a) => a.id), metricsUrl: metrics.url, adminToken, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -4,6 +4,8 @@
  * stalled sweep, fenced logs), and the agent's seam to it (JobSource).
  */
 export { JobLifecycle, bullKeys, bullPriority, jobName, queueOrder, weightClass } from './lifecycle.js';
+export { classWeight, queuedAtOf } from './backlog.js';
+export type { QueueBacklog } from './backlog.js';
 export type {
   AttemptEnd,
   AttemptOutcome,

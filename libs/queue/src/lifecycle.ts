@@ -2,6 +2,7 @@ import { executorsOf, type JobRecord, type JobSpec, type JobStateName } from '@l
 import { encodeNewJob, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { Packr } from 'msgpackr';
+import { readBacklog, type QueueBacklog } from './backlog.js';
 import { parseReservation, type Reservation } from './reservation.js';
 import { requireReplicas, runScript, type ReplicationSettings } from './replicated.js';
 
@@ -459,6 +460,11 @@ export class JobLifecycle {
     const [wait, prioritized, delayed, active] = (await this.redis.pipeline().llen(q.wait).zcard(q.prioritized).zcard(q.delayed).llen(q.active).exec()) ?? [];
     const n = (r: [Error | null, unknown] | undefined) => Number(r?.[1] ?? 0);
     return { queued: n(wait) + n(prioritized) + n(delayed), running: n(active) };
+  }
+
+  /** The pool's claimable jobs, their summed weight and when the longest-waiting one was queued (see readBacklog). */
+  backlog(pool: string): Promise<QueueBacklog> {
+    return readBacklog(this.redis, this.keys.pool(pool));
   }
 
   /**

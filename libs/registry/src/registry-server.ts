@@ -4,7 +4,8 @@ import { PoolRegistryService, TokenService } from '@longshore/proto';
 import { JobLifecycle, RedisBudget } from '@longshore/queue';
 import { serve, type ServiceHandle } from '@longshore/rpc';
 import { AgentStore, checkSchema, createRedis, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
-import type { Logger } from '@longshore/telemetry';
+import { longshoreMeter, type Logger } from '@longshore/telemetry';
+import { registerPoolMetrics } from './pool-metrics.js';
 import { registryService } from './registry-service.js';
 import { tokenService } from './token-service.js';
 
@@ -19,6 +20,7 @@ export type RegistryHandle = ServiceHandle;
 export async function startRegistry(config: RegistryConfig, logger: Logger): Promise<RegistryHandle> {
   const redis = createRedis(config.redisUrl, 'request');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  let stopPoolMetrics: (() => void) | undefined;
   try {
     await waitForRedis(redis, redactRedisUrl(config.redisUrl));
     await warnIfRedisOpen(redis, logger, config.redisPrefix);
@@ -30,11 +32,12 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
     const stopBudget = watchBudget(budget, logger);
     const { server, tokens } = createSecuredServer(config.security, config.listen, redis, config.redisPrefix, logger);
     if (config.security.bootstrapToken) await tokens.putBootstrap(config.security.bootstrapToken);
+    const agents = new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix);
     server.register(TokenService, tokenService(tokens, logger)).register(
       PoolRegistryService,
       registryService({
         pools,
-        agents: new AgentStore(redis, { ttlMs: config.agentTtlMs, forgetAfterMs: config.agentForgetAfterMs }, config.redisPrefix),
+        agents,
         lifecycle,
         budget,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -42,8 +45,15 @@ export async function startRegistry(config: RegistryConfig, logger: Logger): Pro
         logger,
       }),
     );
-    return await serve(server, config.listen, logger, [stopBudget, () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
+    stopPoolMetrics = registerPoolMetrics(longshoreMeter(), {
+      listPools: async () => (await pools.list()).map((p) => p.id),
+      listAgents: () => agents.list(),
+      lifecycle,
+      logger,
+    });
+    return await serve(server, config.listen, logger, [stopBudget, stopPoolMetrics, () => redis.disconnect()], { redis: redactRedisUrl(config.redisUrl) });
   } catch (err) {
+    stopPoolMetrics?.();
     redis.disconnect();
     throw err;
   }

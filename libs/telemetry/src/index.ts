@@ -5,3 +5,5 @@ export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-
 export type { TraceCarrier } from './trace-context.js';
 export { handleShutdownSignals, exitOnStartupError, exitAfterFlush } from './shutdown.js';
 export type { ShutdownHook } from './shutdown.js';
+export { startMetrics, gaugesObservedOnly, longshoreMeter, parseHostPort, otlpMetricsEnabled, metricsListenError, METRICS_ADDR_VAR } from './metrics.js';
+export type { MetricsHandle, MetricsOptions } from './metrics.js';

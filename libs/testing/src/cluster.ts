@@ -16,6 +16,8 @@ export interface ClusterOptions {
   agents?: number | NodeJS.ProcessEnv[];
   /** Given to every service (e.g. LONGSHORE_JOB_RETENTION_COUNT). */
   env?: NodeJS.ProcessEnv;
+  /** Given to the registry only, over `env` (e.g. its own LONGSHORE_METRICS_ADDR). */
+  registryEnv?: NodeJS.ProcessEnv;
   redis?: RedisOptions;
   /**
    * Use this Redis instead of starting one (e.g. a Redis Cluster or Sentinel set-up the test
@@ -97,7 +99,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await sweepDeadJobFirewalls().catch(() => undefined);
   };
   try {
-    const registry = startService('pool-registry', { ...base, LONGSHORE_BOOTSTRAP_TOKEN: adminToken, LONGSHORE_REGISTRY: '127.0.0.1:0' }, 'registry');
+    const registry = startService('pool-registry', { ...base, ...opts.registryEnv, LONGSHORE_BOOTSTRAP_TOKEN: adminToken, LONGSHORE_REGISTRY: '127.0.0.1:0' }, 'registry');
     started.push(registry);
     const registryAddress = await listening(registry);
     const dispatcher = startService('dispatcher', { ...base, LONGSHORE_DISPATCHER: '127.0.0.1:0' });

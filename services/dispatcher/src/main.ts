@@ -1,12 +1,14 @@
 import { loadDispatcherConfig } from '@longshore/config';
 import { startDispatcher } from '@longshore/dispatcher';
-import { createLogger, exitOnStartupError, handleShutdownSignals } from '@longshore/telemetry';
+import { createLogger, exitOnStartupError, handleShutdownSignals, startMetrics } from '@longshore/telemetry';
 
 const logger = createLogger('dispatcher');
 const shutdown = handleShutdownSignals(logger);
 try {
-  const dispatcher = await startDispatcher(loadDispatcherConfig(), logger);
-  shutdown.attach(() => dispatcher.close());
+  const config = loadDispatcherConfig();
+  const metrics = await startMetrics({ serviceName: 'dispatcher', address: config.metricsAddr, env: process.env, logger });
+  const dispatcher = await startDispatcher(config, logger);
+  shutdown.attach(() => dispatcher.close().finally(() => metrics.shutdown()));
 } catch (err) {
   exitOnStartupError(err, logger);
 }

@@ -1,14 +1,16 @@
 import { loadAgentConfig } from '@longshore/config';
 import { startAgent } from '@longshore/agent';
-import { createLogger, exitAfterFlush, exitOnStartupError, handleShutdownSignals } from '@longshore/telemetry';
+import { createLogger, exitAfterFlush, exitOnStartupError, handleShutdownSignals, startMetrics } from '@longshore/telemetry';
 
 const logger = createLogger('worker-agent');
 const shutdown = handleShutdownSignals(logger);
 try {
-  const agent = await startAgent(loadAgentConfig(), logger);
-  shutdown.attach(() => agent.close());
+  const config = loadAgentConfig();
+  const metrics = await startMetrics({ serviceName: 'worker-agent', address: config.metricsAddr, env: process.env, logger });
+  const agent = await startAgent(config, logger);
+  shutdown.attach(() => agent.close().finally(() => metrics.shutdown()));
   // Drained through the registry (longshore agents drain): leave once done.
-  void agent.stopped.then(() => exitAfterFlush(logger, 0));
+  void agent.stopped.then(() => metrics.shutdown()).then(() => exitAfterFlush(logger, 0));
 } catch (err) {
   exitOnStartupError(err, logger);
 }
