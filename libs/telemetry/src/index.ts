@@ -1,7 +1,9 @@
 /** Logging and trace-context helpers shared by every service. */
-export { createLogger, silentLogger } from './logger.js';
+export { createLogger, silentLogger, traceFields } from './logger.js';
 export type { Logger } from './logger.js';
 export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-context.js';
 export type { TraceCarrier } from './trace-context.js';
-export { handleShutdownSignals, exitOnStartupError, exitAfterFlush } from './shutdown.js';
+export { handleShutdownSignals, exitOnStartupError, exitAfterFlush, onFlush, flushTelemetry } from './shutdown.js';
+export { startTelemetry, tracesWanted } from './sdk.js';
+export type { Telemetry } from './sdk.js';
 export type { ShutdownHook } from './shutdown.js';
