@@ -1,4 +1,4 @@
-import { InterceptingCall, Metadata, type Interceptor } from '@grpc/grpc-js';
+import { InterceptingCall, type Interceptor, type Metadata } from '@grpc/grpc-js';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { LongshoreError } from '@longshore/domain';
 import type { HandlerWrapper } from './server.js';
