@@ -38,6 +38,8 @@ describe('tracing: one trace per job, across the client, the dispatcher and an a
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        // The agent's `job started` line is debug.
+        LONGSHORE_LOG_LEVEL: 'debug',
       },
     });
     ls = connect(cluster);
@@ -106,6 +108,12 @@ describe('tracing: one trace per job, across the client, the dispatcher and an a
 
     // The job's own code sees its attempt span.
     expect(await logLines(ls, job.id)).toEqual([`tp=00-${traceId}-${attempt.spanId}-01`]);
+
+    // Logs and the trace meet: the agent's line about the job names its trace and attempt span.
+    const started = await cluster.agents[0]!.waitForLog((l) => l['msg'] === 'job started' && l['job'] === job.id);
+    expect(started).toMatchObject({ service: 'worker-agent', agent: 'agent-1', pool: 'default', attempt: 1, trace_id: traceId, span_id: attempt.spanId });
+    const submitted = await cluster.dispatcher.waitForLog((l) => l['msg'] === 'job submitted' && l['job'] === job.id);
+    expect(submitted).toMatchObject({ service: 'dispatcher', trace_id: traceId, span_id: server.spanId });
 
     // `jobs get` shows the trace id, and a link with LONGSHORE_TRACE_URL.
     const cli = spawnSync(process.execPath, [join(repoRoot, 'services/cli/bin/longshore.js'), 'jobs', 'get', job.id], {

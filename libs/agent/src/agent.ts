@@ -392,7 +392,7 @@ class Agent implements AgentHandle {
     run.run().then(
       (end) => this.settle(run, end),
       (err: unknown) => {
-        this.logger.error({ err, job: run.id }, 'job run failed unexpectedly; its claim is left to expire');
+        this.logger.error({ err, job: run.id, attempt: run.job.attempt }, 'job run failed unexpectedly; its claim is left to expire');
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
@@ -404,11 +404,11 @@ class Agent implements AgentHandle {
     this.ledger.release(run.id);
     if (end.kind === 'fenced') {
       this.source.abandon(run.id);
-      this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
+      this.logger.warn({ job: run.id, attempt: run.job.attempt, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
     } else if (end.kind === 'hand-back') {
       void this.inTurn(async () => {
-        if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id }, 'job handed back to the queue (the attempt does not count)');
-      }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id }, 'could not hand the job back; its claim is left to expire'));
+        if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id, attempt: run.job.attempt }, 'job handed back to the queue (the attempt does not count)');
+      }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id, attempt: run.job.attempt }, 'could not hand the job back; its claim is left to expire'));
     } else {
       const record: RunRecord = { job: run.job, outcome: end.outcome, retry: end.retry };
       this.ends.push(record);

@@ -73,12 +73,16 @@ export class JobRun {
   private runRef: RunRef | undefined;
   /** The `attempt` span's context once the run started: the agent's `finish` span goes under it. */
   attemptContext: Context | undefined;
+  /** The agent's logger with the job's id and attempt on every line (and, in the run, its trace and span ids). */
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: RunContext,
     readonly job: HeldJob,
     private readonly adopted?: AdoptedRun,
-  ) {}
+  ) {
+    this.log = ctx.logger.child({ job: job.id, attempt: job.attempt });
+  }
 
   get id(): string {
     return this.job.id;
@@ -134,7 +138,7 @@ export class JobRun {
     // executors that run on this host's filesystem; the executor creates and removes it.
     // It is under a directory of this agent id's own, which the agent empties when it starts again.
     const privateDir = choice.name === 'subprocess' ? join(privateDirsRoot(ctx), `${job.id}-${job.attempt}`) : undefined;
-    ctx.logger.debug({ job: job.id, executor: choice.name, attempt: job.attempt }, 'job started');
+    this.log.debug({ executor: choice.name }, 'job started');
     // The attempt span's context, so the job's own instrumented code joins its trace.
     const traceparent = injectTraceContext()['traceparent'];
     const request: RunRequest = {
@@ -192,7 +196,7 @@ export class JobRun {
 
   private logWriter(): LogWriter {
     const { ctx, job } = this;
-    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => ctx.logger.warn({ err, job: job.id }, 'could not store log lines'));
+    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => this.log.warn({ err }, 'could not store log lines'));
   }
 
   /** What the agent records once the run is over. */
@@ -226,7 +230,7 @@ export class JobRun {
     // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
     if (executor.reattachable) {
       const recorded = await this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {
-        this.ctx.logger.warn({ err, job: this.job.id }, 'could not record the run: it cannot be adopted if this agent restarts');
+        this.log.warn({ err }, 'could not record the run: it cannot be adopted if this agent restarts');
         return true;
       });
       if (!recorded) this.abandon('this agent no longer holds the job');
@@ -245,7 +249,7 @@ export class JobRun {
     const signal = this.controller.signal;
     const deadline = leftMs > 0 ? setTimeout(() => this.timeOut(timeoutMs), Math.min(leftMs, MAX_TIMER_MS)) : undefined;
     const stop = () => {
-      handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.ctx.logger.error({ err, job: this.job.id }, 'could not stop the job'));
+      handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.log.error({ err }, 'could not stop the job'));
     };
     signal.addEventListener('abort', stop, { once: true });
     if (signal.aborted) stop();
@@ -274,7 +278,7 @@ export class JobRun {
   }
 
   private lost(err: unknown): JobOutcome {
-    this.ctx.logger.error({ err, job: this.job.id }, 'executor failed while running the job');
+    this.log.error({ err }, 'executor failed while running the job');
     return { kind: 'lost', message: `the agent could not keep running it: ${(err as Error).message}` };
   }
 
