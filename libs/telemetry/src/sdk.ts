@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { context, propagation } from '@opentelemetry/api';
+import { AlsContextManager } from './context-manager.js';
 import { onFlush } from './shutdown.js';
 
 /** What {@link startTelemetry} started. */
@@ -22,6 +24,19 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 let started: Telemetry | undefined;
+
+/**
+ * Without an exporter: no SDK (nothing recorded), only the context manager and the W3C
+ * propagators, so a caller's trace context still reaches the job (`OTEL_PROPAGATORS=none`: not even that).
+ */
+async function passThrough(env: NodeJS.ProcessEnv): Promise<Telemetry> {
+  if (env['OTEL_PROPAGATORS']?.trim() !== 'none') {
+    const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = await import('@opentelemetry/core');
+    context.setGlobalContextManager(new AlsContextManager());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  }
+  return { exporting: false, shutdown: () => Promise.resolve() };
+}
 
 /**
  * Applies the ioredis instrumentation to the ioredis the services use. Its load-time hook sees
@@ -56,9 +71,10 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   if (started) return started;
   if (truthy(env['OTEL_SDK_DISABLED'])) return (started = { exporting: false, shutdown: () => Promise.resolve() });
   const exporting = tracesWanted(env);
+  if (!exporting) return (started = await passThrough(env));
   const instrumentations: Instrumentation[] = [];
   let redis: Instrumentation | undefined;
-  if (exporting && truthy(env['LONGSHORE_TRACE_REDIS'])) {
+  if (truthy(env['LONGSHORE_TRACE_REDIS'])) {
     const { IORedisInstrumentation } = await import('@opentelemetry/instrumentation-ioredis');
     // Only commands made inside a traced operation (the agents' polling is not), and only the
     // command's name: its arguments hold job specs, environments and log lines.
@@ -72,14 +88,13 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations,
-    // Unset: the SDK reads OTEL_TRACES_EXPORTER (default otlp) and OTEL_EXPORTER_OTLP_*.
-    ...(exporting ? {} : { spanProcessors: [] }),
+    // No span processors given: the SDK reads OTEL_TRACES_EXPORTER (default otlp) and OTEL_EXPORTER_OTLP_*.
   });
   sdk.start();
   if (redis) patchIoredis(redis);
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= sdk.shutdown().catch(() => undefined));
   onFlush(shutdown);
-  started = { exporting, shutdown };
+  started = { exporting: true, shutdown };
   return started;
 }
