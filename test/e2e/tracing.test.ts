@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { JobState, type LongshoreClient } from '@longshore/client';
+import { AlsContextManager } from '@longshore/telemetry';
 import { repoRoot, startCluster, startOtlpReceiver, waitFor, type Cluster, type OtlpReceiver, type ReceivedSpan } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, logLines } from './support.js';
@@ -28,7 +28,7 @@ describe('tracing: one trace per job, across the client, the dispatcher and an a
       resource: resourceFromAttributes({ 'service.name': 'tracing-e2e-client' }),
       spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }) })],
     });
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    context.setGlobalContextManager(new AlsContextManager());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(provider);
     cluster = await startCluster({

@@ -1,12 +1,11 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@longshore/domain';
 import { DispatcherService, JobState } from '@longshore/proto';
-import { silentLogger } from '@longshore/telemetry';
+import { AlsContextManager, silentLogger } from '@longshore/telemetry';
 import { createRpcClient, RpcServer, type HandlerWrapper, type ServiceImpl, type WrappedCall } from './index.js';
 
 const notUsed = () => {
@@ -41,7 +40,7 @@ describe('the gRPC seam: client interceptors, server wrappers and W3C trace cont
   const server = new RpcServer(silentLogger(), { wrappers: [recordCall] }).register(DispatcherService, impl);
   let address = '';
   beforeAll(async () => {
-    const cm = new AsyncLocalStorageContextManager().enable();
+    const cm = new AlsContextManager();
     context.setGlobalContextManager(cm);
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(provider);
