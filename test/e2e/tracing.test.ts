@@ -40,6 +40,7 @@ describe('tracing: one trace per job, across the client, the dispatcher and an a
         OTEL_BSP_SCHEDULE_DELAY: '100',
         // The agent's `job started` line is debug.
         LONGSHORE_LOG_LEVEL: 'debug',
+        LONGSHORE_TRACE_REDIS: '1',
       },
     });
     ls = connect(cluster);
@@ -87,6 +88,15 @@ describe('tracing: one trace per job, across the client, the dispatcher and an a
     const enqueue = one(spans, 'enqueue');
     expect(enqueue).toMatchObject({ service: 'longshore-dispatcher', kind: SPAN_KIND.producer, parentSpanId: server.spanId });
     expect(enqueue.attributes).toMatchObject({ 'messaging.operation.type': 'send', 'messaging.destination.name': 'default', 'messaging.message.id': job.id });
+    // LONGSHORE_TRACE_REDIS=1: the enqueue's Redis commands are its children, named without their arguments.
+    const redis = await waitFor(
+      () => {
+        const found = receiver.spans.filter((s) => s.traceId === traceId && s.parentSpanId === enqueue.spanId && s.attributes['db.system.name'] === 'redis');
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 60_000, what: "the enqueue's redis spans" },
+    );
+    for (const r of redis) expect(r.attributes['db.query.text']).toMatch(/^[a-z]+$/);
     const claim = one(spans, 'claim');
     expect(claim).toMatchObject({ service: 'longshore-worker-agent', kind: SPAN_KIND.consumer, parentSpanId: enqueue.spanId });
     expect(claim.links).toContainEqual({ traceId, spanId: enqueue.spanId });
