@@ -55,7 +55,7 @@ const CONCURRENCY = 8;
 const WEIGHT_MILLI = 125;
 /** Gap between paced submissions: far below either system's throughput, so nothing queues. */
 const PACE_MS = 10;
-const POOL = 'overhead';
+export const POOL = 'overhead';
 
 /** Raw BullMQ first (1 Worker process), then Longshore (its own pool, 1 agent of capacity 1.0). */
 export async function runOverhead(bc: BenchCluster, opts: OverheadOptions): Promise<OverheadResult> {
@@ -108,7 +108,7 @@ async function runRaw(redisUrl: string, system: string, n: number, paceMs: numbe
   return { ...f, consumerCpuUsPerJob: f.completed > 0 ? (out.workerCpuMs * 1000) / f.completed : NaN };
 }
 
-async function runLongshore(
+export async function runLongshore(
   bc: BenchCluster,
   system: string,
   n: number,

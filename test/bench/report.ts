@@ -6,6 +6,7 @@ import { submitRatio, type SubmitResult } from './submit.js';
 import { waitRatio, type WaitReplicasResult } from './wait-replicas.js';
 import type { OverheadFigures, OverheadResult } from './overhead.js';
 import type { PackingFigures, PackingResult } from './packing.js';
+import type { TracingResult } from './tracing.js';
 import { median } from './stats.js';
 
 /** One line of the final summary: a figure, its goal (if any) and whether it met it. */
@@ -83,6 +84,31 @@ export function formatOverhead(r: OverheadResult): string {
     `  bulk,  longshore noop / raw: ${ratio(r.noop, r.raw)}`,
     `  paced, longshore noop / raw: start p50 ${num(r.pacedNoop.p50Ms / r.pacedRaw.p50Ms, 1)}×, p99 ${num(r.pacedNoop.p99Ms / r.pacedRaw.p99Ms, 1)}×`,
   ].join('\n');
+}
+
+export function formatTracing(r: TracingResult): string {
+  const rows = [r.off, r.on, r.pacedOff, r.pacedOn].map((f) => [f.system, `${f.completed}/${f.jobs}`, secs(f.elapsedMs), num(f.jobsPerSec, 0), `${num(f.p50Ms, 1)} ms`, `${num(f.p99Ms, 1)} ms`]);
+  return [
+    'Tracing cost: Longshore no-op jobs (1 agent, capacity 1.0, weight 0.125), no OTEL_* vs every span exported (always_on, OTLP/HTTP JSON to a loopback receiver)',
+    indent(table(['run', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99'], rows)),
+    `  bulk,  on / off: throughput ${num(r.on.jobsPerSec / r.off.jobsPerSec, 2)}×, start p50 ${num(r.on.p50Ms / r.off.p50Ms, 2)}×, p99 ${num(r.on.p99Ms / r.off.p99Ms, 2)}×`,
+    `  paced, on / off: start p50 ${num(r.pacedOn.p50Ms / r.pacedOff.p50Ms, 2)}×, p99 ${num(r.pacedOn.p99Ms / r.pacedOff.p99Ms, 2)}×`,
+    `  spans received: ${r.spansReceived} (${num(r.spansReceived / (r.on.jobs + r.pacedOn.jobs), 1)} per job)`,
+  ].join('\n');
+}
+
+export function tracingSummary(r: TracingResult): SummaryRow[] {
+  const ratio = r.on.jobsPerSec / r.off.jobsPerSec;
+  return [
+    {
+      benchmark: 'tracing',
+      metric: 'noop throughput traced / untraced',
+      value: `${num(ratio, 2)}× (${num(r.on.jobsPerSec, 0)} vs ${num(r.off.jobsPerSec, 0)} jobs/s)`,
+      goal: '≥ 0.9×',
+      met: ratio >= 0.9,
+    },
+    { benchmark: 'tracing', metric: 'paced start p50 traced vs untraced', value: `${num(r.pacedOn.p50Ms, 1)} vs ${num(r.pacedOff.p50Ms, 1)} ms`, goal: '', met: null },
+  ];
 }
 
 export function packingSummary(r: PackingResult): SummaryRow[] {

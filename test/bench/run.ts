@@ -19,9 +19,10 @@ import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runDockerRun, type DockerRunResult } from './docker-run.js';
 import { runPacking, type PackingResult } from './packing.js';
-import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, overheadSummary, packingSummary, type SummaryRow } from './report.js';
+import { runTracing, type TracingResult } from './tracing.js';
+import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, formatTracing, overheadSummary, packingSummary, tracingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -40,11 +41,11 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), and a trivial container against docker run --rm')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, and what tracing costs')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
-  .option('--jobs <n>', 'no-op jobs in the overhead benchmark (default 5000, smoke 200)', positiveInt)
+  .option('--jobs <n>', 'no-op jobs in the overhead and tracing benchmarks (default 5000, smoke 200 and 100)', positiveInt)
   .parse();
 const opts = program.opts<CliOptions>();
 const smoke = opts.smoke === true;
@@ -63,6 +64,7 @@ const results: {
   waitReplicas?: WaitReplicasResult;
   failover?: FailoverResult;
   docker?: DockerRunResult;
+  tracing?: TracingResult;
   summary: SummaryRow[];
   errors: string[];
 } = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
@@ -120,6 +122,16 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...failoverSummary(r));
     incomplete ||= [r.longshore, r.bullmq].some((f) => f.failoverMs.length < f.planned);
     console.log(`\n${formatFailover(r)}`);
+  } else if (name === 'tracing') {
+    // Two clusters of its own (the services read OTEL_* at start): untraced, then traced.
+    const jobs = opts.jobs ?? (smoke ? 100 : 5000);
+    const pacedJobs = smoke ? 20 : 300;
+    console.error(`running tracing (${jobs} no-op jobs at once and ${pacedJobs} paced, without and with tracing)…`);
+    const r = await runTracing({ jobs, pacedJobs, timeoutMs: smoke ? 30_000 : 120_000 });
+    results.tracing = r;
+    results.summary.push(...tracingSummary(r));
+    incomplete ||= [r.off, r.on, r.pacedOff, r.pacedOn].some((f) => f.completed < f.jobs) || r.spansReceived === 0;
+    console.log(`\n${formatTracing(r)}`);
   } else {
     const jobs = opts.jobs ?? (smoke ? 200 : 5000);
     const subprocessJobs = smoke ? 20 : 500;

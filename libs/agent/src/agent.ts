@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { SpanStatusCode, type Context } from '@opentelemetry/api';
 import type { AgentConfig } from '@longshore/config';
 import type { AgentExecutorName, AgentIsolationInfo } from '@longshore/domain';
 import type { ClaimOutcome, ClaimRequest, HeldJob, HeldRun, JobSource, RunRecord } from '@longshore/queue';
@@ -13,6 +14,7 @@ import { ExecutorHealth, PROBE_TIMEOUT_MS } from './executor-health.js';
 import { Heartbeat } from './heartbeat.js';
 import { CapacityLedger } from './ledger.js';
 import { JobRun, type AdoptedRun, type RunEnd } from './job-run.js';
+import { startFinishSpan } from './tracing.js';
 import { ownedRunKey, stopOwnedRuns, stopStaleRuns } from './owned-runs.js';
 import { toAttemptOutcome } from './outcome.js';
 import type { RegistryClient } from './registry-client.js';
@@ -117,6 +119,8 @@ class Agent implements AgentHandle {
   private dueInMs: number | undefined;
   /** Runs that ended and wait to be recorded: recorded together, in one write with the next claim. */
   private ends: RunRecord[] = [];
+  /** The `attempt` span context of each ended run waiting in {@link ends}: its `finish` span goes under it. */
+  private readonly endContexts = new Map<RunRecord, Context>();
   private closing?: Promise<void>;
   private cancelCheck?: NodeJS.Timeout;
   private staleRunCheck?: NodeJS.Timeout;
@@ -258,12 +262,21 @@ class Agent implements AgentHandle {
       const next = claims ? this.request() : undefined;
       if (ends.length === 0) return next ? this.take(await this.source.claim(next)) : false;
       let res: Awaited<ReturnType<JobSource['finish']>>;
+      const spans = ends.map((e) => {
+        const span = startFinishSpan(this.endContexts.get(e), e.job);
+        this.endContexts.delete(e);
+        return span;
+      });
       try {
         res = await this.source.finish(ends, next);
+        res.results.forEach((r, i) => spans[i]?.setAttribute('longshore.recorded', r !== 'fenced'));
       } catch (err) {
+        for (const s of spans) s?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
         for (const e of ends) this.source.abandon(e.job.id);
         this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
         throw err;
+      } finally {
+        for (const s of spans) s?.end();
       }
       res.results.forEach((r, i) => {
         if (r === 'fenced') {
@@ -392,7 +405,7 @@ class Agent implements AgentHandle {
     run.run().then(
       (end) => this.settle(run, end),
       (err: unknown) => {
-        this.logger.error({ err, job: run.id }, 'job run failed unexpectedly; its claim is left to expire');
+        this.logger.error({ err, job: run.id, attempt: run.job.attempt }, 'job run failed unexpectedly; its claim is left to expire');
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
@@ -405,13 +418,15 @@ class Agent implements AgentHandle {
     if (end.kind === 'fenced') {
       this.metrics.lostClaim();
       this.source.abandon(run.id);
-      this.logger.warn({ job: run.id, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
+      this.logger.warn({ job: run.id, attempt: run.job.attempt, reason: end.reason }, 'this agent lost its claim on the job; its run was stopped and its result discarded');
     } else if (end.kind === 'hand-back') {
       void this.inTurn(async () => {
-        if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id }, 'job handed back to the queue (the attempt does not count)');
-      }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id }, 'could not hand the job back; its claim is left to expire'));
+        if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id, attempt: run.job.attempt }, 'job handed back to the queue (the attempt does not count)');
+      }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id, attempt: run.job.attempt }, 'could not hand the job back; its claim is left to expire'));
     } else {
-      this.ends.push({ job: run.job, outcome: end.outcome, retry: end.retry });
+      const record: RunRecord = { job: run.job, outcome: end.outcome, retry: end.retry };
+      this.ends.push(record);
+      if (run.attemptContext) this.endContexts.set(record, run.attemptContext);
       this.write('ended').catch(() => undefined); // logged by write; the claim loop claims again
 
     }

@@ -3,11 +3,13 @@ import { backoffFor, formatDuration, type AgentExecutorName, type ExecutorName }
 import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type OutputPosition, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import type { StoredAttempt } from '@longshore/store';
-import type { Logger } from '@longshore/telemetry';
+import { context, trace, type Context } from '@opentelemetry/api';
+import { injectTraceContext, type Logger } from '@longshore/telemetry';
 import { privateDirsRoot } from './enabled-executors.js';
 import { chooseExecutor, type ExecutorSet } from './executors.js';
 import { LogWriter } from './log-writer.js';
 import { toAttemptOutcome, type JobOutcome } from './outcome.js';
+import { endAttemptSpan, inSpan, startAttemptSpans } from './tracing.js';
 
 /** What a run needs from its agent. */
 export interface RunContext {
@@ -71,12 +73,18 @@ export class JobRun {
   private stop: StopReason | undefined;
   /** The run's reference once it started (or was adopted). */
   private runRef: RunRef | undefined;
+  /** The `attempt` span's context once the run started: the agent's `finish` span goes under it. */
+  attemptContext: Context | undefined;
+  /** The agent's logger with the job's id and attempt on every line (and, in the run, its trace and span ids). */
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: RunContext,
     readonly job: HeldJob,
     private readonly adopted?: AdoptedRun,
-  ) {}
+  ) {
+    this.log = ctx.logger.child({ job: job.id, attempt: job.attempt });
+  }
 
   get id(): string {
     return this.job.id;
@@ -100,8 +108,21 @@ export class JobRun {
     this.controller.abort(reason);
   }
 
+  /** Runs the attempt inside its spans (`claim`, then `attempt`) in the job's trace. */
   async run(): Promise<RunEnd> {
-    if (this.adopted) return this.follow(this.adopted);
+    const spans = startAttemptSpans(this.job, this.ctx.agentId, this.adopted !== undefined);
+    this.attemptContext = spans.ctx;
+    try {
+      const end = await context.with(spans.ctx, () => (this.adopted ? this.follow(this.adopted) : this.start()));
+      endAttemptSpan(spans.span, end);
+      return end;
+    } catch (err) {
+      endAttemptSpan(spans.span, undefined, err);
+      throw err;
+    }
+  }
+
+  private async start(): Promise<RunEnd> {
     const { ctx, job } = this;
     const spec = job.spec;
     const choice = chooseExecutor(spec, ctx.executors, ctx.defaultExecutor, ctx.agentId, ctx.unhealthy?.());
@@ -112,6 +133,7 @@ export class JobRun {
       ...('reason' in choice ? { executorReason: choice.reason } : {}),
     };
     ctx.onStart?.(attempt.executor, attempt.startedAt);
+    trace.getActiveSpan()?.setAttribute('longshore.executor', attempt.executor);
     if ('error' in choice) return this.finish(toAttemptOutcome({ kind: 'start_failed', message: choice.error }, attempt, Date.now()));
 
     const writer = this.logWriter();
@@ -119,7 +141,9 @@ export class JobRun {
     // executors that run on this host's filesystem; the executor creates and removes it.
     // It is under a directory of this agent id's own, which the agent empties when it starts again.
     const privateDir = choice.name === 'subprocess' ? join(privateDirsRoot(ctx), `${job.id}-${job.attempt}`) : undefined;
-    ctx.logger.debug({ job: job.id, executor: choice.name, attempt: job.attempt }, 'job started');
+    this.log.debug({ executor: choice.name }, 'job started');
+    // The attempt span's context, so the job's own instrumented code joins its trace.
+    const traceparent = injectTraceContext()['traceparent'];
     const request: RunRequest = {
       jobId: job.id,
       attempt: job.attempt,
@@ -127,8 +151,8 @@ export class JobRun {
       // A container's environment is its image's plus the job's: nothing of the agent's, not even PATH.
       env:
         choice.name === 'docker'
-          ? buildContainerEnv(spec.env, job.id, job.attempt)
-          : buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}) }),
+          ? buildContainerEnv(spec.env, job.id, job.attempt, traceparent)
+          : buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}), ...(traceparent ? { traceparent } : {}) }),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       // The docker executor refuses (start_failed) a job without an image: one that did not name
       // the executor can reach it as the agent's default or through an auto chain.
@@ -138,7 +162,7 @@ export class JobRun {
       ...(spec.cpusMilli ? { cpusMilli: spec.cpusMilli } : {}),
       onLine: (stream, text) => writer.line(stream, text),
     };
-    const out = await this.execute(choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);
+    const out = await this.execute(choice.name, choice.executor, request, spec.timeoutMs || ctx.defaultTimeoutMs);
     return this.end(writer, attempt, out);
   }
 
@@ -160,7 +184,9 @@ export class JobRun {
       const found = await executor.attach(a.ref, (stream, text) => writer.line(stream, text), a.logged).catch((err: unknown) => ({ kind: 'error' as const, err }));
       if (found.kind === 'attached') {
         const timeoutMs = job.spec.timeoutMs || ctx.defaultTimeoutMs;
-        out = await this.followHandle(found.handle, timeoutMs, timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - a.startedAt)) : 0);
+        out = await inSpan('run', { 'longshore.executor': a.executor, 'longshore.adopted': true }, () =>
+          this.followHandle(found.handle, timeoutMs, timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - a.startedAt)) : 0),
+        );
       } else if (found.kind === 'error') {
         out = this.lost(found.err);
       } else {
@@ -173,7 +199,7 @@ export class JobRun {
 
   private logWriter(): LogWriter {
     const { ctx, job } = this;
-    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => ctx.logger.warn({ err, job: job.id }, 'could not store log lines'));
+    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => this.log.warn({ err }, 'could not store log lines'));
   }
 
   /** What the agent records once the run is over. */
@@ -192,11 +218,12 @@ export class JobRun {
    * enforcing a limit, say), the run was stopped by the executor and counts as lost: the
    * system's fault.
    */
-  private async execute(executor: Executor, req: RunRequest, timeoutMs: number): Promise<JobOutcome> {
+  private async execute(name: ExecutorName, executor: Executor, req: RunRequest, timeoutMs: number): Promise<JobOutcome> {
     const signal = this.controller.signal;
     let handle: RunHandle;
     try {
-      handle = await executor.start(req, signal);
+      // Pull, build and create happen here for a container (their own spans as they come).
+      handle = await inSpan('executor.start', { 'longshore.executor': name }, () => executor.start(req, signal));
     } catch (err) {
       if (err instanceof StartFailedError) return { kind: 'start_failed', message: err.message };
       if (signal.aborted) return this.stoppedOutcome(timeoutMs, ' before start', '');
@@ -206,14 +233,18 @@ export class JobRun {
     // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
     if (executor.reattachable) {
       const recorded = await this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {
-        this.ctx.logger.warn({ err, job: this.job.id }, 'could not record the run: it cannot be adopted if this agent restarts');
+        this.log.warn({ err }, 'could not record the run: it cannot be adopted if this agent restarts');
         return true;
       });
       if (!recorded) this.abandon('this agent no longer holds the job');
     }
     // The deadline runs from the start of the job itself: a slow start (a uid to wait for, an
     // image to pull) is not the job's time.
-    return this.followHandle(handle, timeoutMs, timeoutMs);
+    const started = handle;
+    const attrs = started.ref.kind === 'docker' ? { 'longshore.executor': name, 'container.id': started.ref.containerId } : { 'longshore.executor': name };
+    return inSpan('run', attrs, () => this.followHandle(started, timeoutMs, timeoutMs), (span, out) => {
+      if (out.kind === 'exited') span.setAttribute('process.exit.code', out.exitCode);
+    });
   }
 
   /** Follows a started run to its end; the deadline (`leftMs` from now, 0 = none) stops it. */
@@ -221,7 +252,7 @@ export class JobRun {
     const signal = this.controller.signal;
     const deadline = leftMs > 0 ? setTimeout(() => this.timeOut(timeoutMs), Math.min(leftMs, MAX_TIMER_MS)) : undefined;
     const stop = () => {
-      handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.ctx.logger.error({ err, job: this.job.id }, 'could not stop the job'));
+      handle.stop(this.ctx.killGraceMs).catch((err: unknown) => this.log.error({ err }, 'could not stop the job'));
     };
     signal.addEventListener('abort', stop, { once: true });
     if (signal.aborted) stop();
@@ -250,7 +281,7 @@ export class JobRun {
   }
 
   private lost(err: unknown): JobOutcome {
-    this.ctx.logger.error({ err, job: this.job.id }, 'executor failed while running the job');
+    this.log.error({ err }, 'executor failed while running the job');
     return { kind: 'lost', message: `the agent could not keep running it: ${(err as Error).message}` };
   }
 

@@ -6,11 +6,13 @@ import {
   TokenService,
   type Job,
   type JobSpecSchema,
+  type JobView,
   type LogLine,
 } from '@longshore/proto';
 import { Code, LongshoreError } from '@longshore/domain';
 import { channelCredentials, checkPlaintext, createRpcClient, type CallOptions, type RpcClient, type RpcClientOptions } from '@longshore/rpc';
 import { isFinished } from './exit-code.js';
+import { inClientSpan } from './tracing.js';
 
 /**
  * Reconnect policy for streams: only UNAVAILABLE (the server went away) is retried, with backoff
@@ -112,8 +114,22 @@ export class LongshoreClient {
     return this.r.address;
   }
 
+  /**
+   * Submits one job. The call runs in a CLIENT span (`longshore.v1.DispatcherService/SubmitJob`),
+   * a child of the caller's active span if it has one: the job's trace starts here.
+   */
   async submit(spec: JobSpecInit, opts?: CallOptions): Promise<Job> {
-    return (await this.d.rpc.submitJob({ spec }, opts)).job!;
+    const res = await inClientSpan('SubmitJob', { 'longshore.jobs': 1 }, () => this.d.rpc.submitJob({ spec }, opts));
+    return res.job!;
+  }
+
+  /**
+   * Submits a batch (at most 1000) in one call and one CLIENT span (`…/SubmitJobs`); `view`
+   * BASIC returns only what the batch's ids and states need.
+   */
+  async submitBatch(specs: JobSpecInit[], opts?: CallOptions & { view?: JobView }): Promise<Job[]> {
+    const res = await inClientSpan('SubmitJobs', { 'longshore.jobs': specs.length }, () => this.d.rpc.submitJobs({ specs, ...(opts?.view !== undefined ? { view: opts.view } : {}) }, opts));
+    return res.jobs;
   }
 
   async getJob(id: string, opts?: CallOptions): Promise<Job> {

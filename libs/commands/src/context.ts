@@ -11,7 +11,7 @@ export interface CliIO {
 }
 
 /** The part of {@link LongshoreClient} the commands use; a fake implements just this. */
-export type CliClient = Pick<LongshoreClient, 'dispatcher' | 'registry' | 'tokens' | 'submit' | 'getJob' | 'logs' | 'waitForJob' | 'close'>;
+export type CliClient = Pick<LongshoreClient, 'dispatcher' | 'registry' | 'tokens' | 'submit' | 'submitBatch' | 'getJob' | 'logs' | 'waitForJob' | 'close'>;
 
 /** Where SIGINT handlers go while `submit --wait` waits (`process` unless a test injects one). */
 export interface SignalSource {

@@ -39,8 +39,17 @@ function renderAttempts(job: Job): string {
   return `attempts:\n${renderTable(['#', 'AGENT', 'EXECUTOR', 'STARTED', 'FINISHED', 'EXIT', 'CLASS', 'WHY'], rows)}`;
 }
 
+/**
+ * The job's trace id, as a link when `traceUrl` (`LONGSHORE_TRACE_URL`) is a template naming
+ * `{trace_id}`, e.g. `http://jaeger:16686/trace/{trace_id}`.
+ */
+export function traceText(traceId: string, traceUrl?: string): string {
+  if (!traceId) return '-';
+  return traceUrl?.includes('{trace_id}') ? `${traceId} (${traceUrl.replaceAll('{trace_id}', traceId)})` : traceId;
+}
+
 /** The `longshore jobs get` view: key/value lines, then the attempts table. */
-export function renderJob(job: Job, now: number): string {
+export function renderJob(job: Job, now: number, traceUrl?: string): string {
   const failure = job.failureClass === FailureClass.UNSPECIFIED ? '' : enumWord(FailureClass, job.failureClass);
   const fields: [string, string][] = [
     ['id', job.id],
@@ -53,6 +62,7 @@ export function renderJob(job: Job, now: number): string {
     ['agent', job.agentId || '-'],
     ['created', when(job.createdAt, now)],
     ['finished', when(job.finishedAt, now)],
+    ['trace', traceText(job.traceId, traceUrl)],
   ];
   if (job.logTruncated) fields.push(['log', 'truncated (the job wrote more than the per-job cap)']);
   return `${renderFields(fields)}${renderAttempts(job)}`;

@@ -42,6 +42,17 @@ describe('longshore jobs', () => {
     expect(run.stdout).toMatch(/^2\s+agent-a\s+subprocess\s+-\s+2025-06-01T11:59:55Z\s+3\s+exit\s+\S.*$/m);
   });
 
+  it('get shows the trace id, as a link when LONGSHORE_TRACE_URL is a template', async () => {
+    const client = new FakeClient();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    client.jobs.set(ID, makeJob({ ...failedJob(), traceId }));
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).toMatch(new RegExp(`^trace: +${traceId}$`, 'm'));
+    const linked = await runWith(client, ['jobs', 'get', ID], { env: { LONGSHORE_TRACE_URL: 'http://jaeger:16686/trace/{trace_id}' } });
+    expect(linked.stdout).toMatch(new RegExp(`^trace: +${traceId} \\(http://jaeger:16686/trace/${traceId}\\)$`, 'm'));
+    client.jobs.set(ID, failedJob());
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).toMatch(/^trace: +-$/m);
+  });
+
   it('get --json prints the job as protobuf JSON', async () => {
     const client = new FakeClient();
     client.jobs.set(ID, failedJob());

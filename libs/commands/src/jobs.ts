@@ -56,7 +56,7 @@ export function registerJobs(program: Command, ctx: CliContext): void {
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const job = await ctx.client().getJob(id);
       if (ctx.json(cmd)) writeMessagesJson(ctx.io.stdout, JobSchema, job);
-      else ctx.io.stdout.write(renderJob(job, ctx.now()));
+      else ctx.io.stdout.write(renderJob(job, ctx.now(), ctx.io.env['LONGSHORE_TRACE_URL']?.trim() || undefined));
     });
 
   jobs

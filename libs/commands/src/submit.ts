@@ -73,7 +73,7 @@ async function submitFile(ctx: CliContext, path: string, defaults: JobSpec, json
     throw new UsageError(`${source} has ${specs.length} job specs; one batch takes at most ${LIMITS.batchSize}: split the file`);
   }
   // Without --json only the ids are printed: ask for no more.
-  const { jobs } = await ctx.client().dispatcher.submitJobs({ specs, view: json ? JobView.FULL : JobView.BASIC });
+  const jobs = await ctx.client().submitBatch(specs, { view: json ? JobView.FULL : JobView.BASIC });
   if (json) writeMessagesJson(ctx.io.stdout, JobSchema, jobs);
   else for (const job of jobs) ctx.io.stdout.write(`${job.id}\n`);
 }

@@ -32,6 +32,7 @@ import {
   type Agent,
   type Job,
   type JobSpecInit,
+  type JobView,
   type LogLine,
   type LongshoreError,
   type Pool,
@@ -199,6 +200,10 @@ export class FakeClient implements CliClient {
 
   async submit(spec: JobSpecInit): Promise<Job> {
     return (await this.dispatcher.submitJob({ spec })).job!;
+  }
+
+  async submitBatch(specs: JobSpecInit[], opts?: { view?: JobView }): Promise<Job[]> {
+    return (await this.dispatcher.submitJobs({ specs, ...(opts?.view !== undefined ? { view: opts.view } : {}) })).jobs;
   }
 
   async getJob(id: string, opts?: { signal?: AbortSignal }): Promise<Job> {

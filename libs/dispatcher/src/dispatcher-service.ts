@@ -9,6 +9,7 @@ import type { Logger } from '@longshore/telemetry';
 import { DockerAllowCheck, type PoolAgents } from './docker-allow-check.js';
 import { approxJobBytes, matchesQuery, parseJobQuery } from './list-filter.js';
 import { prepareJob, type PreparedJob } from './submission.js';
+import { inEnqueueSpan } from './tracing.js';
 import type { SubmitRateLimiter } from './submit-rate-limit.js';
 
 export interface DispatcherDeps {
@@ -66,7 +67,7 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     const stored: PreparedJob[] = [];
     for (const [pool, jobs] of byPool) {
       try {
-        await d.lifecycle.submit(pool, jobs);
+        await inEnqueueSpan(pool, jobs, () => d.lifecycle.submit(pool, jobs));
       } catch (err) {
         for (const p of stored) await d.lifecycle.cancel(p.record.id, 'cancelled: the rest of its batch could not be stored').catch(() => undefined);
         throw err;
@@ -89,7 +90,8 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
       await d.budget?.admit();
       const key = prepared.record.spec.idempotencyKey;
       // Keys are scoped by token, so one tenant cannot find another's job by guessing its key.
-      const res = await d.lifecycle.submit(prepared.record.spec.pool, [prepared], key ? { tokenId: ctx.principal.tokenId, key, windowMs: d.idempotencyWindowMs } : undefined);
+      const pool = prepared.record.spec.pool;
+      const res = await inEnqueueSpan(pool, [prepared], () => d.lifecycle.submit(pool, [prepared], key ? { tokenId: ctx.principal.tokenId, key, windowMs: d.idempotencyWindowMs } : undefined));
       if (res.kind === 'duplicate') {
         const rec = await d.jobs.get(res.id);
         if (rec) return { job: jobToProto(rec), deduplicated: true };

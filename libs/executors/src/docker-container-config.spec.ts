@@ -52,6 +52,7 @@ describe('a job container', () => {
 
   it('env is the job own plus its id and attempt, which the job cannot spoof, and nothing of the agent', () => {
     expect(buildContainerEnv({ A: '1', LONGSHORE_JOB_ID: 'spoof' }, 'job-1', 3)).toEqual({ A: '1', LONGSHORE_JOB_ID: 'job-1', LONGSHORE_ATTEMPT: '3' });
+    expect(buildContainerEnv({ TRACEPARENT: 'spoof' }, 'job-1', 3, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')['TRACEPARENT']).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
   });
 
   it('labels are read back as the run they name; a container without them is not a job run', () => {

@@ -104,8 +104,8 @@ export function containerCreateOptions(req: RunRequest, settings: ContainerSetti
  * `LONGSHORE_ATTEMPT` (last, so a job cannot spoof them). Nothing of the agent's environment, not
  * even `PATH`: the image's own `PATH` and the rest of its `ENV` apply unless the job overrides them.
  */
-export function buildContainerEnv(jobEnv: Record<string, string>, jobId: string, attempt: number): Record<string, string> {
-  return { ...jobEnv, LONGSHORE_JOB_ID: jobId, LONGSHORE_ATTEMPT: String(attempt) };
+export function buildContainerEnv(jobEnv: Record<string, string>, jobId: string, attempt: number, traceparent?: string): Record<string, string> {
+  return { ...jobEnv, LONGSHORE_JOB_ID: jobId, LONGSHORE_ATTEMPT: String(attempt), ...(traceparent ? { TRACEPARENT: traceparent } : {}) };
 }
 
 /** The run a container's labels name, or undefined when they are not a job's (a hand-made container). */

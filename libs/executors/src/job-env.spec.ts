@@ -41,6 +41,13 @@ describe('buildJobEnv', () => {
     expect(env['LONGSHORE_ATTEMPT']).toBe('3');
   });
 
+  it("sets TRACEPARENT to the attempt's trace context when traced, over the job's own; none otherwise", () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const env = buildJobEnv({ inherit: { ...agentEnv, TRACEPARENT: 'agent' }, jobEnv: { TRACEPARENT: 'job' }, jobId: 'j1', attempt: 1, traceparent: tp });
+    expect(env['TRACEPARENT']).toBe(tp);
+    expect(buildJobEnv({ inherit: { ...agentEnv, TRACEPARENT: 'agent' }, jobEnv: {}, jobId: 'j1', attempt: 1 })['TRACEPARENT']).toBeUndefined();
+  });
+
   it('honours custom inheritNames instead of the default list', () => {
     const env = buildJobEnv({ inherit: agentEnv, inheritNames: ['HOME', 'NOT_SET'], jobEnv: {}, jobId: 'j', attempt: 1 });
     expect(Object.keys(env).sort()).toEqual(['HOME', 'LONGSHORE_ATTEMPT', 'LONGSHORE_JOB_ID', 'PATH']);

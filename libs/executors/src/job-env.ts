@@ -19,6 +19,8 @@ export interface BuildJobEnvOptions {
    * its `tmp`, replacing the agent's own values (a job's own variables still win).
    */
   privateDir?: string;
+  /** The attempt span's W3C trace context: set as `TRACEPARENT` so the job's own code can join its trace. */
+  traceparent?: string;
 }
 
 /** The `TMPDIR` of a job whose private directory is `privateDir`. */
@@ -29,7 +31,8 @@ export function privateTmpDir(privateDir: string): string {
 /**
  * Builds the complete environment of a job's process. The agent's environment may hold secrets
  * and `LONGSHORE_*` settings, so only an allow-list of names is inherited; the job's variables go
- * on top, and `LONGSHORE_JOB_ID` / `LONGSHORE_ATTEMPT` last, so a job cannot spoof them.
+ * on top, and `LONGSHORE_JOB_ID` / `LONGSHORE_ATTEMPT` (and `TRACEPARENT` when the attempt is
+ * traced) last, so a job cannot spoof them.
  */
 export function buildJobEnv(opts: BuildJobEnvOptions): Record<string, string> {
   const env: Record<string, string> = {};
@@ -44,6 +47,7 @@ export function buildJobEnv(opts: BuildJobEnvOptions): Record<string, string> {
   Object.assign(env, opts.jobEnv);
   env['LONGSHORE_JOB_ID'] = opts.jobId;
   env['LONGSHORE_ATTEMPT'] = String(opts.attempt);
+  if (opts.traceparent) env['TRACEPARENT'] = opts.traceparent;
   env['PATH'] ??= FALLBACK_PATH;
   return env;
 }

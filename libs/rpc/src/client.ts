@@ -9,11 +9,13 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   type Client,
+  type Interceptor,
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { toGrpcServiceDefinition } from './service-definition.js';
 import { fromServiceError } from './status.js';
+import { propagateTraceContext } from './tracing.js';
 import type { CallOptions, ServiceClient } from './types.js';
 
 /** A typed client plus the channel to close. */
@@ -38,6 +40,11 @@ export interface RpcClientOptions {
   credentials?: ChannelCredentials;
   /** Extra grpc-js channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
   channelOptions?: ChannelOptions;
+  /**
+   * grpc-js client interceptors, outermost first, after the built-in one that writes the
+   * caller's W3C trace context (`traceparent`) into every call's metadata.
+   */
+  interceptors?: Interceptor[];
 }
 
 function grpcOptions(opts?: CallOptions): GrpcCallOptions {
@@ -50,7 +57,11 @@ function grpcOptions(opts?: CallOptions): GrpcCallOptions {
  */
 export function createRpcClient<S extends GenServiceMethods>(svc: GenService<S>, address: string, opts: RpcClientOptions = {}): RpcClient<S> {
   const Ctor = makeGenericClientConstructor(toGrpcServiceDefinition(svc), svc.typeName);
-  const client = new Ctor(address, opts.credentials ?? credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...opts.channelOptions });
+  const client = new Ctor(address, opts.credentials ?? credentials.createInsecure(), {
+    ...CHANNEL_OPTIONS,
+    ...opts.channelOptions,
+    interceptors: [propagateTraceContext, ...(opts.interceptors ?? [])],
+  });
   const metadata = (): Metadata => {
     const md = new Metadata();
     if (opts.token) md.set('authorization', `Bearer ${opts.token}`);

@@ -3,7 +3,8 @@
  * with gRPC health and the single mapping from Longshore errors to gRPC status codes.
  */
 export { RpcServer } from './server.js';
-export type { Authorize, RpcServerOptions } from './server.js';
+export type { Authorize, RpcServerOptions, HandlerWrapper, WrappedCall } from './server.js';
+export { propagateTraceContext, traceServerCall } from './tracing.js';
 export { createRpcClient } from './client.js';
 export type { RpcClient, RpcClientOptions } from './client.js';
 export { toGrpcServiceDefinition } from './service-definition.js';

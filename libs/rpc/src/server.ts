@@ -2,6 +2,7 @@ import type { DescMethod } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import {
   logVerbosity,
+  type Metadata,
   setLogger,
   setLogVerbosity,
   Server,
@@ -15,6 +16,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
 import { refuseMalformed } from './malformed-request.js';
+import { traceServerCall } from './tracing.js';
 import { toGrpcServiceDefinition } from './service-definition.js';
 import { toWireStatus } from './status.js';
 import type { CallContext, ServiceImpl } from './types.js';
@@ -53,6 +55,26 @@ export const SERVER_CHANNEL_OPTIONS = {
 
 type AnyHandler = (req: unknown, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
 
+/** The call a {@link HandlerWrapper} wraps. */
+export interface WrappedCall {
+  /** `longshore.v1.DispatcherService/SubmitJob` */
+  readonly path: string;
+  /** `longshore.v1.DispatcherService` */
+  readonly service: string;
+  /** `SubmitJob` */
+  readonly method: string;
+  readonly kind: 'unary' | 'server_streaming';
+  /** The call's metadata, as the client sent it. */
+  readonly metadata: Metadata;
+}
+
+/**
+ * Runs around every call (but health): `next` runs the rest (the token check, then the handler;
+ * for a stream, every message) and settles with its result or error. Wrappers nest in the order
+ * given, the first outermost; a wrapper may throw to refuse the call.
+ */
+export type HandlerWrapper = <T>(call: WrappedCall, next: () => Promise<T>) => Promise<T>;
+
 /**
  * Decides who a call is from its `authorization` metadata and its method path
  * (`longshore.v1.DispatcherService/SubmitJob`); throws UNAUTHENTICATED / PERMISSION_DENIED.
@@ -65,6 +87,11 @@ export interface RpcServerOptions {
   credentials?: ServerCredentials;
   /** Checks every call but health; default: every call is `ANONYMOUS_ADMIN` (auth off). */
   authorize?: Authorize;
+  /**
+   * Wrappers around every call, outermost first, after the built-in trace one (which continues
+   * the caller's W3C trace context and runs the call in a SERVER span).
+   */
+  wrappers?: HandlerWrapper[];
 }
 
 /**
@@ -80,6 +107,7 @@ export class RpcServer {
 
   private readonly credentials: ServerCredentials;
   private readonly authorize: Authorize;
+  private readonly wrappers: HandlerWrapper[];
 
   constructor(
     private readonly logger: Logger,
@@ -87,6 +115,7 @@ export class RpcServer {
   ) {
     this.credentials = opts.credentials ?? ServerCredentials.createInsecure();
     this.authorize = opts.authorize ?? (() => Promise.resolve(ANONYMOUS_ADMIN));
+    this.wrappers = [traceServerCall, ...(opts.wrappers ?? [])];
     this.health.addToServer(this.server);
     routeGrpcLogs(logger);
   }
@@ -152,9 +181,16 @@ export class RpcServer {
     return { signal: AbortSignal.any(signals), metadata: call.metadata, peer: call.getPeer(), principal };
   }
 
+  /** Runs `body` inside every wrapper, the first outermost. */
+  private wrapped<T>(m: DescMethod, path: string, metadata: Metadata, body: () => Promise<T>): Promise<T> {
+    const call: WrappedCall = { path, service: m.parent.typeName, method: m.name, kind: m.methodKind === 'unary' ? 'unary' : 'server_streaming', metadata };
+    const run = this.wrappers.reduceRight<() => Promise<T>>((next, w) => () => w(call, next), body);
+    return run();
+  }
+
   private unary(m: DescMethod, path: string, fn: AnyHandler) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      this.context(call, path).then((ctx) => fn(call.request, ctx) as Promise<unknown>).then(
+      this.wrapped(m, path, call.metadata, () => this.context(call, path).then((ctx) => fn(call.request, ctx) as Promise<unknown>)).then(
         (res) => callback(null, res),
         (err: unknown) => callback(toWireStatus(err, this.logger, m.name)),
       );
@@ -166,11 +202,13 @@ export class RpcServer {
       void (async () => {
         let ctx: CallContext | undefined;
         try {
-          ctx = await this.context(call, path);
-          for await (const msg of fn(call.request, ctx) as AsyncIterable<unknown>) {
-            if (ctx.signal.aborted) break;
-            if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
-          }
+          await this.wrapped(m, path, call.metadata, async () => {
+            ctx = await this.context(call, path);
+            for await (const msg of fn(call.request, ctx) as AsyncIterable<unknown>) {
+              if (ctx.signal.aborted) break;
+              if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
+            }
+          });
           call.end();
         } catch (err) {
           if (ctx?.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away

@@ -1,10 +1,30 @@
 import type { Logger } from 'pino';
 
-/** Exits once the logger's buffered lines are written (logs are asynchronous), at most 1 s later. */
+const flushers: (() => Promise<void>)[] = [];
+
+/** Adds something to flush before the process exits (the tracing SDK's pending spans). */
+export function onFlush(fn: () => Promise<void>): void {
+  flushers.push(fn);
+}
+
+/** Runs every {@link onFlush} hook, for at most `ms` (an unreachable collector does not hold the exit). */
+export async function flushTelemetry(ms = 3000): Promise<void> {
+  if (flushers.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(flushers.map((f) => f().catch(() => undefined))), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Exits once pending spans are flushed (at most 3 s) and the logger's buffered lines are written
+ * (logs are asynchronous, at most 1 s more).
+ */
 export function exitAfterFlush(logger: Logger, code: number): void {
   const exit = () => process.exit(code);
-  setTimeout(exit, 1000).unref();
-  logger.flush(exit);
+  void flushTelemetry().then(() => {
+    setTimeout(exit, 1000).unref();
+    logger.flush(exit);
+  });
 }
 
 /** What a service's main gets from {@link handleShutdownSignals}. */

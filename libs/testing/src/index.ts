@@ -29,6 +29,8 @@ export { sleep, waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions } from './cluster.js';
+export { startOtlpReceiver } from './otlp-receiver.js';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxy } from './tcp-proxy.js';
 export { seededRandom } from './seeded-random.js';

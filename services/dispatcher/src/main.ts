@@ -1,6 +1,9 @@
 import { loadDispatcherConfig } from '@longshore/config';
 import { startDispatcher } from '@longshore/dispatcher';
-import { createLogger, exitOnStartupError, handleShutdownSignals, startMetrics } from '@longshore/telemetry';
+import { createLogger, exitOnStartupError, handleShutdownSignals, startMetrics, startTelemetry } from '@longshore/telemetry';
+
+// Tracing from the OTEL_* variables, first: nothing is recorded or exported without an endpoint.
+await startTelemetry('dispatcher');
 
 const logger = createLogger('dispatcher');
 const shutdown = handleShutdownSignals(logger);

@@ -1,6 +1,9 @@
 import { loadRegistryConfig } from '@longshore/config';
 import { startRegistry } from '@longshore/registry';
-import { createLogger, exitOnStartupError, handleShutdownSignals, startMetrics } from '@longshore/telemetry';
+import { createLogger, exitOnStartupError, handleShutdownSignals, startMetrics, startTelemetry } from '@longshore/telemetry';
+
+// Tracing from the OTEL_* variables, first: nothing is recorded or exported without an endpoint.
+await startTelemetry('pool-registry');
 
 const logger = createLogger('pool-registry');
 const shutdown = handleShutdownSignals(logger);

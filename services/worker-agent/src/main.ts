@@ -1,6 +1,9 @@
 import { loadAgentConfig } from '@longshore/config';
 import { startAgent } from '@longshore/agent';
-import { createLogger, exitAfterFlush, exitOnStartupError, handleShutdownSignals, startMetrics } from '@longshore/telemetry';
+import { createLogger, exitAfterFlush, exitOnStartupError, handleShutdownSignals, startMetrics, startTelemetry } from '@longshore/telemetry';
+
+// Tracing from the OTEL_* variables, first: nothing is recorded or exported without an endpoint.
+await startTelemetry('worker-agent');
 
 const logger = createLogger('worker-agent');
 const shutdown = handleShutdownSignals(logger);
