@@ -4,6 +4,7 @@ import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { WRAPPER_SHELL } from './cgroup-v1-wrapper.js';
 import { errnoCode } from './proc-fs.js';
+import { findCgroupMount, ownCgroup } from './run-cgroup.js';
 
 /** Where per-run memory cgroups can be created, or why they cannot. */
 export type CgroupV1Probe = { usable: true; parentDir: string } | { usable: false; reason: string };
@@ -16,32 +17,15 @@ export interface CgroupV1ProbePaths {
 
 const SELF: CgroupV1ProbePaths = { mountinfo: '/proc/self/mountinfo', selfCgroup: '/proc/self/cgroup' };
 
-/**
- * Finds the cgroup v1 memory hierarchy in `/proc/self/mountinfo` (proc(5)): the mount of type
- * `cgroup` whose super options name `memory`. `root` is the hierarchy path the mount shows
- * (not `/` inside a container that mounts only its own cgroup).
- */
+/** The cgroup v1 memory hierarchy in `/proc/self/mountinfo` (proc(5)); see {@link findCgroupMount}. */
 export function findMemoryMount(mountinfo: string): { root: string; mountPoint: string } | undefined {
-  for (const line of mountinfo.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (left === undefined || right === undefined) continue;
-    const [fsType, , superOptions = ''] = right.split(' ');
-    const fields = left.split(' ');
-    const root = fields[3];
-    const mountPoint = fields[4];
-    if (fsType !== 'cgroup' || root === undefined || mountPoint === undefined) continue;
-    if (superOptions.split(',').includes('memory')) return { root: unescape(root), mountPoint: unescape(mountPoint) };
-  }
-  return undefined;
+  const m = findCgroupMount(mountinfo, 'memory');
+  return m && { root: m.root, mountPoint: m.mountPoint };
 }
 
 /** The agent's own memory cgroup path from `/proc/self/cgroup` (`4:memory:/some/path`). */
 export function ownMemoryCgroup(selfCgroup: string): string | undefined {
-  for (const line of selfCgroup.split('\n')) {
-    const match = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (match?.[1]?.split(',').includes('memory')) return match[2];
-  }
-  return undefined;
+  return ownCgroup(selfCgroup, 'memory');
 }
 
 /**
@@ -98,10 +82,6 @@ async function tryCgroup(parentDir: string): Promise<string | undefined> {
   }
 }
 
-/** mountinfo escapes space, tab, newline and backslash as octal (`\040`). */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
 
 function describe(err: unknown): string {
   return errnoCode(err) ?? (err instanceof Error ? err.message : String(err));

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { BUILD_LABELS, badArgNames, buildDockerfile, buildKey, buildTag, singleFileTar, stepOfInstruction, type BuildInput } from './docker-build-plan.js';
 import type { BuiltImageCache } from './docker-image-cache.js';
 import type { RegistryAuth } from './docker-auth.js';
-import { ensureImage } from './docker-image.js';
+import { ensureImage, followEngineStream } from './docker-image.js';
 import { engineMessage, statusOf } from './docker-run.js';
 import type { DockerPullPolicy, LineSink, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
@@ -219,7 +219,7 @@ async function runBuild(docker: Docker, build: Build, emit: (text: string) => vo
       abortSignal: signal,
       ...memory,
     })) as NodeJS.ReadableStream;
-    await follow(docker, stream, signal, (event) => {
+    await followEngineStream<BuildEvent>(docker, stream, signal, (event) => {
       if (event.stream !== undefined) lines.push(Buffer.from(event.stream));
       else if (event.status !== undefined) emit(event.status);
       if (event.error !== undefined) failure ??= { ...event.errorDetail, message: event.errorDetail?.message ?? event.error };
@@ -244,19 +244,3 @@ async function runBuild(docker: Docker, build: Build, emit: (text: string) => vo
   return id;
 }
 
-/** Reads a build stream to its end; a cancel rejects at once (the request is aborted too). */
-function follow(docker: Docker, stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (event: BuildEvent) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(new StartCancelledError(signal.reason));
-    signal.addEventListener('abort', abort, { once: true });
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null) => {
-        signal.removeEventListener('abort', abort);
-        if (err) reject(err);
-        else resolve();
-      },
-      onEvent,
-    );
-  });
-}

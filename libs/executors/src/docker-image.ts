@@ -69,9 +69,21 @@ async function imagePresent(docker: Docker, image: string): Promise<boolean> {
  * Reads a pull stream to its end. The engine reports a failed pull (unknown repository or tag,
  * refused access) as an `error` event with status 200, which `followProgress` passes on as data.
  */
-function followPull(docker: Docker, stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (event: PullEvent) => void): Promise<void> {
+async function followPull(docker: Docker, stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (event: PullEvent) => void): Promise<void> {
+  let failed: string | undefined;
+  await followEngineStream<PullEvent>(docker, stream, signal, (event) => {
+    if (event.error !== undefined) failed ??= event.errorDetail?.message ?? event.error;
+    else onEvent(event);
+  });
+  if (failed !== undefined) throw new Error(failed);
+}
+
+/**
+ * Reads an engine's JSON progress stream (a pull, a build) to its end, passing each event on;
+ * a cancel rejects at once with {@link StartCancelledError} (the request is aborted too).
+ */
+export function followEngineStream<E>(docker: Docker, stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (event: E) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    let failed: string | undefined;
     const abort = () => reject(new StartCancelledError(signal.reason));
     signal.addEventListener('abort', abort, { once: true });
     docker.modem.followProgress(
@@ -79,13 +91,9 @@ function followPull(docker: Docker, stream: NodeJS.ReadableStream, signal: Abort
       (err: Error | null) => {
         signal.removeEventListener('abort', abort);
         if (err) reject(err);
-        else if (failed !== undefined) reject(new Error(failed));
         else resolve();
       },
-      (event: PullEvent) => {
-        if (event.error !== undefined) failed ??= event.errorDetail?.message ?? event.error;
-        else onEvent(event);
-      },
+      onEvent,
     );
   });
 }
