@@ -46,16 +46,23 @@ export function updateRequest(id: string, flags: PoolFlags) {
   };
 }
 
-function registerCreate(pools: Command, ctx: CliContext): void {
-  pools
-    .command('create')
-    .description('create a pool')
-    .argument('<id>', 'pool id: a lowercase DNS label, e.g. ingest-eu', nameArg)
+/** The options of a pool's fields, as `create` (with their defaults) and `update` (only those given change) take them. */
+function poolFieldOptions(cmd: Command, use: 'create' | 'update'): Command {
+  const creating = use === 'create';
+  return cmd
     .option('--description <text>', 'what the pool is for')
-    .option('--default-weight <w>', 'weight of jobs that set none (default 0.25)', milliArg)
-    .option('--max-weight <w>', 'heaviest job the pool accepts (default 1)', milliArg)
-    .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess (default: all)', executorsArg)
-    .option('--standard <spec>', 'what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi: a job of weight w that sets no limits runs with w times these, enforced', standardArg)
+    .option('--default-weight <w>', `weight of jobs that set none${creating ? ' (default 0.25)' : ''}`, milliArg)
+    .option('--max-weight <w>', `heaviest job the pool accepts${creating ? ' (default 1)' : ''}`, milliArg)
+    .option('--executors <list>', `executors its jobs may use, e.g. docker,subprocess${creating ? ' (default: all)' : ''}`, executorsArg)
+    .option(
+      '--standard <spec>',
+      `what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi${creating ? '' : ', or none'}: a job of weight w that sets no limits runs with w times these, enforced`,
+      standardArg,
+    );
+}
+
+function registerCreate(pools: Command, ctx: CliContext): void {
+  poolFieldOptions(pools.command('create').description('create a pool').argument('<id>', 'pool id: a lowercase DNS label, e.g. ingest-eu', nameArg), 'create')
     .option('--default', 'make it the default pool')
     .option('--json', 'print the pool as protobuf JSON')
     .addHelpText('after', examples('longshore pools create ingest-eu --description "EU ingestion" --default-weight 0.25 --max-weight 1', 'longshore pools create etl --standard cpus=2,memory=4Gi'))
@@ -74,15 +81,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
 }
 
 function registerChanges(pools: Command, ctx: CliContext): void {
-  pools
-    .command('update')
-    .description('change a pool: only the fields given are changed')
-    .argument('<id>', 'pool id')
-    .option('--description <text>', 'what the pool is for')
-    .option('--default-weight <w>', 'weight of jobs that set none', milliArg)
-    .option('--max-weight <w>', 'heaviest job the pool accepts', milliArg)
-    .option('--executors <list>', 'executors its jobs may use, e.g. docker,subprocess', executorsArg)
-    .option('--standard <spec>', 'what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi, or none: a job of weight w that sets no limits runs with w times these, enforced', standardArg)
+  poolFieldOptions(pools.command('update').description('change a pool: only the fields given are changed').argument('<id>', 'pool id'), 'update')
     .option('--json', 'print the pool as protobuf JSON')
     .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --standard cpus=4,memory=8Gi', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
     .action(async (id: string, flags: PoolFlags, cmd: Command) => {

@@ -123,20 +123,12 @@ export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF
   }
   const problems: string[] = [];
   for (const controller of ['freezer', undefined]) {
-    const mount = findCgroupMount(mountinfo, controller);
-    const what = controller === undefined ? 'cgroup v2' : `cgroup v1 ${controller}`;
-    if (mount === undefined) {
-      problems.push(`no ${what} hierarchy is mounted`);
+    const place = cgroupUnderAgent(mountinfo, selfCgroup, controller, name);
+    if ('reason' in place) {
+      problems.push(place.reason);
       continue;
     }
-    const own = ownCgroup(selfCgroup, controller);
-    const rel = own === undefined ? undefined : posix.relative(mount.root, own);
-    if (own === undefined || rel === undefined || rel === '..' || rel.startsWith('../')) {
-      problems.push(`the agent's ${what} cgroup ${own ?? '(none)'} is not under the mounted hierarchy (${mount.root})`);
-      continue;
-    }
-    const parentDir = posix.join(mount.mountPoint, rel, safeName(name));
-    const cgroups = mount.version === 1 ? new FreezerCgroups(parentDir, cpuParentV1(mountinfo, selfCgroup, name)) : new V2Cgroups(parentDir);
+    const cgroups = place.version === 1 ? new FreezerCgroups(place.dir, cpuParentV1(mountinfo, selfCgroup, name)) : new V2Cgroups(place.dir);
     const problem = await cgroups.check();
     if (problem === undefined) return { usable: true, cgroups };
     problems.push(problem);
@@ -144,14 +136,24 @@ export async function probeRunCgroups(name: string, paths: RunCgroupPaths = SELF
   return { usable: false, reason: problems.join('; ') };
 }
 
+/**
+ * Where cgroup `name` goes under the agent's own cgroup, in the v1 hierarchy of `controller` or
+ * (undefined) in cgroup v2, or why it cannot go there.
+ */
+function cgroupUnderAgent(mountinfo: string, selfCgroup: string, controller: string | undefined, name: string): { dir: string; version: 1 | 2 } | { reason: string } {
+  const mount = findCgroupMount(mountinfo, controller);
+  const what = controller === undefined ? 'cgroup v2' : `cgroup v1 ${controller}`;
+  if (mount === undefined) return { reason: `no ${what} hierarchy is mounted` };
+  const own = ownCgroup(selfCgroup, controller);
+  const rel = own === undefined ? undefined : posix.relative(mount.root, own);
+  if (rel === undefined || rel === '..' || rel.startsWith('../')) return { reason: `the agent's ${what} cgroup ${own ?? '(none)'} is not under the mounted hierarchy (${mount.root})` };
+  return { dir: posix.join(mount.mountPoint, rel, safeName(name)), version: mount.version };
+}
+
 /** Where the agent's run cgroups go in the v1 `cpu` hierarchy (CPU quotas), or why there are none. */
 function cpuParentV1(mountinfo: string, selfCgroup: string, name: string): string | { reason: string } {
-  const mount = findCgroupMount(mountinfo, 'cpu');
-  if (mount === undefined) return { reason: 'no cgroup v1 cpu hierarchy is mounted' };
-  const own = ownCgroup(selfCgroup, 'cpu');
-  const rel = own === undefined ? undefined : posix.relative(mount.root, own);
-  if (rel === undefined || rel === '..' || rel.startsWith('../')) return { reason: `the agent's cpu cgroup ${own ?? '(none)'} is not under the mounted hierarchy` };
-  return posix.join(mount.mountPoint, rel, safeName(name));
+  const place = cgroupUnderAgent(mountinfo, selfCgroup, 'cpu', name);
+  return 'reason' in place ? place : place.dir;
 }
 
 /** The CFS period of CPU quotas: 100 ms, the kernel's default. */
