@@ -68,6 +68,12 @@ if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ] && [ ! -
   apt_install iptables
 fi
 
+# The local AWS endpoints (ECS, CloudWatch Logs, Secrets Manager) are checked with AWS's own
+# client; the manifests under deploy/ are rendered with kubectl kustomize where it exists.
+if ! command -v aws >/dev/null 2>&1 && [ ! -x /usr/bin/aws ]; then
+  apt_install --no-install-recommends awscli
+fi
+
 # The Docker executor's tests run a private dockerd (libs/testing/src/dockerd.ts) on test images
 # built from busybox-static, and push and pull through Debian's registry on loopback: no Docker
 # Hub needed. These packages would start system daemons (dockerd on /var/run/docker.sock, the
