@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { waitFor } from '@longshore/testing';
+import { recordSpans, waitFor } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
 import { createDockerExecutor, StartCancelledError, StartFailedError, type Executor, type LineSink, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
 import { afterAll, expect, it } from 'vitest';
@@ -174,5 +174,25 @@ describeDocker('docker build steps', ({ docker, image }) => {
       await a.stop(0);
     }
     expect(await a.wait()).toEqual({ kind: 'stopped' });
+  });
+
+  it('traces the build as an executor.build span under the start that asked for it, failed steps as errors', async () => {
+    const spans = recordSpans();
+    try {
+      const ok = await spans.under('executor.start', () => runJob(['true'], [`echo traced-${run} > /t.txt`]));
+      expect(ok.result.outcome).toEqual({ kind: 'exited', exitCode: 0 });
+      const failed = await spans.under('executor.start', () => runJob(['true'], [`echo failing-${run}; exit 4`]));
+      expect(failed.result.outcome.kind).toBe('start_failed');
+      const builds = spans.finished().filter((s) => s.name === 'executor.build');
+      expect(builds.map((b) => b.parentSpanContext?.spanId)).toEqual([ok.parent.spanContext().spanId, failed.parent.spanContext().spanId]);
+      for (const b of builds) {
+        expect(b.attributes).toMatchObject({ 'longshore.build.base': image, 'longshore.build.steps': 1 });
+        // A command can carry what a job should keep to itself: the span names the steps' count, not their text.
+        expect(JSON.stringify(b.attributes)).not.toContain(run);
+      }
+      expect(builds.map((b) => b.status.code)).toEqual([0, 2]);
+    } finally {
+      await spans.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { followProgress, startRegistry } from '@longshore/testing';
+import { followProgress, recordSpans, startRegistry } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
 import { createDockerExecutor, StartCancelledError, StartFailedError, type Executor, type LineSink, type OutputStream, type RunHandle, type RunOutcome, type RunRequest } from '@longshore/executors';
 import { afterAll, expect, it } from 'vitest';
@@ -150,8 +150,13 @@ describeDocker('the docker executor', ({ docker, image }) => {
       // The engine requires an X-Registry-Auth header on push, even for a registry without auth.
       await followProgress(docker, await docker.getImage(remote).push({ authconfig: { serveraddress: registry.address } }));
       await docker.getImage(remote).remove(); // untags it; the test image stays
-      const ran = await runJob(['echo', 'pulled'], { docker: { image: remote } });
+      const spans = recordSpans();
+      const { result: ran, parent } = await spans.under('executor.start', () => runJob(['echo', 'pulled'], { docker: { image: remote } }));
+      const pulls = spans.finished().filter((s) => s.name === 'executor.pull');
+      await spans.stop();
       expect(ran.outcome).toEqual({ kind: 'exited', exitCode: 0 });
+      // The pull is its own span under the start that needed it.
+      expect(pulls.map((s) => [s.parentSpanContext?.spanId, s.attributes['container.image.name']])).toEqual([[parent.spanContext().spanId, remote]]);
       expect(texts(ran)).toEqual(['pulled']);
       expect(texts(ran, 'stderr')[0]).toBe(`pull: ${remote}`);
 

@@ -1,6 +1,6 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { HeldJob } from '@longshore/queue';
-import { extractTraceContext } from '@longshore/telemetry';
+import { extractTraceContext, withSpan } from '@longshore/telemetry';
 import type { RunEnd } from './job-run.js';
 
 const tracer = () => trace.getTracer('longshore.agent');
@@ -87,25 +87,9 @@ export function endAttemptSpan(span: Span, end: RunEnd | undefined, err?: unknow
   span.end();
 }
 
-/**
- * Runs `fn` in a child span of the active context (`executor.start`, `run`). The span ends on a
- * side chain: the caller awaits `fn`'s own promise, so tracing adds no turn of the event loop
- * between a run starting and the job run watching it.
- */
+/** Runs `fn` in a child span of the active context (`executor.start`, `run`); see {@link withSpan}. */
 export function inSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>, onResult?: (span: Span, res: T) => void): Promise<T> {
-  const span = tracer().startSpan(name, { attributes }, context.active());
-  const p = context.with(trace.setSpan(context.active(), span), fn);
-  p.then(
-    (res) => {
-      onResult?.(span, res);
-      span.end();
-    },
-    (err: unknown) => {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-      span.end();
-    },
-  );
-  return p;
+  return withSpan(tracer(), name, attributes, fn, onResult);
 }
 
 /** A `finish` span under an attempt: the agent recording how it ended (one write may record several). */

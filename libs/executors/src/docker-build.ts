@@ -4,6 +4,8 @@ import { BUILD_LABELS, badArgNames, buildDockerfile, buildKey, buildTag, singleF
 import type { BuiltImageCache } from './docker-image-cache.js';
 import type { RegistryAuth } from './docker-auth.js';
 import { ensureImage, followEngineStream } from './docker-image.js';
+import { tracer } from './tracer.js';
+import { withSpan } from '@longshore/telemetry';
 import { engineMessage, statusOf } from './docker-run.js';
 import type { DockerPullPolicy, LineSink, RunRequest } from './executor.js';
 import { LineSplitter } from './line-splitter.js';
@@ -78,7 +80,9 @@ export class DockerBuilds {
     const build: Build = { ...input, key, tag: buildTag(key), base, memoryBytes: req.memoryBytes };
     const release = this.cache.pin(key);
     try {
-      return { image: await this.join(docker, build, req.onLine, signal), release };
+      const attributes = { 'container.image.name': build.tag, 'longshore.build.base': base, 'longshore.build.steps': steps.length };
+      const image = await withSpan(tracer(), 'executor.build', attributes, () => this.join(docker, build, req.onLine, signal));
+      return { image, release };
     } catch (err) {
       release();
       throw err;

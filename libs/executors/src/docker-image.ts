@@ -3,6 +3,8 @@ import { engineMessage, statusOf } from './docker-run.js';
 import type { RegistryAuth } from './docker-auth.js';
 import type { DockerPullPolicy, LineSink } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
+import { tracer } from './tracer.js';
+import { withSpan } from '@longshore/telemetry';
 
 /** One JSON event of a pull stream. */
 interface PullEvent {
@@ -39,6 +41,11 @@ export async function ensureImage(
     throw new StartFailedError(`image "${image}" is not on this agent's Docker engine and the job's pull policy is "never" (load or pull it there first, or use pull policy "if_not_present")`);
   }
   throwIfStartCancelled(signal);
+  await withSpan(tracer(), 'executor.pull', { 'container.image.name': image, 'longshore.pull_policy': policy }, () => pull(docker, image, onLine, signal, auth));
+}
+
+/** Pulls `image`, its progress to `onLine`; see {@link ensureImage}. */
+async function pull(docker: Docker, image: string, onLine: LineSink, signal: AbortSignal, auth?: (image: string) => Promise<RegistryAuth | undefined>): Promise<void> {
   onLine('stderr', `pull: ${image}`);
   try {
     const authconfig = await auth?.(image);

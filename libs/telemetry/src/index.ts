@@ -5,6 +5,7 @@ export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-
 export type { TraceCarrier } from './trace-context.js';
 export { handleShutdownSignals, exitOnStartupError, exitAfterFlush, onFlush, flushTelemetry } from './shutdown.js';
 export { startTelemetry, tracesWanted } from './sdk.js';
+export { withSpan } from './spans.js';
 export { AlsContextManager } from './context-manager.js';
 export type { Telemetry } from './sdk.js';
 export type { ShutdownHook } from './shutdown.js';

@@ -30,6 +30,8 @@ export type { WaitForOptions } from './wait-for.js';
 export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions } from './cluster.js';
 export { startOtlpReceiver } from './otlp-receiver.js';
+export { recordSpans } from './span-recorder.js';
+export type { SpanRecorder } from './span-recorder.js';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxy } from './tcp-proxy.js';
