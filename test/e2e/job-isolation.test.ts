@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { JobState, type Job, type LongshoreClient } from '@longshore/client';
-import { processGone, startCluster, type Cluster } from '@longshore/testing';
+import { freePort, processGone, startCluster, type Cluster } from '@longshore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, logLines } from './support.js';
 
@@ -49,6 +49,7 @@ describe.skipIf(!root && !ci)('subprocess jobs cannot reach the agent, Redis or 
       LONGSHORE_DISPATCHER: cluster.clientEnv['LONGSHORE_DISPATCHER'],
       LONGSHORE_JOB_FIREWALL: ci ? 'on' : 'auto',
       AWS_SECRET_ACCESS_KEY: AGENT_SECRET,
+      LONGSHORE_METRICS_ADDR: `127.0.0.1:${await freePort()}`,
     };
     await cluster.startAgent({ ...agentEnv, LONGSHORE_AGENT_ID: 'iso-1' });
     ls = connect(cluster);
@@ -69,6 +70,7 @@ describe.skipIf(!root && !ci)('subprocess jobs cannot reach the agent, Redis or 
       ['redis', '127.0.0.1', redisPort],
       ['dispatcher', '127.0.0.1', portOf(cluster.clientEnv['LONGSHORE_DISPATCHER']!)],
       ['registry', '127.0.0.1', portOf(cluster.clientEnv['LONGSHORE_REGISTRY']!)],
+      ['metrics', '127.0.0.1', portOf(agentEnv['LONGSHORE_METRICS_ADDR']!)],
       ['open', '127.0.0.1', (open.address() as { port: number }).port],
     ];
     // The same Redis port through another of this host's addresses, if it has one: a rule for
@@ -88,6 +90,9 @@ describe.skipIf(!root && !ci)('subprocess jobs cannot reach the agent, Redis or 
     expect(lines).toContain('redis=ECONNREFUSED');
     expect(lines).toContain('dispatcher=ECONNREFUSED');
     expect(lines).toContain('registry=ECONNREFUSED');
+    expect(lines).toContain('metrics=ECONNREFUSED');
+    // ... which the agent does serve: the refusal is the firewall's.
+    expect((await fetch(`http://${agentEnv['LONGSHORE_METRICS_ADDR']}/metrics`)).status).toBe(200);
     if (other) expect(lines).toContain('redis-other-address=ECONNREFUSED');
     expect(lines).toContain('open=connected');
     expect(text).not.toContain(AGENT_SECRET);

@@ -163,6 +163,8 @@ async function setupFirewall(config: AgentConfig, users: UidPool | undefined, lo
     ...redis.map((a) => ({ name: 'redis', ...a })),
     { name: 'registry', ...hostPort(config.registry) },
     { name: 'dispatcher', ...hostPort(config.dispatcher) },
+    // The agent's own Prometheus endpoint: what it runs, for whom, is not a job's to read.
+    ...(config.metricsAddr ? [{ name: 'metrics', ...hostPort(config.metricsAddr) }] : []),
   ]);
   const chain = firewallChainName(`${config.agentId}|${config.redisUrl}|${config.redisPrefix}`);
   const rules = buildFirewallRules(chain, users!.range, targets, { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' });
