@@ -206,6 +206,23 @@ describe('the job lifecycle on a real Redis', () => {
     await q.close();
   });
 
+  it('records a batch of ends wholly or not at all: one end BullMQ no longer has fails the batch before anything is written', async () => {
+    const [a, b] = [job('whole', 500), job('whole', 500)];
+    await lc.submit('whole', [a, b]);
+    const got = await claim('whole', room(1000, 1000, [], 2));
+    const [ca, cb] = [got.jobs[0]!, got.jobs[1]!];
+    const q = bullKeys(lc.keys.pool('whole'));
+    // Something (a bug, a hand edit) took b out of BullMQ's active list behind the record's back.
+    expect(await redis.lrem(q.active, 0, cb.id)).toBe(1);
+    await expect(lc.finish('whole', [{ claim: ca, outcome: ok, retry: noRetry }, { claim: cb, outcome: ok, retry: noRetry }])).rejects.toThrow(`job ${cb.id} is held under its fence but is not active in BullMQ`);
+    // a, first in the batch, was not recorded either: still running under its claim, still active.
+    expect(await store.get(ca.id)).toMatchObject({ state: 'running' });
+    expect(await redis.lrange(q.active, 0, -1)).toContain(ca.id);
+    // Alone, its end is recorded as usual.
+    expect((await finish(ca, ok, noRetry)).result).toBe('ended');
+    expect(await store.get(ca.id)).toMatchObject({ state: 'succeeded' });
+  });
+
   it('caps a log in bytes and marks it truncated once', async () => {
     const j = job('cap', 100);
     await lc.submit('cap', [j]);

@@ -16,6 +16,14 @@ local ended = false
 -- BullMQ's options for moving an ended job out of active. Token '0': BullMQ leaves the lock to
 -- us — the record's token is the fence, checked below, and the lock goes with the job.
 local finishOpts = cmsgpack.pack({ token = '0', keepJobs = { count = 0 }, lockDuration = 30000, attempts = 1, maxMetricsSize = '' })
+-- A script's writes are not undone by a later error, so whatever could fail mid-batch is checked
+-- first: each end whose fence holds must find its BullMQ job active. Otherwise the batch fails
+-- with nothing written (its runs are abandoned and swept as lost), never half recorded.
+for _, E in ipairs(P.ends) do
+  if lsCall('HGET', recKey(base, E.id), 'token') == E.token and (lsCall('EXISTS', base .. E.id) == 0 or not lsCall('LPOS', KEYS[2], E.id)) then
+    error('job ' .. E.id .. ' is held under its fence but is not active in BullMQ: none of the ' .. #P.ends .. ' ends of this batch was recorded')
+  end
+end
 for _, E in ipairs(P.ends) do
   local id = E.id
   local rk = recKey(base, id)
