@@ -7,6 +7,10 @@ local P = cjson.decode(ARGV[1])
 local base, id = P.base, P.id
 local rk = recKey(base, id)
 if lsCall('HGET', rk, 'token') ~= P.token then return 0 end
+-- Checked before the first write: a script's writes survive a later error.
+if lsCall('EXISTS', base .. id) == 0 or not lsCall('LPOS', KEYS[1], id) then
+  error('job ' .. id .. ' is held under its fence but is not active in BullMQ: it was not handed back')
+end
 reclaimLock(base, id, P.token)
 local n = lsCall('HGET', rk, 'attempts')
 lsCall('HSET', rk, 'a:' .. n, P.attempt, 'state', 'queued', 'updatedAt', P.now)
