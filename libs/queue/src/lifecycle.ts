@@ -7,6 +7,9 @@ import { parseReservation, type Reservation } from './reservation.js';
 import { requireReplicas, runScript, type ReplicationSettings } from './replicated.js';
 
 /** How long and how many finished jobs (and their logs) are kept. */
+/** What a lifecycle is built with: how finished jobs are kept, and whether writes wait for replicas. */
+export type LifecycleSettings = Retention & Partial<ReplicationSettings>;
+
 export interface Retention {
   /** Finished records and logs expire after this long. */
   retentionMs: number;
@@ -209,16 +212,16 @@ export class JobLifecycle {
   readonly keys: Keys;
   constructor(
     private readonly redis: Redis,
-    private readonly retention: Retention & Partial<ReplicationSettings>,
+    settings: LifecycleSettings,
     prefix?: string,
   ) {
     this.keys = new Keys(prefix);
-    requireReplicas(redis, retention); // LONGSHORE_REDIS_WAIT_REPLICAS: state changes wait for replicas
+    this.R = { retentionMs: settings.retentionMs, maxFinished: settings.maxFinished };
+    requireReplicas(redis, settings); // LONGSHORE_REDIS_WAIT_REPLICAS: state changes wait for replicas
   }
 
-  private get R() {
-    return { retentionMs: this.retention.retentionMs, maxFinished: this.retention.maxFinished };
-  }
+  /** How finished jobs are kept, as every script that ends a job is told. */
+  private readonly R: Retention;
 
   /**
    * Stores one pool's new jobs and queues them, in one step. With `idempotency`, a key already
