@@ -39,7 +39,7 @@ export interface AgentHandle {
 /** The settings the agent itself acts on (the rest of {@link AgentConfig} is for the wiring). */
 export type AgentSettings = Pick<
   AgentConfig,
-  'agentId' | 'capacityMilli' | 'lanes' | 'defaultExecutor' | 'defaultTimeoutMs' | 'killGraceMs' | 'logMaxBytes' | 'jobDir' | 'shutdownGraceMs' | 'claimPollMs'
+  'agentId' | 'capacityMilli' | 'lanes' | 'defaultExecutor' | 'defaultTimeoutMs' | 'killGraceMs' | 'startTimeoutMs' | 'logMaxBytes' | 'jobDir' | 'shutdownGraceMs' | 'claimPollMs'
 >;
 
 /** What a job source tells its agent about claims it holds. */
@@ -392,6 +392,7 @@ class Agent implements AgentHandle {
         defaultExecutor: this.config.defaultExecutor,
         defaultTimeoutMs: this.config.defaultTimeoutMs,
         killGraceMs: this.config.killGraceMs,
+        startTimeoutMs: this.config.startTimeoutMs,
         logMaxBytes: this.config.logMaxBytes,
         jobDir: this.config.jobDir,
         logger: this.logger,

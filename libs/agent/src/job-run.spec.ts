@@ -1,6 +1,7 @@
 import { silentLogger } from '@longshore/telemetry';
 import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
 import type { HeldJob } from '@longshore/queue';
+import { StartCancelledError } from '@longshore/executors';
 import { AGENT_EXECUTORS, DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobRun, type RunContext } from './job-run.js';
@@ -23,6 +24,7 @@ async function prepared(init: FakeJobInit = {}, opts: { executor?: FakeExecutorO
     defaultExecutor: 'subprocess',
     defaultTimeoutMs: 0,
     killGraceMs: KILL_GRACE_MS,
+    startTimeoutMs: 0,
     logMaxBytes: 1 << 20,
     jobDir: '/nonexistent',
     logger: silentLogger(),
@@ -64,6 +66,38 @@ describe('a job run owns its deadline', () => {
     expect(fake.running).toBe(true); // the job ignores SIGTERM: the run waits for its executor
     fake.end({ kind: 'stopped', detail: 'still running 7s after SIGTERM; killed with SIGKILL' });
     expect(await ended).toMatchObject({ kind: 'finish', outcome: { failureClass: 'timeout', message: 'timed out after 1m (still running 7s after SIGTERM; killed with SIGKILL)' } });
+  });
+
+  it('gives up a start that hangs (a pull, a build) at LONGSHORE_START_TIMEOUT: start_failed, with that class budget', async () => {
+    vi.useFakeTimers();
+    const { executor, run } = await prepared({ retry: { budgets: DEFAULT_RETRY_BUDGETS, backoffMs: 10, maxBackoffMs: 10 } }, { ctx: { startTimeoutMs: 600_000 } });
+    let abandoned = false;
+    executor.start = (_req, signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => {
+          abandoned = true;
+          reject(new StartCancelledError(signal.reason));
+        }),
+      );
+    const ended = run.run();
+    await vi.advanceTimersByTimeAsync(599_999);
+    expect(abandoned).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(abandoned).toBe(true);
+    expect(await ended).toMatchObject({
+      kind: 'finish',
+      outcome: { state: 'failed', failureClass: 'start_failed', message: expect.stringContaining('did not start within 10m (LONGSHORE_START_TIMEOUT') as string },
+      retry: { budget: DEFAULT_RETRY_BUDGETS.start_failed },
+    });
+  });
+
+  it('lets a started run go on past the start limit: that limit is the start\'s only', async () => {
+    vi.useFakeTimers();
+    const { fake, ended } = await held({}, { ctx: { startTimeoutMs: 1_000 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fake.stopRequested).toBe(false);
+    fake.end({ kind: 'exited', exitCode: 0 });
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'succeeded' } });
   });
 
   it('never stops a job that ends in time, nor one without a timeout', async () => {

@@ -22,6 +22,8 @@ export interface RunContext {
   defaultTimeoutMs: number;
   /** How long a stopped run gets between the polite stop (SIGTERM) and the forced one. */
   killGraceMs: number;
+  /** How long a start may take (pull, build, create) before it fails as `start_failed`; 0 = no limit. */
+  startTimeoutMs: number;
   logMaxBytes: number;
   jobDir: string;
   logger: Logger;
@@ -56,7 +58,7 @@ export interface AdoptedRun {
 }
 
 /** Why the run was stopped, if it was. */
-type StopReason = { kind: 'timeout' } | { kind: 'cancel' } | { kind: 'hand-back'; reason: string } | { kind: 'fenced'; reason: string };
+type StopReason = { kind: 'timeout' } | { kind: 'start-timeout' } | { kind: 'cancel' } | { kind: 'hand-back'; reason: string } | { kind: 'fenced'; reason: string };
 
 // Node fires a timer at once when its delay exceeds 2^31-1 ms (~24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -221,6 +223,10 @@ export class JobRun {
   private async execute(name: ExecutorName, executor: Executor, req: RunRequest, timeoutMs: number): Promise<JobOutcome> {
     const signal = this.controller.signal;
     let handle: RunHandle;
+    // The job's own deadline runs from its start; the start has a limit of its own, so a pull or
+    // build that hangs cannot hold the agent's capacity for ever.
+    const { startTimeoutMs } = this.ctx;
+    const startLimit = startTimeoutMs > 0 ? setTimeout(() => this.startTimedOut(), Math.min(startTimeoutMs, MAX_TIMER_MS)) : undefined;
     try {
       // Pull, build and create happen here for a container (their own spans as they come).
       handle = await inSpan('executor.start', { 'longshore.executor': name }, () => executor.start(req, signal));
@@ -228,6 +234,8 @@ export class JobRun {
       if (err instanceof StartFailedError) return { kind: 'start_failed', message: err.message };
       if (signal.aborted) return this.stoppedOutcome(timeoutMs, ' before start', '');
       return this.lost(err);
+    } finally {
+      clearTimeout(startLimit);
     }
     this.runRef = handle.ref;
     // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
@@ -274,9 +282,18 @@ export class JobRun {
     this.controller.abort(`timed out after ${formatDuration(timeoutMs)}`);
   }
 
-  /** What a run this job run stopped ends as: `timeout` or `cancelled` (for a hand-back or fence, which record no outcome, too). */
+  /** The start took longer than LONGSHORE_START_TIMEOUT: it is abandoned and the attempt is `start_failed`. */
+  private startTimedOut(): void {
+    this.stop ??= { kind: 'start-timeout' };
+    this.controller.abort(`did not start within ${formatDuration(this.ctx.startTimeoutMs)}`);
+  }
+
+  /** What a run this job run stopped ends as: `timeout`, `start_failed` or `cancelled` (for a hand-back or fence, which record no outcome, too). */
   private stoppedOutcome(timeoutMs: number, when: string, how: string): JobOutcome {
     if (this.stop?.kind === 'timeout') return { kind: 'timeout', message: `timed out after ${formatDuration(timeoutMs)}${how}` };
+    if (this.stop?.kind === 'start-timeout') {
+      return { kind: 'start_failed', message: `did not start within ${formatDuration(this.ctx.startTimeoutMs)} (LONGSHORE_START_TIMEOUT: a pull, build or placement that slow is taken for stuck)${how}` };
+    }
     return { kind: 'cancelled', message: `cancelled${when}${abortReasonSuffix(this.controller.signal)}${how}` };
   }
 

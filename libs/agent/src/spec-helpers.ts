@@ -61,6 +61,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
       defaultExecutor: 'subprocess',
       defaultTimeoutMs: 0,
       killGraceMs: 10_000,
+      startTimeoutMs: 0,
       logMaxBytes: 1 << 20,
       jobDir: '/nonexistent/longshore-spec',
       shutdownGraceMs: 10_000,

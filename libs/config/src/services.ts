@@ -28,6 +28,7 @@ export const DEFAULTS = {
   LONGSHORE_DEFAULT_EXECUTOR: 'subprocess',
   LONGSHORE_JOB_TIMEOUT: '24h',
   LONGSHORE_KILL_GRACE: '10s',
+  LONGSHORE_START_TIMEOUT: '30m',
   LONGSHORE_LEASE: '4s',
   LONGSHORE_STALLED_CHECK: '2s',
   LONGSHORE_ADOPT_WINDOW: '60s',
@@ -140,6 +141,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   defaultExecutor: AgentExecutorName;
   defaultTimeoutMs: number;
   killGraceMs: number;
+  /** LONGSHORE_START_TIMEOUT: how long a start (pull, build, create, placement) may take before it fails as start_failed; 0 = no limit. */
+  startTimeoutMs: number;
   leaseMs: number;
   stalledCheckMs: number;
   /** LONGSHORE_ADOPT_WINDOW: how long a lapsed run that outlives its agent stays orphaned, for the agent to adopt. */
@@ -227,6 +230,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       LONGSHORE_DEFAULT_EXECUTOR: z.enum(AGENT_EXECUTORS),
       LONGSHORE_JOB_TIMEOUT: env.duration(),
       LONGSHORE_KILL_GRACE: env.duration(),
+      LONGSHORE_START_TIMEOUT: env.duration(),
       LONGSHORE_LEASE: env.duration().pipe(z.number().min(500, 'must be at least 500ms')),
       LONGSHORE_STALLED_CHECK: env.duration().pipe(z.number().min(200, 'must be at least 200ms')),
       LONGSHORE_ADOPT_WINDOW: env.duration(),
@@ -269,6 +273,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     defaultExecutor: e.LONGSHORE_DEFAULT_EXECUTOR,
     defaultTimeoutMs: e.LONGSHORE_JOB_TIMEOUT,
     killGraceMs: e.LONGSHORE_KILL_GRACE,
+    startTimeoutMs: e.LONGSHORE_START_TIMEOUT,
     leaseMs: e.LONGSHORE_LEASE,
     stalledCheckMs: e.LONGSHORE_STALLED_CHECK,
     adoptWindowMs: e.LONGSHORE_ADOPT_WINDOW,
