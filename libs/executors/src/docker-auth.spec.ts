@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRegistryAuth, registryAuthFor, registryOfImage } from './docker-auth.js';
+import { readRegistryAuth, registryAuthFor, registryOfImage, runCredentialHelper, type CredentialHelperRunner } from './docker-auth.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -46,6 +46,51 @@ describe('registry credentials from DOCKER_CONFIG', () => {
       expect(await readRegistryAuth(dir, 'busybox')).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('asks the credential helper the config names for the registry (credHelpers, then credsStore) before its auths', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'docker-config-'));
+    const asked: string[] = [];
+    const runner: CredentialHelperRunner = async (helper, url) => {
+      asked.push(`${helper} ${url}`);
+      if (helper === 'ecr-login') return { ServerURL: url, Username: 'AWS', Secret: 'ecr-pass' };
+      if (helper === 'desktop') return url === 'https://index.docker.io/v1/' ? { ServerURL: url, Username: '<token>', Secret: 'refresh' } : undefined;
+      throw new Error(`unexpected helper ${helper}`);
+    };
+    try {
+      const ecr = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [ecr]: 'ecr-login' }, credsStore: 'desktop', auths: { 'r.example:5000': { auth: b64('u:p') } } }));
+      expect(await readRegistryAuth(dir, `${ecr}/team/tool:1`, runner)).toEqual({ username: 'AWS', password: 'ecr-pass', serveraddress: ecr });
+      expect(await readRegistryAuth(dir, 'busybox', runner)).toEqual({ identitytoken: 'refresh', serveraddress: 'https://index.docker.io/v1/' });
+      // With a credsStore, the store answers for every registry, as with the docker CLI: here it has none.
+      expect(await readRegistryAuth(dir, 'r.example:5000/img', runner)).toBeUndefined();
+      expect(asked).toEqual([`ecr-login ${ecr}`, 'desktop https://index.docker.io/v1/', 'desktop r.example:5000']);
+      // Without a store, the file's own auths.
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [ecr]: 'ecr-login' }, auths: { 'r.example:5000': { auth: b64('u:p') } } }));
+      expect(await readRegistryAuth(dir, 'r.example:5000/img', runner)).toEqual({ username: 'u', password: 'p', serveraddress: 'r.example:5000' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs docker-credential-<name> get from the PATH as the docker CLI does, "not found" meaning no credentials', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'cred-helpers-'));
+    const path = process.env['PATH'];
+    try {
+      // Echoes the server URL it read on stdin back in its answer.
+      await writeFile(join(bin, 'docker-credential-fake'), '#!/bin/sh\n[ "$1" = get ] || exit 2\nread -r url\nprintf \'{"ServerURL":"%s","Username":"me","Secret":"pw-for-%s"}\' "$url" "$url"\n');
+      await writeFile(join(bin, 'docker-credential-empty'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n');
+      await writeFile(join(bin, 'docker-credential-broken'), '#!/bin/sh\necho "keychain locked"\nexit 1\n');
+      for (const f of ['fake', 'empty', 'broken']) await chmod(join(bin, `docker-credential-${f}`), 0o755);
+      process.env['PATH'] = `${bin}:${path}`;
+      expect(await runCredentialHelper('fake', 'r.example:5000')).toEqual({ ServerURL: 'r.example:5000', Username: 'me', Secret: 'pw-for-r.example:5000' });
+      expect(await runCredentialHelper('empty', 'r.example:5000')).toBeUndefined();
+      await expect(runCredentialHelper('broken', 'r.example:5000')).rejects.toThrow('the docker credential helper docker-credential-broken failed for r.example:5000: keychain locked');
+      await expect(runCredentialHelper('missing', 'r.example:5000')).rejects.toThrow('docker-credential-missing');
+    } finally {
+      process.env['PATH'] = path;
+      await rm(bin, { recursive: true, force: true });
     }
   });
 });

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,6 +13,45 @@ export interface RegistryAuth {
 /** The part of a docker CLI `config.json` that holds registry credentials. */
 export interface DockerConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  /** A credential helper for every registry (`docker-credential-<credsStore>`). */
+  credsStore?: string;
+  /** A credential helper per registry host, over `credsStore` (e.g. `{"123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login"}`). */
+  credHelpers?: Record<string, string>;
+}
+
+/** Runs a credential helper's `get` for a server URL: its JSON answer, or undefined when it has none. */
+export type CredentialHelperRunner = (helper: string, serverUrl: string) => Promise<{ ServerURL?: string; Username?: string; Secret?: string } | undefined>;
+
+const HELPER_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `docker-credential-<helper> get` (found on the agent's PATH) as the docker CLI does: the
+ * server URL on stdin, JSON on stdout. "credentials not found" is no credentials, not an error.
+ */
+export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl) =>
+  new Promise((resolve, reject) => {
+    const bin = `docker-credential-${helper}`;
+    const child = execFile(bin, ['get'], { timeout: HELPER_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err) {
+        const said = String(stdout).trim();
+        if (/credentials not found/i.test(said)) return resolve(undefined);
+        return reject(new Error(`the docker credential helper ${bin} failed for ${serverUrl}: ${said || err.message}`));
+      }
+      try {
+        resolve(JSON.parse(stdout) as { ServerURL?: string; Username?: string; Secret?: string });
+      } catch {
+        reject(new Error(`the docker credential helper ${bin} did not answer JSON for ${serverUrl}`));
+      }
+    });
+    // A helper that exits without reading (or is missing) breaks the pipe: its exit says why.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(serverUrl);
+  });
+
+/** The helper the config names for `registry`: its per-registry helper, else its `credsStore`. */
+function helperFor(config: DockerConfigFile, registry: string): string | undefined {
+  const own = Object.entries(config.credHelpers ?? {}).find(([key]) => registryOfKey(key) === registry);
+  return own?.[1] ?? (config.credsStore || undefined);
 }
 
 const DOCKER_HUB = 'docker.io';
@@ -62,11 +102,13 @@ export function registryAuthFor(config: DockerConfigFile, image: string): Regist
 /**
  * Reads `<dir>/config.json` (the agent's `DOCKER_CONFIG`, as the docker CLI uses it) at each
  * pull, so credentials rotated there apply to the next pull; the credentials for `image`'s
- * registry, or undefined. Credential helpers (`credsStore`, `credHelpers`) are not consulted.
+ * registry, or undefined. As the docker CLI: a credential helper named for the registry
+ * (`credHelpers`), else the `credsStore` helper, else the file's own `auths`. Helpers run with
+ * the agent's environment (an ECR helper takes its AWS credentials from there).
  *
- * @throws Error naming the file when it cannot be read or is not JSON.
+ * @throws Error naming the file when it cannot be read or is not JSON, or the helper when it fails.
  */
-export async function readRegistryAuth(dir: string, image: string): Promise<RegistryAuth | undefined> {
+export async function readRegistryAuth(dir: string, image: string, runHelper: CredentialHelperRunner = runCredentialHelper): Promise<RegistryAuth | undefined> {
   const path = join(dir, 'config.json');
   let config: DockerConfigFile;
   try {
@@ -74,5 +116,13 @@ export async function readRegistryAuth(dir: string, image: string): Promise<Regi
   } catch (err) {
     throw new Error(`cannot read the registry credentials in ${path} (DOCKER_CONFIG): ${(err as Error).message}`);
   }
-  return registryAuthFor(config, image);
+  const registry = registryOfImage(image);
+  const helper = helperFor(config, registry);
+  if (helper === undefined) return registryAuthFor(config, image);
+  // Docker Hub's credentials are stored under its v1 URL, as `docker login` stores them.
+  const serverUrl = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
+  const got = await runHelper(helper, serverUrl);
+  if (!got?.Secret) return undefined;
+  // A username of "<token>" marks an identity token (OAuth refresh token), as the CLI reads it.
+  return got.Username === '<token>' ? { identitytoken: got.Secret, serveraddress: serverUrl } : { username: got.Username ?? '', password: got.Secret, serveraddress: serverUrl };
 }
