@@ -38,31 +38,33 @@ export class EventLines {
     private readonly maxBytes = MAX_EVENT_BYTES,
   ) {}
 
-  /** Feeds a chunk; emits each line it completes. */
+  /** Feeds a chunk; emits each line it completes, and full pieces of an over-long one. */
   push(chunk: Buffer): void {
     let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10)) {
-      this.piece(buf.subarray(0, nl));
+      const rest = this.cut(buf.subarray(0, nl));
+      const text = rest.toString('utf8');
+      this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
       buf = buf.subarray(nl + 1);
     }
-    while (buf.length > this.maxBytes) {
-      let cut = this.maxBytes;
-      while (cut > 0 && (buf[cut]! & 0xc0) === 0x80) cut--; // not inside a UTF-8 character
-      this.emit(buf.subarray(0, cut).toString('utf8'));
-      buf = buf.subarray(cut);
-    }
-    this.pending = Buffer.from(buf);
+    this.pending = Buffer.from(this.cut(buf));
   }
 
   /** Emits what is left (a last line without a newline). */
   end(): void {
-    if (this.pending.length) this.piece(this.pending);
+    if (this.pending.length) this.emit(this.pending.toString('utf8'));
     this.pending = Buffer.alloc(0);
   }
 
-  private piece(line: Buffer): void {
-    const text = line.toString('utf8');
-    this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+  /** Emits full pieces of `line` while it is longer than the limit; returns the rest. */
+  private cut(line: Buffer): Buffer {
+    while (line.length > this.maxBytes) {
+      let at = this.maxBytes;
+      while (at > 0 && (line[at]! & 0xc0) === 0x80) at--; // not inside a UTF-8 character
+      this.emit(line.subarray(0, at).toString('utf8'));
+      line = line.subarray(at);
+    }
+    return line;
   }
 }
 
