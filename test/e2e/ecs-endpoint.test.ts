@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CloudWatchLogsClient, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -17,8 +18,8 @@ import {
   type RunTaskCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { ENDPOINT_LABEL, OOM_REASON, startAwsLocalEndpoint, type AwsLocalEndpoint, type FaultSpec } from '@longshore/aws-local';
-import { waitFor } from '@longshore/testing';
+import { ENDPOINT_LABEL, OOM_REASON, TASK_LABEL, startAwsLocalEndpoint, type AwsLocalEndpoint, type FaultSpec } from '@longshore/aws-local';
+import { repoRoot, startProcess, waitFor } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -34,7 +35,7 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let families = 0;
 const nextFamily = () => `e2e-${run}-${++families}`;
 
-describeDocker('the local ECS endpoint', ({ docker, image }) => {
+describeDocker('the local ECS endpoint', ({ docker, image, host }) => {
   let endpoint: AwsLocalEndpoint;
   let ecs: ECSClient;
   let logs: CloudWatchLogsClient;
@@ -146,7 +147,8 @@ describeDocker('the local ECS endpoint', ({ docker, image }) => {
     const again = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: streamOf(started), nextToken: first.nextForwardToken }));
     expect(again.events).toEqual([]);
     expect(again.nextForwardToken).toBe(first.nextForwardToken);
-    expect((await describe(started.taskArn!)).lastStatus).toBe('RUNNING');
+    // Output can come before the task is seen RUNNING (as in ECS, the container starts first).
+    await waitFor(async () => (await describe(started.taskArn!)).lastStatus === 'RUNNING', { timeoutMs: 60_000, what: 'RUNNING' });
     expect((await ecs.send(new ListTasksCommand({ cluster: CLUSTER, family: def.split('/')[1]!.split(':')[0] }))).taskArns).toEqual([started.taskArn]);
 
     const stop = await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: started.taskArn!, reason: 'cancelled by longshore' }));
@@ -288,5 +290,37 @@ describeDocker('the local ECS endpoint', ({ docker, image }) => {
     const clusters = (await aws('ecs', 'describe-clusters', '--clusters', CLUSTER, 'missing-cluster')) as { clusters: { clusterName: string }[]; failures: { reason: string }[] };
     expect(clusters.clusters.map((c) => c.clusterName)).toEqual([CLUSTER]);
     expect(clusters.failures.map((f) => f.reason)).toEqual(['MISSING']);
+  });
+
+  it('runs as "longshore dev ecs-endpoint" on DOCKER_HOST, printing its URL, and SIGTERM removes its containers', async () => {
+    const cli = startProcess({
+      name: 'longshore-dev-ecs-endpoint',
+      command: process.execPath,
+      args: [join(repoRoot, 'services/cli/bin/longshore.js'), 'dev', 'ecs-endpoint', '--listen', '127.0.0.1:0', '--cluster', 'from-cli', '--stop-timeout', '1'],
+      env: { ...process.env, DOCKER_HOST: host },
+    });
+    let mine = (): Promise<unknown[]> => Promise.resolve([]);
+    try {
+      const url = await waitFor(() => cli.lines.map((l) => /^ {2}export AWS_ENDPOINT_URL_ECS=(\S+) AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=\1$/.exec(l)?.[1]).find(Boolean), {
+        timeoutMs: 120_000,
+        what: `the endpoint URL in its output:\n${cli.lines.join('\n')}`,
+      });
+      const client = new ECSClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
+      try {
+        await client.send(new RegisterTaskDefinitionCommand({ family: 'cli', containerDefinitions: [{ name: 'main', image, command: ['sleep', '600'] }] }));
+        const arn = (await client.send(new RunTaskCommand({ cluster: 'from-cli', taskDefinition: 'cli' }))).tasks![0]!.taskArn!;
+        await waitFor(async () => (await client.send(new DescribeTasksCommand({ cluster: 'from-cli', tasks: [arn] }))).tasks![0]!.lastStatus === 'RUNNING', { timeoutMs: 120_000, what: 'RUNNING' });
+        mine = () => docker.listContainers({ all: true, filters: { label: [`${TASK_LABEL}=${arn}`] } });
+      } finally {
+        client.destroy();
+      }
+      expect((await mine()).length).toBe(1);
+      cli.signal('SIGTERM');
+      expect(await cli.waitForExit(60_000)).toEqual({ code: 0, signal: null });
+      expect(cli.lines.at(-1)).toBe('stopped');
+      expect(await mine()).toEqual([]);
+    } finally {
+      await cli.stop();
+    }
   });
 });

@@ -19,6 +19,9 @@ function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number } | undefined)?.statusCode;
 }
 
+/** 404: gone already; 409: its removal is under way (the endpoint's close and the task's own end race). */
+const alreadyGoing = (err: unknown): boolean => statusOf(err) === 404 || statusOf(err) === 409;
+
 function engineMessage(err: unknown): string {
   const e = err as { json?: { message?: string }; message?: string } | undefined;
   return e?.json?.message ?? e?.message ?? String(err);
@@ -149,7 +152,7 @@ export function createDockerRuntime(docker: Docker, endpointId: string, onError:
 
     async removeAll() {
       const left = await docker.listContainers({ all: true, filters: { label: [`${ENDPOINT_LABEL}=${endpointId}`] } });
-      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => statusOf(err) === 404 || onError(`remove container ${c.Id}`, err))));
+      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => alreadyGoing(err) || onError(`remove container ${c.Id}`, err))));
     },
   };
 }
@@ -183,7 +186,7 @@ class DockerContainer {
       this.onError(`follow container ${this.container.id}`, err);
       return { exitCode: 137, oomKilled: false };
     } finally {
-      await this.container.remove({ force: true }).catch((err: unknown) => statusOf(err) === 404 || this.onError(`remove container ${this.container.id}`, err));
+      await this.container.remove({ force: true }).catch((err: unknown) => alreadyGoing(err) || this.onError(`remove container ${this.container.id}`, err));
     }
   }
 
