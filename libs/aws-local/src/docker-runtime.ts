@@ -88,11 +88,8 @@ export function createOptions(spec: ContainerRunSpec): Docker.ContainerCreateOpt
     ...(spec.workingDirectory ? { WorkingDir: spec.workingDirectory } : {}),
     ...(spec.user ? { User: spec.user } : {}),
     Labels: spec.labels,
-    AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
-    Tty: false,
-    OpenStdin: false,
     HostConfig: {
       NetworkMode: spec.network,
       CapDrop: ['ALL'],
