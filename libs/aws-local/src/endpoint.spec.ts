@@ -184,6 +184,20 @@ describe('a task', () => {
     expect((await refused({ overrides: { containerOverrides: [{ name: 'other' }] } })).body['message']).toMatch(/other/);
     await call('RegisterTaskDefinition', { family: 'vpc', networkMode: 'awsvpc', containerDefinitions: [container()] });
     expect((await raw('RunTask', { cluster: 'c1', taskDefinition: 'vpc' })).body['message']).toMatch(/Network Configuration/);
+    const tooMany = { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['a', 'b', 'c', 'd', 'e', 'f'] } };
+    expect((await raw('RunTask', { cluster: 'c1', taskDefinition: 'vpc', networkConfiguration: tooMany })).body['message']).toMatch(/securityGroups/);
+  });
+
+  it('accepts and echoes launch type, platform version and an awsvpc network configuration', async () => {
+    await start();
+    await call('RegisterTaskDefinition', { family: 'vpc', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512', containerDefinitions: [container()] });
+    const input = { launchType: 'FARGATE', platformVersion: 'LATEST', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'DISABLED' } } };
+    const t = (await call('RunTask', { cluster: 'c1', taskDefinition: 'vpc', ...input }))['tasks'][0] as Json;
+    expect(t).toMatchObject({ launchType: 'FARGATE', platformVersion: 'LATEST', cpu: '256', memory: '512' });
+    expect(t['attachments'][0]).toMatchObject({ type: 'ElasticNetworkInterface', details: expect.arrayContaining([{ name: 'subnetId', value: 'subnet-1' }]) });
+    await waitFor(() => runtime.started.length === 1);
+    // Fargate's task size is the lone container's limit; awsvpc gets no network here.
+    expect(runtime.started[0]!.spec).toMatchObject({ memoryMiB: 512, cpuLimitUnits: 256, network: 'none' });
   });
 
   it('is removed with every other container when the endpoint closes', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { invalidParameter } from './errors.js';
 import type { ContainerRunSpec } from './runtime.js';
 import type { ContainerSpec, TaskDefinition } from './task-definitions.js';
@@ -94,7 +95,12 @@ export function parseRunTask(input: Input, def: TaskDefinition): RunTaskInput {
   const memory = taskSize(overrides, 'memory');
   const platformVersion = optString(input, 'platformVersion');
   const group = optString(input, 'group');
+  const subnet = awsvpc ? optStrings(awsvpc, 'subnets')?.[0] : undefined;
   const echo: Input = {
+    // An awsvpc task shows its network interface as ECS does (an attachment naming its subnet).
+    attachments: subnet
+      ? [{ id: randomUUID(), type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'subnetId', value: subnet }, { name: 'networkInterfaceId', value: 'eni-local' }, { name: 'privateIPv4Address', value: '127.0.0.1' }] }]
+      : [],
     ...(launchType !== undefined ? { launchType } : {}),
     ...(strategy?.length ? { capacityProviderName: strategy[0]!['capacityProvider'] } : {}),
     ...(platformVersion !== undefined ? { platformVersion } : {}),

@@ -47,7 +47,7 @@ export interface Task {
   tags: Record<string, string>;
   /** RunTask's `overrides`, echoed. */
   overrides: Input;
-  /** RunTask's other options, echoed (launchType, platformVersion, capacityProviderName…). */
+  /** RunTask's other options, echoed (launchType, platformVersion, capacityProviderName, attachments). */
   echo: Input;
   cpu?: string;
   memory?: string;
@@ -100,9 +100,8 @@ export function taskShape(t: Task, withTags: boolean): Input {
       ...(c.memoryReservation === undefined ? {} : { memoryReservation: String(c.memoryReservation) }),
     })),
     overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...t.overrides },
-    ...t.echo,
-    attachments: [],
     attributes: [],
+    ...t.echo,
     availabilityZone: 'local',
     connectivity: t.lastStatus === 'PROVISIONING' ? 'DISCONNECTED' : 'CONNECTED',
     version: t.version,

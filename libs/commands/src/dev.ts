@@ -28,7 +28,7 @@ export function registerDev(program: Command, ctx: CliContext): void {
     .command('ecs-endpoint')
     .description('run a local ECS + CloudWatch Logs endpoint (AWS JSON 1.1) that runs each task as a container on the Docker engine at DOCKER_HOST')
     .option('--listen <host:port>', 'address to listen on (loopback unless --allow-remote)', '127.0.0.1:4566')
-    .option('--region <region>', 'region in ARNs (env AWS_REGION)', ctx.io.env['AWS_REGION'] || 'us-east-1')
+    .option('--region <region>', 'region in the ARNs it makes (clients of any region are served)', 'us-east-1')
     .option('--cluster <name>', 'a cluster that exists besides "default" (repeatable); others are ClusterNotFoundException', collectCluster, [])
     .option('--stop-timeout <seconds>', 'docker stop grace for containers whose definition has no stopTimeout', '30')
     .option('--allow-remote', 'listen beyond loopback: it checks no credentials and runs containers for any caller')
