@@ -12,6 +12,7 @@ export const MAX_EVENT_BYTES = 256 * 1024 - 26;
 
 const MIB = 1024 * 1024;
 const PIDS_LIMIT = 512;
+const PULL_TIMEOUT_MS = 5 * 60_000;
 // After a container exited, how long its output may take to end before it is cut.
 const DRAIN_MS = 5000;
 
@@ -108,8 +109,20 @@ export function createOptions(spec: ContainerRunSpec): Docker.ContainerCreateOpt
 /** The Docker engine `docker` as the endpoint's runtime; its containers carry `ENDPOINT_LABEL=endpointId`. */
 export function createDockerRuntime(docker: Docker, endpointId: string, onError: (what: string, err: unknown) => void): ContainerRuntime {
   const pull = async (image: string): Promise<void> => {
-    const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    const stream = (await docker.pull(image)) as NodeJS.ReadableStream & { destroy?: () => void };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Bounded, so a registry that never answers cannot hold a task (and the endpoint's close) forever.
+        timer = setTimeout(() => {
+          stream.destroy?.();
+          reject(new Error(`no answer from the registry within ${PULL_TIMEOUT_MS / 1000} s`));
+        }, PULL_TIMEOUT_MS);
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   };
   return {
     async ensureImage(image) {
