@@ -7,6 +7,7 @@ import { EcsService } from './ecs-service.js';
 import { AwsError } from './errors.js';
 import { Faults, parseFaultSpec } from './faults.js';
 import { LogStore } from './log-store.js';
+import { SECRETS_MANAGER_TARGET, SecretsManagerService } from './secrets-manager.js';
 import type { ContainerRuntime } from './runtime.js';
 import type { Input } from './validate.js';
 
@@ -106,9 +107,10 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
 }
 
 /**
- * Starts the local ECS + CloudWatch Logs endpoint: one HTTP server speaking AWS JSON 1.1 for both
- * services (`X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>` or
- * `Logs_20140328.<Action>`), running each ECS task as containers on the Docker engine, with a
+ * Starts the local ECS + CloudWatch Logs + Secrets Manager endpoint: one HTTP server speaking AWS
+ * JSON 1.1 for the three (`X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>`,
+ * `Logs_20140328.<Action>` or `secretsmanager.<Action>`), running each ECS task as containers on
+ * the Docker engine and keeping secrets in memory, with a
  * control API under `/_longshore` for faults and call counts. Signatures are not checked.
  *
  * ```ts
@@ -129,9 +131,11 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
   const now = opts.now ?? Date.now;
   const faults = new Faults();
   const logs = new LogStore(undefined, now);
+  const scope = { region: opts.region ?? 'us-east-1', account: opts.account ?? '000000000000' };
+  const secrets = new SecretsManagerService(scope, now);
   const ecs = new EcsService(
     {
-      scope: { region: opts.region ?? 'us-east-1', account: opts.account ?? '000000000000' },
+      scope,
       clusters: opts.clusters ?? [],
       stopTimeoutSeconds: opts.stopTimeoutSeconds ?? 30,
       maxStoppedTasks: opts.maxStoppedTasks ?? 10_000,
@@ -147,9 +151,16 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
   const serveAws = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const [service, action = ''] = target.split('.', 2);
-    const handler = service === ECS_TARGET ? ecs.handler(action) : service === LOGS_TARGET && Object.hasOwn(logsHandlers, action) ? logsHandlers[action] : undefined;
+    const handler =
+      service === ECS_TARGET
+        ? ecs.handler(action)
+        : service === LOGS_TARGET && Object.hasOwn(logsHandlers, action)
+          ? logsHandlers[action]
+          : service === SECRETS_MANAGER_TARGET
+            ? secrets.handler(action)
+            : undefined;
     const body = await readBody(req);
-    if (!handler) throw new AwsError('UnknownOperationException', `the local endpoint does not serve "${target}" (it serves ECS and CloudWatch Logs actions Longshore uses)`);
+    if (!handler) throw new AwsError('UnknownOperationException', `the local endpoint does not serve "${target}" (it serves the ECS, CloudWatch Logs and Secrets Manager actions Longshore uses)`);
     if (faults.onCall(action) === 'throttle') throw new AwsError('ThrottlingException', `Rate exceeded (${action}; injected by the local endpoint)`);
     send(res, 200, await handler(parseJson(body)));
   };

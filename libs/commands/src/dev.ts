@@ -35,8 +35,8 @@ export function registerDev(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
-Point AWS clients at it (one URL serves both services; any credentials are accepted):
-  export AWS_ENDPOINT_URL_ECS=http://127.0.0.1:4566 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:4566
+Point AWS clients at it (one URL serves ECS, CloudWatch Logs and Secrets Manager; any credentials are accepted):
+  export AWS_ENDPOINT_URL_ECS=http://127.0.0.1:4566 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://127.0.0.1:4566 AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:4566
   export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 Tasks run as containers of the engine DOCKER_HOST names (else /var/run/docker.sock), with no
 network unless the task definition's networkMode is bridge or host. Faults for tests:
@@ -65,7 +65,7 @@ Examples:
         onError: (what, err) => ctx.io.stderr.write(`ecs-endpoint: ${what}: ${(err as Error).message ?? String(err)}\n`),
       });
       say(`local ECS + CloudWatch Logs endpoint on ${endpoint.url} (Docker engine: ${ctx.io.env['DOCKER_HOST'] || '/var/run/docker.sock'})`);
-      say(`  export AWS_ENDPOINT_URL_ECS=${endpoint.url} AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${endpoint.url}`);
+      say(`  export AWS_ENDPOINT_URL_ECS=${endpoint.url} AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${endpoint.url} AWS_ENDPOINT_URL_SECRETS_MANAGER=${endpoint.url}`);
       say(`  export AWS_REGION=${opts.region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`);
       say(`clusters: ${['default', ...opts.cluster].join(', ')}; faults: POST ${endpoint.url}/_longshore/faults; calls: GET ${endpoint.url}/_longshore/stats`);
       say('Press Ctrl-C to stop.');
