@@ -25,6 +25,7 @@ export { TOKEN_ROLES, ANONYMOUS_ADMIN } from './principal.js';
 export type { TokenRole, Principal } from './principal.js';
 export {
   SECRET_NAME,
+  SECRET_PROVIDERS,
   formatSecretRef,
   parseSecretTemplate,
   secretRefsIn,
@@ -34,4 +35,4 @@ export {
   secretAllowed,
   validateSecretPatterns,
 } from './secret-ref.js';
-export type { SecretRef, SecretTemplatePart } from './secret-ref.js';
+export type { SecretRef, SecretTemplatePart, SecretProviderName } from './secret-ref.js';

@@ -6,6 +6,10 @@ import { InvalidArgumentError } from './errors/index.js';
  */
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** Where an agent looks for secrets, in the order `LONGSHORE_SECRET_PROVIDERS` gives. */
+export const SECRET_PROVIDERS = ['env', 'files', 'aws'] as const;
+export type SecretProviderName = (typeof SECRET_PROVIDERS)[number];
+
 /** The field of a JSON secret a reference may pick (`${NAME#key}`). */
 const SECRET_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 
