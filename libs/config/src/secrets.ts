@@ -1,4 +1,4 @@
-import { SECRET_PROVIDERS, type SecretProviderName } from '@longshore/domain';
+import { SECRET_PROVIDERS, type SecretProviderName, type SecretsSettings } from '@longshore/domain';
 import { z } from 'zod';
 import { ConfigError, env, parseEnv } from './parse-env.js';
 
@@ -12,22 +12,7 @@ export const SECRET_DEFAULTS = {
 } as const;
 
 /** Where and how an agent resolves `${NAME}` references (see the README's "Secrets"). */
-export interface SecretsConfig {
-  /** LONGSHORE_SECRET_PROVIDERS: asked in this order; default env,files (and aws when AWS_REGION is set). */
-  providers: readonly SecretProviderName[];
-  /** LONGSHORE_SECRET_ENV_PREFIX: `${X}` reads the agent's `<prefix>X`. */
-  envPrefix: string;
-  /** LONGSHORE_SECRETS_DIR: one file per name. */
-  dir: string;
-  /** LONGSHORE_SECRET_MAX_BYTES: a bigger file is refused. */
-  maxBytes: number;
-  /** LONGSHORE_SECRET_TTL: how long a Secrets Manager value is used before it is fetched again. */
-  ttlMs: number;
-  /** LONGSHORE_SECRET_AWS_PREFIX: the secret id of `${X}` is `<prefix>X`. */
-  awsPrefix: string;
-  /** AWS_REGION, when set. */
-  awsRegion?: string | undefined;
-}
+export type SecretsConfig = SecretsSettings;
 
 const providerList = z.string().transform((text, ctx) => {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);

@@ -35,4 +35,4 @@ export {
   secretAllowed,
   validateSecretPatterns,
 } from './secret-ref.js';
-export type { SecretRef, SecretTemplatePart, SecretProviderName } from './secret-ref.js';
+export type { SecretRef, SecretTemplatePart, SecretProviderName, SecretsSettings } from './secret-ref.js';

@@ -10,6 +10,24 @@ export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const SECRET_PROVIDERS = ['env', 'files', 'aws'] as const;
 export type SecretProviderName = (typeof SECRET_PROVIDERS)[number];
 
+/** An agent's secret settings (`LONGSHORE_SECRET_*`, read and checked in libs/config, used by libs/secrets). */
+export interface SecretsSettings {
+  /** LONGSHORE_SECRET_PROVIDERS: asked in this order; default env,files (and aws when AWS_REGION is set). */
+  providers: readonly SecretProviderName[];
+  /** LONGSHORE_SECRET_ENV_PREFIX: `${X}` reads the agent's `<prefix>X`. */
+  envPrefix: string;
+  /** LONGSHORE_SECRETS_DIR: one file per name. */
+  dir: string;
+  /** LONGSHORE_SECRET_MAX_BYTES: a bigger file is refused. */
+  maxBytes: number;
+  /** LONGSHORE_SECRET_TTL: how long a Secrets Manager value is used before it is fetched again. */
+  ttlMs: number;
+  /** LONGSHORE_SECRET_AWS_PREFIX: the secret id of `${X}` is `<prefix>X`. */
+  awsPrefix: string;
+  /** AWS_REGION, when set; the aws provider is listed only then. */
+  awsRegion?: string | undefined;
+}
+
 /** The field of a JSON secret a reference may pick (`${NAME#key}`). */
 const SECRET_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 

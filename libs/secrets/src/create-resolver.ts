@@ -1,22 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretProviderName } from '@longshore/domain';
+import type { SecretsSettings } from '@longshore/domain';
 import { AwsSecretProvider, type SecretsManagerLike } from './aws-provider.js';
 import { EnvSecretProvider } from './env-provider.js';
 import { FilesSecretProvider } from './files-provider.js';
 import type { SecretProvider } from './provider.js';
 import { SecretResolver } from './resolver.js';
-
-/** An agent's secret settings (`LONGSHORE_SECRET_*`, read and checked in libs/config). */
-export interface SecretsSettings {
-  providers: readonly SecretProviderName[];
-  envPrefix: string;
-  dir: string;
-  maxBytes: number;
-  ttlMs: number;
-  awsPrefix: string;
-  /** `AWS_REGION`; the aws provider is only listed when it is set (checked in libs/config). */
-  awsRegion?: string | undefined;
-}
 
 /**
  * The agent's resolver, its providers in the configured order. The Secrets Manager client is made

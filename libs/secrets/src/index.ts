@@ -13,4 +13,3 @@ export type { ResolvedEnv } from './resolver.js';
 export { Redactor, REDACTION_MASK, MIN_REDACTED_LENGTH, redactionNeedles } from './redactor.js';
 export type { RedactedLine } from './redactor.js';
 export { createSecretResolver } from './create-resolver.js';
-export type { SecretsSettings } from './create-resolver.js';

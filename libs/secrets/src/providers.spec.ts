@@ -1,8 +1,9 @@
-import { mkdtempSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { writeKubeSecretVolume } from '@longshore/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsSecretProvider, type SecretsManagerLike } from './aws-provider.js';
 import { EnvSecretProvider } from './env-provider.js';
@@ -19,22 +20,6 @@ function tempDir(): string {
   return d;
 }
 
-/** A Kubernetes Secret volume: `NAME -> ..data/NAME`, `..data -> ..<timestamp>`; a rotation swaps `..data`. */
-function kubeVolume(dir: string, version: string, files: Record<string, string>): void {
-  const ts = join(dir, `..${version}`);
-  mkdirSync(ts);
-  for (const [name, value] of Object.entries(files)) writeFileSync(join(ts, name), value);
-  symlinkSync(`..${version}`, join(dir, '..data_tmp'));
-  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const name of Object.keys(files)) {
-    try {
-      symlinkSync(join('..data', name), join(dir, name));
-    } catch {
-      // Already linked by an earlier version.
-    }
-  }
-}
-
 describe('EnvSecretProvider', () => {
   it('reads only names under its prefix', async () => {
     const p = new EnvSecretProvider('LONGSHORE_SECRET_', { LONGSHORE_SECRET_DB: 'pw-from-env', LONGSHORE_REDIS_URL: 'redis://x' });
@@ -47,12 +32,12 @@ describe('EnvSecretProvider', () => {
 describe('FilesSecretProvider', () => {
   it('reads a file per name with a content-hash version, and a Kubernetes ..data swap without restart', async () => {
     const dir = tempDir();
-    kubeVolume(dir, 'v1', { DB_PASSWORD: 'first-password' });
+    writeKubeSecretVolume(dir, 'v1', { DB_PASSWORD: 'first-password' });
     const p = new FilesSecretProvider(dir, 1024);
     const one = await p.get('DB_PASSWORD');
     expect(one?.value).toBe('first-password');
     expect(one?.version).toMatch(/^sha256:[0-9a-f]{12}@\d{4}-\d\d-\d\dT/);
-    kubeVolume(dir, 'v2', { DB_PASSWORD: 'second-password' });
+    writeKubeSecretVolume(dir, 'v2', { DB_PASSWORD: 'second-password' });
     const two = await p.get('DB_PASSWORD');
     expect(two?.value).toBe('second-password');
     expect(two?.version).not.toBe(one?.version);

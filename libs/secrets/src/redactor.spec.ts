@@ -12,7 +12,9 @@ function through(r: Redactor, lines: [RedactedLine['stream'], string][]): string
 describe('Redactor', () => {
   const secret = 's3cr3t-Pa55!';
 
-  it('masks a value, its base64 and URL-encoded forms, and keeps the rest of the line', () => {
+  it('masks a value, its base64 (padding included) and URL-encoded forms, and keeps the rest of the line', () => {
+    const padded = new Redactor(['abcdefg']);
+    expect(padded.mask(`b64 ${Buffer.from('abcdefg').toString('base64')} end`)).toBe('b64 *** end');
     const r = new Redactor([secret]);
     const b64 = Buffer.from(secret).toString('base64');
     expect(r.mask(`pw=${secret} done`)).toBe('pw=*** done');

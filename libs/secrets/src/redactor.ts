@@ -31,8 +31,7 @@ function jsonStrings(v: unknown, out: string[]): void {
 /**
  * What to look for for one value: the value, without a trailing newline, each of its lines (a
  * multi-line value printed line by line), each string field when it is JSON, and of each of
- * those the standalone base64 (standard and URL-safe, without padding, so `=` or none both
- * match) and URL-encoded forms. Base64 inside a longer encoded blob shifts with its offset and
+ * those the standalone base64 (standard, padded or not, and URL-safe) and URL-encoded forms. Base64 inside a longer encoded blob shifts with its offset and
  * cannot be found this way: only the value encoded on its own is.
  */
 export function redactionNeedles(values: readonly string[]): string[] {
@@ -50,6 +49,7 @@ export function redactionNeedles(values: readonly string[]): string[] {
   for (const p of plain) {
     out.add(p);
     const b = Buffer.from(p, 'utf8');
+    out.add(b.toString('base64'));
     out.add(b.toString('base64').replace(/=+$/, ''));
     out.add(b.toString('base64url'));
     out.add(encodeURIComponent(p));

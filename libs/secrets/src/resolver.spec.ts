@@ -53,6 +53,12 @@ describe('SecretResolver', () => {
     expect(aws.asked).toEqual([]);
   });
 
+  it('refuses a value with a NUL byte (an env cannot hold one), naming the variable and secret, not the value', async () => {
+    const r = new SecretResolver([provider('files', { BIN: { value: 'abc\0secret-tail', version: 'f' } })]);
+    const err = (await r.resolveEnv({ X: 'pre ${BIN}' }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe('env.X: a secret it references (BIN) contains a NUL byte, which an environment variable cannot hold');
+  });
+
   it('refuses a JSON key on a secret that is not JSON or lacks the field, without showing the value', async () => {
     const r = new SecretResolver([provider('env', { PLAIN: { value: 'plain-secret-value', version: 'env' }, J: { value: '{"a":"b"}', version: 'env' } })]);
     const notJson = (await r.resolveEnv({ X: '${PLAIN#user}' }).catch((e: unknown) => e)) as Error;

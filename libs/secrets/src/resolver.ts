@@ -59,6 +59,10 @@ export class SecretResolver {
         values.add(field);
         return field;
       });
+      // Spawning with a NUL in the env fails with an error that quotes the value: refuse it here, without it.
+      if (out[name].includes('\0')) {
+        throw new SecretResolutionError(`env.${name}: a secret it references (${parts.flatMap((p) => ('ref' in p ? [formatSecretRef(p.ref)] : [])).join(', ')}) contains a NUL byte, which an environment variable cannot hold`);
+      }
     }
     const uses = [...found].map(([name, f]) => ({ name, provider: f.provider, version: f.secret.version }));
     return { env: out, uses, values: [...values] };
