@@ -18,6 +18,7 @@ import { startFinishSpan } from './tracing.js';
 import { ownedRunKey, stopOwnedRuns, stopStaleRuns } from './owned-runs.js';
 import { toAttemptOutcome } from './outcome.js';
 import type { RegistryClient } from './registry-client.js';
+import type { SecretResolver } from '@longshore/secrets';
 
 /** Version advertised to the registry. */
 export const AGENT_VERSION = '0.1.0';
@@ -63,6 +64,8 @@ export interface AgentParts {
   registry: RegistryClient;
   events: AgentEvents;
   executors: ExecutorSet;
+  /** Resolves `${NAME}` references in jobs' env (LONGSHORE_SECRET_*); absent = no providers. */
+  secrets?: SecretResolver;
   /** How jobs are isolated on this host, as advertised. */
   isolation: AgentIsolationInfo;
   /** What its docker executor allows beyond the secure defaults (LONGSHORE_DOCKER_ALLOW, canonical), as advertised; absent = nothing. */
@@ -101,6 +104,7 @@ class Agent implements AgentHandle {
   private readonly logger: Logger;
   private readonly ledger: CapacityLedger;
   private readonly executors: ExecutorSet;
+  private readonly secrets: SecretResolver | undefined;
   private readonly runs = new Map<string, JobRun>();
   /** Woken when a run ends (room freed) or the dispatcher announces new work in the pool. */
   private readonly wake = wakeable();
@@ -134,6 +138,7 @@ class Agent implements AgentHandle {
     this.logger = parts.logger;
     this.ledger = new CapacityLedger(this.config.capacityMilli, this.config.lanes);
     this.executors = parts.executors;
+    this.secrets = parts.secrets;
     // A change of health changes what a claim asks for: claim again at once.
     this.health = new ExecutorHealth(parts.executors, this.logger, () => this.wake.wake());
     this.heartbeat = new Heartbeat(
@@ -395,6 +400,7 @@ class Agent implements AgentHandle {
         startTimeoutMs: this.config.startTimeoutMs,
         logMaxBytes: this.config.logMaxBytes,
         jobDir: this.config.jobDir,
+        ...(this.secrets ? { secrets: this.secrets } : {}),
         logger: this.logger,
         onStart: (executor, startedAt) => this.metrics.started(job, executor, startedAt),
       },

@@ -4,6 +4,7 @@ import type { HeldJob } from '@longshore/queue';
 import { StartCancelledError } from '@longshore/executors';
 import { AGENT_EXECUTORS, DEFAULT_RETRY_BUDGETS } from '@longshore/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EnvSecretProvider, SecretResolver } from '@longshore/secrets';
 import { JobRun, type RunContext } from './job-run.js';
 import { FakeJobSource, type FakeJobInit } from './testing/index.js';
 
@@ -245,5 +246,35 @@ describe('a job run ends as', () => {
     const end = await run.run();
     expect(end).toMatchObject({ kind: 'finish', outcome: { state: 'failed', failureClass: 'start_failed', message: expect.stringContaining('"docker" is not available') } });
     expect(executor.runs).toEqual([]);
+  });
+});
+
+describe('a job run and its secrets', () => {
+  const secrets = new SecretResolver([new EnvSecretProvider('LONGSHORE_SECRET_', { LONGSHORE_SECRET_DB_PASSWORD: 'pw-0123456789' })]);
+
+  it('gives the run the resolved value, records name, provider and version, and masks the value in the log', async () => {
+    const { source, run, fake, ended } = await held({ env: { PW: '${DB_PASSWORD}', LIT: '$${DB_PASSWORD}' } }, { ctx: { secrets } });
+    expect(fake.req.env).toMatchObject({ PW: 'pw-0123456789', LIT: '${DB_PASSWORD}' });
+    fake.line('stdout', 'connecting with pw-0123456789');
+    fake.succeed();
+    const end = await ended;
+    expect(end).toMatchObject({ kind: 'finish', outcome: { state: 'succeeded', attempt: { secrets: [{ name: 'DB_PASSWORD', provider: 'env', version: 'env' }] } } });
+    expect(source.logs(run.id).map((l) => l.text)).toEqual(['connecting with ***']);
+    // The job's spec (what is stored) keeps the reference only.
+    expect(run.job.spec.env).toEqual({ PW: '${DB_PASSWORD}', LIT: '$${DB_PASSWORD}' });
+  });
+
+  it('ends start_failed naming the secret and the providers tried when it is missing, starting nothing', async () => {
+    const { executor, run } = await prepared({ env: { PW: '${NOPE}' } }, { ctx: { secrets } });
+    expect(await run.run()).toMatchObject({
+      kind: 'finish',
+      outcome: { state: 'failed', failureClass: 'start_failed', message: 'secret NOPE was not found in any provider of this agent: tried env (LONGSHORE_SECRET_NOPE)' },
+    });
+    expect(executor.runs).toEqual([]);
+  });
+
+  it('ends start_failed when the agent has no providers at all', async () => {
+    const { run } = await prepared({ env: { PW: '${DB_PASSWORD}' } });
+    expect(await run.run()).toMatchObject({ outcome: { failureClass: 'start_failed', message: expect.stringContaining('no secret providers') } });
   });
 });

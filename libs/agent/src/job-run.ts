@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { backoffFor, formatDuration, type AgentExecutorName, type ExecutorName } from '@longshore/domain';
 import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type OutputPosition, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
+import { Redactor, SecretResolver, type ResolvedEnv } from '@longshore/secrets';
 import type { StoredAttempt } from '@longshore/store';
 import { context, trace, type Context } from '@opentelemetry/api';
 import { injectTraceContext, type Logger } from '@longshore/telemetry';
@@ -26,6 +27,8 @@ export interface RunContext {
   startTimeoutMs: number;
   logMaxBytes: number;
   jobDir: string;
+  /** Resolves `${NAME}` in the job's env; absent = no providers (a job referencing a secret fails to start). */
+  secrets?: SecretResolver;
   logger: Logger;
   /** Told when an attempt starts here (not for an adopted run), with the executor chosen. */
   onStart?(executor: string, startedAt: number): void;
@@ -59,6 +62,9 @@ export interface AdoptedRun {
 
 /** Why the run was stopped, if it was. */
 type StopReason = { kind: 'timeout' } | { kind: 'start-timeout' } | { kind: 'cancel' } | { kind: 'hand-back'; reason: string } | { kind: 'fenced'; reason: string };
+
+/** An agent without a resolver has no providers: a job referencing a secret fails to start, naming it. */
+const NO_SECRETS = new SecretResolver([]);
 
 // Node fires a timer at once when its delay exceeds 2^31-1 ms (~24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -138,7 +144,16 @@ export class JobRun {
     trace.getActiveSpan()?.setAttribute('longshore.executor', attempt.executor);
     if ('error' in choice) return this.finish(toAttemptOutcome({ kind: 'start_failed', message: choice.error }, attempt, Date.now()));
 
-    const writer = this.logWriter();
+    // Secrets are resolved here, on the agent: the job's record keeps only the references, the
+    // attempt the names and versions used; the values go to the run and to the log's redactor.
+    let resolved: ResolvedEnv;
+    try {
+      resolved = await this.secrets().resolveEnv(spec.env, this.controller.signal);
+    } catch (err) {
+      return this.finish(toAttemptOutcome({ kind: 'start_failed', message: (err as Error).message }, attempt, Date.now()));
+    }
+    if (resolved.uses.length > 0) attempt.secrets = resolved.uses;
+    const writer = this.logWriter(resolved.values);
     // A private directory (HOME, TMPDIR, and the working directory unless the job names one) for
     // executors that run on this host's filesystem; the executor creates and removes it.
     // It is under a directory of this agent id's own, which the agent empties when it starts again.
@@ -153,8 +168,8 @@ export class JobRun {
       // A container's environment is its image's plus the job's: nothing of the agent's, not even PATH.
       env:
         choice.name === 'docker'
-          ? buildContainerEnv(spec.env, job.id, job.attempt, traceparent)
-          : buildJobEnv({ inherit: process.env, jobEnv: spec.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}), ...(traceparent ? { traceparent } : {}) }),
+          ? buildContainerEnv(resolved.env, job.id, job.attempt, traceparent)
+          : buildJobEnv({ inherit: process.env, jobEnv: resolved.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}), ...(traceparent ? { traceparent } : {}) }),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       // The docker executor refuses (start_failed) a job without an image: one that did not name
       // the executor can reach it as the agent's default or through an auto chain.
@@ -177,7 +192,17 @@ export class JobRun {
     const { ctx, job } = this;
     const attempt: StoredAttempt = { agentId: ctx.agentId, executor: a.executor, startedAt: a.startedAt };
     this.runRef = a.ref;
-    const writer = this.logWriter();
+    // The run has its values already; they are resolved again only to mask them in its log.
+    const values = await this.secrets()
+      .resolveEnv(job.spec.env, this.controller.signal)
+      .then(
+        (r) => r.values,
+        (err: unknown) => {
+          this.log.warn({ err: (err as Error).message }, 'could not resolve the secrets of an adopted run: its log is not redacted');
+          return [];
+        },
+      );
+    const writer = this.logWriter(values);
     const executor = ctx.executors[a.executor];
     let out: JobOutcome;
     if (!executor) {
@@ -199,9 +224,20 @@ export class JobRun {
     return this.end(writer, attempt, out);
   }
 
-  private logWriter(): LogWriter {
+  private secrets(): SecretResolver {
+    return this.ctx.secrets ?? NO_SECRETS;
+  }
+
+  private logWriter(secretValues: readonly string[]): LogWriter {
     const { ctx, job } = this;
-    return new LogWriter(ctx.source, job, ctx.logMaxBytes, () => this.abandon('this agent no longer holds the job'), (err) => this.log.warn({ err }, 'could not store log lines'));
+    return new LogWriter(
+      ctx.source,
+      job,
+      ctx.logMaxBytes,
+      () => this.abandon('this agent no longer holds the job'),
+      (err) => this.log.warn({ err }, 'could not store log lines'),
+      new Redactor(secretValues),
+    );
   }
 
   /** What the agent records once the run is over. */

@@ -1,9 +1,12 @@
 import type { HeldJob, JobSource, LogLine } from '@longshore/queue';
+import type { Redactor } from '@longshore/secrets';
 
 /**
  * Batches a run's output lines into the job's log: flushed every `flushMs` or `maxBatch` lines,
  * in order, one fenced write per batch. Tells the caller once if the write was fenced off
- * (the agent no longer holds the job), so it can stop the run.
+ * (the agent no longer holds the job), so it can stop the run. With a redactor, every line is
+ * masked before it is stored; the redactor holds back the last line until the next arrives or
+ * the batch is flushed, so a secret split over two lines printed together is masked in both.
  */
 export class LogWriter {
   private buf: LogLine[] = [];
@@ -17,21 +20,24 @@ export class LogWriter {
     private readonly capBytes: number,
     private readonly onFenced: () => void,
     private readonly onError: (err: unknown) => void,
+    private readonly redactor?: Redactor,
     private readonly flushMs = 50,
     private readonly maxBatch = 64,
   ) {}
 
   line(stream: 'stdout' | 'stderr' | 'system', text: string): void {
     if (this.fenced) return;
-    this.buf.push({ stream, text });
-    if (this.buf.length >= this.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    if (this.redactor) this.buf.push(...this.redactor.push(stream, text));
+    else this.buf.push({ stream, text });
+    if (this.buf.length >= this.maxBatch) void this.flush();
+    else if (this.buf.length > 0 || this.redactor?.holding) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
   /** Writes what is buffered; resolves when every earlier batch is stored. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.redactor) this.buf.push(...this.redactor.drain());
     const batch = this.buf;
     this.buf = [];
     if (batch.length) {

@@ -3,6 +3,7 @@ import { PoolRegistryService } from '@longshore/proto';
 import { createJobSource, JobLifecycle } from '@longshore/queue';
 import { channelCredentials, checkPlaintext, createRpcClient } from '@longshore/rpc';
 import { checkSchema, connectedNodes, createRedis, EventHub, PoolStore, redactRedisUrl, waitForRedis, warnIfRedisOpen } from '@longshore/store';
+import { createSecretResolver } from '@longshore/secrets';
 import type { Logger } from '@longshore/telemetry';
 import { createAgent, type AgentHandle } from './agent.js';
 import { redisAgentEvents } from './agent-events.js';
@@ -48,6 +49,8 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     // The resolved pool (LONGSHORE_POOL may be empty: the default pool): its containers are labelled with it.
     const executors = overrides.executors ?? (await createEnabledExecutors({ ...config, pool }, agentLogger, iso));
     const lifecycle = new JobLifecycle(redis, config, config.redisPrefix);
+    // Names and paths only: where jobs' secrets come from, never a value.
+    agentLogger.info({ providers: config.secrets.providers, dir: config.secrets.dir, envPrefix: config.secrets.envPrefix }, 'secret providers');
     return await createAgent({
       settings: config,
       pool,
@@ -67,6 +70,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
       registry: grpcRegistryClient(registry),
       events: redisAgentEvents(new EventHub(sub), config.redisPrefix, pool),
       executors,
+      secrets: createSecretResolver(config.secrets),
       isolation: iso.info,
       staleRunCheckMs: config.stalledCheckMs,
       ...(executors.docker ? { dockerAllow: config.dockerAllow.text } : {}),

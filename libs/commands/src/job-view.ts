@@ -36,7 +36,13 @@ function renderAttempts(job: Job): string {
     a.handedBack ? 'handed back' : enumWord(FailureClass, a.failureClass),
     a.message || '-',
   ]);
-  return `attempts:\n${renderTable(['#', 'AGENT', 'EXECUTOR', 'STARTED', 'FINISHED', 'EXIT', 'CLASS', 'WHY'], rows)}`;
+  return `attempts:\n${renderTable(['#', 'AGENT', 'EXECUTOR', 'STARTED', 'FINISHED', 'EXIT', 'CLASS', 'WHY'], rows)}${renderSecretUses(job)}`;
+}
+
+/** Which secrets each attempt used, from which provider, at which version (never a value). */
+function renderSecretUses(job: Job): string {
+  const rows = job.attempts.flatMap((a) => a.secrets.map((u) => [String(a.number), u.name, u.provider, u.version]));
+  return rows.length === 0 ? '' : `secrets used:\n${renderTable(['#', 'SECRET', 'PROVIDER', 'VERSION'], rows)}`;
 }
 
 /**

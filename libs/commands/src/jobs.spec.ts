@@ -42,6 +42,23 @@ describe('longshore jobs', () => {
     expect(run.stdout).toMatch(/^2\s+agent-a\s+subprocess\s+-\s+2025-06-01T11:59:55Z\s+3\s+exit\s+\S.*$/m);
   });
 
+  it('get lists the secrets each attempt used with provider and version, and nothing when none were used', async () => {
+    const client = new FakeClient();
+    const job = failedJob();
+    job.attempts[1]!.secrets = [
+      { $typeName: 'longshore.v1.SecretUse', name: 'DB_PASSWORD', provider: 'files', version: 'sha256:0123456789ab@2025-06-01T11:00:00.000Z' },
+      { $typeName: 'longshore.v1.SecretUse', name: 'API_TOKEN', provider: 'aws', version: 'a1b2c3d4-5678' },
+    ];
+    client.jobs.set(ID, job);
+    const run = await runWith(client, ['jobs', 'get', ID], { now: NOW });
+    expect(run.stdout).toMatch(/^secrets used:$/m);
+    expect(run.stdout).toMatch(/^#\s+SECRET\s+PROVIDER\s+VERSION$/m);
+    expect(run.stdout).toMatch(/^2\s+DB_PASSWORD\s+files\s+sha256:0123456789ab@2025-06-01T11:00:00\.000Z$/m);
+    expect(run.stdout).toMatch(/^2\s+API_TOKEN\s+aws\s+a1b2c3d4-5678$/m);
+    client.jobs.set(ID, failedJob());
+    expect((await runWith(client, ['jobs', 'get', ID], { now: NOW })).stdout).not.toContain('secrets used');
+  });
+
   it('get shows the trace id, as a link when LONGSHORE_TRACE_URL is a template', async () => {
     const client = new FakeClient();
     const traceId = '0af7651916cd43dd8448eb211c80319c';

@@ -10,6 +10,7 @@ import {
   parseMilli,
   parseStandard,
   validateDnsLabel,
+  validateSecretPatterns,
   type ExecutorName,
 } from '@longshore/domain';
 
@@ -52,6 +53,11 @@ export const bytesArg = viaDomain('512Mi', (text) => {
   if (value <= 0) throw new InvalidArgumentError('must be more than 0 (e.g. 512Mi, 1Gi); leave the flag out for no limit');
   return BigInt(value);
 });
+
+/** A pool's secret allow-list: "ingest_*,DB_PASSWORD" → its entries; "none" (or empty) = any secret. */
+export const secretsArg = viaDomain('ingest_*,DB_PASSWORD', (text) =>
+  text.trim() === 'none' ? [] : validateSecretPatterns('secrets', text.split(',').map((p) => p.trim()).filter(Boolean)),
+);
 
 /** A pool's standard agent: "cpus=2,memory=4Gi" → the API's PoolStandard; "none" clears it. */
 export const standardArg = viaDomain('cpus=2,memory=4Gi', (text) => {

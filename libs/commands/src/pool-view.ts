@@ -33,6 +33,7 @@ export function renderPool(p: Pool, now: number): string {
     ['default weight', formatMilli(p.defaultWeightMilli)],
     ['max weight', formatMilli(p.maxWeightMilli)],
     ['executors', p.executors.length > 0 ? p.executors.map((e) => enumWord(Executor, e)).join(', ') : 'all'],
+    ['secrets', p.secrets.length > 0 ? p.secrets.join(', ') : 'any'],
     ['standard agent', p.standard ? formatStandard({ cpusMilli: p.standard.cpusMilli, memoryBytes: Number(p.standard.memoryBytes) }) || '-' : '- (weights are admission only)'],
     ['created', when(p.createdAt, now)],
   ];

@@ -82,6 +82,20 @@ describe('longshore pools', () => {
     expect(bad.stderr).toContain('--executors docker,subprocess');
   });
 
+  it('update --secrets sends the allow-list under its mask; none clears it; a bad entry is refused before any RPC', async () => {
+    const client = new FakeClient();
+    expect((await runWith(client, ['pools', 'update', 'ingest-eu', '--secrets', 'ingest_*, DB_PASSWORD'])).code).toBe(0);
+    expect(client.calls[0]!.request).toMatchObject({ secrets: ['ingest_*', 'DB_PASSWORD'], updateMask: ['secrets'] });
+    const clear = new FakeClient();
+    await runWith(clear, ['pools', 'update', 'ingest-eu', '--secrets', 'none']);
+    expect(clear.calls[0]!.request).toMatchObject({ secrets: [], updateMask: ['secrets'] });
+    const badClient = new FakeClient();
+    const bad = await runWith(badClient, ['pools', 'update', 'ingest-eu', '--secrets', '../x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"../x" is not a secret name or pattern');
+    expect(badClient.calls).toEqual([]);
+  });
+
   it('create refuses a pool id that is not a DNS label, before any RPC', async () => {
     const client = new FakeClient();
     const run = await runWith(client, ['pools', 'create', 'Ingest_EU']);

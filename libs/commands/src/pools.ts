@@ -5,7 +5,7 @@ import { PoolSchema, type Executor, type Pool } from '@longshore/client';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { examples } from './examples.js';
-import { executorsArg, milliArg, nameArg, standardArg } from './option-parsers.js';
+import { executorsArg, milliArg, nameArg, secretsArg, standardArg } from './option-parsers.js';
 import { writeMessagesJson } from './output.js';
 import { renderPool, renderPoolTable } from './pool-view.js';
 
@@ -15,6 +15,7 @@ interface PoolFlags {
   maxWeight?: number;
   executors?: Executor[];
   standard?: { cpusMilli: number; memoryBytes: bigint };
+  secrets?: string[];
   default?: boolean;
 }
 
@@ -32,8 +33,9 @@ export function updateRequest(id: string, flags: PoolFlags) {
   if (flags.maxWeight !== undefined) mask.push('max_weight_milli');
   if (flags.executors !== undefined) mask.push('executors');
   if (flags.standard !== undefined) mask.push('standard');
+  if (flags.secrets !== undefined) mask.push('secrets');
   if (mask.length === 0) {
-    throw new UsageError(`say what to change: --description, --default-weight, --max-weight, --executors or --standard (e.g. longshore pools update ${id} --default-weight 0.5)`);
+    throw new UsageError(`say what to change: --description, --default-weight, --max-weight, --executors, --standard or --secrets (e.g. longshore pools update ${id} --default-weight 0.5)`);
   }
   return {
     id,
@@ -42,6 +44,7 @@ export function updateRequest(id: string, flags: PoolFlags) {
     maxWeightMilli: flags.maxWeight ?? 0,
     executors: flags.executors ?? [],
     ...(flags.standard ? { standard: flags.standard } : {}),
+    ...(flags.secrets ? { secrets: flags.secrets } : {}),
     updateMask: mask,
   };
 }
@@ -58,7 +61,8 @@ function poolFieldOptions(cmd: Command, use: 'create' | 'update'): Command {
       '--standard <spec>',
       `what a standard agent (weight 1) is, e.g. cpus=2,memory=4Gi${creating ? '' : ', or none'}: a job of weight w that sets no limits runs with w times these, enforced`,
       standardArg,
-    );
+    )
+    .option('--secrets <list>', `secret names its jobs may reference, * matching any run of name characters, e.g. 'ingest_*,DB_PASSWORD'${creating ? ' (default: any)' : ', or none for any'}`, secretsArg);
 }
 
 function registerCreate(pools: Command, ctx: CliContext): void {
@@ -74,6 +78,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
         maxWeightMilli: flags.maxWeight ?? 0,
         executors: flags.executors ?? [],
         ...(flags.standard ? { standard: flags.standard } : {}),
+        ...(flags.secrets ? { secrets: flags.secrets } : {}),
         makeDefault: flags.default ?? false,
       });
       printPool(ctx, cmd, pool, `created pool ${id}${pool?.isDefault ? ' (the default pool)' : ''}`);
@@ -83,7 +88,7 @@ function registerCreate(pools: Command, ctx: CliContext): void {
 function registerChanges(pools: Command, ctx: CliContext): void {
   poolFieldOptions(pools.command('update').description('change a pool: only the fields given are changed').argument('<id>', 'pool id'), 'update')
     .option('--json', 'print the pool as protobuf JSON')
-    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --standard cpus=4,memory=8Gi', 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
+    .addHelpText('after', examples('longshore pools update ingest-eu --default-weight 0.5', 'longshore pools update ingest-eu --executors docker', 'longshore pools update ingest-eu --standard cpus=4,memory=8Gi', "longshore pools update ingest-eu --secrets 'ingest_*,DB_PASSWORD'", 'longshore pools update ingest-eu --description "EU ingestion, 8 GiB hosts"'))
     .action(async (id: string, flags: PoolFlags, cmd: Command) => {
       const { pool } = await ctx.client().registry.updatePool(updateRequest(id, flags));
       printPool(ctx, cmd, pool, `updated pool ${id}`);

@@ -17,3 +17,5 @@ export type { RedisEndpoint, RedisNode, RedisAuth } from './redis-endpoint.js';
 export { longshoreHome, credentialsPath } from './home.js';
 export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
 export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';
+export { loadSecretsConfig, SECRET_DEFAULTS } from './secrets.js';
+export type { SecretsConfig } from './secrets.js';

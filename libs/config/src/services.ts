@@ -7,6 +7,7 @@ import { ConfigError, env, parseEnv } from './parse-env.js';
 import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
 import { submitRateField, type SubmitRate } from './rate.js';
 import { chooseRedisUrl } from './redis-url.js';
+import { loadSecretsConfig, type SecretsConfig } from './secrets.js';
 import { loadClientSecurity, loadServerSecurity, type ClientSecurity, type ServerSecurity } from './security.js';
 
 /** Defaults, as a user would write them; the README's environment table mirrors these. */
@@ -168,6 +169,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   dockerImageCacheBytes: number | null;
   /** What the docker executor lets jobs have beyond the secure defaults (`LONGSHORE_DOCKER_ALLOW`). */
   dockerAllow: DockerAllow;
+  /** Where `${NAME}` references in jobs' env are resolved from (`LONGSHORE_SECRET_*`). */
+  secrets: SecretsConfig;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -289,5 +292,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     jobFirewall: e.LONGSHORE_JOB_FIREWALL,
     dockerImageCacheBytes: e.LONGSHORE_DOCKER_IMAGE_CACHE,
     dockerAllow: e.LONGSHORE_DOCKER_ALLOW,
+    secrets: loadSecretsConfig(source),
   });
 }

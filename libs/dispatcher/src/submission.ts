@@ -5,6 +5,8 @@ import {
   validateJobSpec,
   formatMilli,
   resolveLimits,
+  secretAllowed,
+  secretNamesOf,
   type JobSpec,
 } from '@longshore/domain';
 import type { JobSpec as ProtoJobSpec } from '@longshore/proto';
@@ -57,6 +59,21 @@ function checkExecutors(spec: JobSpec, pool: StoredPool, index: number | undefin
   });
 }
 
+/** Refuses a job whose env references a secret its pool's allow-list does not name (pools that list none allow any). */
+function checkSecrets(spec: JobSpec, pool: StoredPool, index: number | undefined): void {
+  const allowed = pool.secrets;
+  if (!allowed || allowed.length === 0) return;
+  const other = secretNamesOf(spec.env).find((name) => !secretAllowed(name, allowed));
+  if (other === undefined) return;
+  const field = Object.keys(spec.env).find((k) => secretNamesOf({ [k]: spec.env[k]! }).includes(other)) ?? '';
+  inBatch(index, () => {
+    throw new InvalidArgumentError(
+      `env.${field}`,
+      `secret "${other}" is not allowed in pool "${pool.id}", whose jobs may use: ${allowed.join(', ')} (ask an admin: longshore pools update ${pool.id} --secrets …)`,
+    );
+  });
+}
+
 /**
  * Validates a proto spec, resolves its pool (the default if none), weight (the pool's default if
  * none) and limits (its weight's share of the pool's standard agent, if the pool has one), and
@@ -88,6 +105,7 @@ export async function prepareJob(
     });
   }
   checkExecutors(spec, pool, index);
+  checkSecrets(spec, pool, index);
   if (docker) {
     const poolId = pool.id;
     await inBatchAsync(index, () => docker.check(spec, poolId));

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from './errors/index.js';
 import { absolutePathProblem, DOCKER_NETWORK_NAME, normaliseCapability, normalisePath } from './docker-allow.js';
 import { validateDnsLabel } from './ids.js';
 import { LIMITS } from './limits.js';
+import { parseSecretTemplate, refuseSecretRefs } from './secret-ref.js';
 import { validatePlainText } from './text.js';
 import type { AgentExecutorName, DockerJobOptions, ExecutorName, JobSpec } from './model.js';
 
@@ -41,6 +42,8 @@ function validateEnv(env: Record<string, string>): void {
     const n = byteLength(value);
     if (n > LIMITS.envValueBytes) throw new InvalidArgumentError(`env.${name}`, `value is ${n} bytes; at most ${LIMITS.envValueBytes} are allowed`);
     if (value.includes('\0')) throw new InvalidArgumentError(`env.${name}`, 'value contains a NUL byte');
+    // Env values are where secret references live (`${NAME}`): a bad one is refused here, at submit.
+    parseSecretTemplate(`env.${name}`, value);
     total += n + name.length;
   }
   if (total > LIMITS.envBytes) throw new InvalidArgumentError('env', `is ${total} bytes in all; at most ${LIMITS.envBytes} are allowed`);
@@ -170,6 +173,11 @@ function validateDocker(spec: JobSpec): DockerJobOptions | undefined {
       }
       if (byteLength(value) > LIMITS.envValueBytes) throw new InvalidArgumentError(`docker.build_args.${name}`, `value is ${byteLength(value)} bytes; at most ${LIMITS.envValueBytes} are allowed`);
       if (value.includes('\0')) throw new InvalidArgumentError(`docker.build_args.${name}`, 'value contains a NUL byte');
+      refuseSecretRefs(
+        `docker.build_args.${name}`,
+        value,
+        "a build arg's value would be baked into a cached image layer: pass the secret at run time through the job's env (--env NAME='${SECRET}'), or write $${ for a literal ${",
+      );
     }
   }
   if (d.capAdd) {

@@ -124,6 +124,17 @@ export interface AttemptRecord {
   handedBack?: boolean;
   /** Its run as the executor refers to it: `{ kind: 'docker', containerId }`, `{ kind: 'subprocess', pid, startTime }`. */
   run?: { kind: string } & Record<string, string | number>;
+  /** The secrets its env referenced, each with the provider and version it was resolved from (never a value). */
+  secrets?: SecretUse[];
+}
+
+/** A secret an attempt used: its name, the provider that had it and that provider's version of it. */
+export interface SecretUse {
+  name: string;
+  /** `env`, `files` or `aws`. */
+  provider: string;
+  /** `env` for the environment; `sha256:<prefix>@<mtime>` for a file; the `VersionId` for AWS. */
+  version: string;
 }
 
 /** What Longshore knows about a job: the record behind GetJob. Times are epoch milliseconds. */
@@ -155,6 +166,8 @@ export interface PoolRecord {
   executors?: AgentExecutorName[];
   /** What a standard agent of the pool is (weight 1.0); absent = weights are admission only. */
   standard?: PoolStandard;
+  /** Secret names (or `*` patterns) its jobs may reference; absent or empty = any. */
+  secrets?: string[];
 }
 
 /**

@@ -37,6 +37,18 @@ describe('pool requests', () => {
     expect(applyPoolUpdate(narrowed, create(UpdatePoolRequestSchema, { id: 'p', updateMask: ['executors'] })).executors).toBeUndefined();
   });
 
+  it('keeps a secret allow-list, refusing entries that are not names or patterns; an empty list on update allows any again', () => {
+    const pool = poolFromCreate(create(CreatePoolRequestSchema, { id: 'p', secrets: ['ingest_*', 'DB_PASSWORD'] }), 0);
+    expect(pool.secrets).toEqual(['ingest_*', 'DB_PASSWORD']);
+    expect(poolFromCreate(create(CreatePoolRequestSchema, { id: 'p' }), 0).secrets).toBeUndefined();
+    for (const bad of ['../x', 'a/b', '', 'a b']) {
+      expect(fieldOf(() => poolFromCreate(create(CreatePoolRequestSchema, { id: 'p', secrets: [bad] }), 0))).toBe('secrets');
+    }
+    const narrowed = applyPoolUpdate(current, create(UpdatePoolRequestSchema, { id: 'p', secrets: ['X'], updateMask: ['secrets'] }));
+    expect(narrowed.secrets).toEqual(['X']);
+    expect(applyPoolUpdate(narrowed, create(UpdatePoolRequestSchema, { id: 'p', updateMask: ['secrets'] })).secrets).toBeUndefined();
+  });
+
   it('refuses path-like and oversized ids and weights past the limits', () => {
     for (const id of ['../etc', 'a/b', '', 'A', 'x'.repeat(64), 'p\u0000']) {
       expect(fieldOf(() => poolFromCreate(create(CreatePoolRequestSchema, { id }), 0))).toBe('id');

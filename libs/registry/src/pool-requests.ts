@@ -7,13 +7,14 @@ import {
   type AgentExecutorName,
   validateDnsLabel,
   validatePlainText,
+  validateSecretPatterns,
   type PoolRecord,
   type PoolStandard,
 } from '@longshore/domain';
 import type { CreatePoolRequest, Executor, PoolStandard as ProtoPoolStandard, UpdatePoolRequest } from '@longshore/proto';
 import { executorEnum } from '@longshore/rpc';
 
-const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli', 'executors', 'standard'] as const;
+const MASKABLE = ['description', 'default_weight_milli', 'max_weight_milli', 'executors', 'standard', 'secrets'] as const;
 
 /** The executors a pool's jobs may use, validated: named ones, not `auto`, each once; empty = all. */
 function poolExecutors(values: Executor[]): AgentExecutorName[] {
@@ -68,6 +69,8 @@ export function poolFromCreate(req: CreatePoolRequest, now: number): PoolRecord 
   if (executors.length > 0) rec.executors = executors;
   const standard = poolStandard(req.standard);
   if (standard) rec.standard = standard;
+  const secrets = validateSecretPatterns('secrets', req.secrets);
+  if (secrets.length > 0) rec.secrets = secrets;
   if (!req.defaultWeightMilli && rec.defaultWeightMilli > rec.maxWeightMilli) rec.defaultWeightMilli = rec.maxWeightMilli;
   checkWeights(rec.defaultWeightMilli, rec.maxWeightMilli);
   return rec;
@@ -103,6 +106,12 @@ export function applyPoolUpdate(current: PoolRecord, req: UpdatePoolRequest): Po
         const standard = poolStandard(req.standard);
         if (standard) next.standard = standard;
         else delete next.standard;
+        break;
+      }
+      case 'secrets': {
+        const secrets = validateSecretPatterns('secrets', req.secrets);
+        if (secrets.length > 0) next.secrets = secrets;
+        else delete next.secrets;
         break;
       }
       default:

@@ -21,7 +21,7 @@ export const RECORD_FIELDS = {
   updatedAt: 'epoch ms of the last transition (absent once final: then finishedAt)',
   finishedAt: 'epoch ms it reached a final state',
   attempts: 'number of attempts so far',
-  'a:<n>': 'attempt n, JSON (agent, executor, times, exit code, failure class, message)',
+  'a:<n>': 'attempt n, JSON (agent, executor, times, exit code, failure class, message, the secrets it used: name, provider, version — never a value)',
   token: 'fencing token of the attempt that holds it (absent when none does)',
   agent: 'agent of the latest attempt',
   exitCode: 'exit code of the latest attempt',

@@ -45,3 +45,4 @@ export { buildTestAppImage, buildTestImage, findStaticBusybox, followProgress, i
 export type { ProgressEvent } from './docker-images.js';
 export { startRegistry } from './docker-registry.js';
 export type { RegistryHandle } from './docker-registry.js';
+export { writeKubeSecretVolume } from './kube-secret-volume.js';

@@ -164,6 +164,7 @@ export function jobToProto(r: JobRecord): MessageInitShape<typeof JobSchema> {
       failureClass: a.failureClass ? failureClassEnum.toProto(a.failureClass) : 0,
       message: a.message ?? '',
       handedBack: a.handedBack ?? false,
+      secrets: (a.secrets ?? []).map((u) => ({ name: u.name, provider: u.provider, version: u.version })),
     })),
     createdAt: timestampFromMs(r.createdAt),
     updatedAt: timestampFromMs(r.updatedAt),

@@ -15,6 +15,7 @@ export function poolToProto(p: PoolView): MessageInitShape<typeof PoolSchema> {
     isDefault: p.isDefault,
     createdAt: timestampFromMs(p.createdAt),
     executors: (p.executors ?? []).map(executorEnum.toProto),
+    secrets: p.secrets ?? [],
     ...(p.standard ? { standard: { cpusMilli: p.standard.cpusMilli ?? 0, memoryBytes: BigInt(p.standard.memoryBytes ?? 0) } } : {}),
     status: s && {
       liveAgents: s.liveAgents,

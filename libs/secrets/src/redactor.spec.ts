@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor, type RedactedLine } from './redactor.js';
+
+/** Feeds lines to a redactor and returns what it would store, the held line drained at the end. */
+function through(r: Redactor, lines: [RedactedLine['stream'], string][]): string[] {
+  const out: RedactedLine[] = [];
+  for (const [stream, text] of lines) out.push(...r.push(stream, text));
+  out.push(...r.drain());
+  return out.map((l) => `${l.stream}:${l.text}`);
+}
+
+describe('Redactor', () => {
+  const secret = 's3cr3t-Pa55!';
+
+  it('masks a value, its base64 (padding included) and URL-encoded forms, and keeps the rest of the line', () => {
+    const padded = new Redactor(['abcdefg']);
+    expect(padded.mask(`b64 ${Buffer.from('abcdefg').toString('base64')} end`)).toBe('b64 *** end');
+    const r = new Redactor([secret]);
+    const b64 = Buffer.from(secret).toString('base64');
+    expect(r.mask(`pw=${secret} done`)).toBe('pw=*** done');
+    expect(r.mask(`auth ${b64}`)).toBe('auth ***');
+    expect(r.mask(`auth ${b64.replace(/=+$/, '')}`)).toBe('auth ***');
+    expect(r.mask(`auth ${Buffer.from(secret).toString('base64url')}`)).toBe('auth ***');
+    expect(r.mask(`https://x/?p=${encodeURIComponent(secret)}&q=1`)).toBe('https://x/?p=***&q=1');
+    expect(r.mask('nothing here')).toBe('nothing here');
+  });
+
+  it('does not mask values shorter than 6 characters', () => {
+    const r = new Redactor(['a', 'true', '8080x']);
+    expect(r.active).toBe(false);
+    expect(through(r, [['stdout', 'a true 8080x']])).toEqual(['stdout:a true 8080x']);
+  });
+
+  it('masks each line of a multi-line value and each string field of a JSON value', () => {
+    const pem = '-----BEGIN KEY-----\nMIIEabcdefghijkl\nqrstuvwxyz012345\n-----END KEY-----\n';
+    const json = JSON.stringify({ user: 'app_user', password: 'hunter2hunter2', port: 5432, nested: { token: 'tok_abcdef' } });
+    const r = new Redactor([pem, json]);
+    expect(through(r, [['stdout', 'MIIEabcdefghijkl'], ['stdout', 'qrstuvwxyz012345'], ['stdout', 'password is hunter2hunter2, user app_user, token tok_abcdef, port 5432']])).toEqual([
+      'stdout:***',
+      'stdout:***',
+      'stdout:password is ***, user ***, token ***, port 5432',
+    ]);
+  });
+
+  it('masks a value split across two lines of one stream, holding back at most one line', () => {
+    const r = new Redactor([secret]);
+    expect(r.push('stdout', `start ${secret.slice(0, 5)}`)).toEqual([]);
+    expect(r.holding).toBe(true);
+    // The next line releases the previous one, masked where the value crossed the line break.
+    expect(r.push('stdout', `${secret.slice(5)} end`)).toEqual([{ stream: 'stdout', text: 'start ***' }]);
+    expect(r.drain()).toEqual([{ stream: 'stdout', text: '*** end' }]);
+    expect(r.drain()).toEqual([]);
+  });
+
+  it('keeps the order of lines across streams and does not join lines of different streams', () => {
+    const r = new Redactor([secret]);
+    expect(through(r, [['stdout', 'one'], ['stderr', secret.slice(0, 6)], ['stdout', secret.slice(6)], ['stdout', `x${secret}y`]])).toEqual([
+      'stdout:one',
+      `stderr:${secret.slice(0, 6)}`,
+      `stdout:${secret.slice(6)}`,
+      'stdout:x***y',
+    ]);
+  });
+
+  it('passes lines straight through when there is nothing to mask', () => {
+    const r = new Redactor([]);
+    expect(r.push('stdout', 'a')).toEqual([{ stream: 'stdout', text: 'a' }]);
+    expect(r.holding).toBe(false);
+  });
+});

@@ -1,0 +1,245 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Code, Executor, FailureClass, JobState, type Job, type LongshoreClient, type LongshoreError } from '@longshore/client';
+import { repoRoot, startCluster, startOtlpReceiver, waitFor, writeKubeSecretVolume, type Cluster, type OtlpReceiver } from '@longshore/testing';
+import { describeDocker } from '@longshore/testing/vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, logLines } from './support.js';
+
+const BIN = join(repoRoot, 'services/cli/bin/longshore.js');
+
+// Values no test writes anywhere but into the agent's environment and its secrets directory.
+const ENV_VALUE = `env-secret-${randomBytes(6).toString('hex')}`;
+const FILE_V1 = `file-secret-v1-${randomBytes(6).toString('hex')}`;
+const FILE_V2 = `file-secret-v2-${randomBytes(6).toString('hex')}`;
+// Characters that URL-encoding changes, so its encoded form differs from the value.
+const URLISH = `p@ss w/rd+${randomBytes(4).toString('hex')}!`;
+const MULTI_LINES = [`line-one-${randomBytes(4).toString('hex')}`, `line-two-${randomBytes(4).toString('hex')}`];
+const JSON_PASSWORD = `json-pw-${randomBytes(6).toString('hex')}`;
+const ALL_VALUES = [ENV_VALUE, FILE_V1, FILE_V2, URLISH, ...MULTI_LINES, JSON_PASSWORD];
+
+/** Every key and value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
+async function dumpRedis(url: string): Promise<string> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        out.push(key);
+        const type = await r.type(key);
+        if (type === 'string') out.push((await r.get(key)) ?? '');
+        else if (type === 'hash') out.push(JSON.stringify(await r.hgetall(key)));
+        else if (type === 'list') out.push(JSON.stringify(await r.lrange(key, 0, -1)));
+        else if (type === 'set') out.push(JSON.stringify(await r.smembers(key)));
+        else if (type === 'zset') out.push(JSON.stringify(await r.zrange(key, 0, -1, 'WITHSCORES')));
+        else if (type === 'stream') out.push(JSON.stringify(await r.xrange(key, '-', '+')));
+        else out.push(`<${type}>`);
+      }
+    } while (cursor !== '0');
+    return out.join('\n');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** sha256 of a value: what jobs print to show which value they got (argv is stored, so no value may be written there). */
+const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+/** A shell snippet printing `NAME=<sha256 of $NAME>`. */
+const shaOf = (name: string) => `echo "${name}=$(printf %s "$${name}" | sha256sum | cut -d' ' -f1)"`;
+
+/** Every form of a value the log must not show: itself, its base64 (with and without padding) and URL-encoded forms. */
+function forms(v: string): string[] {
+  const b64 = Buffer.from(v).toString('base64');
+  return [v, b64.replace(/=+$/, ''), Buffer.from(v).toString('base64url'), encodeURIComponent(v)];
+}
+
+describe('secrets by reference: resolved on the agent, never stored, masked in logs', () => {
+  let cluster: Cluster;
+  let ls: LongshoreClient;
+  let receiver: OtlpReceiver;
+  const secretsDir = mkdtempSync(join(tmpdir(), 'longshore-secrets-e2e-'));
+  const outside = mkdtempSync(join(tmpdir(), 'longshore-secrets-outside-'));
+  const agentEnv = {
+    LONGSHORE_SECRET_ENV_PW: ENV_VALUE,
+    LONGSHORE_SECRETS_DIR: secretsDir,
+  };
+
+  beforeAll(async () => {
+    // The agent reads its secrets directory; jobs (maybe other uids) never need to.
+    chmodSync(secretsDir, 0o700);
+    writeKubeSecretVolume(secretsDir, 'v1', {
+      FILE_PW: FILE_V1,
+      URL_PW: URLISH,
+      MULTI: `${MULTI_LINES.join('\n')}\n`,
+      DB: JSON.stringify({ user: 'app_user_name', password: JSON_PASSWORD }),
+    });
+    writeFileSync(join(outside, 'target'), 'outside-the-directory');
+    symlinkSync(join(outside, 'target'), join(secretsDir, 'ESCAPE'));
+    receiver = await startOtlpReceiver();
+    cluster = await startCluster({
+      agents: [agentEnv],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '100' },
+    });
+    ls = connect(cluster);
+  });
+  afterAll(async () => {
+    ls?.close();
+    await cluster?.stop();
+    await receiver?.close();
+    rmSync(secretsDir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...cluster.clientEnv }, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  const ran: Job[] = [];
+  async function runJob(env: Record<string, string>, script: string, extra: { pool?: string } = {}): Promise<{ job: Job; log: string[] }> {
+    const submitted = await ls.submit({ command: ['sh', '-c', script], env, maxAttempts: 1, ...extra });
+    const job = await ls.waitForJob(submitted.id);
+    ran.push(job);
+    return { job, log: await logLines(ls, job.id) };
+  }
+
+  it('gives a job its secrets from the env and files providers, never the agent’s own variables, and records the versions', async () => {
+    const { job, log } = await runJob(
+      { A: '${ENV_PW}', B: '${FILE_PW}', LIT: '$${ENV_PW}' },
+      // The job prints hashes of what it got, so nothing here depends on masking.
+      `${shaOf('A')}; ${shaOf('B')}; echo "lit=$LIT"; echo "agent-vars=$(env | grep -c '^LONGSHORE_SECRET_')"`,
+    );
+    expect(job.state).toBe(JobState.SUCCEEDED);
+    expect(log).toEqual([`A=${sha(ENV_VALUE)}`, `B=${sha(FILE_V1)}`, 'lit=${ENV_PW}', 'agent-vars=0']);
+    const uses = job.attempts[0]!.secrets.map((u) => ({ name: u.name, provider: u.provider, version: u.version }));
+    expect(uses).toEqual([
+      { name: 'ENV_PW', provider: 'env', version: 'env' },
+      { name: 'FILE_PW', provider: 'files', version: expect.stringMatching(/^sha256:[0-9a-f]{12}@\d{4}-/) },
+    ]);
+    // The job's spec keeps the references.
+    expect(job.spec?.env).toEqual({ A: '${ENV_PW}', B: '${FILE_PW}', LIT: '$${ENV_PW}' });
+  });
+
+  it('picks up a Kubernetes ..data swap on the next job without a restart, and jobs get shows each version', async () => {
+    const before = await runJob({ B: '${FILE_PW}' }, shaOf('B'));
+    expect(before.log).toEqual([`B=${sha(FILE_V1)}`]);
+    writeKubeSecretVolume(secretsDir, 'v2', { FILE_PW: FILE_V2, URL_PW: URLISH, MULTI: `${MULTI_LINES.join('\n')}\n`, DB: JSON.stringify({ user: 'app_user_name', password: JSON_PASSWORD }) });
+    const after = await runJob({ B: '${FILE_PW}' }, shaOf('B'));
+    expect(after.log).toEqual([`B=${sha(FILE_V2)}`]);
+    const v1 = before.job.attempts[0]!.secrets[0]!.version;
+    const v2 = after.job.attempts[0]!.secrets[0]!.version;
+    expect(v2).not.toBe(v1);
+    const shown = cli(['jobs', 'get', after.job.id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('secrets used:');
+    expect(shown.stdout).toMatch(new RegExp(`1\\s+FILE_PW\\s+files\\s+${v2.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(shown.stdout).not.toContain(FILE_V2);
+  });
+
+  it('masks values in the stored log: whole, split across lines, each line of a multi-line value, JSON fields, base64 and URL forms', async () => {
+    const half = Math.floor(FILE_V2.length / 2);
+    const { job, log } = await runJob(
+      { B: '${FILE_PW}', U: '${URL_PW}', M: '${MULTI}', P: '${DB#password}', A: '${ENV_PW}' },
+      [
+        'echo "plain $B end"',
+        // The value cut in two by a newline, as a wrapped line would be.
+        `printf '%s\\n%s\\n' "$(printf %s "$B" | cut -c1-${half})" "$(printf %s "$B" | cut -c${half + 1}-)"`,
+        'printf "%s" "$M"',
+        'echo "json $P"',
+        'echo "b64 $(printf %s "$A" | base64)"',
+        // encodeURIComponent's form of this value (no shell has one built in).
+        `echo "url $(printf %s "$U" | sed -e 's/@/%40/g; s/ /%20/g; s|/|%2F|g; s/+/%2B/g')"`,
+        'echo "stderr $A" >&2',
+        'echo done',
+      ].join('; '),
+    );
+    expect(job.state).toBe(JobState.SUCCEEDED);
+    // stderr is a pipe of its own: where its line lands among stdout's is not fixed.
+    expect(log.filter((l) => !l.startsWith('stderr'))).toEqual(['plain *** end', '***', '***', '***', '***', 'json ***', 'b64 ***', 'url ***', 'done']);
+    expect(log).toContain('stderr ***');
+    const text = log.join('\n');
+    for (const v of ALL_VALUES) for (const f of forms(v)) expect(text).not.toContain(f);
+  });
+
+  it('ends the attempt start_failed naming a missing secret and the providers tried, and refuses links out of the directory', async () => {
+    const missing = await runJob({ X: '${NO_SUCH_SECRET}' }, 'echo ran');
+    expect(missing.job.state).toBe(JobState.FAILED);
+    expect(missing.job.failureClass).toBe(FailureClass.START_FAILED);
+    expect(missing.job.message).toContain('secret NO_SUCH_SECRET was not found in any provider of this agent: tried env (LONGSHORE_SECRET_NO_SUCH_SECRET), files (');
+    expect(missing.log).toEqual([]);
+    const escape = await runJob({ X: '${ESCAPE}' }, 'echo ran');
+    expect(escape.job.failureClass).toBe(FailureClass.START_FAILED);
+    expect(escape.job.message).toMatch(/secret ESCAPE could not be read from files: .*ESCAPE leads outside/);
+    expect(escape.job.message).not.toContain('outside-the-directory');
+  });
+
+  it('refuses at submit references that are not names, and secrets in docker build args', async () => {
+    for (const bad of ['${../etc/passwd}', '${a/b}', '${}', '${x']) {
+      const err = (await ls.submit({ command: ['true'], env: { X: bad } }).catch((e: unknown) => e)) as LongshoreError;
+      expect(err.code, bad).toBe(Code.InvalidArgument);
+      expect(err.message, bad).toMatch(/env\.X: secret reference/);
+    }
+    const build = (await ls
+      .submit({ command: ['true'], executor: Executor.DOCKER, image: 'busybox:1', docker: { buildSteps: ['true'], buildArgs: { TOKEN: '${FILE_PW}' } } })
+      .catch((e: unknown) => e)) as LongshoreError;
+    expect(build.code).toBe(Code.InvalidArgument);
+    expect(build.message).toMatch(/docker\.build_args\.TOKEN: references secret \$\{FILE_PW\}.*cached image layer.*env/);
+  });
+
+  it('refuses at submit a job referencing a secret outside its pool’s allow-list', async () => {
+    await ls.registry.createPool({ id: 'team-ingest', secrets: ['ingest_*', 'ENV_PW'] });
+    const err = (await ls.submit({ pool: 'team-ingest', command: ['true'], env: { X: '${FILE_PW}' } }).catch((e: unknown) => e)) as LongshoreError;
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.message).toContain('env.X: secret "FILE_PW" is not allowed in pool "team-ingest", whose jobs may use: ingest_*, ENV_PW');
+    // Names the list allows are accepted (the pool has no agent: it waits, and is cancelled here).
+    const ok = await ls.submit({ pool: 'team-ingest', command: ['true'], env: { X: '${ingest_db}', Y: '${ENV_PW}' } });
+    await ls.dispatcher.cancelJob({ id: ok.id });
+    const shown = cli(['pools', 'get', 'team-ingest']);
+    expect(shown.stdout).toMatch(/secrets:\s+ingest_\*, ENV_PW/);
+  });
+
+  it('leaves no value in any Redis key or value, nor in exported spans or the agent’s logs', async () => {
+    expect(ran.length).toBeGreaterThan(3);
+    const dump = await dumpRedis(cluster.redis.url);
+    // The scan saw the jobs themselves (their references), so it would have seen a value too.
+    expect(dump).toContain('${FILE_PW}');
+    for (const v of ALL_VALUES) expect(dump).not.toContain(v);
+    await waitFor(() => receiver.spans.some((s) => s.name === 'attempt' && s.attributes['longshore.job.id'] === ran[ran.length - 1]!.id), { timeoutMs: 30_000 });
+    const spans = JSON.stringify(receiver.spans, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    for (const v of ALL_VALUES) expect(spans).not.toContain(v);
+    const agentLog = cluster.agents.flatMap((a) => a.lines).join('\n');
+    expect(agentLog).toContain('secret providers');
+    for (const v of ALL_VALUES) expect(agentLog).not.toContain(v);
+  });
+
+  describeDocker('a docker job', ({ host, image }) => {
+    beforeAll(async () => {
+      await ls.registry.createPool({ id: 'secrets-docker' });
+      await cluster.startAgent({ ...agentEnv, LONGSHORE_AGENT_ID: 'agent-docker', LONGSHORE_POOL: 'secrets-docker', LONGSHORE_EXECUTORS: 'subprocess,docker', DOCKER_HOST: host });
+    });
+
+    it('gets its secret in its container’s env, masked in its log', async () => {
+      const submitted = await ls.submit({
+        pool: 'secrets-docker',
+        executor: Executor.DOCKER,
+        image,
+        maxAttempts: 1,
+        env: { B: '${FILE_PW}' },
+        command: ['sh', '-c', `${shaOf('B')}; echo "it is $B"`],
+      });
+      const job = await ls.waitForJob(submitted.id);
+      expect(job.state).toBe(JobState.SUCCEEDED);
+      expect(await logLines(ls, job.id)).toEqual([`B=${sha(FILE_V2)}`, 'it is ***']);
+      expect(job.attempts[0]!.secrets.map((u) => u.name)).toEqual(['FILE_PW']);
+      const dump = await dumpRedis(cluster.redis.url);
+      expect(dump).not.toContain(FILE_V2);
+    });
+  });
+});
