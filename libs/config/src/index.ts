@@ -17,3 +17,5 @@ export type { RedisEndpoint, RedisNode, RedisAuth } from './redis-endpoint.js';
 export { longshoreHome, credentialsPath } from './home.js';
 export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
 export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';
+export { loadConsoleConfig, DEFAULT_CONSOLE_ADDR } from './console.js';
+export type { ConsoleConfig } from './console.js';
