@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, LongshoreError, TokenRole, type LongshoreClient } from '@longshore/client';
 import { tokenRoleEnum } from '@longshore/rpc';
-import type { JobPageView, WhoAmIView } from '../api-types.js';
+import type { JobPageView, JobSummaryView, WhoAmIView } from '../api-types.js';
 import type { ClientsByToken } from './clients.js';
 import { bearerToken, readJson, sendJson } from './http-guard.js';
 import type { LoginLinks } from './login-links.js';
@@ -34,9 +34,24 @@ type Handler = (call: Call, deps: ApiDeps) => Promise<unknown>;
 
 const ID = '([A-Za-z0-9._-]{1,128})';
 
+/** How many ListJobs calls one page may take: the dispatcher scans a bounded stretch per call. */
+const MAX_LIST_CALLS = 10;
+
+/**
+ * One page of jobs. The dispatcher scans a bounded stretch of jobs per call, so a narrow filter
+ * can come back short (or empty) with a token to go on: the page is filled from further calls,
+ * up to {@link MAX_LIST_CALLS}, so the user does not page through empty pages.
+ */
 async function jobPage(ls: LongshoreClient, q: JobListQuery, now: number, signal: AbortSignal): Promise<JobPageView> {
-  const res = await ls.dispatcher.listJobs(listJobsRequest(q), { signal });
-  return { jobs: res.jobs.map((j) => jobSummaryView(j, now)), nextPageToken: res.nextPageToken };
+  const jobs: JobSummaryView[] = [];
+  let token = q.pageToken;
+  for (let i = 0; i < MAX_LIST_CALLS; i++) {
+    const res = await ls.dispatcher.listJobs(listJobsRequest({ ...q, pageSize: q.pageSize - jobs.length, pageToken: token }), { signal });
+    for (const j of res.jobs) jobs.push(jobSummaryView(j, now));
+    token = res.nextPageToken;
+    if (!token || jobs.length >= q.pageSize) break;
+  }
+  return { jobs, nextPageToken: token };
 }
 
 /** Resolves after `ms`, or early when `signal` aborts. */
