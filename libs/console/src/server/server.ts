@@ -76,9 +76,9 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
 
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(new Error(`the console cannot listen on ${opts.listen} (LONGSHORE_CONSOLE_ADDR): ${err.message}`, { cause: err })));
     server.listen(Number(opts.listen.slice(sep + 1)), host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
