@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import type { PoolView } from '../api-types.js';
 import { get, post } from './api.js';
 import { me } from './state.js';
-import { ActionButton, Badge, Bar, ErrorLine, noteFailure, Section, usePoll } from './widgets.js';
+import { ActionButton, Badge, Bar, ErrorLine, Section, useAction, usePoll } from './widgets.js';
 
 function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolean; reload: () => void }) {
   const [confirming, setConfirming] = useState(false);
@@ -46,22 +46,15 @@ function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolea
 }
 
 function CreatePool({ onCreated }: { onCreated: () => void }) {
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (ev: Event) => {
     ev.preventDefault();
     const form = ev.currentTarget as HTMLFormElement;
     const f = new FormData(form);
-    setBusy(true);
-    setError(undefined);
-    try {
-      await post('/api/pools', { id: f.get('id'), description: f.get('description'), defaultWeight: f.get('defaultWeight'), maxWeight: f.get('maxWeight'), makeDefault: f.get('makeDefault') === 'on' });
+    const body = { id: f.get('id'), description: f.get('description'), defaultWeight: f.get('defaultWeight'), maxWeight: f.get('maxWeight'), makeDefault: f.get('makeDefault') === 'on' };
+    if (await run(() => post('/api/pools', body))) {
       form.reset();
       onCreated();
-    } catch (err) {
-      setError(noteFailure(err));
-    } finally {
-      setBusy(false);
     }
   };
   return h(

@@ -1,24 +1,20 @@
 /// <reference lib="dom" />
 import { h } from 'preact';
-import { useState } from 'preact/hooks';
 import type { JobDetailView, PoolView } from '../api-types.js';
 import { get, post } from './api.js';
 import { argvLines, keyValueLines } from './form-fields.js';
 import { href } from './state.js';
-import { ErrorLine, noteFailure, Section, usePoll } from './widgets.js';
+import { ErrorLine, Section, useAction, usePoll } from './widgets.js';
 
 /** The submit form: the fields people set most, sent as a job spec; opens the job on success. */
 export function SubmitView() {
   const pools = usePoll((signal) => get<PoolView[]>('/api/pools', signal), 'pools');
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (ev: Event) => {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget as HTMLFormElement);
     const s = (k: string) => String(f.get(k) ?? '');
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const job = await post<JobDetailView>('/api/jobs', {
         pool: s('pool'),
         command: argvLines(s('command')),
@@ -30,11 +26,7 @@ export function SubmitView() {
         env: keyValueLines('env', s('env')),
       });
       location.hash = href('jobs', job.id);
-    } catch (err) {
-      setError(noteFailure(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return h(
     Section,

@@ -75,21 +75,34 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
   return { data, error, reload: () => setTick((t) => t + 1) };
 }
 
-/** A button that runs `action`, shows it is busy, and reports the API's message on failure. */
-export function ActionButton({ label, action, disabled, kind, onDone }: { label: string; action: () => Promise<unknown>; disabled?: boolean; kind?: 'danger'; onDone?: () => void }) {
+/**
+ * Runs a user's action (a form post, a button): tracks that it is busy, and keeps the API's
+ * message when it fails. `run` resolves true when the action succeeded.
+ */
+export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
-  const click = async () => {
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
     setBusy(true);
     setError(undefined);
     try {
       await action();
-      onDone?.();
+      return true;
     } catch (err) {
       setError(noteFailure(err));
+      return false;
     } finally {
       setBusy(false);
     }
+  };
+  return { busy, error, run };
+}
+
+/** A button that runs `action`, shows it is busy, and reports the API's message on failure. */
+export function ActionButton({ label, action, disabled, kind, onDone }: { label: string; action: () => Promise<unknown>; disabled?: boolean; kind?: 'danger'; onDone?: () => void }) {
+  const { busy, error, run } = useAction();
+  const click = async () => {
+    if (await run(action)) onDone?.();
   };
   return h(
     'span',
