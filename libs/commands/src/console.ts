@@ -5,6 +5,7 @@ import { startConsoleServer, type ConsoleServer } from '@longshore/console';
 import type { Logger } from '@longshore/telemetry';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { untilStopped } from './until-stopped.js';
 
 /** What {@link serveConsole} needs: the cluster's addresses and where to listen. */
 export interface ServeConsoleOptions {
@@ -52,15 +53,7 @@ Examples:
       const server = await serveConsole({ dispatcher: g.dispatcher, registry: g.registry, env, logger, ...(opts.listen ? { listen: opts.listen } : {}) });
       const token = loadClientSecurity(env).token;
       ctx.io.stdout.write(`console    ${token ? server.loginLink(token) : server.url}\n${token ? '           (the link signs one browser tab in with your token, once; others sign in with their own)\n' : ''}Press Ctrl-C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          ctx.signals.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        ctx.signals.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(ctx.signals);
       await server.close();
     });
 }

@@ -8,6 +8,7 @@ import { startLocalCluster, type LocalCluster } from '@longshore/local-cluster';
 import { serveConsole } from './console.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { untilStopped } from './until-stopped.js';
 
 /** The sample job `up --demo` runs: a few lines over a second and a half, then success. */
 export const DEMO_COMMAND = [
@@ -92,15 +93,7 @@ Examples:
         throw err;
       });
       say(`console    ${web.loginLink(cluster.adminToken)}`);
-      const stopped = new Promise<void>((resolve) => {
-        const stop = () => {
-          ctx.signals.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        ctx.signals.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      const stopped = untilStopped(ctx.signals);
       if (opts.demo) await runDemo(cluster, say).catch((err: unknown) => say(`demo       failed: ${(err as Error).message}`));
       say(`\nLongshore is running. In another terminal try:\n  npx longshore submit --wait -- sh -c 'echo hello; exit 3'\nPress Ctrl-C to stop.`);
       await stopped;
