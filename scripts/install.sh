@@ -74,6 +74,12 @@ if ! command -v aws >/dev/null 2>&1 && [ ! -x /usr/bin/aws ]; then
   apt_install --no-install-recommends awscli
 fi
 
+# The console's browser tests (test/e2e/console.test.ts) drive Debian's chromium headless through
+# playwright-core, at /usr/bin/chromium: no browser download from the npm registry.
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  apt_install --no-install-recommends chromium
+fi
+
 # The Docker executor's tests run a private dockerd (libs/testing/src/dockerd.ts) on test images
 # built from busybox-static, and push and pull through Debian's registry on loopback: no Docker
 # Hub needed. These packages would start system daemons (dockerd on /var/run/docker.sock, the

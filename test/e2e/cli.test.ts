@@ -137,6 +137,7 @@ describe('longshore up --demo', () => {
         LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`,
         LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`,
         LONGSHORE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
+        LONGSHORE_CONSOLE_ADDR: '127.0.0.1:0',
       },
     });
     try {
@@ -151,6 +152,14 @@ describe('longshore up --demo', () => {
       expect(scraped).toMatch(/^longshore_jobs_finished_total\{pool="default",executor="subprocess",failure_class="none"\} 1$/m);
       expect(out).toMatch(/\| Hello from Longshore: job [a-z0-9-]+\.[0-9a-z]{25}/);
       expect(out).toContain('| step 3 of 3');
+      // The console's one-time link signs a browser in as the local admin, once.
+      const link = /^console {4}(http:\/\/127\.0\.0\.1:\d+\/)#login=([\w-]+)$/m.exec(out);
+      expect(link).not.toBeNull();
+      const login = () => fetch(new URL('/api/login', link![1]), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: link![2] }) });
+      const { token } = (await (await login()).json()) as { token: string };
+      const pools = (await (await fetch(new URL('/api/pools', link![1]), { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string }[];
+      expect(pools.map((p) => p.id)).toContain('default');
+      expect((await login()).status).toBe(401);
       expect(out).toMatch(/finished with exit code 0/);
       // The CLI finds the admin token up wrote (0600) by itself: no token to copy.
       const credentials = join(home, 'credentials');

@@ -87,6 +87,7 @@ describe.skipIf(!haveRedis)('longshore up without LONGSHORE_REDIS_URL', () => {
       LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`,
       // Not up's default (127.0.0.1:9464): test files run side by side.
       LONGSHORE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
+      LONGSHORE_CONSOLE_ADDR: '127.0.0.1:0',
     };
   });
 

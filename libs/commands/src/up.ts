@@ -5,8 +5,10 @@ import { pino } from 'pino';
 import { longshoreHome } from '@longshore/config';
 import { Code, exitCodeOf, LongshoreClient, LongshoreError, LogStream } from '@longshore/client';
 import { startLocalCluster, type LocalCluster } from '@longshore/local-cluster';
+import { serveConsole } from './console.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { untilStopped } from './until-stopped.js';
 
 /** The sample job `up --demo` runs: a few lines over a second and a half, then success. */
 export const DEMO_COMMAND = [
@@ -55,7 +57,8 @@ included, is kept in $LONGSHORE_HOME/redis-url (0600), where the CLI and service
 hand find it, and the next "up" reuses it. With LONGSHORE_REDIS_URL, uses that Redis, or starts
 redis-server on its port (with the URL's password, if it has one).
 The dispatcher listens on LONGSHORE_DISPATCHER (127.0.0.1:7400), the registry on
-LONGSHORE_REGISTRY (127.0.0.1:7401). Prometheus metrics of the whole cluster are served at
+LONGSHORE_REGISTRY (127.0.0.1:7401), the web console on LONGSHORE_CONSOLE_ADDR (127.0.0.1:7480;
+the link printed signs your browser in as the local admin, once). Prometheus metrics of the whole cluster are served at
 http://127.0.0.1:9464/metrics (LONGSHORE_METRICS_ADDR sets the address). Ctrl-C stops everything.
 
 Examples:
@@ -84,19 +87,18 @@ Examples:
         throw new LongshoreError(Code.FailedPrecondition, `could not start the local cluster: ${(err as Error).message} (details in ${logFile})`, { cause: err });
       }
       say(`logs       ${logFile}`);
-      const stopped = new Promise<void>((resolve) => {
-        const stop = () => {
-          ctx.signals.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        ctx.signals.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      // The web console, signed in as the local admin by a one-time link (README: "Console").
+      const web = await serveConsole({ dispatcher: cluster.dispatcher, registry: cluster.registry, env, logger }).catch(async (err: unknown) => {
+        await cluster.close();
+        throw err;
       });
+      say(`console    ${web.loginLink(cluster.adminToken)}`);
+      const stopped = untilStopped(ctx.signals);
       if (opts.demo) await runDemo(cluster, say).catch((err: unknown) => say(`demo       failed: ${(err as Error).message}`));
       say(`\nLongshore is running. In another terminal try:\n  npx longshore submit --wait -- sh -c 'echo hello; exit 3'\nPress Ctrl-C to stop.`);
       await stopped;
       say('stopping…');
+      await web.close();
       await cluster.close();
       logger.flush();
       say('stopped');

@@ -19,3 +19,5 @@ export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './s
 export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';
 export { loadSecretsConfig, SECRET_DEFAULTS } from './secrets.js';
 export type { SecretsConfig } from './secrets.js';
+export { loadConsoleConfig, DEFAULT_CONSOLE_ADDR } from './console.js';
+export type { ConsoleConfig } from './console.js';

@@ -5,7 +5,7 @@ export type { RetryableClass, RetryPolicy, AgentExecutorName, ExecutorName, JobS
 export { LIMITS, CONNECTION_LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILLI, DEFAULT_POOL_ID, DEFAULT_RETRY_BUDGETS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './limits.js';
 export { backoffFor } from './backoff.js';
 export { validateDnsLabel, newJobId, validateJobId, jobCreatedAt } from './ids.js';
-export { parseMilli, formatMilli, parseDurationMs, formatDuration, parseBytes, formatBytes, parseLanes } from './units.js';
+export { parseMilli, formatMilli, parseDurationMs, formatDuration, formatElapsed, parseBytes, formatBytes, parseLanes } from './units.js';
 export { executorsOf, validateJobSpec } from './job-spec.js';
 export { formatStandard, parseStandard, resolveLimits, weightShare } from './standard.js';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatMilli, parseBytes, parseDurationMs, parseLanes, parseMilli } from './units.js';
+import { formatBytes, formatDuration, formatElapsed, formatMilli, parseBytes, parseDurationMs, parseLanes, parseMilli } from './units.js';
 
 describe('units', () => {
   it('parses weights into exact thousandths', () => {
@@ -29,6 +29,11 @@ describe('units', () => {
     expect(parseBytes('x', formatBytes(3 * 1024 * 1024))).toBe(3 * 1024 * 1024);
     expect(formatDuration(1500)).toBe('1.5s');
     expect(formatDuration(250)).toBe('250ms');
+    expect(formatElapsed(1500)).toBe('1.5s');
+    expect(formatElapsed(80_000)).toBe('1m 20s');
+    expect(formatElapsed(60_000)).toBe('1m');
+    expect(formatElapsed(3_900_000)).toBe('1h 5m');
+    expect(formatElapsed(2 * 86_400_000 + 3_600_000)).toBe('2d 1h');
   });
 
   it('parses lane caps', () => {

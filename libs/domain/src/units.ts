@@ -41,6 +41,28 @@ export function formatDuration(msValue: number): string {
   return ms(msValue);
 }
 
+const ELAPSED_UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/**
+ * Formats a run time or an age for reading at leisure (the console): like {@link formatDuration}
+ * below a minute, then the two largest whole units, 80000 → "1m 20s", 3_900_000 → "1h 5m",
+ * where formatDuration's compact form (for CLI tables) rounds to one unit ("1m").
+ */
+export function formatElapsed(msValue: number): string {
+  if (msValue < 60_000) return formatDuration(msValue);
+  const i = ELAPSED_UNITS.findIndex(([, size]) => msValue >= size);
+  const [bigName, bigSize] = ELAPSED_UNITS[i]!;
+  const [smallName, smallSize] = ELAPSED_UNITS[i + 1]!;
+  const big = Math.floor(msValue / bigSize);
+  const small = Math.floor((msValue - big * bigSize) / smallSize);
+  return small ? `${big}${bigName} ${small}${smallName}` : `${big}${bigName}`;
+}
+
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,

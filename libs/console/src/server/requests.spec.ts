@@ -1,0 +1,30 @@
+import { JobState } from '@longshore/client';
+import { describe, expect, it } from 'vitest';
+import { listJobsRequest, parseCreatePool, parseJobListQuery, parseSubmit } from './requests.js';
+
+describe('console requests are checked at the edge', () => {
+  it('turns list filters into a ListJobs request', () => {
+    const q = parseJobListQuery(new URLSearchParams('pool=ingest&state=running&label=team=data&label=tier=a=b&pageSize=100&pageToken=abc'));
+    expect(listJobsRequest(q)).toEqual({ pool: 'ingest', state: JobState.RUNNING, labels: { team: 'data', tier: 'a=b' }, pageSize: 100, pageToken: 'abc' });
+    expect(parseJobListQuery(new URLSearchParams('')).pageSize).toBe(50);
+  });
+
+  it('names the bad filter and the fix', () => {
+    expect(() => parseJobListQuery(new URLSearchParams('state=done'))).toThrow(/^state: "done" is not a job state \(one of queued/);
+    expect(() => parseJobListQuery(new URLSearchParams('label=team'))).toThrow('label: "team" is not KEY=VALUE');
+    expect(() => parseJobListQuery(new URLSearchParams('pageSize=100000'))).toThrow('pageSize: "100000" is not a page size: use 1 to 500');
+  });
+
+  it('reads the submit form: argv verbatim, weight in thousandths, timeout in ms', () => {
+    const spec = parseSubmit({ command: ['sh', '-c', 'echo $HOME'], pool: 'p', weight: '0.25', timeout: '1m', maxAttempts: '3', labels: { a: 'b' }, env: {} });
+    expect(spec).toMatchObject({ command: ['sh', '-c', 'echo $HOME'], pool: 'p', weightMilli: 250, timeoutMs: 60_000n, maxAttempts: 3, labels: { a: 'b' } });
+    expect(() => parseSubmit({ command: [] })).toThrow(/^command: give the program/);
+    expect(() => parseSubmit({ command: ['x'], weight: 'heavy' })).toThrow(/^weight: "heavy" is not a decimal/);
+    expect(() => parseSubmit({ command: ['x'], executor: 'vm' })).toThrow(/^executor: "vm" is not an executor/);
+    expect(() => parseSubmit({ command: ['x'], labels: { a: 1 } })).toThrow(/^labels: must map names to text/);
+  });
+
+  it('reads the create-pool form', () => {
+    expect(parseCreatePool({ id: 'p', defaultWeight: '0.5', makeDefault: true })).toEqual({ id: 'p', description: '', defaultWeightMilli: 500, makeDefault: true });
+  });
+});

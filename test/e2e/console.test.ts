@@ -1,0 +1,208 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { JobState, type LongshoreClient } from '@longshore/client';
+import { startConsoleServer, type ConsoleServer } from '@longshore/console';
+import { repoRoot, startCluster, waitFor, type Cluster } from '@longshore/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from './support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(repoRoot, 'test', 'artifacts');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+// Under CI=true a missing browser fails the run; elsewhere the suite says why it skipped.
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: run scripts/install.sh (it installs Debian's chromium)`);
+
+describe.skipIf(!haveChromium)('web console in headless Chromium against a real cluster', () => {
+  let cluster: Cluster;
+  let ls: LongshoreClient;
+  let server: ConsoleServer;
+  let browser: Browser;
+  let page: Page;
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    // agent-2 finishes its jobs for up to a minute when drained, so its draining state lasts.
+    const agents = [{ LONGSHORE_AGENT_ID: 'agent-1' }, { LONGSHORE_AGENT_ID: 'agent-2', LONGSHORE_SHUTDOWN_GRACE: '60s' }];
+    cluster = await startCluster({ agents, env: { LONGSHORE_LOG_MAX_BYTES: '4Mi', LONGSHORE_SUBMIT_RATE: '100000/s' } });
+    ls = connect(cluster);
+    const env = cluster.clientEnv;
+    const logger = { info: () => undefined, warn: () => undefined, error: (o: unknown) => console.error(o) };
+    server = await startConsoleServer({ listen: '127.0.0.1:0', dispatcher: env['LONGSHORE_DISPATCHER']!, registry: env['LONGSHORE_REGISTRY']!, env: {}, logger });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // The one-time link `longshore up` prints signs this tab in as the admin.
+    await page.goto(server.loginLink(env['LONGSHORE_TOKEN']!));
+    await page.locator('.who').filter({ hasText: '(admin)' }).waitFor();
+    expect(page.url()).not.toContain('login='); // the code left the address bar
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    ls?.close();
+    await cluster?.stop();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+  const openJob = async (id: string) => {
+    await page.goto(`${server.url}#/jobs/${id}`);
+    await page.locator('.job-state').waitFor();
+  };
+
+  it('shows the pools and creates one from the form', async () => {
+    await page.goto(`${server.url}#/pools`);
+    const def = page.locator('[data-pool="default"]');
+    await expect(def.locator('.chip.default').textContent()).resolves.toBe('default');
+    await expect(def.locator('.badge').textContent()).resolves.toBe('healthy');
+    await page.getByLabel('Pool id').fill('web-made');
+    await page.getByLabel('Default weight').fill('0.5');
+    await page.getByRole('button', { name: 'Create pool' }).click();
+    const made = page.locator('[data-pool="web-made"]');
+    await made.waitFor();
+    await expect(made.textContent()).resolves.toContain('default 0.5, at most 1');
+    expect((await ls.registry.getPool({ id: 'web-made' })).pool?.defaultWeightMilli).toBe(500);
+    // The API's own message for a bad id reaches the page.
+    await page.getByLabel('Pool id').fill('Bad_Id');
+    await page.getByLabel('Pool id').evaluate((el) => el.removeAttribute('pattern'));
+    await page.getByRole('button', { name: 'Create pool' }).click();
+    await expect(page.locator('form[aria-label="create a pool"] .error').textContent()).resolves.toMatch(/Bad_Id/);
+    await shot('pools');
+  });
+
+  it('submits a job from the form and shows its log lines live, before it ends', async () => {
+    await page.goto(`${server.url}#/submit`);
+    await page.getByLabel(/^Command/).fill('sh\n-c\necho first line; sleep 6; echo last line');
+    await page.getByLabel(/^Labels/).fill('made-by=console-test');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.waitForURL(/#\/jobs\/[^/]+$/);
+    const id = decodeURIComponent(page.url().split('#/jobs/')[1]!);
+    await page.locator('.log-row', { hasText: 'first line' }).waitFor();
+    // The first line is on the page while the job still runs.
+    expect((await ls.getJob(id)).state).toBe(JobState.RUNNING);
+    expect(await page.locator('.log-row', { hasText: 'last line' }).count()).toBe(0);
+    await shot('job-running');
+    await page.locator('.log-row', { hasText: 'last line' }).waitFor();
+    await page.locator('.job-state .badge', { hasText: 'succeeded' }).waitFor();
+    await expect(page.locator('table.attempts tbody tr').count()).resolves.toBe(1);
+    const job = await ls.getJob(id);
+    expect(job.spec?.labels).toEqual({ 'made-by': 'console-test' });
+  });
+
+  it('shows a hostile log line as text, never as markup', async () => {
+    const job = await ls.submit({ command: ['printf', '%s\\n', HOSTILE], labels: { note: HOSTILE } });
+    await ls.waitForJob(job.id);
+    await openJob(job.id);
+    const row = page.locator('.log-row', { hasText: HOSTILE });
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toBe(HOSTILE);
+    await expect(page.locator('.labels .chip', { hasText: `note=${HOSTILE}` }).count()).resolves.toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('cancels a running job', async () => {
+    const job = await ls.submit({ command: ['sleep', '60'] });
+    await waitFor(async () => (await ls.getJob(job.id)).state === JobState.RUNNING, { timeoutMs: 60_000 });
+    await openJob(job.id);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.job-state .badge', { hasText: 'cancelled' }).waitFor();
+    expect((await ls.getJob(job.id)).state).toBe(JobState.CANCELLED);
+  });
+
+  it('retries a failed job', async () => {
+    const job = await ls.submit({ command: ['sh', '-c', 'echo attempt; exit 3'] });
+    await ls.waitForJob(job.id);
+    await openJob(job.id);
+    await page.locator('.job-state', { hasText: 'exit code 3' }).waitFor();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('table.attempts tbody tr').nth(1).waitFor();
+    const again = await ls.waitForJob(job.id);
+    expect(again.attempts.length).toBe(2);
+    await page.locator('.log-row', { hasText: 'attempt' }).nth(1).waitFor();
+  });
+
+  it('drains an agent and shows its state change', async () => {
+    // A full-weight job on each agent: drained, agent-2 stays draining while its job runs.
+    await Promise.all([1, 2].map(() => ls.submit({ command: ['sleep', '20'], weightMilli: 1000 })));
+    await waitFor(async () => (await ls.registry.listAgents({})).agents.find((a) => a.id === 'agent-2')?.runningJobIds.length === 1, { timeoutMs: 60_000 });
+    await page.goto(`${server.url}#/agents`);
+    const row = page.locator('tr[data-agent="agent-2"]');
+    await expect(row.locator('.agent-state').textContent()).resolves.toBe('active');
+    await row.getByRole('button', { name: 'Drain' }).click();
+    await row.locator('.agent-state', { hasText: 'draining' }).waitFor();
+    await shot('agents');
+  });
+
+  it('renders a 100,000-line log windowed: every line counted, a screenful in the DOM', async () => {
+    const job = await ls.submit({ command: ['seq', '1', '100000'] });
+    await ls.waitForJob(job.id);
+    await openJob(job.id);
+    const box = page.locator('.log-box');
+    await page.locator('.log-box[data-total="100000"]').waitFor({ timeout: 120_000 });
+    const rows = await page.locator('.log-row').count();
+    expect(rows).toBeGreaterThan(10);
+    expect(rows).toBeLessThan(120);
+    // Following: the view sits at the end of the log.
+    await page.locator('.log-row[data-line="100000"]').waitFor();
+    await expect(page.locator('.log-row[data-line="100000"]').textContent()).resolves.toBe('100000');
+    // Scrolled to the top, the first lines are rendered instead, and still only a screenful.
+    await box.evaluate((el) => el.scrollTo(0, 0));
+    await page.locator('.log-row[data-line="1"]').waitFor();
+    expect(await page.locator('.log-row').count()).toBeLessThan(120);
+  });
+
+  it('pages 10,000 jobs on the server and filters them', async () => {
+    await ls.registry.createPool({ id: 'paged' }); // no agents: its jobs wait, which is what we list
+    for (let b = 0; b < 10; b++) {
+      await ls.submitBatch(Array.from({ length: 1000 }, (_, i) => ({ pool: 'paged', command: ['true'], labels: { batch: String(b), n: String(i) } })));
+    }
+    await page.goto(`${server.url}#/jobs?pool=paged`);
+    await page.locator('.page-number', { hasText: 'Page 1' }).waitFor();
+    await waitFor(async () => (await page.locator('table.jobs tbody tr').count()) === 50, { timeoutMs: 60_000 });
+    const first = await page.locator('table.jobs tbody tr').first().getAttribute('data-job');
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.locator('.page-number', { hasText: 'Page 2' }).waitFor();
+    await waitFor(async () => (await page.locator('table.jobs tbody tr').first().getAttribute('data-job')) !== first, { timeoutMs: 60_000 });
+    expect(await page.locator('table.jobs tbody tr').count()).toBe(50);
+    // A label filter narrows it on the server: one job has batch=3, n=7.
+    await page.goto(`${server.url}#/jobs?pool=paged&label=batch%3D3&label=n%3D7`);
+    await waitFor(async () => (await page.locator('table.jobs tbody tr').count()) === 1, { timeoutMs: 60_000 });
+    await expect(page.locator('table.jobs tbody tr .labels').textContent()).resolves.toContain('batch=3');
+    await shot('jobs');
+    await page.setViewportSize({ width: 420, height: 800 });
+    await shot('jobs-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('lets a reader token look but not change anything', async () => {
+    const reader = await cluster.createToken('reader', 'console-reader');
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    try {
+      await p.goto(server.url);
+      await p.getByLabel('Token').fill(reader);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('.who').filter({ hasText: '(reader)' }).waitFor();
+      await p.locator('[data-pool="default"]').waitFor();
+      expect(await p.getByRole('button', { name: 'Create pool' }).count()).toBe(0);
+      // The console holds no rights of its own: the reader's POST is refused by the cluster.
+      const res = await p.evaluate(async (token) => {
+        const r = await fetch('/api/pools', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'by-reader' }) });
+        return { status: r.status, body: (await r.json()) as { error: { message: string } } };
+      }, reader);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message.length).toBeGreaterThan(0);
+      // And without a token at all, the API asks to sign in.
+      expect((await fetch(new URL('/api/pools', server.url))).status).toBe(401);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
