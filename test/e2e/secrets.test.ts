@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Code, Executor, FailureClass, JobState, type Job, type LongshoreClient, type LongshoreError } from '@longshore/client';
 import { repoRoot, startCluster, startOtlpReceiver, waitFor, writeKubeSecretVolume, type Cluster, type OtlpReceiver } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startAwsLocalEndpoint, type AwsLocalEndpoint } from '@longshore/aws-local';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, logLines } from './support.js';
@@ -241,5 +243,74 @@ describe('secrets by reference: resolved on the agent, never stored, masked in l
       const dump = await dumpRedis(cluster.redis.url);
       expect(dump).not.toContain(FILE_V2);
     });
+  });
+});
+
+// The aws provider for real against the local Secrets Manager (libs/aws-local), as an agent
+// configured for AWS would use it: AWS_REGION, the standard endpoint variable, a name prefix.
+describe('secrets from AWS Secrets Manager (the local endpoint): rotation without a restart, versions recorded, nothing stored', () => {
+  const AWS_V1 = `aws-secret-v1-${randomBytes(6).toString('hex')}`;
+  const AWS_V2 = `aws-secret-v2-${randomBytes(6).toString('hex')}`;
+  const AWS_JSON_PW = `aws-json-pw-${randomBytes(6).toString('hex')}`;
+  let endpoint: AwsLocalEndpoint;
+  let sm: SecretsManagerClient;
+  let cluster: Cluster;
+  let ls: LongshoreClient;
+
+  beforeAll(async () => {
+    endpoint = await startAwsLocalEndpoint({ onError: () => undefined });
+    sm = new SecretsManagerClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await sm.send(new CreateSecretCommand({ Name: 'e2e/API_TOKEN', SecretString: AWS_V1 }));
+    await sm.send(new CreateSecretCommand({ Name: 'e2e/DB', SecretString: JSON.stringify({ user: 'svc', password: AWS_JSON_PW }) }));
+    cluster = await startCluster({
+      agents: [
+        {
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint.url,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          LONGSHORE_SECRET_PROVIDERS: 'aws',
+          LONGSHORE_SECRET_AWS_PREFIX: 'e2e/',
+          // Every job asks Secrets Manager again: the rotation below reaches the next job.
+          LONGSHORE_SECRET_TTL: '0s',
+        },
+      ],
+    });
+    ls = connect(cluster);
+  });
+  afterAll(async () => {
+    ls?.close();
+    await cluster?.stop();
+    sm?.destroy();
+    await endpoint?.close();
+  });
+
+  const run = async (env: Record<string, string>, script: string) => {
+    const job = await ls.waitForJob((await ls.submit({ command: ['sh', '-c', script], env, maxAttempts: 1 })).id);
+    return { job, log: await logLines(ls, job.id) };
+  };
+
+  it('resolves ${NAME} and ${NAME#key}, picks up a rotation on the next job, and records each VersionId', async () => {
+    const first = await run({ T: '${API_TOKEN}', P: '${DB#password}' }, `${shaOf('T')}; ${shaOf('P')}; echo "$T"`);
+    expect(first.job.state, first.log.join('\n')).toBe(JobState.SUCCEEDED);
+    // The job got the values (their hashes), and printing one shows it masked.
+    expect(first.log.slice(0, 2)).toEqual([`T=${sha(AWS_V1)}`, `P=${sha(AWS_JSON_PW)}`]);
+    expect(first.log[2]).not.toContain(AWS_V1);
+    const rotated = await sm.send(new PutSecretValueCommand({ SecretId: 'e2e/API_TOKEN', SecretString: AWS_V2 }));
+    const second = await run({ T: '${API_TOKEN}' }, shaOf('T'));
+    expect(second.log).toEqual([`T=${sha(AWS_V2)}`]);
+    const versionOf = (job: Job, name: string) => job.attempts[0]!.secrets.find((u) => u.name === name);
+    expect(versionOf(second.job, 'API_TOKEN')).toMatchObject({ provider: 'aws', version: rotated.VersionId });
+    expect(versionOf(first.job, 'API_TOKEN')?.version).not.toBe(rotated.VersionId);
+    const dump = await dumpRedis(cluster.clientEnv['LONGSHORE_REDIS_URL']!);
+    for (const v of [AWS_V1, AWS_V2, AWS_JSON_PW]) expect(dump).not.toContain(v);
+  });
+
+  it('ends the attempt start_failed naming a secret Secrets Manager does not have', async () => {
+    const { job } = await run({ X: '${NOT_THERE}' }, 'true');
+    expect(job.state).toBe(JobState.FAILED);
+    expect(job.failureClass).toBe(FailureClass.START_FAILED);
+    expect(job.message).toContain('NOT_THERE');
+    expect(job.message).toContain('aws');
   });
 });

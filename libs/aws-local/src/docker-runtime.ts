@@ -124,6 +124,9 @@ export function createDockerRuntime(docker: Docker, endpointId: string, onError:
       clearTimeout(timer);
     }
   };
+  // Whether a container was ever asked for: an endpoint that ran no task (one serving only
+  // Secrets Manager, say) closes without an engine to talk to.
+  let created = false;
   return {
     async ensureImage(image) {
       try {
@@ -140,6 +143,7 @@ export function createDockerRuntime(docker: Docker, endpointId: string, onError:
     },
 
     async start(spec, onLine) {
+      created = true;
       const container = await docker.createContainer(createOptions({ ...spec, labels: { ...spec.labels, [ENDPOINT_LABEL]: endpointId } }));
       try {
         const output = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
@@ -161,6 +165,7 @@ export function createDockerRuntime(docker: Docker, endpointId: string, onError:
     },
 
     async removeAll() {
+      if (!created) return;
       const left = await docker.listContainers({ all: true, filters: { label: [`${ENDPOINT_LABEL}=${endpointId}`] } });
       await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => alreadyGoing(err) || onError(`remove container ${c.Id}`, err))));
     },
