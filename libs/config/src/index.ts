@@ -17,3 +17,5 @@ export type { RedisEndpoint, RedisNode, RedisAuth } from './redis-endpoint.js';
 export { longshoreHome, credentialsPath } from './home.js';
 export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
 export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';
+export { ECS_DEFAULTS, loadEcsConfig } from './ecs.js';
+export type { EcsConfig, EcsCapacityProviderSetting } from './ecs.js';
