@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '@longshore/telemetry';
 import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkExecutorsBuildable, createEnabledExecutors } from './enabled-executors.js';
+import { chooseExecutor } from './executors.js';
 
 describe('the executors an agent has', () => {
   const jobDir = mkdtempSync(join(tmpdir(), 'enabled-executors-'));
@@ -42,6 +43,16 @@ describe('the executors an agent has', () => {
       const kept = await createEnabledExecutors(load({ LONGSHORE_ECS_CHECK_CLUSTER: 'false' }), silentLogger(), {});
       expect(Object.keys(kept)).toEqual(['subprocess', 'ecs']);
       expect(kept.ecs?.reattachable).toBe(true);
+      // The auto chain ecs, docker, subprocess: ecs is unhealthy now, docker absent; the attempt records why.
+      const health = await kept.ecs!.probe(new AbortController().signal);
+      expect(health.healthy).toBe(false);
+      const reason = health.healthy ? '' : health.reason;
+      const spec = { pool: '', executor: 'auto' as const, allowedExecutors: ['ecs', 'docker', 'subprocess'] as const, command: ['true'], env: {}, weightMilli: 0, timeoutMs: 0, maxAttempts: 0, priority: 0, labels: {} };
+      const choice = chooseExecutor({ ...spec, allowedExecutors: [...spec.allowedExecutors] }, kept, 'subprocess', 'a1', { ecs: reason });
+      expect(choice).toMatchObject({ name: 'subprocess', reason: `auto: ecs unreachable on this agent (${reason}); docker not available on this agent; chose subprocess` });
+      expect(reason).toMatch(/^DescribeClusters jobs: /);
+      // A job that allows only ecs does not run elsewhere.
+      expect(chooseExecutor({ ...spec, allowedExecutors: ['ecs'] }, kept, 'subprocess', 'a1', { ecs: reason })).toMatchObject({ error: expect.stringContaining('ecs unreachable on this agent') });
     } finally {
       vi.unstubAllEnvs();
     }

@@ -42,6 +42,16 @@ describe('longshore jobs', () => {
     expect(run.stdout).toMatch(/^2\s+agent-a\s+subprocess\s+-\s+2025-06-01T11:59:55Z\s+3\s+exit\s+\S.*$/m);
   });
 
+  it('get shows the run detail the executor recorded on the latest attempt (an ECS task\'s Fargate size)', async () => {
+    const client = new FakeClient();
+    const job = failedJob();
+    job.attempts[1]!.runDetail = 'Fargate 1 vCPU / 2 GiB (cpu 1024, memory 2048 MiB)';
+    client.jobs.set(ID, job);
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).toMatch(/^run: +Fargate 1 vCPU \/ 2 GiB \(cpu 1024, memory 2048 MiB\)$/m);
+    client.jobs.set(ID, failedJob());
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).not.toMatch(/^run:/m);
+  });
+
   it('get shows the trace id, as a link when LONGSHORE_TRACE_URL is a template', async () => {
     const client = new FakeClient();
     const traceId = '0af7651916cd43dd8448eb211c80319c';
