@@ -175,6 +175,10 @@ describe('ecs executor: re-adoption', () => {
     ecs.tasks.get(ecs.started()[1]!.taskArn!)!.tags = [{ key: 'longshore.agent', value: 'agent-2' }, { key: 'longshore.job', value: 'batch.x' }, { key: 'longshore.attempt', value: '1' }];
     expect(await executor.listOwned('agent-1')).toEqual([{ jobId: 'batch.0mhx3k2ab8f3c0e9d1a2b3c4d', attempt: 1, ref: { kind: 'ecs', taskArn: arn }, agentId: 'agent-1' }]);
     expect((await executor.listPool!('batch')).map((r) => r.ref)).toEqual([{ kind: 'ecs', taskArn: arn }]);
+    // Asked again at once (the agent asks every stalled check): no listing of the whole cluster.
+    const listed = ecs.calls['ListTasks'];
+    expect(await executor.listPool!('batch')).toEqual([]);
+    expect(ecs.calls['ListTasks']).toBe(listed);
 
     ecs.print(arn, 'stored before');
     ecs.print(arn, 'printed while away');

@@ -33,6 +33,9 @@ export interface EcsExecutorOptions extends EcsLaunchSettings {
   logger?: Logger;
 }
 
+/** How often, at most, {@link Executor.listPool} lists the cluster's tasks (the other calls answer none). */
+export const POOL_LIST_EVERY_MS = 60_000;
+
 /** How long a probe waits for DescribeClusters before calling ECS unreachable. */
 export const ECS_PROBE_TIMEOUT_MS = 5000;
 
@@ -59,6 +62,7 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
   const runs: EcsRunSettings = { api, poller, cluster: opts.cluster, logger, drainDelayMs: intervalMs };
   const defs = new EcsTaskDefinitions(api, opts.imageLookup);
   const retry = { backoffMs: opts.retryBackoffMs ?? 1000, maxBackoffMs: opts.maxRetryBackoffMs ?? 30_000 };
+  let lastPoolList = -Infinity;
   const tasksTagged = async (key: string, value: string) => (await listRunningTasks(api, opts.cluster)).flatMap((t) => (tagOf(t, key) === value ? (ownedRunOf(t) ?? []) : []));
 
   const start = async (req: RunRequest, signal: AbortSignal): Promise<RunHandle> => {
@@ -127,7 +131,13 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
     start,
     attach,
     listOwned: (agentId) => tasksTagged(ECS_TAGS.agent, agentId),
-    listPool: (pool) => tasksTagged(ECS_TAGS.pool, pool),
+    // Asked every LONGSHORE_STALLED_CHECK; listing a whole cluster that often would eat ECS's API
+    // rate, so it lists at most once per POOL_LIST_EVERY_MS and answers nothing in between.
+    listPool: async (pool) => {
+      if (Date.now() - lastPoolList < POOL_LIST_EVERY_MS) return [];
+      lastPoolList = Date.now();
+      return tasksTagged(ECS_TAGS.pool, pool);
+    },
   };
 }
 
