@@ -20,6 +20,8 @@ function setup(opts: Partial<EcsExecutorOptions> = {}) {
     maxPollBackoffMs: 40,
     retryBackoffMs: 1,
     maxRetryBackoffMs: 4,
+    // No budget to speak of, but for the spec of the budget.
+    logReadsPerSecond: 100_000,
     ...opts,
   });
   return { ecs, executor };
@@ -152,6 +154,24 @@ describe('ecs executor: one poller', () => {
     expect(ecs.describeBatches.slice(0, 6)).toEqual([100, 100, 100, 100, 100, 100]);
     for (const h of handles) ecs.exit((h.ref as { taskArn: string }).taskArn, 0);
     for (const h of handles) expect(await h.wait()).toEqual({ kind: 'exited', exitCode: 0 });
+  });
+
+  it('reads the logs of many running tasks within its GetLogEvents budget, and loses no line', async () => {
+    const { ecs, executor } = setup({ logReadsPerSecond: 10 });
+    const got = new Map<number, string[]>();
+    const handles = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => executor.start(request([], { jobId: `batch.0mhx3k2ab${String(i).padStart(16, '0')}`, onLine: (_s, t) => got.set(i, [...(got.get(i) ?? []), t]) }), new AbortController().signal)),
+    );
+    const arns = handles.map((h) => (h.ref as { taskArn: string }).taskArn);
+    arns.forEach((arn, i) => ecs.print(arn, `line of ${i}`));
+    // Polls every 5 ms, 20 tasks: without a budget that would be thousands of reads a second.
+    await vi.waitUntil(() => got.size === 20, { timeout: 30_000, interval: 20 });
+    for (const arn of arns) ecs.exit(arn, 0);
+    for (const h of handles) await h.wait();
+    for (const [i, lines] of got) expect(lines).toEqual([`line of ${i}`]);
+    const t = ecs.logReadTimes;
+    // At most 10 calls in each budget second: never more than 20 in any 1000 ms.
+    for (let i = 0; i < t.length; i++) expect(t.filter((x) => x > t[i]! - 1000 && x <= t[i]!).length).toBeLessThanOrEqual(20);
   });
 
   it('survives throttled DescribeTasks: the run is followed to its end', async () => {

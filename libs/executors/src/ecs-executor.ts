@@ -3,7 +3,7 @@ import { backoffFor } from '@longshore/domain';
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import { awsMessage, createSdkEcsApi, isServerFault, isThrottling, type EcsApi } from './ecs-api.js';
 import { DESCRIBE_TASKS_BATCH, EcsPoller } from './ecs-poller.js';
-import { containerRan, EcsRun, type EcsRunSettings } from './ecs-run.js';
+import { containerRan, EcsRun, LogReadBudget, type EcsRunSettings } from './ecs-run.js';
 import { ECS_TAGS, planRunTask, type EcsLaunchSettings } from './ecs-run-task.js';
 import { EcsTaskDefinitions, logStreamOf, type EcsImageLookup } from './ecs-task-definitions.js';
 import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
@@ -30,6 +30,8 @@ export interface EcsExecutorOptions extends EcsLaunchSettings {
   /** How often the one DescribeTasks poll runs; default 2s (backing off to `maxPollBackoffMs`, default 30s, when throttled). */
   pollIntervalMs?: number;
   maxPollBackoffMs?: number;
+  /** GetLogEvents calls per second, at most, for all runs; default 10 (CloudWatch allows 25 per account and region). */
+  logReadsPerSecond?: number;
   logger?: Logger;
 }
 
@@ -59,7 +61,7 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
   const logger = opts.logger ?? silentLogger();
   const intervalMs = opts.pollIntervalMs ?? 2000;
   const poller = new EcsPoller(api, opts.cluster, { intervalMs, maxBackoffMs: opts.maxPollBackoffMs ?? 30_000 }, logger);
-  const runs: EcsRunSettings = { api, poller, cluster: opts.cluster, logger, drainDelayMs: intervalMs };
+  const runs: EcsRunSettings = { api, poller, cluster: opts.cluster, logger, drainDelayMs: intervalMs, logReads: new LogReadBudget(opts.logReadsPerSecond) };
   const defs = new EcsTaskDefinitions(api, opts.imageLookup);
   const retry = { backoffMs: opts.retryBackoffMs ?? 1000, maxBackoffMs: opts.maxRetryBackoffMs ?? 30_000 };
   let lastPoolList = -Infinity;

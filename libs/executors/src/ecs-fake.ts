@@ -24,6 +24,8 @@ const REGION_ACCOUNT = 'arn:aws:ecs:eu-west-1:123456789012';
  */
 export class FakeEcs implements EcsApi {
   readonly calls: Record<string, number> = {};
+  /** When each GetLogEvents call came (epoch ms), in order. */
+  readonly logReadTimes: number[] = [];
   /** The batch sizes of every DescribeTasks call, in order. */
   readonly describeBatches: number[] = [];
   readonly runInputs: RunTaskCommandInput[] = [];
@@ -188,6 +190,7 @@ export class FakeEcs implements EcsApi {
 
   getLogEvents: EcsApi['getLogEvents'] = async (input) => {
     this.count('GetLogEvents');
+    this.logReadTimes.push(Date.now());
     const lines = this.logs.get(`${input.logGroupName}\n${input.logStreamName}`);
     if (!lines) throw awsError('ResourceNotFoundException', 'The specified log stream does not exist.');
     // Pages of at most 2 events, so that specs see the reader follow nextForwardToken.

@@ -13,6 +13,51 @@ export interface EcsRunSettings {
   logger: Logger;
   /** How long after STOPPED the log is read once more, for lines CloudWatch ingested late. */
   drainDelayMs: number;
+  /** The GetLogEvents calls all runs may make. */
+  logReads: LogReadBudget;
+}
+
+/** GetLogEvents calls per second one executor makes at most (CloudWatch allows 25 per account and region). */
+export const LOG_READS_PER_SECOND = 10;
+
+/**
+ * A budget of GetLogEvents calls per second shared by an executor's runs, served first come first
+ * served: a run waiting for its turn reads once the budget has room again (its lines come later,
+ * none is lost), and every run gets its turn, however many there are.
+ */
+export class LogReadBudget {
+  private windowStart = 0;
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly perSecond = LOG_READS_PER_SECOND) {}
+
+  /** Resolves when the caller may make one call. */
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.serve();
+    });
+  }
+
+  private serve(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    while (this.waiting.length && this.used < this.perSecond) {
+      this.used++;
+      this.waiting.shift()!();
+    }
+    if (this.waiting.length && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.serve();
+      }, Math.max(1, 1000 - (Date.now() - this.windowStart)));
+    }
+  }
 }
 
 /** Where one run's output is and from where to deliver it. */
@@ -125,7 +170,7 @@ export class EcsRun {
     this.settle.reject(err);
   }
 
-  /** Reads what the log has now, unless a read is under way. */
+  /** Reads what the log has now (once the budget gives it a turn), unless a read is under way or waiting. */
   private pump(): void {
     if (!this.log.stream || this.reading) return;
     this.reading = this.read().finally(() => (this.reading = undefined));
@@ -140,9 +185,11 @@ export class EcsRun {
     await this.read();
   }
 
+  /** Reads pages from where the last read stopped until the end, each call within the budget. */
   private async read(): Promise<void> {
     const stream = this.log.stream!;
     for (let page = 0; page < MAX_PAGES_PER_READ; page++) {
+      await this.settings.logReads.take();
       let out;
       try {
         out = await this.settings.api.getLogEvents({
