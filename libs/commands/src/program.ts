@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_DISPATCHER, DEFAULT_REGISTRY } from '@longshore/client';
 import { registerAgents } from './agents.js';
+import { registerDev } from './dev.js';
 import type { CliClient, CliContext, CliDeps, CliIO, GlobalOptions } from './context.js';
 import { reportError, toUsageError } from './errors.js';
 import { examples } from './examples.js';
@@ -91,6 +92,7 @@ export function buildProgram(io: CliIO, deps: CliDeps): CliProgram {
   registerPools(program, ctx);
   registerAgents(program, ctx);
   registerTokens(program, ctx);
+  registerDev(program, ctx);
   deps.extraCommands?.(program, ctx);
 
   return {
