@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { ConfigError, type AgentConfig } from '@longshore/config';
 import type { AgentExecutorName } from '@longshore/domain';
-import { createDockerExecutor, createNoopExecutor, createSubprocessExecutor, type Executor } from '@longshore/executors';
+import { createDockerExecutor, createEcsExecutor, createNoopExecutor, createSubprocessExecutor, type EcsImageLookup, type Executor } from '@longshore/executors';
 import type { Logger } from '@longshore/telemetry';
 import type { ExecutorSet } from './executors.js';
 import type { JobIsolation } from './isolation.js';
 
 /** What building an agent's executors reads of its configuration. */
-export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes' | 'dockerAllow'>;
+export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes' | 'dockerAllow' | 'ecs'>;
 
 /** Where this agent notes its jobs' process groups, to find them again after being killed outright. */
 export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
@@ -25,7 +25,7 @@ export function privateDirsRoot(config: Pick<AgentConfig, 'agentId' | 'jobDir'>)
 
 type Factory = (config: ExecutorConfig, logger: Logger, isolation: Pick<JobIsolation, 'users' | 'cgroups'>) => Executor;
 
-/** The executors this version of the agent can build (ecs comes later). */
+/** The executors this version of the agent can build. */
 const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
   subprocess: (config, logger, isolation) =>
     createSubprocessExecutor({
@@ -49,6 +49,22 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
       imageCacheBytes: config.dockerImageCacheBytes,
       allow: config.dockerAllow,
       ...(dockerConfigDir ? { dockerConfigDir } : {}),
+    });
+  },
+  // AWS_REGION and LONGSHORE_ECS_*; credentials from the SDK's default chain, endpoints from
+  // AWS_ENDPOINT_URL_ECS / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS (read by the SDK itself).
+  ecs: (config, logger) => {
+    const ecs = config.ecs;
+    if (!ecs) throw new ConfigError('LONGSHORE_EXECUTORS lists "ecs" but its settings were not read (AWS_REGION, LONGSHORE_ECS_*)');
+    const { imageLookupPrefix, registerTaskDefinition, checkCluster: _check, pollIntervalMs, ...launch } = ecs;
+    return createEcsExecutor({
+      ...launch,
+      agentId: config.agentId,
+      pool: config.pool,
+      logger,
+      pollIntervalMs,
+      // The registration template is a JSON object checked at start; ECS checks its fields when it registers.
+      ...(imageLookupPrefix ? { imageLookup: { familyPrefix: imageLookupPrefix, ...(registerTaskDefinition ? { register: registerTaskDefinition as EcsImageLookup['register'] } : {}) } } : {}),
     });
   },
   noop: () => createNoopExecutor(),
@@ -82,6 +98,9 @@ export async function createEnabledExecutors(config: ExecutorConfig, logger: Log
   for (const name of config.executors) {
     const executor = FACTORIES[name]!(config, logger, isolation);
     const health = await probe(executor);
+    if (!health.healthy && name === 'ecs' && config.ecs?.checkCluster) {
+      throw new ConfigError(`LONGSHORE_ECS_CLUSTER="${config.ecs.cluster}": ${health.reason} (the start-up check; LONGSHORE_ECS_CHECK_CLUSTER=false starts without it)`);
+    }
     if (!health.healthy) {
       logger.error(
         { executor: name, reason: health.reason },
@@ -109,6 +128,7 @@ const START_PROBE_TIMEOUT_MS = 5000;
 
 /** Where executor `name` runs its jobs, for the messages about its state. */
 function whereFrom(name: AgentExecutorName): string {
+  if (name === 'ecs') return `ECS (AWS_REGION=${process.env['AWS_REGION'] ?? ''}${process.env['AWS_ENDPOINT_URL_ECS'] ? `, AWS_ENDPOINT_URL_ECS=${process.env['AWS_ENDPOINT_URL_ECS']}` : ''})`;
   if (name !== 'docker') return `on ${process.platform}`;
   const host = process.env['DOCKER_HOST'];
   return `the Docker engine at ${host ? `DOCKER_HOST=${host}` : '/var/run/docker.sock (DOCKER_HOST is not set)'}`;

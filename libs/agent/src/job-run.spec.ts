@@ -1,4 +1,5 @@
 import { silentLogger } from '@longshore/telemetry';
+import type { Executor } from '@longshore/executors';
 import { FakeExecutor, type FakeExecutorOptions } from '@longshore/testing';
 import type { HeldJob } from '@longshore/queue';
 import { StartCancelledError } from '@longshore/executors';
@@ -276,5 +277,29 @@ describe('a job run and its secrets', () => {
   it('ends start_failed when the agent has no providers at all', async () => {
     const { run } = await prepared({ env: { PW: '${DB_PASSWORD}' } });
     expect(await run.run()).toMatchObject({ outcome: { failureClass: 'start_failed', message: expect.stringContaining('no secret providers') } });
+  });
+});
+
+describe('a job run on the ecs executor', () => {
+  it('hands the executor the job\'s image and ECS options and a container environment, and records the run detail on the attempt', async () => {
+    const fake = new FakeExecutor({ name: 'ecs' });
+    // The ECS executor's handle says which Fargate size the task got.
+    const ecs: Executor = {
+      name: 'ecs',
+      reattachable: false,
+      probe: (signal) => fake.probe(signal),
+      start: async (req, signal) => ({ ...(await fake.start(req, signal)), detail: 'Fargate 1 vCPU / 2 GiB (cpu 1024, memory 2048 MiB)' }),
+      attach: () => fake.attach(),
+      listOwned: () => fake.listOwned(),
+    };
+    const { run } = await prepared({ executor: 'ecs', image: 'alpine:3.20', ecs: { container: 'main' }, env: { A: '1' } }, { ctx: { executors: { ecs }, defaultExecutor: 'ecs' } });
+    const ended = run.run();
+    const started = await fake.started();
+    expect(started.req.ecs).toEqual({ container: 'main', image: 'alpine:3.20' });
+    // Nothing of the agent's environment reaches a task, not even PATH.
+    expect(started.req.env['PATH']).toBeUndefined();
+    expect(started.req.env['A']).toBe('1');
+    started.succeed();
+    expect(await ended).toMatchObject({ kind: 'finish', outcome: { state: 'succeeded', attempt: { executor: 'ecs', runDetail: 'Fargate 1 vCPU / 2 GiB (cpu 1024, memory 2048 MiB)' } } });
   });
 });

@@ -81,6 +81,8 @@ export class JobRun {
   private stop: StopReason | undefined;
   /** The run's reference once it started (or was adopted). */
   private runRef: RunRef | undefined;
+  /** What the executor chose for the run (an ECS task's Fargate size), recorded on the attempt. */
+  private runDetail: string | undefined;
   /** The `attempt` span's context once the run started: the agent's `finish` span goes under it. */
   attemptContext: Context | undefined;
   /** The agent's logger with the job's id and attempt on every line (and, in the run, its trace and span ids). */
@@ -167,13 +169,14 @@ export class JobRun {
       command: spec.command,
       // A container's environment is its image's plus the job's: nothing of the agent's, not even PATH.
       env:
-        choice.name === 'docker'
+        choice.name === 'docker' || choice.name === 'ecs'
           ? buildContainerEnv(resolved.env, job.id, job.attempt, traceparent)
           : buildJobEnv({ inherit: process.env, jobEnv: resolved.env, jobId: job.id, attempt: job.attempt, ...(privateDir ? { privateDir } : {}), ...(traceparent ? { traceparent } : {}) }),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       // The docker executor refuses (start_failed) a job without an image: one that did not name
       // the executor can reach it as the agent's default or through an auto chain.
       ...(choice.name === 'docker' && spec.image ? { docker: { ...spec.docker, image: spec.image } } : {}),
+      ...(choice.name === 'ecs' ? { ecs: { ...spec.ecs, ...(spec.image ? { image: spec.image } : {}) } } : {}),
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       ...(spec.cpusMilli ? { cpusMilli: spec.cpusMilli } : {}),
@@ -244,7 +247,8 @@ export class JobRun {
   private async end(writer: LogWriter, started: StoredAttempt, out: JobOutcome): Promise<RunEnd> {
     await writer.flush();
     // The attempt names its run (a noop run has nothing to name).
-    const attempt = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
+    const named = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
+    const attempt = this.runDetail ? { ...named, runDetail: this.runDetail } : named;
     if (this.stop?.kind === 'fenced') return { kind: 'fenced', reason: this.stop.reason };
     if (this.stop?.kind === 'hand-back') return { kind: 'hand-back', attempt: { ...attempt, finishedAt: Date.now(), handedBack: true, message: `handed back: ${this.stop.reason}` } };
     return this.finish(toAttemptOutcome(out, attempt, Date.now()));
@@ -274,6 +278,7 @@ export class JobRun {
       clearTimeout(startLimit);
     }
     this.runRef = handle.ref;
+    this.runDetail = handle.detail;
     // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
     if (executor.reattachable) {
       const recorded = await this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {

@@ -70,6 +70,9 @@ export function renderJob(job: Job, now: number, traceUrl?: string): string {
     ['finished', when(job.finishedAt, now)],
     ['trace', traceText(job.traceId, traceUrl)],
   ];
+  // What the executor chose beyond the spec (an ECS task's Fargate size), for the latest attempt.
+  const runDetail = job.attempts.at(-1)?.runDetail;
+  if (runDetail) fields.push(['run', runDetail]);
   if (job.logTruncated) fields.push(['log', 'truncated (the job wrote more than the per-job cap)']);
   return `${renderFields(fields)}${renderAttempts(job)}`;
 }

@@ -59,6 +59,16 @@ describe('longshore jobs', () => {
     expect((await runWith(client, ['jobs', 'get', ID], { now: NOW })).stdout).not.toContain('secrets used');
   });
 
+  it('get shows the run detail the executor recorded on the latest attempt (an ECS task\'s Fargate size)', async () => {
+    const client = new FakeClient();
+    const job = failedJob();
+    job.attempts[1]!.runDetail = 'Fargate 1 vCPU / 2 GiB (cpu 1024, memory 2048 MiB)';
+    client.jobs.set(ID, job);
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).toMatch(/^run: +Fargate 1 vCPU \/ 2 GiB \(cpu 1024, memory 2048 MiB\)$/m);
+    client.jobs.set(ID, failedJob());
+    expect((await runWith(client, ['jobs', 'get', ID])).stdout).not.toMatch(/^run:/m);
+  });
+
   it('get shows the trace id, as a link when LONGSHORE_TRACE_URL is a template', async () => {
     const client = new FakeClient();
     const traceId = '0af7651916cd43dd8448eb211c80319c';

@@ -1,5 +1,5 @@
 import { clone, create, equals } from '@bufbuild/protobuf';
-import { DockerOptionsSchema, Executor, JobSpecSchema, PullPolicy, RetryPolicySchema, type DockerOptions, type JobSpec } from '@longshore/client';
+import { DockerOptionsSchema, EcsOptionsSchema, Executor, JobSpecSchema, PullPolicy, RetryPolicySchema, type DockerOptions, type JobSpec } from '@longshore/client';
 import { UsageError } from './errors.js';
 import { executorOf, type ExecutorWord } from './option-parsers.js';
 
@@ -45,6 +45,10 @@ export interface SubmitFlags {
   ipc?: 'host';
   buildStep?: string[];
   buildArg?: Record<string, string>;
+  // ECS options (the API's `ecs`).
+  ecsTaskDefinition?: string;
+  ecsContainer?: string;
+  ecsOverrides?: string;
 }
 
 const PULL_POLICIES = { always: PullPolicy.ALWAYS, if_not_present: PullPolicy.IF_NOT_PRESENT, never: PullPolicy.NEVER } as const;
@@ -110,6 +114,9 @@ export function specFromFlags(flags: SubmitFlags, command: readonly string[]): J
           }
         : undefined,
     docker: dockerFrom(flags),
+    ...(flags.ecsTaskDefinition || flags.ecsContainer || flags.ecsOverrides
+      ? { ecs: { taskDefinition: flags.ecsTaskDefinition ?? '', container: flags.ecsContainer ?? '', runTaskOverrides: flags.ecsOverrides ?? '' } }
+      : {}),
   });
 }
 
@@ -129,7 +136,7 @@ function copyField<K extends keyof JobSpec>(to: JobSpec, from: JobSpec, key: K):
  * `spec` with `defaults` filled in where it has no value of its own. Proto3 cannot tell "absent"
  * from zero, so a zero (e.g. `"priority": 0`) counts as absent. Env and labels merge, the spec's
  * own keys winning; the allowed chain applies only when the job ends up with executor auto; the
- * docker options apply as a whole to a line that has none of its own.
+ * docker and ECS options apply as a whole to a line that has none of its own.
  */
 export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
   const out = clone(JobSpecSchema, spec);
@@ -139,5 +146,6 @@ export function withDefaults(spec: JobSpec, defaults: JobSpec): JobSpec {
   out.labels = { ...defaults.labels, ...out.labels };
   if (!out.retry && defaults.retry) out.retry = clone(RetryPolicySchema, defaults.retry);
   if (!out.docker && defaults.docker) out.docker = clone(DockerOptionsSchema, defaults.docker);
+  if (!out.ecs && defaults.ecs) out.ecs = clone(EcsOptionsSchema, defaults.ecs);
   return out;
 }

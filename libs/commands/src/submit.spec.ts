@@ -114,6 +114,18 @@ describe('longshore submit', () => {
     });
   });
 
+  it('maps the ecs flags to the spec\'s ECS options, and sends none without them', async () => {
+    const client = new FakeClient();
+    const overrides = '{"overrides":{"ephemeralStorage":{"sizeInGiB":40}}}';
+    const run = await runWith(client, ['submit', '--executor', 'ecs', '--ecs-task-definition', 'etl:3', '--ecs-container', 'main', '--ecs-overrides', overrides, '--', 'true']);
+    expect(run.stderr).toBe('');
+    expect(submittedSpec(client).executor).toBe(Executor.ECS);
+    expect(submittedSpec(client).ecs).toMatchObject({ taskDefinition: 'etl:3', container: 'main', runTaskOverrides: overrides });
+    const plain = new FakeClient();
+    await runWith(plain, ['submit', '--executor', 'ecs', '--image', 'busybox:1', '--', 'true']);
+    expect(submittedSpec(plain).ecs).toBeUndefined();
+  });
+
   it('sends no docker options when no docker flag is given', async () => {
     const client = new FakeClient();
     await runWith(client, ['submit', '--executor', 'docker', '--image', 'busybox:1', '--', 'true']);

@@ -21,3 +21,5 @@ export { loadSecretsConfig, SECRET_DEFAULTS } from './secrets.js';
 export type { SecretsConfig } from './secrets.js';
 export { loadConsoleConfig, DEFAULT_CONSOLE_ADDR } from './console.js';
 export type { ConsoleConfig } from './console.js';
+export { ECS_DEFAULTS, loadEcsConfig } from './ecs.js';
+export type { EcsConfig, EcsCapacityProviderSetting } from './ecs.js';

@@ -2,6 +2,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_EXECUTORS, type AgentExecutorName, type DockerAllow } from '@longshore/domain';
 import { z } from 'zod';
+import { loadEcsConfig, type EcsConfig } from './ecs.js';
 import { DEFAULT_EXECUTORS, DEFAULT_EXECUTORS_IF_HEALTHY, executorListField } from './executors.js';
 import { ConfigError, env, parseEnv } from './parse-env.js';
 import { DEFAULT_JOB_UIDS, jobFirewallSchema, jobUidsSchema, type JobFirewallSetting, type JobUidsSetting } from './job-isolation.js';
@@ -171,6 +172,8 @@ export interface AgentConfig extends CommonConfig, RetentionConfig {
   dockerAllow: DockerAllow;
   /** Where `${NAME}` references in jobs' env are resolved from (`LONGSHORE_SECRET_*`). */
   secrets: SecretsConfig;
+  /** The ecs executor's settings (`AWS_REGION`, `LONGSHORE_ECS_*`): present only when `ecs` is in `executors`. */
+  ecs?: EcsConfig;
 }
 
 export function loadRegistryConfig(source: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -257,6 +260,7 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
       `invalid configuration:\n  LONGSHORE_DEFAULT_EXECUTOR="${e.LONGSHORE_DEFAULT_EXECUTOR}": not one of this agent's executors (LONGSHORE_EXECUTORS="${e.LONGSHORE_EXECUTORS.join(',')}"): list it there, or pick one of those`,
     );
   }
+  const ecs = loadEcsConfig(source, e.LONGSHORE_EXECUTORS);
   return Object.freeze({
     redisUrl: e.LONGSHORE_REDIS_URL,
     redisPrefix: e.LONGSHORE_REDIS_PREFIX,
@@ -293,5 +297,6 @@ export function loadAgentConfig(source: NodeJS.ProcessEnv = process.env): AgentC
     dockerImageCacheBytes: e.LONGSHORE_DOCKER_IMAGE_CACHE,
     dockerAllow: e.LONGSHORE_DOCKER_ALLOW,
     secrets: loadSecretsConfig(source),
+    ...(ecs ? { ecs } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors/index.js';
+import { validateEcs } from './ecs.js';
 import { absolutePathProblem, DOCKER_NETWORK_NAME, normaliseCapability, normalisePath } from './docker-allow.js';
 import { validateDnsLabel } from './ids.js';
 import { LIMITS } from './limits.js';
@@ -105,8 +106,9 @@ function validateExecutors(spec: JobSpec): void {
   }
   const bad = spec.allowedExecutors.find((e: ExecutorName) => e === 'auto');
   if (bad) throw new InvalidArgumentError('allowed_executors', '"auto" cannot be part of its own chain');
-  if ((spec.executor === 'docker' || spec.executor === 'ecs') && !spec.image) {
-    throw new InvalidArgumentError('image', `executor "${spec.executor}" needs an image`);
+  // An ECS task's image is its task definition's: a job naming one needs no image.
+  if ((spec.executor === 'docker' || (spec.executor === 'ecs' && !spec.ecs?.taskDefinition)) && !spec.image) {
+    throw new InvalidArgumentError('image', spec.executor === 'ecs' ? 'executor "ecs" needs an image (or a task definition: --ecs-task-definition)' : `executor "${spec.executor}" needs an image`);
   }
 }
 
@@ -228,6 +230,7 @@ export function validateJobSpec(spec: JobSpec): JobSpec {
   validateNumbers(spec);
   validateStrings(spec);
   validateExecutors(spec);
+  validateEcs(spec);
   const docker = validateDocker(spec);
   return docker ? { ...spec, docker } : spec;
 }

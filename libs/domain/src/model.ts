@@ -68,6 +68,18 @@ export interface JobSpec {
   retry?: RetryPolicy;
   /** How the docker executor runs the job beyond its image; absent = the secure defaults. */
   docker?: DockerJobOptions;
+  /** How the ecs executor runs the job; absent = the agent's ECS settings. */
+  ecs?: EcsJobOptions;
+}
+
+/** What a job may choose of how the ecs executor runs it (within what its agent allows). */
+export interface EcsJobOptions {
+  /** Family, `family:revision` or ARN; absent = the agent's (or the one found for the job's image). */
+  taskDefinition?: string;
+  /** The task definition's container that runs the job; absent = the agent's `LONGSHORE_ECS_CONTAINER`. */
+  container?: string;
+  /** A JSON object of RunTask arguments deep-merged over the agent's (only keys it allows). */
+  runTaskOverrides?: string;
 }
 
 /**
@@ -122,6 +134,8 @@ export interface AttemptRecord {
   message?: string;
   /** The agent gave the job back (shutdown, drain): this attempt does not count. */
   handedBack?: boolean;
+  /** What the executor chose for the run beyond the job's spec, e.g. the Fargate size an ECS task got. */
+  runDetail?: string;
   /** Its run as the executor refers to it: `{ kind: 'docker', containerId }`, `{ kind: 'subprocess', pid, startTime }`. */
   run?: { kind: string } & Record<string, string | number>;
   /** The secrets its env referenced, each with the provider and version it was resolved from (never a value). */

@@ -1,4 +1,4 @@
-import type { AgentExecutorName, DockerJobOptions } from '@longshore/domain';
+import type { AgentExecutorName, DockerJobOptions, EcsJobOptions } from '@longshore/domain';
 
 /** Which of the child's output pipes a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -41,6 +41,13 @@ export interface RunRequest {
   onLine: LineSink;
   /** What the docker executor needs on top (the image); other executors ignore it. */
   docker?: DockerRunOptions;
+  /** What the ecs executor needs on top (the job's image and ECS options); other executors ignore it. */
+  ecs?: EcsRunOptions;
+}
+
+/** The ecs-specific part of a {@link RunRequest}: the job's image (for image lookup) and its own ECS options. */
+export interface EcsRunOptions extends EcsJobOptions {
+  image?: string;
 }
 
 export type { DockerPullPolicy } from '@longshore/domain';
@@ -72,7 +79,7 @@ export type LineSink = (stream: OutputStream, text: string) => void;
 /**
  * What identifies a run outside the agent that started it: small and serializable, so it can be
  * stored with the attempt and handed to {@link Executor.attach} after the agent restarts. One
- * kind per executor (ecs will add `{ kind: 'ecs'; taskArn }`).
+ * kind per executor.
  */
 export type RunRef =
   /**
@@ -82,6 +89,8 @@ export type RunRef =
   | { kind: 'subprocess'; pid: number; startTime: string }
   /** The job's container, by its full id (it carries the `longshore.*` labels of its job). */
   | { kind: 'docker'; containerId: string }
+  /** The job's ECS task, by its ARN (it carries the `longshore.*` tags of its job). */
+  | { kind: 'ecs'; taskArn: string }
   | { kind: 'noop' };
 
 /**
@@ -119,6 +128,8 @@ export type RunOutcome =
  */
 export interface RunHandle {
   readonly ref: RunRef;
+  /** What the executor chose for the run beyond the request, recorded on the attempt (an ECS task's Fargate size). */
+  readonly detail?: string;
   /**
    * Resolves with how the run ended, once everything of it is cleaned up (its output delivered,
    * its processes, directory and limits gone). Every call returns the same promise. Rejects only

@@ -1,4 +1,4 @@
-/** Executors: how an agent runs one attempt of a job (subprocess and docker now; ecs later). */
+/** Executors: how an agent runs one attempt of a job (subprocess, docker, ecs). */
 export type { AttachResult, DockerPullPolicy, DockerRunOptions, Executor, LeftoversRemoved, LineSink, OutputPosition, OutputStream, OwnedRun, ProbeResult, RunHandle, RunOutcome, RunRef, RunRequest } from './executor.js';
 export { HEALTHY } from './executor.js';
 export { StartCancelledError, StartFailedError } from './start-errors.js';
@@ -29,3 +29,10 @@ export type { DockerExecutorOptions } from './docker-executor.js';
 export { buildContainerEnv, DEFAULT_PIDS_LIMIT, JOB_CAPABILITIES } from './docker-container-config.js';
 export { registryAuthFor, registryOfImage, readRegistryAuth } from './docker-auth.js';
 export type { RegistryAuth, DockerConfigFile } from './docker-auth.js';
+export { createEcsExecutor, ECS_PROBE_TIMEOUT_MS } from './ecs-executor.js';
+export type { EcsExecutorOptions } from './ecs-executor.js';
+export { createSdkEcsApi } from './ecs-api.js';
+export type { EcsApi } from './ecs-api.js';
+export type { EcsCapacityProvider, EcsLaunchSettings } from './ecs-run-task.js';
+export type { EcsImageLookup } from './ecs-task-definitions.js';
+export type { EcsRunOptions } from './executor.js';

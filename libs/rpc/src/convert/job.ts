@@ -8,11 +8,12 @@ import {
   InvalidArgumentError,
   type ExecutorName,
   type DockerJobOptions,
+  type EcsJobOptions,
   type JobRecord,
   type JobSpec,
   type RetryPolicy,
 } from '@longshore/domain';
-import type { DockerOptions, DockerOptionsSchema, JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema, RetryPolicy as ProtoRetryPolicy } from '@longshore/proto';
+import type { DockerOptions, DockerOptionsSchema, EcsOptions, JobSchema, JobSpec as ProtoJobSpec, JobSpecSchema, RetryPolicy as ProtoRetryPolicy } from '@longshore/proto';
 import { executorEnum, failureClassEnum, jobStateEnum, pullPolicyEnum } from './enums.js';
 
 function executorName(field: string, e: number): ExecutorName | undefined {
@@ -66,6 +67,17 @@ export function dockerFromProto(p: DockerOptions | undefined): DockerJobOptions 
   return Object.keys(set).length ? set : undefined;
 }
 
+/** Proto ECS options as the domain's: only what is set (absent when nothing is). */
+export function ecsFromProto(p: EcsOptions | undefined): EcsJobOptions | undefined {
+  if (!p) return undefined;
+  const set: EcsJobOptions = {
+    ...(p.taskDefinition ? { taskDefinition: p.taskDefinition } : {}),
+    ...(p.container ? { container: p.container } : {}),
+    ...(p.runTaskOverrides ? { runTaskOverrides: p.runTaskOverrides } : {}),
+  };
+  return Object.keys(set).length ? set : undefined;
+}
+
 /** The domain's docker options as the API shows them. */
 export function dockerToProto(d: DockerJobOptions): MessageInitShape<typeof DockerOptionsSchema> {
   return {
@@ -109,6 +121,7 @@ export function specFromProto(p: ProtoJobSpec): JobSpec {
     idempotencyKey: optional(p.idempotencyKey, ''),
     image: optional(p.image, ''),
     docker: dockerFromProto(p.docker),
+    ecs: ecsFromProto(p.ecs),
   };
   for (const [k, v] of Object.entries(extras)) if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
   return spec;
@@ -134,6 +147,7 @@ export function specToProto(s: JobSpec): MessageInitShape<typeof JobSpecSchema> 
     idempotencyKey: s.idempotencyKey ?? '',
     image: s.image ?? '',
     ...(s.docker ? { docker: dockerToProto(s.docker) } : {}),
+    ...(s.ecs ? { ecs: { taskDefinition: s.ecs.taskDefinition ?? '', container: s.ecs.container ?? '', runTaskOverrides: s.ecs.runTaskOverrides ?? '' } } : {}),
     retry: s.retry && {
       exit: s.retry.budgets.exit,
       timeout: s.retry.budgets.timeout,
@@ -165,6 +179,7 @@ export function jobToProto(r: JobRecord): MessageInitShape<typeof JobSchema> {
       message: a.message ?? '',
       handedBack: a.handedBack ?? false,
       secrets: (a.secrets ?? []).map((u) => ({ name: u.name, provider: u.provider, version: u.version })),
+      runDetail: a.runDetail ?? '',
     })),
     createdAt: timestampFromMs(r.createdAt),
     updatedAt: timestampFromMs(r.updatedAt),

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file longshore/v1/job.proto.
  */
 export const file_longshore_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEi3gQKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkSKAoFcmV0cnkYECABKAsyGS5sb25nc2hvcmUudjEuUmV0cnlQb2xpY3kSKwoGZG9ja2VyGBEgASgLMhsubG9uZ3Nob3JlLnYxLkRvY2tlck9wdGlvbnMSEgoKY3B1c19taWxsaRgSIAEoDRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQAoLRG9ja2VyTW91bnQSDgoGc291cmNlGAEgASgJEg4KBnRhcmdldBgCIAEoCRIRCglyZWFkX29ubHkYAyABKAgi+wMKDURvY2tlck9wdGlvbnMSLQoLcHVsbF9wb2xpY3kYASABKA4yGC5sb25nc2hvcmUudjEuUHVsbFBvbGljeRITCgtidWlsZF9zdGVwcxgCIAMoCRI+CgpidWlsZF9hcmdzGAMgAygLMioubG9uZ3Nob3JlLnYxLkRvY2tlck9wdGlvbnMuQnVpbGRBcmdzRW50cnkSDAoEdXNlchgEIAEoCRIPCgduZXR3b3JrGAYgASgJEjcKBmxhYmVscxgHIAMoCzInLmxvbmdzaG9yZS52MS5Eb2NrZXJPcHRpb25zLkxhYmVsc0VudHJ5EhYKDnJlYWRfb25seV9yb290GAggASgIEg8KB2NhcF9hZGQYCSADKAkSKQoGbW91bnRzGAogAygLMhkubG9uZ3Nob3JlLnYxLkRvY2tlck1vdW50Eg8KB2RldmljZXMYCyADKAkSEgoKcHJpdmlsZWdlZBgMIAEoCBIQCghob3N0X3BpZBgNIAEoCBIQCghob3N0X2lwYxgOIAEoCBowCg5CdWlsZEFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFKBAgFEAZSCmNwdXNfbWlsbGki2QEKC1JldHJ5UG9saWN5EhEKBGV4aXQYASABKA1IAIgBARIUCgd0aW1lb3V0GAIgASgNSAGIAQESEAoDb29tGAMgASgNSAKIAQESGQoMc3RhcnRfZmFpbGVkGAQgASgNSAOIAQESEQoEbG9zdBgFIAEoDUgEiAEBEhIKCmJhY2tvZmZfbXMYBiABKAQSFgoObWF4X2JhY2tvZmZfbXMYByABKARCBwoFX2V4aXRCCgoIX3RpbWVvdXRCBgoEX29vbUIPCg1fc3RhcnRfZmFpbGVkQgcKBV9sb3N0IvgCCgdBdHRlbXB0Eg4KBm51bWJlchgBIAEoDRIQCghhZ2VudF9pZBgCIAEoCRIoCghleGVjdXRvchgDIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIXCg9leGVjdXRvcl9yZWFzb24YBCABKAkSLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEjEKDWZhaWx1cmVfY2xhc3MYCCABKA4yGi5sb25nc2hvcmUudjEuRmFpbHVyZUNsYXNzEg8KB21lc3NhZ2UYCSABKAkSEwoLaGFuZGVkX2JhY2sYCiABKAgSKAoHc2VjcmV0cxgLIAMoCzIXLmxvbmdzaG9yZS52MS5TZWNyZXRVc2VCDAoKX2V4aXRfY29kZSI8CglTZWNyZXRVc2USDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJItIDCgNKb2ISCgoCaWQYASABKAkSIwoEc3BlYxgCIAEoCzIVLmxvbmdzaG9yZS52MS5Kb2JTcGVjEiUKBXN0YXRlGAMgASgOMhYubG9uZ3Nob3JlLnYxLkpvYlN0YXRlEhQKDHdlaWdodF9taWxsaRgEIAEoDRInCghhdHRlbXB0cxgFIAMoCzIVLmxvbmdzaG9yZS52MS5BdHRlbXB0Ei4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYCSABKAVIAIgBARIxCg1mYWlsdXJlX2NsYXNzGAogASgOMhoubG9uZ3Nob3JlLnYxLkZhaWx1cmVDbGFzcxIPCgdtZXNzYWdlGAsgASgJEhAKCGFnZW50X2lkGAwgASgJEhAKCHRyYWNlX2lkGA0gASgJEhUKDWxvZ190cnVuY2F0ZWQYDiABKAhCDAoKX2V4aXRfY29kZSJ6CgdMb2dMaW5lEicKBnN0cmVhbRgBIAEoDjIXLmxvbmdzaG9yZS52MS5Mb2dTdHJlYW0SDAoEdGV4dBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZjdXJzb3IYBCABKAkqigEKCEV4ZWN1dG9yEhgKFEVYRUNVVE9SX1VOU1BFQ0lGSUVEEAASFwoTRVhFQ1VUT1JfU1VCUFJPQ0VTUxABEhMKD0VYRUNVVE9SX0RPQ0tFUhACEhAKDEVYRUNVVE9SX0VDUxADEhEKDUVYRUNVVE9SX0FVVE8QBBIRCg1FWEVDVVRPUl9OT09QEAUq4QEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfQ0xBSU1FRBACEhUKEUpPQl9TVEFURV9SVU5OSU5HEAMSFwoTSk9CX1NUQVRFX1NVQ0NFRURFRBAEEhQKEEpPQl9TVEFURV9GQUlMRUQQBRIXChNKT0JfU1RBVEVfQ0FOQ0VMTEVEEAYSFgoSSk9CX1NUQVRFX1JFVFJZSU5HEAcSFgoSSk9CX1NUQVRFX09SUEhBTkVEEAgqzAEKDEZhaWx1cmVDbGFzcxIdChlGQUlMVVJFX0NMQVNTX1VOU1BFQ0lGSUVEEAASHgoaRkFJTFVSRV9DTEFTU19TVEFSVF9GQUlMRUQQARIWChJGQUlMVVJFX0NMQVNTX0xPU1QQAhIVChFGQUlMVVJFX0NMQVNTX09PTRADEhkKFUZBSUxVUkVfQ0xBU1NfVElNRU9VVBAEEhsKF0ZBSUxVUkVfQ0xBU1NfQ0FOQ0VMTEVEEAUSFgoSRkFJTFVSRV9DTEFTU19FWElUEAYqeAoKUHVsbFBvbGljeRIbChdQVUxMX1BPTElDWV9VTlNQRUNJRklFRBAAEh4KGlBVTExfUE9MSUNZX0lGX05PVF9QUkVTRU5UEAESFgoSUFVMTF9QT0xJQ1lfQUxXQVlTEAISFQoRUFVMTF9QT0xJQ1lfTkVWRVIQAypsCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAhIVChFMT0dfU1RSRUFNX1NZU1RFTRADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChZsb25nc2hvcmUvdjEvam9iLnByb3RvEgxsb25nc2hvcmUudjEihQUKB0pvYlNwZWMSDAoEcG9vbBgBIAEoCRIoCghleGVjdXRvchgCIAEoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIxChFhbGxvd2VkX2V4ZWN1dG9ycxgDIAMoDjIWLmxvbmdzaG9yZS52MS5FeGVjdXRvchIPCgdjb21tYW5kGAQgAygJEisKA2VudhgFIAMoCzIeLmxvbmdzaG9yZS52MS5Kb2JTcGVjLkVudkVudHJ5EhMKC3dvcmtpbmdfZGlyGAYgASgJEhQKDHdlaWdodF9taWxsaRgHIAEoDRIMCgRsYW5lGAggASgJEhQKDG1lbW9yeV9ieXRlcxgJIAEoBBISCgp0aW1lb3V0X21zGAogASgEEhQKDG1heF9hdHRlbXB0cxgLIAEoDRIQCghwcmlvcml0eRgMIAEoBRIxCgZsYWJlbHMYDSADKAsyIS5sb25nc2hvcmUudjEuSm9iU3BlYy5MYWJlbHNFbnRyeRIXCg9pZGVtcG90ZW5jeV9rZXkYDiABKAkSDQoFaW1hZ2UYDyABKAkSKAoFcmV0cnkYECABKAsyGS5sb25nc2hvcmUudjEuUmV0cnlQb2xpY3kSKwoGZG9ja2VyGBEgASgLMhsubG9uZ3Nob3JlLnYxLkRvY2tlck9wdGlvbnMSEgoKY3B1c19taWxsaRgSIAEoDRIlCgNlY3MYEyABKAsyGC5sb25nc2hvcmUudjEuRWNzT3B0aW9ucxoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoKRWNzT3B0aW9ucxIXCg90YXNrX2RlZmluaXRpb24YASABKAkSEQoJY29udGFpbmVyGAIgASgJEhoKEnJ1bl90YXNrX292ZXJyaWRlcxgDIAEoCSJACgtEb2NrZXJNb3VudBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEhEKCXJlYWRfb25seRgDIAEoCCL7AwoNRG9ja2VyT3B0aW9ucxItCgtwdWxsX3BvbGljeRgBIAEoDjIYLmxvbmdzaG9yZS52MS5QdWxsUG9saWN5EhMKC2J1aWxkX3N0ZXBzGAIgAygJEj4KCmJ1aWxkX2FyZ3MYAyADKAsyKi5sb25nc2hvcmUudjEuRG9ja2VyT3B0aW9ucy5CdWlsZEFyZ3NFbnRyeRIMCgR1c2VyGAQgASgJEg8KB25ldHdvcmsYBiABKAkSNwoGbGFiZWxzGAcgAygLMicubG9uZ3Nob3JlLnYxLkRvY2tlck9wdGlvbnMuTGFiZWxzRW50cnkSFgoOcmVhZF9vbmx5X3Jvb3QYCCABKAgSDwoHY2FwX2FkZBgJIAMoCRIpCgZtb3VudHMYCiADKAsyGS5sb25nc2hvcmUudjEuRG9ja2VyTW91bnQSDwoHZGV2aWNlcxgLIAMoCRISCgpwcml2aWxlZ2VkGAwgASgIEhAKCGhvc3RfcGlkGA0gASgIEhAKCGhvc3RfaXBjGA4gASgIGjAKDkJ1aWxkQXJnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUoECAUQBlIKY3B1c19taWxsaSLZAQoLUmV0cnlQb2xpY3kSEQoEZXhpdBgBIAEoDUgAiAEBEhQKB3RpbWVvdXQYAiABKA1IAYgBARIQCgNvb20YAyABKA1IAogBARIZCgxzdGFydF9mYWlsZWQYBCABKA1IA4gBARIRCgRsb3N0GAUgASgNSASIAQESEgoKYmFja29mZl9tcxgGIAEoBBIWCg5tYXhfYmFja29mZl9tcxgHIAEoBEIHCgVfZXhpdEIKCghfdGltZW91dEIGCgRfb29tQg8KDV9zdGFydF9mYWlsZWRCBwoFX2xvc3QijAMKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgNEhAKCGFnZW50X2lkGAIgASgJEigKCGV4ZWN1dG9yGAMgASgOMhYubG9uZ3Nob3JlLnYxLkV4ZWN1dG9yEhcKD2V4ZWN1dG9yX3JlYXNvbhgEIAEoCRIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAcgASgFSACIAQESMQoNZmFpbHVyZV9jbGFzcxgIIAEoDjIaLmxvbmdzaG9yZS52MS5GYWlsdXJlQ2xhc3MSDwoHbWVzc2FnZRgJIAEoCRITCgtoYW5kZWRfYmFjaxgKIAEoCBIoCgdzZWNyZXRzGAsgAygLMhcubG9uZ3Nob3JlLnYxLlNlY3JldFVzZRISCgpydW5fZGV0YWlsGAwgASgJQgwKCl9leGl0X2NvZGUiPAoJU2VjcmV0VXNlEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHdmVyc2lvbhgDIAEoCSLSAwoDSm9iEgoKAmlkGAEgASgJEiMKBHNwZWMYAiABKAsyFS5sb25nc2hvcmUudjEuSm9iU3BlYxIlCgVzdGF0ZRgDIAEoDjIWLmxvbmdzaG9yZS52MS5Kb2JTdGF0ZRIUCgx3ZWlnaHRfbWlsbGkYBCABKA0SJwoIYXR0ZW1wdHMYBSADKAsyFS5sb25nc2hvcmUudjEuQXR0ZW1wdBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoJZXhpdF9jb2RlGAkgASgFSACIAQESMQoNZmFpbHVyZV9jbGFzcxgKIAEoDjIaLmxvbmdzaG9yZS52MS5GYWlsdXJlQ2xhc3MSDwoHbWVzc2FnZRgLIAEoCRIQCghhZ2VudF9pZBgMIAEoCRIQCgh0cmFjZV9pZBgNIAEoCRIVCg1sb2dfdHJ1bmNhdGVkGA4gASgIQgwKCl9leGl0X2NvZGUiegoHTG9nTGluZRInCgZzdHJlYW0YASABKA4yFy5sb25nc2hvcmUudjEuTG9nU3RyZWFtEgwKBHRleHQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3Vyc29yGAQgASgJKooBCghFeGVjdXRvchIYChRFWEVDVVRPUl9VTlNQRUNJRklFRBAAEhcKE0VYRUNVVE9SX1NVQlBST0NFU1MQARITCg9FWEVDVVRPUl9ET0NLRVIQAhIQCgxFWEVDVVRPUl9FQ1MQAxIRCg1FWEVDVVRPUl9BVVRPEAQSEQoNRVhFQ1VUT1JfTk9PUBAFKuEBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX0NMQUlNRUQQAhIVChFKT0JfU1RBVEVfUlVOTklORxADEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQBBIUChBKT0JfU1RBVEVfRkFJTEVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGEhYKEkpPQl9TVEFURV9SRVRSWUlORxAHEhYKEkpPQl9TVEFURV9PUlBIQU5FRBAIKswBCgxGYWlsdXJlQ2xhc3MSHQoZRkFJTFVSRV9DTEFTU19VTlNQRUNJRklFRBAAEh4KGkZBSUxVUkVfQ0xBU1NfU1RBUlRfRkFJTEVEEAESFgoSRkFJTFVSRV9DTEFTU19MT1NUEAISFQoRRkFJTFVSRV9DTEFTU19PT00QAxIZChVGQUlMVVJFX0NMQVNTX1RJTUVPVVQQBBIbChdGQUlMVVJFX0NMQVNTX0NBTkNFTExFRBAFEhYKEkZBSUxVUkVfQ0xBU1NfRVhJVBAGKngKClB1bGxQb2xpY3kSGwoXUFVMTF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIeChpQVUxMX1BPTElDWV9JRl9OT1RfUFJFU0VOVBABEhYKElBVTExfUE9MSUNZX0FMV0FZUxACEhUKEVBVTExfUE9MSUNZX05FVkVSEAMqbAoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAISFQoRTE9HX1NUUkVBTV9TWVNURU0QA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * What a client asks to run.
@@ -142,6 +142,13 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
    * @generated from field: uint32 cpus_milli = 18;
    */
   cpusMilli: number;
+
+  /**
+   * How the ecs executor runs the job; other executors ignore it.
+   *
+   * @generated from field: longshore.v1.EcsOptions ecs = 19;
+   */
+  ecs?: EcsOptions;
 };
 
 /**
@@ -150,6 +157,43 @@ export type JobSpec = Message<"longshore.v1.JobSpec"> & {
  */
 export const JobSpecSchema: GenMessage<JobSpec> = /*@__PURE__*/
   messageDesc(file_longshore_v1_job, 0);
+
+/**
+ * What a job may choose of how the ecs executor runs it, within what its agent allows.
+ *
+ * @generated from message longshore.v1.EcsOptions
+ */
+export type EcsOptions = Message<"longshore.v1.EcsOptions"> & {
+  /**
+   * Family (its latest ACTIVE revision), family:revision or ARN; empty means the agent's, or the
+   * one its image lookup finds for the job's image.
+   *
+   * @generated from field: string task_definition = 1;
+   */
+  taskDefinition: string;
+
+  /**
+   * The task definition's container that runs the job; empty means the agent's.
+   *
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * A JSON object of RunTask arguments deep-merged over the agent's; only the top-level keys the
+   * agent allows (LONGSHORE_ECS_OVERRIDABLE_KEYS).
+   *
+   * @generated from field: string run_task_overrides = 3;
+   */
+  runTaskOverrides: string;
+};
+
+/**
+ * Describes the message longshore.v1.EcsOptions.
+ * Use `create(EcsOptionsSchema)` to create a new message.
+ */
+export const EcsOptionsSchema: GenMessage<EcsOptions> = /*@__PURE__*/
+  messageDesc(file_longshore_v1_job, 1);
 
 /**
  * A host path mounted into a job's container. Refused unless the agent allows the path
@@ -183,7 +227,7 @@ export type DockerMount = Message<"longshore.v1.DockerMount"> & {
  * Use `create(DockerMountSchema)` to create a new message.
  */
 export const DockerMountSchema: GenMessage<DockerMount> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 1);
+  messageDesc(file_longshore_v1_job, 2);
 
 /**
  * Docker run options a job may set. Secure defaults apply to everything left unset (no network,
@@ -283,7 +327,7 @@ export type DockerOptions = Message<"longshore.v1.DockerOptions"> & {
  * Use `create(DockerOptionsSchema)` to create a new message.
  */
 export const DockerOptionsSchema: GenMessage<DockerOptions> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 2);
+  messageDesc(file_longshore_v1_job, 3);
 
 /**
  * Retries per failure class. A failed attempt is retried while its class's budget lasts (and
@@ -338,7 +382,7 @@ export type RetryPolicy = Message<"longshore.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 3);
+  messageDesc(file_longshore_v1_job, 4);
 
 /**
  * One try at running a job.
@@ -406,6 +450,13 @@ export type Attempt = Message<"longshore.v1.Attempt"> & {
    * @generated from field: repeated longshore.v1.SecretUse secrets = 11;
    */
   secrets: SecretUse[];
+
+  /**
+   * What the executor chose for the run beyond the spec, e.g. the Fargate size of an ECS task.
+   *
+   * @generated from field: string run_detail = 12;
+   */
+  runDetail: string;
 };
 
 /**
@@ -413,7 +464,7 @@ export type Attempt = Message<"longshore.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 4);
+  messageDesc(file_longshore_v1_job, 5);
 
 /**
  * A secret an attempt used: which credentials a run had, answered after a rotation.
@@ -446,7 +497,7 @@ export type SecretUse = Message<"longshore.v1.SecretUse"> & {
  * Use `create(SecretUseSchema)` to create a new message.
  */
 export const SecretUseSchema: GenMessage<SecretUse> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 5);
+  messageDesc(file_longshore_v1_job, 6);
 
 /**
  * A job: its spec and what has happened to it.
@@ -538,7 +589,7 @@ export type Job = Message<"longshore.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 6);
+  messageDesc(file_longshore_v1_job, 7);
 
 /**
  * One line of a job's output.
@@ -574,7 +625,7 @@ export type LogLine = Message<"longshore.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_longshore_v1_job, 7);
+  messageDesc(file_longshore_v1_job, 8);
 
 /**
  * Which executor runs a job. UNSPECIFIED means "the agent's configured default".
