@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // One private Docker engine for the run, started only when a test first asks for it
 // (describeDocker / requireDocker from @longshore/testing/vitest), stopped by pid at teardown.
-const globalSetup = ['libs/testing/src/docker-global-setup.ts'];
+// Before that, `npm run build`: tests that start the services and the CLI run the compiled code.
+const globalSetup = ['libs/testing/src/build-global-setup.ts', 'libs/testing/src/docker-global-setup.ts'];
+
+// Workspace packages resolve to their TypeScript sources in tests (the "@longshore/source" export
+// condition; "default" is the compiled dist/). Vitest also passes these to its workers as --conditions.
+const ssr = { resolve: { conditions: ['@longshore/source', 'module', 'node', 'development|production'] } };
 
 // Two projects: fast unit tests beside the code, and end-to-end tests in test/ that start
 // real processes (redis-server, the services) and so run one file at a time.
@@ -10,6 +15,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        ssr,
         test: {
           name: 'unit',
           globalSetup,
@@ -19,12 +25,13 @@ export default defineConfig({
         },
       },
       {
+        ssr,
         test: {
           name: 'e2e',
           globalSetup,
           include: ['test/e2e/**/*.test.ts'],
-          // Sanity bounds, not latency checks: a cluster's services compile with tsx as they start,
-          // which takes far longer on a loaded machine (the suite must pass beside stress-ng).
+          // Sanity bounds, not latency checks: a cluster's services take far longer to start on a
+          // loaded machine (the suite must pass beside stress-ng).
           testTimeout: 180_000,
           hookTimeout: 240_000,
           fileParallelism: false,

@@ -12,6 +12,7 @@ import { LongshoreClient } from '@longshore/client';
 import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runClaimCost, type ClaimCostResult } from './claim-cost.js';
+import { cliStartupSummary, formatCliStartup, runCliStartup, type CliStartupResult } from './cli-startup.js';
 import { runSubmit, type SubmitResult } from './submit.js';
 import { runWaitReplicas, type WaitReplicasResult } from './wait-replicas.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
@@ -22,7 +23,7 @@ import { runPacking, type PackingResult } from './packing.js';
 import { runTracing, type TracingResult } from './tracing.js';
 import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, formatTracing, overheadSummary, packingSummary, tracingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing', 'cli'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -41,7 +42,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, and what tracing costs')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, what tracing costs, and how fast the CLI starts')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -65,6 +66,7 @@ const results: {
   failover?: FailoverResult;
   docker?: DockerRunResult;
   tracing?: TracingResult;
+  cli?: CliStartupResult;
   summary: SummaryRow[];
   errors: string[];
 } = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
@@ -122,6 +124,13 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...failoverSummary(r));
     incomplete ||= [r.longshore, r.bullmq].some((f) => f.failoverMs.length < f.planned);
     console.log(`\n${formatFailover(r)}`);
+  } else if (name === 'cli') {
+    const rounds = smoke ? 3 : 15;
+    console.error(`running cli (wall time of longshore --help, jobs ls, submit --wait -- true and node -e 0, ${rounds} rounds)…`);
+    const r = await runCliStartup(bc, { rounds });
+    results.cli = r;
+    results.summary.push(...cliStartupSummary(r));
+    console.log(`\n${formatCliStartup(r)}`);
   } else if (name === 'tracing') {
     // Two clusters of its own (the services read OTEL_* at start): untraced, then traced.
     const jobs = opts.jobs ?? (smoke ? 100 : 5000);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { loadClientSecurity, loadConsoleConfig } from '@longshore/config';
-import { startConsoleServer, type ConsoleServer } from '@longshore/console';
+import type { ConsoleServer } from '@longshore/console';
 import type { Logger } from '@longshore/telemetry';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -23,6 +23,8 @@ export interface ServeConsoleOptions {
  */
 export async function serveConsole(opts: ServeConsoleOptions): Promise<ConsoleServer> {
   const config = loadConsoleConfig(opts.env);
+  // Loaded only here: the console's server and its UI bundler are not for every command.
+  const { startConsoleServer } = await import('@longshore/console');
   return startConsoleServer({ listen: opts.listen ?? config.listen, traceUrl: config.traceUrl, dispatcher: opts.dispatcher, registry: opts.registry, env: opts.env, logger: opts.logger.child({ service: 'console' }) });
 }
 

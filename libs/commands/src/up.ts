@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { longshoreHome } from '@longshore/config';
 import { Code, exitCodeOf, LongshoreClient, LongshoreError, LogStream } from '@longshore/client';
-import { startLocalCluster, type LocalCluster } from '@longshore/local-cluster';
+import type { LocalCluster } from '@longshore/local-cluster';
 import { serveConsole } from './console.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -81,6 +81,9 @@ Examples:
       const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
       let cluster: LocalCluster;
       try {
+        // Loaded here, not at the top: only `up` needs the servers (registry, dispatcher, agents,
+        // executors, BullMQ); every other command starts without them.
+        const { startLocalCluster } = await import('@longshore/local-cluster');
         cluster = await startLocalCluster({ agents, env, logger, say, dataDir: join(home, 'redis') });
       } catch (err) {
         logger.flush();

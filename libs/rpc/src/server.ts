@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { DescMethod } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import {
@@ -12,7 +13,7 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import type * as HealthCheck from 'grpc-health-check';
 import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
 import { refuseMalformed } from './malformed-request.js';
@@ -95,12 +96,21 @@ export interface RpcServerOptions {
 }
 
 /**
+ * grpc-health-check parses its .proto with protobufjs as it loads: required when a server is
+ * made, so clients of this lib (the CLI) do not pay for it.
+ */
+function newHealth(): HealthCheck.HealthImplementation {
+  const { HealthImplementation } = createRequire(import.meta.url)('grpc-health-check') as typeof HealthCheck;
+  return new HealthImplementation({ '': 'NOT_SERVING' });
+}
+
+/**
  * A gRPC server for protobuf-es services, with `grpc.health.v1.Health` built in and one error
  * mapping for every handler. Lifecycle: `listen` once, `close` (idempotent) drains then forces.
  */
 export class RpcServer {
   private readonly server = new Server(SERVER_CHANNEL_OPTIONS);
-  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly health = newHealth();
   private readonly shutdown = new AbortController();
   private readonly serviceNames: string[] = [];
   private closing?: Promise<void>;

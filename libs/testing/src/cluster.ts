@@ -59,8 +59,8 @@ const TEST_ENV: NodeJS.ProcessEnv = {
 };
 
 /**
- * How long a service may take to come up: a sanity bound, not a latency check. Each one compiles
- * its TypeScript with tsx as it starts, which on a loaded 2-core machine alone can take tens of seconds.
+ * How long a service may take to come up: a sanity bound, not a latency check. On a loaded
+ * 2-core machine start-up alone can take tens of seconds (more when run from sources through tsx).
  */
 const STARTUP_TIMEOUT_MS = 90_000;
 

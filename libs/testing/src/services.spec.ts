@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, serviceEnv } from './services.js';
+import { repoRoot, serviceCommand, serviceEnv } from './services.js';
 
 describe('repoRoot', () => {
   it('is the directory holding nx.json and the services', () => {
@@ -17,5 +18,22 @@ describe('serviceEnv', () => {
       PATH: '/bin',
       REDIS_URL: 'redis://127.0.0.1:1',
     });
+  });
+});
+
+describe('serviceCommand', () => {
+  it('runs the compiled main once built, else the sources through tsx with the source condition', () => {
+    const root = mkdtempSync(join(tmpdir(), 'longshore-svc-'));
+    try {
+      mkdirSync(join(root, 'services', 'dispatcher', 'src'), { recursive: true });
+      writeFileSync(join(root, 'services', 'dispatcher', 'src', 'main.ts'), '');
+      expect(serviceCommand('dispatcher', root)).toEqual(['--conditions=@longshore/source', '--import', 'tsx', join(root, 'services', 'dispatcher', 'src', 'main.ts')]);
+      mkdirSync(join(root, 'services', 'dispatcher', 'dist'));
+      writeFileSync(join(root, 'services', 'dispatcher', 'dist', 'main.js'), '');
+      expect(serviceCommand('dispatcher', root)).toEqual([join(root, 'services', 'dispatcher', 'dist', 'main.js')]);
+      expect(() => serviceCommand('worker-agent', root)).toThrow(/service "worker-agent" has no entry point/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

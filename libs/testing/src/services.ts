@@ -10,23 +10,26 @@ export type ServiceName = 'pool-registry' | 'dispatcher' | 'worker-agent';
 export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
 /**
- * Starts one of the repo's services as a real process,
- * `node --import tsx <repoRoot>/services/<service>/src/main.ts`, with cwd = repoRoot.
+ * Starts one of the repo's services as a real process with cwd = repoRoot: the compiled
+ * `node <repoRoot>/services/<service>/dist/main.js` once `npm run build` has run (the tests'
+ * global setup builds first, so tests run what users run), else its TypeScript sources through
+ * tsx with the "@longshore/source" export condition ({@link serviceCommand}).
  * Its environment is this process's plus `env`, without the inherited `NODE_OPTIONS` and
  * `VITEST*` variables (the test runner's loaders and worker ids must not leak into it); a key
  * given in `env` always wins, and one set to `undefined` is unset.
  * `name` (default: the service) labels its error messages.
  */
 export function startService(service: ServiceName, env: NodeJS.ProcessEnv, name: string = service): ProcessHandle {
-  const main = join(repoRoot, 'services', service, 'src', 'main.ts');
-  if (!existsSync(main)) throw new Error(`service "${service}" has no entry point: ${main} does not exist`);
-  return startProcess({
-    name,
-    command: process.execPath,
-    args: ['--import', 'tsx', main],
-    cwd: repoRoot,
-    env: serviceEnv(env),
-  });
+  return startProcess({ name, command: process.execPath, args: serviceCommand(service), cwd: repoRoot, env: serviceEnv(env) });
+}
+
+/** The node arguments that run `service`: its compiled main when built, else its sources through tsx. */
+export function serviceCommand(service: ServiceName, root: string = repoRoot): string[] {
+  const compiled = join(root, 'services', service, 'dist', 'main.js');
+  if (existsSync(compiled)) return [compiled];
+  const main = join(root, 'services', service, 'src', 'main.ts');
+  if (!existsSync(main)) throw new Error(`service "${service}" has no entry point: neither ${compiled} nor ${main} exists`);
+  return ['--conditions=@longshore/source', '--import', 'tsx', main];
 }
 
 /** The environment {@link startService} gives a service: `base` filtered, then `env` on top. */

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -25,5 +27,27 @@ describe('bin/longshore.js', () => {
     const err = await run(process.execPath, [BIN, '--dispatcher', '127.0.0.1:1', 'jobs', 'ls'], { cwd: tmpdir() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 1 });
     expect((err as { stderr: string }).stderr).toContain('longshore: hint: is the cluster running?');
+  });
+});
+
+// Start-up: a command other than `up` loads the compiled bundle and nothing else of ours (no
+// servers, no TypeScript). Every ES module the process resolves is logged by a resolve hook.
+describe('bin/longshore.js start-up', () => {
+  it('runs the compiled bundle, and `jobs ls` loads neither the servers nor any source file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'longshore-bin-'));
+    try {
+      const log = join(dir, 'resolved.log');
+      await writeFile(
+        join(dir, 'hooks.mjs'),
+        `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+      );
+      await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+      const err = await run(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, '--dispatcher', '127.0.0.1:1', 'jobs', 'ls'], { cwd: tmpdir() }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 1 }); // nothing listens there: the command itself ran
+      const files = [...new Set((await readFile(log, 'utf8')).split('\n'))].filter((u) => u.startsWith('file:') && !u.startsWith(pathToFileURL(dir).href));
+      expect(files).toEqual([pathToFileURL(BIN).href, new URL('../dist/longshore.js', pathToFileURL(BIN)).href]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -8,6 +9,8 @@ export interface Asset {
 }
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
+/** The UI's entry: its TypeScript in a checkout, tsc's JavaScript of it in a build (dist/ has no .ts). */
+const UI_ENTRY = existsSync(`${UI_DIR}main.ts`) ? `${UI_DIR}main.ts` : `${UI_DIR}main.js`;
 
 /** The page: no inline script or style, so the Content-Security-Policy can forbid both. */
 const INDEX_HTML = `<!doctype html>
@@ -33,7 +36,7 @@ const INDEX_HTML = `<!doctype html>
  */
 export async function buildAssets(): Promise<Map<string, Asset>> {
   const result = await build({
-    entryPoints: { app: `${UI_DIR}main.ts`, 'app-style': `${UI_DIR}styles.css` },
+    entryPoints: { app: UI_ENTRY, 'app-style': `${UI_DIR}styles.css` },
     bundle: true,
     write: false,
     format: 'esm',
