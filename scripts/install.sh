@@ -73,6 +73,10 @@ fi
 if ! command -v aws >/dev/null 2>&1 && [ ! -x /usr/bin/aws ]; then
   apt_install --no-install-recommends awscli
 fi
+# deploy/compose.yaml is checked with Debian's docker-compose (`docker-compose config`).
+if ! command -v docker-compose >/dev/null 2>&1 && [ ! -x /usr/bin/docker-compose ]; then
+  apt_install --no-install-recommends docker-compose
+fi
 
 # The Docker executor's tests run a private dockerd (libs/testing/src/dockerd.ts) on test images
 # built from busybox-static, and push and pull through Debian's registry on loopback: no Docker
