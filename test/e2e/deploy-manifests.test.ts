@@ -109,6 +109,10 @@ describe.skipIf(!kubectl).each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
       expect(pod.securityContext?.runAsNonRoot).toBe(true);
       expect(pod.securityContext?.runAsUser).not.toBe(0);
       expect(pod.containers[0]!.securityContext?.capabilities?.drop).toEqual(['ALL']);
+      // Secret files belong to root: the non-root server reads its TLS key through its group.
+      const tls = (pod as PodSpec & { volumes: { name: string; secret?: { defaultMode: number } }[] }).volumes.find((v) => v.name === 'tls')!;
+      expect((pod.securityContext as { fsGroup?: number }).fsGroup).toBe(pod.securityContext?.runAsUser);
+      expect(tls.secret!.defaultMode & 0o040).toBe(0o040);
     }
   });
 
