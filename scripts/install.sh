@@ -73,6 +73,10 @@ fi
 if ! command -v aws >/dev/null 2>&1 && [ ! -x /usr/bin/aws ]; then
   apt_install --no-install-recommends awscli
 fi
+# deploy/compose.yaml is checked with Debian's docker-compose (`docker-compose config`).
+if ! command -v docker-compose >/dev/null 2>&1 && [ ! -x /usr/bin/docker-compose ]; then
+  apt_install --no-install-recommends docker-compose
+fi
 
 # The console's browser tests (test/e2e/console.test.ts) drive Debian's chromium headless through
 # playwright-core, at /usr/bin/chromium: no browser download from the npm registry.

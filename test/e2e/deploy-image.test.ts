@@ -1,0 +1,174 @@
+// The image smoke: deploy/docker/Dockerfile built on this machine's private Docker engine on a
+// local Node 24 base, then Redis, the registry, the dispatcher and two agents run as containers
+// (host network, loopback addresses) and jobs go in through the CLI. An agent killed outright
+// loses its job to the other; an agent stopped with `docker stop` drains: it exits 0, a job that
+// fits in its grace finishes there, a longer one is handed back without costing an attempt.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findRedisServer, freePort, repoRoot, waitFor } from '@longshore/testing';
+import { describeDocker } from '@longshore/testing/vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildNodeBase, buildRedisImage, dockerCli } from './deploy-image-base.js';
+
+const BASE = 'longshore-smoke/node-base:24';
+const REDIS = 'longshore-smoke/redis:1';
+const IMAGE = 'longshore-smoke/longshore:test';
+const CLI = join(repoRoot, 'services/cli/bin/longshore.js');
+const AGENT_CAPS = ['SETUID', 'SETGID', 'KILL', 'CHOWN', 'FOWNER', 'DAC_OVERRIDE', 'NET_ADMIN', 'NET_RAW'];
+/** Job states a job ends in (the API's JSON names). */
+const FINISHED = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'];
+/** The agents' drain: short, so a long job is handed back within the test. */
+const SHUTDOWN_GRACE_S = 15;
+
+interface Attempt {
+  agentId: string;
+  failureClass?: string;
+  handedBack?: boolean;
+}
+interface Job {
+  id: string;
+  state: string;
+  attempts?: Attempt[];
+}
+
+describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
+  const docker = dockerCli(host);
+  const run = Math.random().toString(36).slice(2, 8);
+  const home = mkdtempSync(join(tmpdir(), 'longshore-smoke-home-'));
+  const containers: string[] = [];
+  const password = `smoke-${run}-${Math.random().toString(36).slice(2)}`;
+  const bootstrap = `bootstrap-${run}-${'x'.repeat(32)}`;
+  let env: Record<string, string>;
+  let agentEnv: string[];
+  /** The agent left after the first test killed the other one. */
+  let survivor: string;
+
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`longshore ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const job = (id: string) => JSON.parse(cli(['jobs', 'get', id, '--json'])) as Job;
+  const start = (name: string, args: string[]) => {
+    containers.push(name);
+    docker(['run', '-d', '--name', name, '--network', 'host', ...args]);
+  };
+  const logsOfAll = () => containers.map((c) => `--- ${c}\n${spawnSync('docker', ['logs', '--tail', '40', c], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' }).stdout}`).join('\n');
+  /** waitFor, printing every container's log tail when it times out. */
+  const until = async <T>(fn: () => T | undefined | false, what: string, timeoutMs = 120_000): Promise<T> => {
+    try {
+      return await waitFor(fn, { timeoutMs, intervalMs: 500, what });
+    } catch (err) {
+      console.error(logsOfAll());
+      throw err;
+    }
+  };
+  const startAgent = (id: string) =>
+    start(`smoke-${run}-${id}`, [
+      ...['--user', '0:0', '--cap-drop', 'ALL', ...AGENT_CAPS.flatMap((c) => ['--cap-add', c]), '--stop-timeout', '60'],
+      ...agentEnv,
+      ...['-e', `LONGSHORE_AGENT_ID=${id}`],
+      IMAGE,
+      'agent',
+    ]);
+
+  beforeAll(async () => {
+    const nodeVersion = buildNodeBase(docker, BASE);
+    console.log(`local base ${BASE}: Node ${nodeVersion}`);
+    buildRedisImage(docker, REDIS, findRedisServer());
+    // The classic builder (DOCKER_BUILDKIT=0), its installs on the host network.
+    const build = spawnSync('docker', ['build', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE}`, '-f', 'deploy/docker/Dockerfile', '-t', IMAGE, '.'], {
+      cwd: repoRoot,
+      env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 1_500_000,
+    });
+    if (build.status !== 0) throw new Error(`docker build failed:\n${build.stdout.slice(-4000)}\n${build.stderr}`);
+    const size = Number(docker(['image', 'inspect', '-f', '{{.Size}}', IMAGE]).trim());
+    console.log(`image ${IMAGE}: ${(size / 1024 / 1024).toFixed(0)} MiB (${size} bytes) on the local Node ${nodeVersion} base`);
+
+    const [redisPort, registryPort, dispatcherPort] = [await freePort(), await freePort(), await freePort()];
+    const redisUrl = `redis://default:${password}@127.0.0.1:${redisPort}`;
+    start(`smoke-${run}-redis`, [REDIS, '--bind', '127.0.0.1', '--port', String(redisPort), '--requirepass', password, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction']);
+    const common = ['-e', `LONGSHORE_REDIS_URL=${redisUrl}`, '-e', `LONGSHORE_REGISTRY=127.0.0.1:${registryPort}`, '-e', `LONGSHORE_DISPATCHER=127.0.0.1:${dispatcherPort}`];
+    start(`smoke-${run}-registry`, [...common, '-e', `LONGSHORE_BOOTSTRAP_TOKEN=${bootstrap}`, IMAGE, 'registry']);
+    start(`smoke-${run}-dispatcher`, [...common, IMAGE, 'dispatcher']);
+    env = { LONGSHORE_HOME: home, LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`, LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`, LONGSHORE_TOKEN: bootstrap };
+    // The image's own health check (the one the Kubernetes readiness probe runs).
+    for (const port of [registryPort, dispatcherPort]) {
+      await until(() => spawnSync(process.execPath, [join(repoRoot, 'deploy/docker/grpc-health.mjs'), `127.0.0.1:${port}`]).status === 0, `a SERVING health check on ${port}`, 180_000);
+    }
+    cli(['pools', 'create', 'smoke', '--default-weight', '0.5']);
+    const agentToken = cli(['tokens', 'create', '--role', 'agent', '--name', `smoke-${run}`, '--pool', 'smoke']).trim();
+    agentEnv = [
+      ...common,
+      ...['-e', `LONGSHORE_TOKEN=${agentToken}`, '-e', 'LONGSHORE_POOL=smoke', '-e', 'LONGSHORE_EXECUTORS=subprocess'],
+      ...['-e', `LONGSHORE_SHUTDOWN_GRACE=${SHUTDOWN_GRACE_S}s`, '-e', 'LONGSHORE_KILL_GRACE=2s'],
+      // Host network: the job firewall would edit this machine's own iptables.
+      ...['-e', 'LONGSHORE_JOB_FIREWALL=off'],
+    ];
+    startAgent('smoke-a');
+    startAgent('smoke-b');
+    await until(() => {
+      const agents = JSON.parse(cli(['agents', 'ls', '--json'])) as { id: string; state: string }[];
+      return agents.filter((a) => a.state === 'AGENT_STATE_ACTIVE').length === 2;
+    }, 'two active agents', 180_000);
+  }, 1_800_000);
+
+  afterAll(() => {
+    for (const c of containers) spawnSync('docker', ['rm', '-f', c], { env: { ...process.env, DOCKER_HOST: host } });
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('ships Node 24, runs the servers as uid 1000 and starts each service by its argument', () => {
+    expect(docker(['run', '--rm', '--entrypoint', 'node', IMAGE, '--version']).trim()).toMatch(/^v24\./);
+    expect(docker(['image', 'inspect', '-f', '{{.Config.User}}', IMAGE]).trim()).toBe('1000:1000');
+    expect(docker(['run', '--rm', IMAGE]).trim()).toContain('submit');
+    const bad = spawnSync('docker', ['run', '--rm', IMAGE, 'nonsense'], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('registry|dispatcher|agent|cli');
+  });
+
+  it('finishes a job on the other agent when its agent is killed mid-job', async () => {
+    const id = cli(['submit', '--pool', 'smoke', '--', 'sh', '-c', 'sleep 6; echo finished']).trim();
+    const running = await until(() => {
+      const j = job(id);
+      return j.state === 'JOB_STATE_RUNNING' && j.attempts?.at(-1)?.agentId;
+    }, `job ${id} running`);
+    docker(['kill', `smoke-${run}-${running}`]);
+    const done = await until(() => {
+      const j = job(id);
+      return FINISHED.includes(j.state) && j;
+    }, `job ${id} to finish on the other agent`, 180_000);
+    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    survivor = done.attempts!.at(-1)!.agentId;
+    expect(survivor).not.toBe(running);
+    expect(done.attempts?.[0]).toMatchObject({ agentId: running, failureClass: 'FAILURE_CLASS_LOST' });
+    expect(cli(['logs', id])).toContain('finished');
+  }, 300_000);
+
+  it('drains an agent on docker stop: exit 0, a short job finishes, a long one is handed back uncharged and runs again', async () => {
+    const short = cli(['submit', '--pool', 'smoke', '--', 'sh', '-c', 'sleep 10; echo short done']).trim();
+    const long = cli(['submit', '--pool', 'smoke', '--retries', 'lost=0', '--', 'sh', '-c', 'sleep 40; echo long done']).trim();
+    await until(() => job(short).state === 'JOB_STATE_RUNNING' && job(long).state === 'JOB_STATE_RUNNING', 'both jobs running on the survivor');
+    // A timeout well above LONGSHORE_SHUTDOWN_GRACE + LONGSHORE_KILL_GRACE: the drain, not SIGKILL, ends it.
+    docker(['stop', '-t', '60', `smoke-${run}-${survivor}`], { timeout: 120_000 });
+    expect(docker(['inspect', '-f', '{{.State.ExitCode}}', `smoke-${run}-${survivor}`]).trim()).toBe('0');
+    expect(job(short)).toMatchObject({ state: 'JOB_STATE_SUCCEEDED' });
+    expect(job(short).attempts).toHaveLength(1);
+    const handedBack = job(long);
+    expect(handedBack.state).toBe('JOB_STATE_QUEUED');
+    expect(handedBack.attempts).toEqual([expect.objectContaining({ agentId: survivor, handedBack: true })]);
+    // An agent comes back under the killed one's id; the handed-back job runs there in full.
+    docker(['start', `smoke-${run}-${survivor === 'smoke-a' ? 'smoke-b' : 'smoke-a'}`]);
+    const done = await until(() => {
+      const j = job(long);
+      return FINISHED.includes(j.state) && j;
+    }, `job ${long} to run again`, 180_000);
+    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    expect(cli(['logs', long])).toContain('long done');
+  }, 400_000);
+});
