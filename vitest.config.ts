@@ -7,7 +7,9 @@ const globalSetup = ['libs/testing/src/build-global-setup.ts', 'libs/testing/src
 
 // Workspace packages resolve to their TypeScript sources in tests (the "@longshore/source" export
 // condition; "default" is the compiled dist/). Vitest also passes these to its workers as --conditions.
-const ssr = { resolve: { conditions: ['@longshore/source', 'module', 'node', 'development|production'] } };
+// Not "module": Node is given these too, and a package's "module" build (e.g. the AWS SDK's dist-es) is for
+// bundlers (extensionless imports).
+const ssr = { resolve: { conditions: ['@longshore/source', 'node', 'development|production'] } };
 
 // Two projects: fast unit tests beside the code, and end-to-end tests in test/ that start
 // real processes (redis-server, the services) and so run one file at a time.
