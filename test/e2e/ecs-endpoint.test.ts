@@ -301,7 +301,7 @@ describeDocker('the local ECS endpoint', ({ docker, image, host }) => {
     });
     let mine = (): Promise<unknown[]> => Promise.resolve([]);
     try {
-      const url = await waitFor(() => cli.lines.map((l) => /^ {2}export AWS_ENDPOINT_URL_ECS=(\S+) AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=\1$/.exec(l)?.[1]).find(Boolean), {
+      const url = await waitFor(() => cli.lines.map((l) => /^ {2}export AWS_ENDPOINT_URL_ECS=(\S+) AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=\1 AWS_ENDPOINT_URL_SECRETS_MANAGER=\1$/.exec(l)?.[1]).find(Boolean), {
         timeoutMs: 120_000,
         what: `the endpoint URL in its output:\n${cli.lines.join('\n')}`,
       });

@@ -64,7 +64,7 @@ Examples:
         allowRemote: opts.allowRemote === true,
         onError: (what, err) => ctx.io.stderr.write(`ecs-endpoint: ${what}: ${(err as Error).message ?? String(err)}\n`),
       });
-      say(`local ECS + CloudWatch Logs endpoint on ${endpoint.url} (Docker engine: ${ctx.io.env['DOCKER_HOST'] || '/var/run/docker.sock'})`);
+      say(`local ECS, CloudWatch Logs and Secrets Manager endpoint on ${endpoint.url} (Docker engine: ${ctx.io.env['DOCKER_HOST'] || '/var/run/docker.sock'})`);
       say(`  export AWS_ENDPOINT_URL_ECS=${endpoint.url} AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${endpoint.url} AWS_ENDPOINT_URL_SECRETS_MANAGER=${endpoint.url}`);
       say(`  export AWS_REGION=${opts.region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`);
       say(`clusters: ${['default', ...opts.cluster].join(', ')}; faults: POST ${endpoint.url}/_longshore/faults; calls: GET ${endpoint.url}/_longshore/stats`);
