@@ -4,7 +4,7 @@ import { loadClientSecurity, loadConsoleConfig } from '@longshore/config';
 import type { ConsoleServer } from '@longshore/console';
 import type { Logger } from '@longshore/telemetry';
 import type { CliContext } from './context.js';
-import { UsageError } from './errors.js';
+import { listenArg } from './option-parsers.js';
 import { untilStopped } from './until-stopped.js';
 
 /** What {@link serveConsole} needs: the cluster's addresses and where to listen. */
@@ -46,9 +46,7 @@ Examples:
   $ LONGSHORE_DISPATCHER=10.0.0.5:7400 LONGSHORE_REGISTRY=10.0.0.5:7401 longshore console --listen 127.0.0.1:8080`,
     )
     .action(async (opts: { listen?: string }) => {
-      if (opts.listen !== undefined && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(opts.listen)) {
-        throw new UsageError(`--listen "${opts.listen}": give HOST:PORT (e.g. --listen 127.0.0.1:7480)`);
-      }
+      if (opts.listen !== undefined) listenArg(opts.listen, '127.0.0.1:7480');
       const g = ctx.globals();
       const env = ctx.io.env;
       const logger = pino({ level: env['LONGSHORE_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));

@@ -4,7 +4,7 @@ import { FakeClient, runWith } from './test-helpers.js';
 describe('longshore dev ecs-endpoint', () => {
   it('refuses a bad --listen, --cluster or --stop-timeout before starting anything, naming the flag', async () => {
     for (const [args, message] of [
-      [['--listen', '4566'], /--listen "4566": give host:port/],
+      [['--listen', '4566'], /--listen "4566": give HOST:PORT \(e\.g\. --listen 127\.0\.0\.1:4566/],
       [['--listen', '127.0.0.1:99999'], /--listen/],
       [['--cluster', 'no spaces'], /--cluster "no spaces"/],
       [['--stop-timeout', '1.5'], /--stop-timeout "1.5": give whole seconds/],

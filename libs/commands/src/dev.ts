@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
-
-/** `host:port` of --listen, checked; the port may be 0 (a free one). */
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`--listen "${text}": give host:port (e.g. --listen 127.0.0.1:4566, or port 0 for a free one)`);
-  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
-}
+import { listenArg } from './option-parsers.js';
+import { untilStopped } from './until-stopped.js';
 
 const CLUSTER_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
@@ -50,7 +44,7 @@ Examples:
   $ aws ecs describe-clusters --endpoint-url http://127.0.0.1:4566`,
     )
     .action(async (opts: { listen: string; region: string; cluster: string[]; stopTimeout: string; allowRemote?: boolean }) => {
-      const { host, port } = parseListen(opts.listen);
+      const { host, port } = listenArg(opts.listen, '127.0.0.1:4566');
       const stopTimeoutSeconds = Number(opts.stopTimeout);
       if (!/^\d+$/.test(opts.stopTimeout) || stopTimeoutSeconds > 3600) throw new UsageError(`--stop-timeout "${opts.stopTimeout}": give whole seconds from 0 to 3600 (e.g. --stop-timeout 10)`);
       const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
@@ -69,15 +63,7 @@ Examples:
       say(`  export AWS_REGION=${opts.region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`);
       say(`clusters: ${['default', ...opts.cluster].join(', ')}; faults: POST ${endpoint.url}/_longshore/faults; calls: GET ${endpoint.url}/_longshore/stats`);
       say('Press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          ctx.signals.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        ctx.signals.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(ctx.signals);
       say('stopping: removing the containers of its tasks…');
       await endpoint.close();
       say('stopped');

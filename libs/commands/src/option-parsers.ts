@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from './errors.js';
 import { Executor } from '@longshore/client';
 import {
   AGENT_EXECUTORS,
@@ -188,4 +189,15 @@ export function retriesArg(text: string): Record<string, number> {
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/**
+ * `--listen HOST:PORT` (`[V6]:PORT` too; port 0 = a free one), checked.
+ * @throws UsageError naming the flag and an example.
+ */
+export function listenArg(text: string, example: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen "${text}": give HOST:PORT (e.g. --listen ${example}, or port 0 for a free one)`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
