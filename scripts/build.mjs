@@ -19,8 +19,9 @@
 // packages (@longshore/local-cluster stays outside the bundle), and so do the packages that read
 // files beside themselves at run time (grpc-health-check's .proto) or load lazily (the OTel SDK).
 // (So `up` holds two copies of some packages, the bundle's and the servers'; they share nothing.)
+// Last, the console's UI is bundled for browsers (libs/console/dist/public/).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,7 +110,7 @@ for (const p of pkgs) if (existsSync(join(root, p.dir, 'dist'))) copyAssets(p);
 const CLI_EXTERNAL = [
   '@longshore/local-cluster', // `up` only: the servers, compiled by tsc
   '@longshore/aws-local', // `dev ecs-endpoint` only (dockerode)
-  '@longshore/console', // `up` and `console` only: its server bundles the UI with esbuild from its own files
+  '@longshore/console', // `up` and `console` only: its server serves the UI bundled below
   'grpc-health-check', // servers only; reads its .proto from beside itself
   '@opentelemetry/sdk-node', // only with OTEL_* set
   '@opentelemetry/instrumentation-ioredis',
@@ -154,3 +155,30 @@ function sideEffectFree(filter) {
 }
 
 if (wanted.some((p) => p.dir === 'services/cli')) await bundleCli();
+
+/**
+ * The console's UI (Preact, from tsc's output, and its stylesheet) bundled for browsers into
+ * libs/console/dist/public/ (app.js, app.css), which its server serves as they are: no CDN, no
+ * bundling when it starts. Bundled again when tsc's output of the UI is newer than the bundle.
+ */
+async function bundleConsoleUi() {
+  const ui = join(root, 'libs/console/dist/ui');
+  const out = join(root, 'libs/console/dist/public');
+  if (!existsSync(join(ui, 'main.js'))) return;
+  const built = existsSync(join(out, 'app.js')) ? statSync(join(out, 'app.js')).mtimeMs : 0;
+  if (walk(ui).every((f) => statSync(f).mtimeMs <= built)) return;
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: { app: join(ui, 'main.js'), 'app-style': join(ui, 'styles.css') },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    minify: true,
+    outdir: out,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  renameSync(join(out, 'app-style.css'), join(out, 'app.css'));
+}
+await bundleConsoleUi();

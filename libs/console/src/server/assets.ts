@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /** One static file the console serves. */
 export interface Asset {
@@ -8,9 +7,11 @@ export interface Asset {
   body: Buffer;
 }
 
-const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
-/** The UI's entry: its TypeScript in a checkout, tsc's JavaScript of it in a build (dist/ has no .ts). */
-const UI_ENTRY = existsSync(`${UI_DIR}main.ts`) ? `${UI_DIR}main.ts` : `${UI_DIR}main.js`;
+/**
+ * Where `npm run build` (scripts/build.mjs) puts the UI bundled for browsers: the package's
+ * dist/public/, two levels up from this file both in src/server/ and in dist/server/.
+ */
+export const PUBLIC_DIR = fileURLToPath(new URL('../../dist/public/', import.meta.url));
 
 /** The page: no inline script or style, so the Content-Security-Policy can forbid both. */
 const INDEX_HTML = `<!doctype html>
@@ -29,31 +30,26 @@ const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
+const FILES: [string, string][] = [
+  ['app.js', 'text/javascript; charset=utf-8'],
+  ['app.css', 'text/css; charset=utf-8'],
+];
+
 /**
- * Bundles the UI (Preact + signals, TypeScript) and its stylesheet with esbuild into memory:
- * everything the page loads comes from this server, so it works offline and needs no CDN.
- * Built once when the console starts (a fraction of a second), so a checkout needs no build step.
+ * The UI's files, bundled at build time (Preact + signals and the stylesheet, by esbuild in
+ * `npm run build`), read once into memory: everything the page loads comes from this server, so
+ * it works offline and needs no CDN. Missing files are an error that says how to make them.
  */
-export async function buildAssets(): Promise<Map<string, Asset>> {
-  const result = await build({
-    entryPoints: { app: UI_ENTRY, 'app-style': `${UI_DIR}styles.css` },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: ['chrome110', 'firefox110', 'safari16'],
-    minify: true,
-    sourcemap: false,
-    outdir: '/assets',
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
+export async function loadAssets(dir: string = PUBLIC_DIR): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
   assets.set('/', { contentType: 'text/html; charset=utf-8', body: Buffer.from(INDEX_HTML) });
-  for (const f of result.outputFiles) {
-    if (f.path.endsWith('/app.js')) assets.set('/app.js', { contentType: 'text/javascript; charset=utf-8', body: Buffer.from(f.contents) });
-    if (f.path.endsWith('/app-style.css')) assets.set('/app.css', { contentType: 'text/css; charset=utf-8', body: Buffer.from(f.contents) });
+  for (const [name, contentType] of FILES) {
+    const path = `${dir}${dir.endsWith('/') ? '' : '/'}${name}`;
+    const body = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new Error(`the console's UI is not built (${path} is missing): run "npm run build" first`, { cause: err });
+      throw err;
+    });
+    assets.set(`/${name}`, { contentType, body });
   }
-  if (!assets.has('/app.js') || !assets.has('/app.css')) throw new Error(`the console's bundle is incomplete: ${result.outputFiles.map((f) => f.path).join(', ')}`);
   return assets;
 }

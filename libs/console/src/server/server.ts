@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@longshore/telemetry';
 import { serveApi, type ApiDeps } from './api.js';
-import { buildAssets, type Asset } from './assets.js';
+import { loadAssets, type Asset } from './assets.js';
 import { ClientsByToken, type ClusterAddress } from './clients.js';
 import { checkRequestOrigin, SECURITY_HEADERS, sendJson } from './http-guard.js';
 import { toHttpError } from './http-status.js';
@@ -17,6 +17,8 @@ export interface ConsoleServerOptions extends ClusterAddress {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** How often a live jobs list is asked for again; default 1 s. */
   livePollMs?: number;
+  /** Where the UI's built files are; default the package's dist/public/ (`npm run build`). */
+  publicDir?: string;
 }
 
 /** A running console. */
@@ -42,7 +44,7 @@ function isLoopback(host: string): boolean {
  * it behind TLS.
  */
 export async function startConsoleServer(opts: ConsoleServerOptions): Promise<ConsoleServer> {
-  const assets = await buildAssets();
+  const assets = await loadAssets(opts.publicDir);
   const clients = new ClientsByToken(opts);
   const logins = new LoginLinks();
   const deps: ApiDeps = { clients, logins, traceUrl: opts.traceUrl, livePollMs: opts.livePollMs ?? 1000, now: () => Date.now() };
