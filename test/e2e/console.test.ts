@@ -76,6 +76,74 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     await shot('pools');
   });
 
+  it('edits a pool with the API\'s rules and messages, and sets the default', async () => {
+    await page.goto(`${server.url}#/pools`);
+    const card = page.locator('[data-pool="web-made"]');
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const form = card.locator('form.edit-pool');
+    await form.getByLabel('Largest weight').fill('2');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await card.locator('dd', { hasText: 'default 0.5, at most 2' }).waitFor();
+    expect((await ls.registry.getPool({ id: 'web-made' })).pool?.maxWeightMilli).toBe(2000);
+    // Nothing changed: the API's own message says what to do.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(form.locator('.error').textContent()).resolves.toMatch(/^update_mask: name the fields to change/);
+    // A default above the largest weight: refused by the API, with its message.
+    await form.getByLabel('Default weight').fill('3');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(form.locator('.error').textContent()).resolves.toMatch(/default_weight_milli|max_weight_milli/);
+    expect((await ls.registry.getPool({ id: 'web-made' })).pool?.defaultWeightMilli).toBe(500);
+    await form.getByRole('button', { name: 'Close' }).click();
+    // Make it the default, then the old default again.
+    await card.getByRole('button', { name: 'Make default' }).click();
+    await card.locator('.chip.default').waitFor();
+    expect((await ls.registry.getPool({ id: 'web-made' })).pool?.isDefault).toBe(true);
+    await page.locator('[data-pool="default"]').getByRole('button', { name: 'Make default' }).click();
+    await page.locator('[data-pool="default"] .chip.default').waitFor();
+  });
+
+  it('deletes a pool: the default is refused with the API\'s message, queued jobs only by force', async () => {
+    await page.goto(`${server.url}#/pools`);
+    const def = page.locator('[data-pool="default"]');
+    await def.getByRole('button', { name: 'Delete…' }).click();
+    await def.getByRole('button', { name: 'Delete default' }).click();
+    await expect(def.locator('.error').textContent()).resolves.toMatch(/is the default pool and cannot be deleted/);
+    await def.getByRole('button', { name: 'Keep it' }).click();
+    await ls.submit({ pool: 'web-made', command: ['true'] }); // no agents there: it stays queued
+    const card = page.locator('[data-pool="web-made"]');
+    await card.locator('a', { hasText: '1 queued' }).waitFor();
+    await card.getByRole('button', { name: 'Delete…' }).click();
+    await card.getByRole('button', { name: 'Delete web-made' }).click();
+    await expect(card.locator('.error').textContent()).resolves.toMatch(/has 1 queued job\(s\)/);
+    await card.getByRole('button', { name: 'Delete and cancel its 1 queued job' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect((await ls.registry.listPools({})).pools.map((p) => p.id)).not.toContain('web-made');
+  });
+
+  it('shows a pool\'s active reservation: which job, since when', async () => {
+    await ls.registry.createPool({ id: 'reserving' });
+    const agent = await cluster.startAgent({ LONGSHORE_POOL: 'reserving', LONGSHORE_AGENT_ID: 'agent-r', LONGSHORE_RESERVE_AFTER: '1s' });
+    try {
+      const light = await ls.submit({ pool: 'reserving', command: ['sleep', '120'], weightMilli: 500 });
+      await waitFor(async () => (await ls.getJob(light.id)).state === JobState.RUNNING, { timeoutMs: 60_000 });
+      // A full-weight job cannot fit beside it: after a second the agent reserves room for it.
+      const heavy = await ls.submit({ pool: 'reserving', command: ['true'], weightMilli: 1000 });
+      await waitFor(async () => (await ls.registry.getPool({ id: 'reserving' })).pool?.status?.reservation?.jobId === heavy.id, { timeoutMs: 60_000 });
+      await page.goto(`${server.url}#/pools`);
+      const r = page.locator('[data-pool="reserving"] .reservation');
+      await r.waitFor();
+      await expect(r.locator('a').textContent()).resolves.toBe(heavy.id);
+      await expect(r.textContent()).resolves.toMatch(/\(weight 1\) since \d[\dms. ]*ago on agent-r$/);
+      await expect(r.locator('time').getAttribute('title')).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+      await shot('reservation');
+      await ls.dispatcher.cancelJob({ id: light.id });
+      await ls.waitForJob(heavy.id);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('submits a job from the form and shows its log lines live, before it ends', async () => {
     await page.goto(`${server.url}#/submit`);
     await page.getByLabel(/^Command/).fill('sh\n-c\necho first line; sleep 6; echo last line');
@@ -135,6 +203,13 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     await page.goto(`${server.url}#/agents`);
     const row = page.locator('tr[data-agent="agent-2"]');
     await expect(row.locator('.agent-state').textContent()).resolves.toBe('active');
+    // Its capacity bar is made of the job that fills it, by weight, linking to the job.
+    const running = (await ls.registry.listAgents({})).agents.find((a) => a.id === 'agent-2')!.runningJobIds[0]!;
+    const seg = row.locator('.bar.segmented a.seg');
+    await seg.waitFor();
+    await expect(seg.getAttribute('aria-label')).resolves.toBe(`job ${running}, weight 1`);
+    await expect(seg.getAttribute('href')).resolves.toBe(`#/jobs/${running}`);
+    await expect(row.locator('.running li').textContent()).resolves.toBe(`${running} 1`);
     await row.getByRole('button', { name: 'Drain' }).click();
     await row.locator('.agent-state', { hasText: 'draining' }).waitFor();
     await shot('agents');

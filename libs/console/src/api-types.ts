@@ -27,7 +27,10 @@ export interface ReservationView {
   agentId: string;
   weight: string;
   sinceMs: number;
+  /** How long ago it was taken ("1m 20s ago"). */
   since: string;
+  /** When it was taken, UTC ("2026-12-02 17:20:05Z"). */
+  sinceTime: string;
 }
 
 export interface PoolView {
@@ -61,12 +64,24 @@ export interface AgentView {
   capacity: string;
   weightInUse: string;
   runningJobIds: string[];
+  /** The running jobs whose weight is known, in the agent's order: its capacity bar's parts. */
+  jobs: AgentJobView[];
+  /** Weight in use not accounted for by `jobs` (jobs not looked up, or finished meanwhile). */
+  otherWeightMilli: number;
+  otherWeight: string;
   lanes: { lane: string; used: number; limit?: number }[];
   executors: { name: string; healthy: boolean; reason: string }[];
   labels: [string, string][];
   lastHeartbeatMs?: number;
   /** e.g. "3.2s ago"; "-" when never. */
   lastHeartbeat: string;
+}
+
+/** A running job's share of an agent. */
+export interface AgentJobView {
+  id: string;
+  weightMilli: number;
+  weight: string;
 }
 
 export interface AttemptView {

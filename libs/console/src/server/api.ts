@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, LongshoreError, TokenRole, type LongshoreClient } from '@longshore/client';
 import { tokenRoleEnum } from '@longshore/rpc';
-import type { JobPageView, JobSummaryView, WhoAmIView } from '../api-types.js';
+import type { AgentView, JobPageView, JobSummaryView, WhoAmIView } from '../api-types.js';
 import type { ClientsByToken } from './clients.js';
 import { bearerToken, readJson, sendJson } from './http-guard.js';
 import type { LoginLinks } from './login-links.js';
-import { listJobsRequest, parseCreatePool, parseJobListQuery, parseLogin, parseSubmit, type JobListQuery } from './requests.js';
+import { listJobsRequest, parseCreatePool, parseDeletePool, parseJobListQuery, parseLogin, parseSubmit, parseUpdatePool, type JobListQuery } from './requests.js';
 import { openSse } from './sse.js';
 import { agentView, jobDetailView, jobSummaryView, logLineView, poolView } from './views.js';
 
@@ -154,6 +154,30 @@ async function whoami({ ls, signal }: Call, deps: ApiDeps): Promise<WhoAmIView> 
   };
 }
 
+/** How many of an agent's running jobs are looked up for its capacity bar; the rest show as one "other" part. */
+const MAX_JOBS_PER_AGENT = 32;
+
+/**
+ * The agents, each with the jobs filling it and their weights (GetJob for each running job, at
+ * most {@link MAX_JOBS_PER_AGENT} an agent): what its capacity bar is made of. A job that finished
+ * meanwhile is left out; the weight not accounted for shows as "other".
+ */
+async function listAgents({ ls, url, signal }: Call, deps: ApiDeps): Promise<AgentView[]> {
+  const agents = (await ls.registry.listAgents({ pool: url.searchParams.get('pool') ?? '' }, { signal })).agents;
+  const weights = new Map<string, number>();
+  const ids = agents.flatMap((a) => a.runningJobIds.slice(0, MAX_JOBS_PER_AGENT));
+  await Promise.all(
+    ids.map(async (id) => {
+      const job = await ls.getJob(id, { signal }).catch((err: unknown) => {
+        if (err instanceof LongshoreError && err.code === Code.NotFound) return undefined;
+        throw err;
+      });
+      if (job) weights.set(id, job.weightMilli);
+    }),
+  );
+  return agents.map((a) => agentView(a, deps.now(), weights));
+}
+
 /** The routes: method, path pattern, handler. SSE handlers write their own response. */
 const ROUTES: [string, RegExp, Handler][] = [
   ['POST', /^\/api\/login$/, async ({ req }, deps) => {
@@ -166,8 +190,9 @@ const ROUTES: [string, RegExp, Handler][] = [
   ['POST', /^\/api\/pools$/, async ({ ls, req, signal }, deps) => poolView((await ls.registry.createPool(parseCreatePool(await readJson(req)), { signal })).pool!, deps.now())],
   ['GET', new RegExp(`^/api/pools/${ID}$`), async ({ ls, params, signal }, deps) => poolView((await ls.registry.getPool({ id: params[0]! }, { signal })).pool!, deps.now())],
   ['POST', new RegExp(`^/api/pools/${ID}/default$`), async ({ ls, params, signal }, deps) => poolView((await ls.registry.setDefaultPool({ id: params[0]! }, { signal })).pool!, deps.now())],
-  ['POST', new RegExp(`^/api/pools/${ID}/delete$`), async ({ ls, params, signal }) => ({ cancelledJobs: Number((await ls.registry.deletePool({ id: params[0]! }, { signal })).cancelledJobs) })],
-  ['GET', /^\/api\/agents$/, async ({ ls, url, signal }, deps) => (await ls.registry.listAgents({ pool: url.searchParams.get('pool') ?? '' }, { signal })).agents.map((a) => agentView(a, deps.now()))],
+  ['POST', new RegExp(`^/api/pools/${ID}/update$`), async ({ ls, req, params, signal }, deps) => poolView((await ls.registry.updatePool(parseUpdatePool(params[0]!, await readJson(req)), { signal })).pool!, deps.now())],
+  ['POST', new RegExp(`^/api/pools/${ID}/delete$`), async ({ ls, req, params, signal }) => ({ cancelledJobs: Number((await ls.registry.deletePool(parseDeletePool(params[0]!, await readJson(req)), { signal })).cancelledJobs) })],
+  ['GET', /^\/api\/agents$/, listAgents],
   ['POST', new RegExp(`^/api/agents/${ID}/drain$`), async ({ ls, params, signal }, deps) => {
     const res = await ls.registry.drainAgent({ id: params[0]! }, { signal });
     return res.agent ? agentView(res.agent, deps.now()) : {};

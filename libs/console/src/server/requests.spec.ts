@@ -1,6 +1,6 @@
-import { JobState } from '@longshore/client';
 import { describe, expect, it } from 'vitest';
-import { listJobsRequest, parseCreatePool, parseJobListQuery, parseSubmit } from './requests.js';
+import { Executor, JobState } from '@longshore/client';
+import { listJobsRequest, parseCreatePool, parseDeletePool, parseJobListQuery, parseSubmit, parseUpdatePool } from './requests.js';
 
 describe('console requests are checked at the edge', () => {
   it('turns list filters into a ListJobs request', () => {
@@ -26,5 +26,16 @@ describe('console requests are checked at the edge', () => {
 
   it('reads the create-pool form', () => {
     expect(parseCreatePool({ id: 'p', defaultWeight: '0.5', makeDefault: true })).toEqual({ id: 'p', description: '', defaultWeightMilli: 500, makeDefault: true });
+  });
+
+  it('reads the edit-pool form: the mask names exactly the fields sent', () => {
+    expect(parseUpdatePool('p', { maxWeight: '2', executors: 'docker, subprocess' })).toEqual({ id: 'p', description: '', defaultWeightMilli: 0, maxWeightMilli: 2000, executors: [Executor.DOCKER, Executor.SUBPROCESS], updateMask: ['max_weight_milli', 'executors'] });
+    expect(parseUpdatePool('p', { description: '' }).updateMask).toEqual(['description']);
+    // Nothing named: sent as it is, for the API's own message.
+    expect(parseUpdatePool('p', {}).updateMask).toEqual([]);
+    expect(() => parseUpdatePool('p', { defaultWeight: 'half' })).toThrow(/^defaultWeight: "half" is not a decimal/);
+    expect(() => parseUpdatePool('p', { executors: 'vm' })).toThrow(/^executors: "vm" is not an executor/);
+    expect(parseDeletePool('p', { force: true })).toEqual({ id: 'p', force: true });
+    expect(parseDeletePool('p', {})).toEqual({ id: 'p', force: false });
   });
 });

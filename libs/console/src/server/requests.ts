@@ -118,6 +118,45 @@ export function parseCreatePool(raw: unknown) {
   };
 }
 
+/** The executors field of the pool forms: names separated by commas or spaces; empty = every executor. */
+function executorList(b: Record<string, unknown>, field: string) {
+  return text(b, field)
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((name) => {
+      if (!(EXECUTORS as readonly string[]).includes(name)) throw new InvalidArgumentError(field, `"${name}" is not an executor (one of ${EXECUTORS.join(', ')})`);
+      return executorEnum.toProto(name as ExecutorName);
+    });
+}
+
+/**
+ * The edit-pool form as an UpdatePool request: only the fields the body names change (the UI
+ * sends those the user changed), so `update_mask` names exactly those. A body naming none goes to
+ * the API as it is, and the API's own message says what to do.
+ */
+export function parseUpdatePool(id: string, raw: unknown) {
+  const b = body(raw);
+  const mask: string[] = [];
+  const has = (field: string) => b[field] !== undefined && b[field] !== null;
+  if (has('description')) mask.push('description');
+  if (has('defaultWeight')) mask.push('default_weight_milli');
+  if (has('maxWeight')) mask.push('max_weight_milli');
+  if (has('executors')) mask.push('executors');
+  return {
+    id,
+    description: text(b, 'description'),
+    defaultWeightMilli: has('defaultWeight') ? parseMilli('defaultWeight', text(b, 'defaultWeight')) : 0,
+    maxWeightMilli: has('maxWeight') ? parseMilli('maxWeight', text(b, 'maxWeight')) : 0,
+    executors: executorList(b, 'executors'),
+    updateMask: mask,
+  };
+}
+
+/** The delete-pool button: `force` cancels the pool's queued jobs instead of being refused. */
+export function parseDeletePool(id: string, raw: unknown) {
+  return { id, force: body(raw ?? {})['force'] === true };
+}
+
 /** The login form: the one-time code from the URL `longshore up` printed. */
 export function parseLogin(raw: unknown): string {
   const code = text(body(raw), 'code');

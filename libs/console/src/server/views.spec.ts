@@ -17,12 +17,19 @@ describe('views: numbers as people read them', () => {
     });
     const v = poolView(pool, NOW);
     expect(v).toMatchObject({ defaultWeight: '0.25', maxWeight: '1', capacity: '2', weightInUse: '1.25', health: 'degraded', jobsQueued: 7, isDefault: true });
-    expect(v.reservation).toMatchObject({ jobId: 'j1', weight: '1', since: '1m 20s ago' });
+    expect(v.reservation).toMatchObject({ jobId: 'j1', weight: '1', since: '1m 20s ago', sinceTime: '2026-12-02 16:58:40Z' });
   });
 
   it('shows an agent\'s state, load and heartbeat age', () => {
     const a = create(AgentSchema, { id: 'a1', state: AgentState.DRAINING, capacityMilli: 1000, weightInUseMilli: 375, laneUsage: { ingestion: 2 }, laneLimits: { ingestion: 4 }, lastHeartbeat: timestampFromMs(NOW - 1500) });
     expect(agentView(a, NOW)).toMatchObject({ state: 'draining', weightInUse: '0.375', capacity: '1', lastHeartbeat: '1.5s ago', lanes: [{ lane: 'ingestion', used: 2, limit: 4 }] });
+  });
+
+  it('splits an agent\'s weight in use into the jobs that fill it, the rest as other', () => {
+    const a = create(AgentSchema, { id: 'a1', capacityMilli: 1000, weightInUseMilli: 875, runningJobIds: ['j1', 'j2', 'j3'] });
+    const v = agentView(a, NOW, new Map([['j1', 500], ['j2', 125]]));
+    expect(v.jobs).toEqual([{ id: 'j1', weightMilli: 500, weight: '0.5' }, { id: 'j2', weightMilli: 125, weight: '0.125' }]);
+    expect(v).toMatchObject({ otherWeightMilli: 250, otherWeight: '0.25' });
   });
 
   it('shows a job\'s attempts with durations, and its env by name only', () => {

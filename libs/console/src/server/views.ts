@@ -2,7 +2,7 @@ import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { isFinished, type Agent, type Attempt, type Job, type LogLine, type Pool } from '@longshore/client';
 import { formatBytes, formatElapsed, formatMilli } from '@longshore/domain';
 import { agentStateEnum, executorEnum, failureClassEnum, jobStateEnum, logStreamEnum, poolHealthEnum } from '@longshore/rpc';
-import type { AgentView, AttemptView, JobDetailView, JobSummaryView, LogLineView, PoolView } from '../api-types.js';
+import type { AgentJobView, AgentView, AttemptView, JobDetailView, JobSummaryView, LogLineView, PoolView } from '../api-types.js';
 
 /**
  * Proto messages as the console's JSON views. Every number people read is formatted here, once,
@@ -59,13 +59,22 @@ export function poolView(p: Pool, now: number): PoolView {
     weightInUse: formatMilli(s?.weightInUseMilli ?? 0),
     jobsQueued: Number(s?.jobsQueued ?? 0n),
     jobsRunning: Number(s?.jobsRunning ?? 0n),
-    ...(r?.jobId ? { reservation: { jobId: r.jobId, agentId: r.agentId, weight: formatMilli(r.weightMilli), sinceMs: ms(r.since) ?? 0, since: ago(r.since, now) } } : {}),
+    ...(r?.jobId ? { reservation: { jobId: r.jobId, agentId: r.agentId, weight: formatMilli(r.weightMilli), sinceMs: ms(r.since) ?? 0, since: ago(r.since, now), sinceTime: isoTime(r.since) } } : {}),
   };
 }
 
-export function agentView(a: Agent, now: number): AgentView {
+/**
+ * An agent, with the jobs filling it: `jobWeights` holds the weights (thousandths) of the running
+ * jobs that were looked up; the rest of its weight in use is reported as `otherWeightMilli`.
+ */
+export function agentView(a: Agent, now: number, jobWeights: ReadonlyMap<string, number> = new Map()): AgentView {
   const lanes = new Set([...Object.keys(a.laneUsage), ...Object.keys(a.laneLimits)]);
   const heartbeat = ms(a.lastHeartbeat);
+  const jobs: AgentJobView[] = a.runningJobIds.flatMap((id) => {
+    const w = jobWeights.get(id);
+    return w === undefined ? [] : [{ id, weightMilli: w, weight: formatMilli(w) }];
+  });
+  const other = Math.max(0, a.weightInUseMilli - jobs.reduce((sum, j) => sum + j.weightMilli, 0));
   return {
     id: a.id,
     pool: a.pool,
@@ -77,6 +86,9 @@ export function agentView(a: Agent, now: number): AgentView {
     capacity: formatMilli(a.capacityMilli),
     weightInUse: formatMilli(a.weightInUseMilli),
     runningJobIds: [...a.runningJobIds],
+    jobs,
+    otherWeightMilli: other,
+    otherWeight: formatMilli(other),
     lanes: [...lanes].sort().map((lane) => ({ lane, used: a.laneUsage[lane] ?? 0, ...(a.laneLimits[lane] !== undefined ? { limit: a.laneLimits[lane] } : {}) })),
     executors: a.executorHealth.map((h) => ({ name: executorEnum.fromProto(h.executor) ?? 'unknown', healthy: h.healthy, reason: h.reason })),
     labels: pairs(a.labels),

@@ -3,7 +3,14 @@ import { h } from 'preact';
 import type { AgentView } from '../api-types.js';
 import { get, post, query } from './api.js';
 import { href, me, route } from './state.js';
-import { ActionButton, Badge, Bar, ErrorLine, Labels, Section, usePoll } from './widgets.js';
+import { ActionButton, Badge, ErrorLine, Labels, Section, SegmentedBar, usePoll, type BarPart } from './widgets.js';
+
+/** The parts of an agent's capacity bar: each running job by its weight, then any weight not accounted for. */
+export function capacityParts(agent: AgentView): BarPart[] {
+  const parts: BarPart[] = agent.jobs.map((j) => ({ key: j.id, milli: j.weightMilli, label: `job ${j.id}, weight ${j.weight}`, href: href('jobs', j.id) }));
+  if (agent.otherWeightMilli > 0) parts.push({ key: 'other', milli: agent.otherWeightMilli, label: `other jobs, weight ${agent.otherWeight}` });
+  return parts;
+}
 
 function AgentRow({ agent, canWrite, reload }: { agent: AgentView; canWrite: boolean; reload: () => void }) {
   return h(
@@ -15,9 +22,16 @@ function AgentRow({ agent, canWrite, reload }: { agent: AgentView; canWrite: boo
     h(
       'td',
       { class: 'capacity' },
-      h(Bar, { used: agent.weightInUseMilli, total: agent.capacityMilli, label: `weight in use ${agent.weightInUse} of capacity ${agent.capacity}` }),
+      h(SegmentedBar, { parts: capacityParts(agent), total: agent.capacityMilli, label: `weight in use ${agent.weightInUse} of capacity ${agent.capacity}` }),
       h('div', { class: 'muted' }, `${agent.weightInUse} of ${agent.capacity}`),
-      agent.runningJobIds.length ? h('div', { class: 'running' }, agent.runningJobIds.map((id) => h('a', { key: id, href: href('jobs', id) }, id))) : null,
+      agent.jobs.length || agent.otherWeightMilli
+        ? h(
+            'ul',
+            { class: 'running', 'aria-label': `jobs on ${agent.id}` },
+            agent.jobs.map((j, i) => h('li', { key: j.id }, h('span', { class: `swatch seg-${i % 6}`, 'aria-hidden': 'true' }), h('a', { href: href('jobs', j.id) }, j.id), ` ${j.weight}`)),
+            agent.otherWeightMilli ? h('li', { key: 'other' }, h('span', { class: 'swatch seg-other', 'aria-hidden': 'true' }), `other jobs ${agent.otherWeight}`) : null,
+          )
+        : null,
     ),
     h('td', null, agent.lanes.length ? agent.lanes.map((l) => h('div', { key: l.lane }, `${l.lane}: ${l.used}${l.limit !== undefined ? ` of ${l.limit}` : ''}`)) : h('span', { class: 'muted' }, 'none')),
     h('td', null, agent.executors.map((e) => h('div', { key: e.name, title: e.reason }, h(Badge, { word: e.healthy ? 'healthy' : 'unhealthy' }), ` ${e.name}`, e.healthy ? '' : `: ${e.reason}`))),

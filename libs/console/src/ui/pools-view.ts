@@ -3,14 +3,74 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PoolView } from '../api-types.js';
 import { get, post } from './api.js';
-import { me } from './state.js';
+import { href, me } from './state.js';
 import { ActionButton, Badge, Bar, ErrorLine, Section, useAction, usePoll } from './widgets.js';
 
+/** Whether the value in the edit form differs from the pool's. */
+const changed = (now: FormDataEntryValue | null, was: string) => String(now ?? '').trim() !== was;
+
+/**
+ * Edits a pool: the form starts with its values, and only those the user changed are sent, so
+ * the API's UpdatePool changes exactly those. Sending none is left to the API, whose message says so.
+ */
+function EditPool({ pool, onDone }: { pool: PoolView; onDone: () => void }) {
+  const { busy, error, run } = useAction();
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget as HTMLFormElement);
+    const body: Record<string, string> = {};
+    if (changed(f.get('description'), pool.description)) body['description'] = String(f.get('description')).trim();
+    if (changed(f.get('defaultWeight'), pool.defaultWeight)) body['defaultWeight'] = String(f.get('defaultWeight')).trim();
+    if (changed(f.get('maxWeight'), pool.maxWeight)) body['maxWeight'] = String(f.get('maxWeight')).trim();
+    if (changed(f.get('executors'), pool.executors.join(', '))) body['executors'] = String(f.get('executors')).trim();
+    if (await run(() => post(`/api/pools/${encodeURIComponent(pool.id)}/update`, body))) onDone();
+  };
+  return h(
+    'form',
+    { class: 'inline-form edit-pool', onSubmit: (ev: Event) => void submit(ev), 'aria-label': `edit pool ${pool.id}` },
+    h('label', null, 'Description', h('input', { name: 'description', defaultValue: pool.description })),
+    h('label', null, 'Default weight', h('input', { name: 'defaultWeight', defaultValue: pool.defaultWeight, inputMode: 'decimal', size: 6 })),
+    h('label', null, 'Largest weight', h('input', { name: 'maxWeight', defaultValue: pool.maxWeight, inputMode: 'decimal', size: 6 })),
+    h('label', null, 'Executors (empty: all)', h('input', { name: 'executors', defaultValue: pool.executors.join(', '), placeholder: 'docker, subprocess' })),
+    h('button', { type: 'submit', disabled: busy }, busy ? 'Saving…' : 'Save'),
+    h('button', { type: 'button', onClick: onDone }, 'Close'),
+    h(ErrorLine, { error }),
+  );
+}
+
+/** Deleting: a second step, and a forced delete (cancelling the queued jobs) offered when some are queued. */
+function DeletePool({ pool, onDone, onKeep }: { pool: PoolView; onDone: () => void; onKeep: () => void }) {
+  const del = (force: boolean) => () => post(`/api/pools/${encodeURIComponent(pool.id)}/delete`, { force });
+  return h(
+    'span',
+    { class: 'actions confirm' },
+    h(ActionButton, { label: `Delete ${pool.id}`, kind: 'danger', action: del(false), onDone }),
+    pool.jobsQueued > 0 ? h(ActionButton, { label: `Delete and cancel its ${pool.jobsQueued} queued job${pool.jobsQueued === 1 ? '' : 's'}`, kind: 'danger', action: del(true), onDone }) : null,
+    h('button', { type: 'button', onClick: onKeep }, 'Keep it'),
+  );
+}
+
+function Reservation({ r }: { r: NonNullable<PoolView['reservation']> }) {
+  return h(
+    'dd',
+    { class: 'reservation' },
+    'job ',
+    h('a', { href: href('jobs', r.jobId) }, r.jobId),
+    ` (weight ${r.weight}) since `,
+    h('time', { title: r.sinceTime, dateTime: r.sinceTime.replace(' ', 'T') }, r.since),
+    r.agentId ? ` on ${r.agentId}` : '',
+  );
+}
+
 function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolean; reload: () => void }) {
-  const [confirming, setConfirming] = useState(false);
+  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
+  const done = () => {
+    setMode('view');
+    reload();
+  };
   return h(
     'article',
-    { class: 'card pool', 'data-pool': pool.id },
+    { class: 'card pool', 'data-pool': pool.id, 'aria-label': `pool ${pool.id}` },
     h('header', { class: 'card-head' }, h('h3', null, pool.id), pool.isDefault ? h('span', { class: 'chip default' }, 'default') : null, h(Badge, { word: pool.health })),
     pool.description ? h('p', { class: 'muted' }, pool.description) : null,
     h(Bar, { used: pool.weightInUseMilli, total: pool.capacityMilli, label: `weight in use ${pool.weightInUse} of capacity ${pool.capacity}` }),
@@ -20,26 +80,28 @@ function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolea
       h('dt', null, 'weight in use'),
       h('dd', null, `${pool.weightInUse} of ${pool.capacity}`),
       h('dt', null, 'agents'),
-      h('dd', null, `${pool.liveAgents} live`, pool.drainingAgents ? `, ${pool.drainingAgents} draining` : '', pool.lostAgents ? `, ${pool.lostAgents} lost` : ''),
+      h('dd', null, h('a', { href: `#/agents?pool=${encodeURIComponent(pool.id)}` }, `${pool.liveAgents} live`), pool.drainingAgents ? `, ${pool.drainingAgents} draining` : '', pool.lostAgents ? `, ${pool.lostAgents} lost` : ''),
       h('dt', null, 'jobs'),
       h('dd', null, h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=queued` }, `${pool.jobsQueued} queued`), ', ', h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=running` }, `${pool.jobsRunning} running`)),
       h('dt', null, 'job weights'),
       h('dd', null, `default ${pool.defaultWeight}, at most ${pool.maxWeight}`),
-      pool.executors.length ? [h('dt', null, 'executors'), h('dd', null, pool.executors.join(', '))] : null,
-      pool.reservation
-        ? [h('dt', null, 'reservation'), h('dd', null, 'job ', h('a', { href: `#/jobs/${encodeURIComponent(pool.reservation.jobId)}` }, pool.reservation.jobId), ` (weight ${pool.reservation.weight}) since ${pool.reservation.since}`, pool.reservation.agentId ? ` on ${pool.reservation.agentId}` : '')]
-        : null,
+      h('dt', null, 'executors'),
+      h('dd', null, pool.executors.length ? pool.executors.join(', ') : 'all'),
+      pool.reservation ? [h('dt', null, 'reservation'), h(Reservation, { r: pool.reservation })] : null,
     ),
     canWrite
       ? h(
           'footer',
           { class: 'card-actions' },
-          pool.isDefault ? null : h(ActionButton, { label: 'Make default', action: () => post(`/api/pools/${encodeURIComponent(pool.id)}/default`), onDone: reload }),
-          pool.isDefault
-            ? null
-            : confirming
-              ? [h(ActionButton, { label: `Delete ${pool.id} and cancel its jobs`, kind: 'danger', action: () => post(`/api/pools/${encodeURIComponent(pool.id)}/delete`), onDone: reload }), h('button', { type: 'button', onClick: () => setConfirming(false) }, 'Keep it')]
-              : h('button', { type: 'button', onClick: () => setConfirming(true) }, 'Delete…'),
+          mode === 'edit'
+            ? h(EditPool, { pool, onDone: done })
+            : mode === 'delete'
+              ? h(DeletePool, { pool, onDone: done, onKeep: () => setMode('view') })
+              : [
+                  h('button', { type: 'button', key: 'edit', onClick: () => setMode('edit') }, 'Edit'),
+                  pool.isDefault ? null : h(ActionButton, { key: 'default', label: 'Make default', action: () => post(`/api/pools/${encodeURIComponent(pool.id)}/default`), onDone: reload }),
+                  h('button', { type: 'button', key: 'delete', onClick: () => setMode('delete') }, 'Delete…'),
+                ],
         )
       : null,
   );

@@ -18,6 +18,32 @@ export function Bar({ used, total, label }: { used: number; total: number; label
   );
 }
 
+/** One part of a {@link SegmentedBar}: a job's weight, linking to the job. */
+export interface BarPart {
+  key: string;
+  milli: number;
+  label: string;
+  href?: string;
+}
+
+/**
+ * A capacity bar made of the parts that fill it (the jobs on an agent, each as wide as its weight
+ * is of the capacity), each a link to what it stands for; the rest of the bar is free room.
+ */
+export function SegmentedBar({ parts, total, label }: { parts: BarPart[]; total: number; label: string }) {
+  const used = parts.reduce((sum, p) => sum + p.milli, 0);
+  return h(
+    'div',
+    { class: 'bar segmented', role: 'group', 'aria-label': label, title: label },
+    parts.map((p, i) => {
+      const width = total > 0 ? Math.min(100, (p.milli / total) * 100) : 0;
+      const attrs = { key: p.key, class: `seg seg-${i % 6}${p.href ? '' : ' seg-other'}`, style: { width: `${width}%` }, title: p.label, 'aria-label': p.label };
+      return p.href ? h('a', { ...attrs, href: p.href }) : h('span', attrs);
+    }),
+    used > total ? null : h('span', { class: 'seg-free', 'aria-hidden': 'true' }),
+  );
+}
+
 /** A state or health word as a coloured badge (colour from the word, the word always shown). */
 export function Badge({ word }: { word: string }) {
   return h('span', { class: `badge badge-${word.replace(/[^a-z_]/g, '')}` }, word.replace(/_/g, ' '));
