@@ -226,6 +226,7 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     expect(rows).toBeLessThan(120);
     // Following: the view sits at the end of the log.
     await page.locator('.log-row[data-line="100000"]').waitFor();
+    await expect(page.locator('.log-status').textContent()).resolves.toMatch(/^100,000 lines/); // as people read numbers
     await expect(page.locator('.log-row[data-line="100000"]').textContent()).resolves.toBe('100000');
     // Scrolled to the top, the first lines are rendered instead, and still only a screenful.
     await box.evaluate((el) => el.scrollTo(0, 0));
@@ -254,6 +255,77 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     await page.setViewportSize({ width: 420, height: 800 });
     await shot('jobs-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('is keyboard-navigable: a skip link first, the header in order, Enter and Space on controls', async () => {
+    await page.goto(`${server.url}#/pools`);
+    await page.reload(); // a fresh page: nothing focused yet
+    await page.locator('[data-pool="default"]').waitFor();
+    const focused = () => page.evaluate(() => ({ text: document.activeElement?.textContent?.trim() ?? '', id: document.activeElement?.id ?? '', inMain: !!document.activeElement?.closest('main') }));
+    const order: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await page.keyboard.press('Tab');
+      order.push((await focused()).text);
+    }
+    expect(order).toEqual(['Skip to content', 'Longshore', 'Pools', 'Agents', 'Jobs', 'Submit', 'Sign out']);
+    // The skip link takes the focus to the content, and the next Tab stays in it.
+    await page.reload();
+    await page.locator('[data-pool="default"]').waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await focused()).toMatchObject({ id: 'content' });
+    expect(page.url()).toMatch(/#\/pools$/); // the route stayed
+    await page.keyboard.press('Tab');
+    expect((await focused()).inMain).toBe(true);
+    // Enter on a section link opens it and puts the focus on its content.
+    await page.getByRole('navigation', { name: 'sections' }).getByRole('link', { name: 'Jobs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/jobs$/);
+    await waitFor(async () => (await focused()).id === 'content', { timeoutMs: 10_000 });
+    // Enter and Space on buttons.
+    await page.goto(`${server.url}#/pools`);
+    const card = page.locator('[data-pool="default"]');
+    await card.getByRole('button', { name: 'Edit' }).focus();
+    await page.keyboard.press('Enter');
+    await card.locator('form.edit-pool').waitFor();
+    await card.getByRole('button', { name: 'Close' }).focus();
+    await page.keyboard.press('Space');
+    await card.locator('form.edit-pool').waitFor({ state: 'detached' });
+  });
+
+  it('is readable at 1280×800 and on a 420 px wide window: nothing wider than the window', async () => {
+    const job = await ls.submit({ command: ['sh', '-c', 'echo readable'], labels: { team: 'data' } });
+    await ls.waitForJob(job.id);
+    const pages: [string, string][] = [
+      ['pools', '[data-pool="default"]'],
+      ['agents', 'tr[data-agent="agent-1"]'],
+      ['jobs', 'table.jobs tbody tr'],
+      [`jobs/${job.id}`, '.log-row'],
+      ['submit', 'form[aria-label="submit a job"]'],
+    ];
+    for (const [width, height] of [[1280, 800], [420, 800]] as const) {
+      await page.setViewportSize({ width, height });
+      for (const [path, ready] of pages) {
+        await page.goto(`${server.url}#/${path}`);
+        await page.locator(ready).first().waitFor();
+        const { over, widest } = await page.evaluate(() => {
+          const limit = document.documentElement.clientWidth;
+          // The outermost elements that reach past the window, to say what to fix.
+          const past = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > limit + 0.5 && !el.parentElement?.closest('.table-wrap, .log-box'));
+          return { over: document.documentElement.scrollWidth - limit, widest: past.slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${el.className}`) };
+        });
+        expect(over, `#/${path} at ${width} px is ${over} px wider than the window (${widest.join(', ')})`).toBeLessThanOrEqual(0);
+        await shot(`${path.startsWith('jobs/') ? 'job' : path}-${width}`);
+      }
+    }
+    // Narrow, a table is one block per row, each cell with its column's name.
+    await page.goto(`${server.url}#/jobs`);
+    const cell = page.locator('table.jobs tbody tr td').first();
+    await cell.waitFor();
+    await expect(cell.evaluate((el) => getComputedStyle(el, '::before').content)).resolves.toBe('"Job"');
+    await expect(page.locator('table.jobs thead').evaluate((el) => el.getBoundingClientRect().height)).resolves.toBeLessThanOrEqual(1);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await expect(cell.evaluate((el) => getComputedStyle(el, '::before').content)).resolves.toBe('none');
   });
 
   it('lets a reader token look but not change anything', async () => {

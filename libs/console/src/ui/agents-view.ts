@@ -3,7 +3,7 @@ import { h } from 'preact';
 import type { AgentView } from '../api-types.js';
 import { get, post, query } from './api.js';
 import { href, me, route } from './state.js';
-import { ActionButton, Badge, ErrorLine, Labels, Section, SegmentedBar, usePoll, type BarPart } from './widgets.js';
+import { ActionButton, Badge, Cell, ErrorLine, Labels, Section, SegmentedBar, usePoll, type BarPart } from './widgets.js';
 
 /** The parts of an agent's capacity bar: each running job by its weight, then any weight not accounted for. */
 export function capacityParts(agent: AgentView): BarPart[] {
@@ -16,12 +16,12 @@ function AgentRow({ agent, canWrite, reload }: { agent: AgentView; canWrite: boo
   return h(
     'tr',
     { 'data-agent': agent.id },
-    h('td', null, h('strong', null, agent.id), h('div', { class: 'muted' }, agent.host, agent.version ? ` · v${agent.version}` : ''), h(Labels, { labels: agent.labels })),
-    h('td', null, agent.pool),
-    h('td', { class: 'agent-state' }, h(Badge, { word: agent.state })),
+    h(Cell, { label: 'Agent' }, h('strong', null, agent.id), h('div', { class: 'muted' }, agent.host, agent.version ? ` · v${agent.version}` : ''), h(Labels, { labels: agent.labels })),
+    h(Cell, { label: 'Pool' }, agent.pool),
+    h(Cell, { label: 'State', class: 'agent-state' }, h(Badge, { word: agent.state })),
     h(
-      'td',
-      { class: 'capacity' },
+      Cell,
+      { label: 'Capacity', class: 'capacity' },
       h(SegmentedBar, { parts: capacityParts(agent), total: agent.capacityMilli, label: `weight in use ${agent.weightInUse} of capacity ${agent.capacity}` }),
       h('div', { class: 'muted' }, `${agent.weightInUse} of ${agent.capacity}`),
       agent.jobs.length || agent.otherWeightMilli
@@ -33,10 +33,10 @@ function AgentRow({ agent, canWrite, reload }: { agent: AgentView; canWrite: boo
           )
         : null,
     ),
-    h('td', null, agent.lanes.length ? agent.lanes.map((l) => h('div', { key: l.lane }, `${l.lane}: ${l.used}${l.limit !== undefined ? ` of ${l.limit}` : ''}`)) : h('span', { class: 'muted' }, 'none')),
-    h('td', null, agent.executors.map((e) => h('div', { key: e.name, title: e.reason }, h(Badge, { word: e.healthy ? 'healthy' : 'unhealthy' }), ` ${e.name}`, e.healthy ? '' : `: ${e.reason}`))),
-    h('td', null, agent.lastHeartbeat),
-    h('td', null, canWrite && agent.state === 'active' ? h(ActionButton, { label: 'Drain', action: () => post(`/api/agents/${encodeURIComponent(agent.id)}/drain`), onDone: reload }) : null),
+    h(Cell, { label: 'Lanes' }, agent.lanes.length ? agent.lanes.map((l) => h('div', { key: l.lane }, `${l.lane}: ${l.used}${l.limit !== undefined ? ` of ${l.limit}` : ''}`)) : h('span', { class: 'muted' }, 'none')),
+    h(Cell, { label: 'Executors' }, agent.executors.map((e) => h('div', { key: e.name, title: e.reason }, h(Badge, { word: e.healthy ? 'healthy' : 'unhealthy' }), ` ${e.name}`, e.healthy ? '' : `: ${e.reason}`))),
+    h(Cell, { label: 'Last heartbeat' }, agent.lastHeartbeat),
+    h(Cell, { label: '', class: 'row-actions' }, canWrite && agent.state === 'active' ? h(ActionButton, { label: 'Drain', action: () => post(`/api/agents/${encodeURIComponent(agent.id)}/drain`), onDone: reload }) : null),
   );
 }
 
@@ -56,7 +56,7 @@ export function AgentsView() {
             { class: 'table-wrap' },
             h(
               'table',
-              { class: 'agents' },
+              { class: 'agents stack' },
               h('thead', null, h('tr', null, ['Agent', 'Pool', 'State', 'Capacity', 'Lanes', 'Executors', 'Last heartbeat', ''].map((t) => h('th', { key: t, scope: 'col' }, t)))),
               h('tbody', null, agents.data.map((a) => h(AgentRow, { key: a.id, agent: a, canWrite, reload: agents.reload }))),
             ),

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { h } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { WhoAmIView } from '../api-types.js';
 import { get, session } from './api.js';
 import { AgentsView } from './agents-view.js';
@@ -43,9 +43,22 @@ export function App() {
   }, [attempt]);
   const section = route.value.path[0];
   const who = me.value;
+  const main = useRef<HTMLElement>(null);
+  // Keyboard users land in the new page's content when they follow a link, not at the top again.
+  const shown = route.value.path.join('/');
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else main.current?.focus({ preventScroll: true });
+  }, [shown]);
+  const skip = (ev: Event) => {
+    ev.preventDefault(); // the address is the route: "#content" would leave the page
+    main.current?.focus();
+  };
   return h(
     'div',
     { class: 'shell' },
+    h('a', { class: 'skip', href: '#', onClick: skip }, 'Skip to content'),
     h(
       'header',
       { class: 'top' },
@@ -64,7 +77,7 @@ export function App() {
     ),
     h(
       'main',
-      null,
+      { id: 'content', ref: main, tabIndex: -1 },
       signInNeeded.value ? h(SignIn, { onSignedIn: () => setAttempt((a) => a + 1) }) : who ? h(Page, null) : h(ErrorLine, { error }),
       !signInNeeded.value && !who && !error ? h('p', { class: 'muted' }, 'Connecting…') : null,
     ),

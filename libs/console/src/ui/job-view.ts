@@ -6,7 +6,7 @@ import { post } from './api.js';
 import { useStream } from './live.js';
 import { LogTail } from './log-view.js';
 import { href, me } from './state.js';
-import { ActionButton, Badge, ErrorLine, Labels, Section } from './widgets.js';
+import { ActionButton, Badge, Cell, ErrorLine, Labels, Section } from './widgets.js';
 
 function Attempts({ job }: { job: JobDetailView }) {
   if (job.attempts.length === 0) return h('p', { class: 'muted' }, 'No attempt yet.');
@@ -15,7 +15,7 @@ function Attempts({ job }: { job: JobDetailView }) {
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'attempts' },
+      { class: 'attempts stack' },
       h('thead', null, h('tr', null, ['#', 'Agent', 'Executor', 'Started', 'Finished', 'Ran for', 'Exit', 'Failure', 'Why'].map((t) => h('th', { key: t, scope: 'col' }, t)))),
       h(
         'tbody',
@@ -24,15 +24,15 @@ function Attempts({ job }: { job: JobDetailView }) {
           h(
             'tr',
             { key: a.number },
-            h('td', null, a.number),
-            h('td', null, a.agentId || '-'),
-            h('td', { title: a.executorReason }, a.executor),
-            h('td', null, a.started),
-            h('td', null, a.finished),
-            h('td', { class: 'num' }, a.duration),
-            h('td', { class: 'num' }, a.exitCode ?? '-'),
-            h('td', null, a.handedBack ? 'handed back' : a.failureClass || '-'),
-            h('td', null, a.message || '-'),
+            h(Cell, { label: '#' }, a.number),
+            h(Cell, { label: 'Agent' }, a.agentId || '-'),
+            h(Cell, { label: 'Executor', title: a.executorReason }, a.executor),
+            h(Cell, { label: 'Started' }, a.started),
+            h(Cell, { label: 'Finished' }, a.finished),
+            h(Cell, { label: 'Ran for', class: 'num' }, a.duration),
+            h(Cell, { label: 'Exit', class: 'num' }, a.exitCode ?? '-'),
+            h(Cell, { label: 'Failure' }, a.handedBack ? 'handed back' : a.failureClass || '-'),
+            h(Cell, { label: 'Why' }, a.message || '-'),
           ),
         ),
       ),

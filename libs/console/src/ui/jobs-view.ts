@@ -6,7 +6,7 @@ import { get, query } from './api.js';
 import { useStream } from './live.js';
 import { FIRST_PAGE, nextPage, pageNumber, previousPage, type PageCursor } from './paging.js';
 import { href, route } from './state.js';
-import { Badge, ErrorLine, Labels, Section, usePoll } from './widgets.js';
+import { Badge, Cell, ErrorLine, Labels, Section, usePoll } from './widgets.js';
 
 /** The job states a filter offers, in the order jobs pass through them. */
 const STATES = ['queued', 'claimed', 'running', 'retrying', 'succeeded', 'failed', 'cancelled', 'orphaned'];
@@ -16,14 +16,14 @@ function JobRow({ job }: { job: JobSummaryView }) {
   return h(
     'tr',
     { 'data-job': job.id },
-    h('td', null, h('a', { href: href('jobs', job.id) }, job.id)),
-    h('td', null, h(Badge, { word: job.state }), ending ? h('span', { class: 'muted' }, ` ${ending}`) : null),
-    h('td', null, job.pool),
-    h('td', { class: 'num' }, job.weight),
-    h('td', { class: 'command' }, h('code', null, job.command.join(' '))),
-    h('td', null, h(Labels, { labels: job.labels })),
-    h('td', null, job.created),
-    h('td', { class: 'num' }, job.duration),
+    h(Cell, { label: 'Job' }, h('a', { href: href('jobs', job.id) }, job.id)),
+    h(Cell, { label: 'State' }, h(Badge, { word: job.state }), ending ? h('span', { class: 'muted' }, ` ${ending}`) : null),
+    h(Cell, { label: 'Pool' }, job.pool),
+    h(Cell, { label: 'Weight', class: 'num' }, job.weight),
+    h(Cell, { label: 'Command', class: 'command' }, h('code', null, job.command.join(' '))),
+    h(Cell, { label: 'Labels' }, h(Labels, { labels: job.labels })),
+    h(Cell, { label: 'Created' }, job.created),
+    h(Cell, { label: 'Ran for', class: 'num' }, job.duration),
   );
 }
 
@@ -76,7 +76,7 @@ export function JobsView() {
             { class: 'table-wrap' },
             h(
               'table',
-              { class: 'jobs' },
+              { class: 'jobs stack' },
               h('thead', null, h('tr', null, ['Job', 'State', 'Pool', 'Weight', 'Command', 'Labels', 'Created', 'Ran for'].map((t) => h('th', { key: t, scope: 'col' }, t)))),
               h('tbody', null, view.jobs.map((j) => h(JobRow, { key: j.id, job: j }))),
             ),

@@ -3,6 +3,7 @@ import { h } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { LogLineView } from '../api-types.js';
 import { useStream } from './live.js';
+import { formatCount } from './format.js';
 import { atBottom, rowWindow } from './log-window.js';
 import { ErrorLine } from './widgets.js';
 
@@ -76,7 +77,7 @@ export function LogTail({ jobId, generation }: { jobId: string; generation: numb
     h(
       'div',
       { class: 'log-status muted', 'aria-live': 'polite' },
-      `${count} line${count === 1 ? '' : 's'}`,
+      formatCount(count, 'line'),
       ended ? ' · end of log' : ' · following',
     ),
     h(ErrorLine, { error }),

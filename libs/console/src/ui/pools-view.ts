@@ -3,6 +3,7 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PoolView } from '../api-types.js';
 import { get, post } from './api.js';
+import { formatCount } from './format.js';
 import { href, me } from './state.js';
 import { ActionButton, Badge, Bar, ErrorLine, Section, useAction, usePoll } from './widgets.js';
 
@@ -45,7 +46,7 @@ function DeletePool({ pool, onDone, onKeep }: { pool: PoolView; onDone: () => vo
     'span',
     { class: 'actions confirm' },
     h(ActionButton, { label: `Delete ${pool.id}`, kind: 'danger', action: del(false), onDone }),
-    pool.jobsQueued > 0 ? h(ActionButton, { label: `Delete and cancel its ${pool.jobsQueued} queued job${pool.jobsQueued === 1 ? '' : 's'}`, kind: 'danger', action: del(true), onDone }) : null,
+    pool.jobsQueued > 0 ? h(ActionButton, { label: `Delete and cancel its ${formatCount(pool.jobsQueued, 'queued job')}`, kind: 'danger', action: del(true), onDone }) : null,
     h('button', { type: 'button', onClick: onKeep }, 'Keep it'),
   );
 }
@@ -82,7 +83,7 @@ function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolea
       h('dt', null, 'agents'),
       h('dd', null, h('a', { href: `#/agents?pool=${encodeURIComponent(pool.id)}` }, `${pool.liveAgents} live`), pool.drainingAgents ? `, ${pool.drainingAgents} draining` : '', pool.lostAgents ? `, ${pool.lostAgents} lost` : ''),
       h('dt', null, 'jobs'),
-      h('dd', null, h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=queued` }, `${pool.jobsQueued} queued`), ', ', h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=running` }, `${pool.jobsRunning} running`)),
+      h('dd', null, h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=queued` }, `${formatCount(pool.jobsQueued)} queued`), ', ', h('a', { href: `#/jobs?pool=${encodeURIComponent(pool.id)}&state=running` }, `${formatCount(pool.jobsRunning)} running`)),
       h('dt', null, 'job weights'),
       h('dd', null, `default ${pool.defaultWeight}, at most ${pool.maxWeight}`),
       h('dt', null, 'executors'),

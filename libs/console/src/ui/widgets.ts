@@ -44,6 +44,14 @@ export function SegmentedBar({ parts, total, label }: { parts: BarPart[]; total:
   );
 }
 
+/**
+ * A table cell that names its column (`data-label`): on a narrow window the tables become one
+ * block per row, and the stylesheet shows each cell's column name beside it.
+ */
+export function Cell({ label, class: cls, title, children }: { label: string; class?: string; title?: string; children?: ComponentChildren }) {
+  return h('td', { 'data-label': label, ...(cls ? { class: cls } : {}), ...(title ? { title } : {}) }, children);
+}
+
 /** A state or health word as a coloured badge (colour from the word, the word always shown). */
 export function Badge({ word }: { word: string }) {
   return h('span', { class: `badge badge-${word.replace(/[^a-z_]/g, '')}` }, word.replace(/_/g, ' '));
