@@ -13,6 +13,7 @@ import { startCluster } from '@longshore/testing';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runClaimCost, type ClaimCostResult } from './claim-cost.js';
 import { cliStartupSummary, formatCliStartup, runCliStartup, type CliStartupResult } from './cli-startup.js';
+import { consoleBenchSummary, formatConsoleBench, runConsoleBench, type ConsoleBenchResult } from './console.js';
 import { runSubmit, type SubmitResult } from './submit.js';
 import { runWaitReplicas, type WaitReplicasResult } from './wait-replicas.js';
 import { failoverSummary, formatFailover, runFailover, type FailoverResult } from './failover.js';
@@ -23,7 +24,7 @@ import { runPacking, type PackingResult } from './packing.js';
 import { runTracing, type TracingResult } from './tracing.js';
 import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, formatTracing, overheadSummary, packingSummary, tracingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing', 'cli'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing', 'cli', 'console'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -42,7 +43,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, what tracing costs, and how fast the CLI starts')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, what tracing costs, how fast the CLI starts, and the web console pages with 10,000 jobs and a 100,000-line log')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -67,6 +68,7 @@ const results: {
   docker?: DockerRunResult;
   tracing?: TracingResult;
   cli?: CliStartupResult;
+  console?: ConsoleBenchResult;
   summary: SummaryRow[];
   errors: string[];
 } = { startedAt: new Date().toISOString(), smoke, machine: { cpus: availableParallelism(), node: process.version }, summary: [], errors: [] };
@@ -131,6 +133,15 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.cli = r;
     results.summary.push(...cliStartupSummary(r));
     console.log(`\n${formatCliStartup(r)}`);
+  } else if (name === 'console') {
+    const jobs = smoke ? 200 : 10_000;
+    const logLines = smoke ? 2_000 : 100_000;
+    const rounds = smoke ? 1 : 5;
+    console.error(`running console (jobs page with ${jobs} jobs, a ${logLines}-line log, in headless chromium, ${rounds} rounds)…`);
+    const r = await runConsoleBench(bc, { jobs, logLines, rounds });
+    results.console = r;
+    results.summary.push(...consoleBenchSummary(r));
+    console.log(`\n${formatConsoleBench(r)}`);
   } else if (name === 'tracing') {
     // Two clusters of its own (the services read OTEL_* at start): untraced, then traced.
     const jobs = opts.jobs ?? (smoke ? 100 : 5000);

@@ -311,7 +311,7 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
         const { over, widest } = await page.evaluate(() => {
           const limit = document.documentElement.clientWidth;
           // The outermost elements that reach past the window, to say what to fix.
-          const past = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > limit + 0.5 && !el.parentElement?.closest('.table-wrap, .log-box'));
+          const past = Array.from(document.querySelectorAll('body *')).filter((el) => el.getBoundingClientRect().right > limit + 0.5 && !el.parentElement?.closest('.table-wrap, .log-box'));
           return { over: document.documentElement.scrollWidth - limit, widest: past.slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${el.className}`) };
         });
         expect(over, `#/${path} at ${width} px is ${over} px wider than the window (${widest.join(', ')})`).toBeLessThanOrEqual(0);
