@@ -22,6 +22,9 @@ interface Service {
   container_name?: string;
   stop_grace_period?: string;
   profiles?: string[];
+  depends_on?: Record<string, unknown> | string[];
+  volumes?: ({ source?: string; target?: string } | string)[];
+  healthcheck?: { test?: string[] };
 }
 
 const FILE = join(ROOT, 'deploy', 'compose.yaml');
@@ -54,7 +57,7 @@ describe.skipIf(!compose)('deploy/compose.yaml', () => {
   it('is valid for docker-compose config', () => {
     expect(resolved?.stderr).toBe('');
     expect(resolved?.status).toBe(0);
-    expect(Object.keys(services).sort()).toEqual(['agent', 'cli', 'dispatcher', 'otel-collector', 'redis', 'registry']);
+    expect(Object.keys(services).sort()).toEqual(['agent', 'cli', 'console', 'dispatcher', 'otel-collector', 'redis', 'registry']);
   });
 
   it('refuses to start without a Redis password, naming the variable', () => {
@@ -66,7 +69,7 @@ describe.skipIf(!compose)('deploy/compose.yaml', () => {
   it('keeps the OTel collector and the CLI out of a plain `up` (profiles)', () => {
     expect(svc('otel-collector').profiles).toEqual(['otel']);
     expect(svc('cli').profiles).toEqual(['cli']);
-    for (const name of ['redis', 'registry', 'dispatcher', 'agent']) expect(svc(name).profiles, name).toBeUndefined();
+    for (const name of ['redis', 'registry', 'dispatcher', 'agent', 'console']) expect(svc(name).profiles, name).toBeUndefined();
   });
 
   it('runs Redis with AOF, noeviction and the password, which every service uses', () => {
@@ -76,7 +79,7 @@ describe.skipIf(!compose)('deploy/compose.yaml', () => {
     expect(script).toMatch(/--maxmemory-policy noeviction/);
     expect(script).toMatch(/requirepass/);
     expect(redis.environment?.REDIS_PASSWORD).toBe(DOT_ENV.LONGSHORE_REDIS_PASSWORD);
-    for (const [name, s] of longshore().filter(([n]) => n !== 'cli')) {
+    for (const [name, s] of longshore().filter(([n]) => n !== 'cli' && n !== 'console')) {
       expect(s.environment?.LONGSHORE_REDIS_URL, name).toBe(`redis://default:${DOT_ENV.LONGSHORE_REDIS_PASSWORD}@redis:6379`);
     }
   });
@@ -89,7 +92,7 @@ describe.skipIf(!compose)('deploy/compose.yaml', () => {
   });
 
   it('runs the servers as non-root without capabilities, the agent as root with only those it needs', () => {
-    for (const name of ['registry', 'dispatcher']) {
+    for (const name of ['registry', 'dispatcher', 'console']) {
       const s = svc(name);
       expect(s.user, name).toBe('1000:1000');
       expect(s.cap_drop).toEqual(['ALL']);
@@ -100,6 +103,25 @@ describe.skipIf(!compose)('deploy/compose.yaml', () => {
     expect(agent.user).toBe('0:0');
     expect(agent.cap_drop).toEqual(['ALL']);
     expect(new Set(agent.cap_add)).toEqual(new Set(['SETUID', 'SETGID', 'KILL', 'CHOWN', 'FOWNER', 'DAC_OVERRIDE', 'NET_ADMIN', 'NET_RAW']));
+  });
+
+  it('runs the console as a service of its own, with no rights or Redis access, on loopback of the host', () => {
+    const c = svc('console');
+    expect(c.image).toBe(svc('registry').image);
+    expect(c.command).toEqual(['cli', 'console']);
+    const env = c.environment ?? {};
+    // It talks to the cluster through the dispatcher and registry only, with each user's token.
+    expect(env.LONGSHORE_REDIS_URL).toBeUndefined();
+    expect(Object.keys(env).filter((n) => /TOKEN|PASSWORD/.test(n))).toEqual([]);
+    expect(env.LONGSHORE_DISPATCHER).toBe('dispatcher:7400');
+    expect(env.LONGSHORE_REGISTRY).toBe('registry:7401');
+    expect(env.LONGSHORE_TLS_CA).toBe('/tls/ca.crt');
+    // It listens on every interface of its container, published on the host's loopback only.
+    expect(env.LONGSHORE_CONSOLE_ADDR).toBe('0.0.0.0:7480');
+    expect(c.ports).toEqual(['127.0.0.1:7480:7480/tcp']);
+    expect(c.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:7480/');
+    const deps = Array.isArray(c.depends_on) ? c.depends_on : Object.keys(c.depends_on ?? {});
+    expect(deps.sort()).toEqual(['dispatcher', 'registry']);
   });
 
   it('sets only variables the services read', () => {
