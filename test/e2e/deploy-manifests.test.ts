@@ -121,13 +121,14 @@ describe.skipIf(!kubectl).each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
     for (const { w, c } of longshoreContainers(objs)) {
       const env = envOf(objs, c);
       const served = new Set(c.ports?.map((p) => p.containerPort));
-      // What the service binds: its gRPC address (registry, dispatcher) and the metrics endpoint.
-      const listen = c.args?.[0] === 'registry' ? env.LONGSHORE_REGISTRY : c.args?.[0] === 'dispatcher' ? env.LONGSHORE_DISPATCHER : undefined;
+      // What the service binds: its gRPC address (registry, dispatcher) or the console's HTTP
+      // address, and the metrics endpoint where it serves one.
+      const listen = { registry: env.LONGSHORE_REGISTRY, dispatcher: env.LONGSHORE_DISPATCHER, 'cli console': env.LONGSHORE_CONSOLE_ADDR }[c.args?.join(' ') ?? ''];
       if (listen) {
         expect(listen, `${w.metadata.name} must listen on every interface`).toMatch(/^0\.0\.0\.0:/);
-        expect(served, `${w.metadata.name}: its gRPC port is a containerPort`).toContain(portOfAddress(listen));
+        expect(served, `${w.metadata.name}: its port is a containerPort`).toContain(portOfAddress(listen));
       }
-      expect(served, `${w.metadata.name}: LONGSHORE_METRICS_ADDR's port is a containerPort`).toContain(portOfAddress(env.LONGSHORE_METRICS_ADDR));
+      if (c.args?.[0] !== 'cli') expect(served, `${w.metadata.name}: LONGSHORE_METRICS_ADDR's port is a containerPort`).toContain(portOfAddress(env.LONGSHORE_METRICS_ADDR));
       for (const probe of [c.readinessProbe, c.livenessProbe]) {
         if (!probe) continue;
         probes++;
@@ -197,6 +198,40 @@ describe.skipIf(!kubectl).each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
     for (const name of names) {
       const svc = find(objs, 'Service', name);
       expect((svc.spec?.ports as { name: string }[]).map((p) => p.name)).toContain(spec.endpoints[0]!.port);
+    }
+  });
+
+  it('runs the console as a service of its own, with no Redis access or token, reaching only the dispatcher, registry and DNS', () => {
+    const d = find(objs, 'Deployment', 'longshore-console');
+    const pod = podSpec(d) as PodSpec & { volumes: { name: string; secret?: { secretName: string; items?: { key: string }[] } }[] };
+    const c = pod.containers[0]!;
+    expect(c.args).toEqual(['cli', 'console']);
+    const env = envOf(objs, c);
+    expect(env.LONGSHORE_CONSOLE_ADDR).toBe('0.0.0.0:7480');
+    expect(env.LONGSHORE_DISPATCHER).toBe('longshore-dispatcher:7400');
+    expect(env.LONGSHORE_REGISTRY).toBe('longshore-registry:7401');
+    // No Redis, no token, no key: it acts only with each user's token, over TLS it checks with the CA.
+    expect(Object.keys(env).filter((n) => /REDIS|TOKEN|TLS_KEY|TLS_CERT/.test(n))).toEqual([]);
+    expect(JSON.stringify(c)).not.toContain('secretKeyRef');
+    expect(pod.volumes.find((v) => v.name === 'tls')?.secret).toMatchObject({ secretName: 'longshore-tls', items: [{ key: 'ca.crt' }] });
+    expect(env.LONGSHORE_TLS_CA).toBe('/etc/longshore/tls/ca.crt');
+    expect(pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(c.securityContext?.capabilities?.drop).toEqual(['ALL']);
+    expect((c.securityContext as { readOnlyRootFilesystem?: boolean }).readOnlyRootFilesystem).toBe(true);
+    expect(c.readinessProbe?.httpGet).toMatchObject({ path: '/', port: 'http' });
+    const svc = find(objs, 'Service', 'longshore-console');
+    expect(svc.spec?.selector).toEqual((d.spec?.selector as { matchLabels: object }).matchLabels);
+    expect((svc.spec?.ports as { targetPort: string }[])[0]!.targetPort).toBe('http');
+    const np = find(objs, 'NetworkPolicy', 'longshore-console');
+    expect((np.spec?.podSelector as { matchLabels: object }).matchLabels).toEqual({ 'app.kubernetes.io/name': 'longshore-console' });
+    const egress = np.spec?.egress as { to: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: number }[] }[];
+    const reached = egress.map((r) => [r.to.map((t) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? t.podSelector?.matchLabels?.['k8s-app']).join(), r.ports.map((p) => p.port).sort().join()]);
+    expect(reached).toEqual([['longshore-dispatcher', '7400'], ['longshore-registry', '7401'], ['kube-dns', '53,53']]);
+    expect((np.spec?.ingress as { ports: { port: number }[] }[]).flatMap((r) => r.ports.map((p) => p.port))).toEqual([7480]);
+    // Redis (dev's pod) does not take it either.
+    if (overlay === 'dev') {
+      const redis = find(objs, 'NetworkPolicy', 'longshore-redis');
+      expect(JSON.stringify(redis.spec)).not.toContain('longshore-console');
     }
   });
 
