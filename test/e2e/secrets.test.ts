@@ -170,6 +170,24 @@ describe('secrets by reference: resolved on the agent, never stored, masked in l
     for (const v of ALL_VALUES) for (const f of forms(v)) expect(text).not.toContain(f);
   });
 
+  it('masks a value split over two lines printed a second apart (no flush timing), and holds no other line back', async () => {
+    const half = Math.floor(FILE_V2.length / 2);
+    const submitted = await ls.submit({
+      command: ['sh', '-c', `echo start; printf '%s\\n' "$(printf %s "$B" | cut -c1-${half})"; sleep 1; printf '%s end\\n' "$(printf %s "$B" | cut -c${half + 1}-)"; echo waiting; sleep 30`],
+      env: { B: '${FILE_PW}' },
+      maxAttempts: 1,
+    });
+    // While the job sleeps, its log has every line it printed: nothing is held that could not begin the value.
+    await waitFor(async () => (await logLines(ls, submitted.id)).includes('waiting'), { timeoutMs: 60_000 });
+    expect(await logLines(ls, submitted.id)).toEqual(['start', '***', '*** end', 'waiting']);
+    await ls.dispatcher.cancelJob({ id: submitted.id });
+    const job = await ls.waitForJob(submitted.id);
+    ran.push(job);
+    const text = (await logLines(ls, job.id)).join('\n');
+    expect(text).not.toContain(FILE_V2.slice(0, half));
+    expect(text).not.toContain(FILE_V2.slice(half));
+  });
+
   it('ends the attempt start_failed naming a missing secret and the providers tried, and refuses links out of the directory', async () => {
     const missing = await runJob({ X: '${NO_SUCH_SECRET}' }, 'echo ran');
     expect(missing.job.state).toBe(JobState.FAILED);
@@ -227,18 +245,19 @@ describe('secrets by reference: resolved on the agent, never stored, masked in l
       await cluster.startAgent({ ...agentEnv, LONGSHORE_AGENT_ID: 'agent-docker', LONGSHORE_POOL: 'secrets-docker', LONGSHORE_EXECUTORS: 'subprocess,docker', DOCKER_HOST: host });
     });
 
-    it('gets its secret in its container’s env, masked in its log', async () => {
+    it('gets its secret in its container’s env, masked in its log, also split over two lines a second apart', async () => {
+      const half = Math.floor(FILE_V2.length / 2);
       const submitted = await ls.submit({
         pool: 'secrets-docker',
         executor: Executor.DOCKER,
         image,
         maxAttempts: 1,
         env: { B: '${FILE_PW}' },
-        command: ['sh', '-c', `${shaOf('B')}; echo "it is $B"`],
+        command: ['sh', '-c', `${shaOf('B')}; echo "it is $B"; echo "$B" | cut -c1-${half}; sleep 1; echo "$B" | cut -c${half + 1}-`],
       });
       const job = await ls.waitForJob(submitted.id);
       expect(job.state).toBe(JobState.SUCCEEDED);
-      expect(await logLines(ls, job.id)).toEqual([`B=${sha(FILE_V2)}`, 'it is ***']);
+      expect(await logLines(ls, job.id)).toEqual([`B=${sha(FILE_V2)}`, 'it is ***', '***', '***']);
       expect(job.attempts[0]!.secrets.map((u) => u.name)).toEqual(['FILE_PW']);
       const dump = await dumpRedis(cluster.redis.url);
       expect(dump).not.toContain(FILE_V2);

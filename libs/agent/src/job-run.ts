@@ -245,7 +245,7 @@ export class JobRun {
 
   /** What the agent records once the run is over. */
   private async end(writer: LogWriter, started: StoredAttempt, out: JobOutcome): Promise<RunEnd> {
-    await writer.flush();
+    await writer.end();
     // The attempt names its run (a noop run has nothing to name).
     const named = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
     const attempt = this.runDetail ? { ...named, runDetail: this.runDetail } : named;
