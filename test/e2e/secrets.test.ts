@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { repoRoot, startCluster, startOtlpReceiver, waitFor, writeKubeSecretVolu
 import { describeDocker } from '@longshore/testing/vitest';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startAwsLocalEndpoint, type AwsLocalEndpoint } from '@longshore/aws-local';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpRedis, sha, shaOf } from './secrets-support.js';
 import { connect, logLines } from './support.js';
 
 const BIN = join(repoRoot, 'services/cli/bin/longshore.js');
@@ -23,38 +23,6 @@ const URLISH = `p@ss w/rd+${randomBytes(4).toString('hex')}!`;
 const MULTI_LINES = [`line-one-${randomBytes(4).toString('hex')}`, `line-two-${randomBytes(4).toString('hex')}`];
 const JSON_PASSWORD = `json-pw-${randomBytes(6).toString('hex')}`;
 const ALL_VALUES = [ENV_VALUE, FILE_V1, FILE_V2, URLISH, ...MULTI_LINES, JSON_PASSWORD];
-
-/** Every key and value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
-async function dumpRedis(url: string): Promise<string> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'COUNT', 500);
-      cursor = next;
-      for (const key of keys) {
-        out.push(key);
-        const type = await r.type(key);
-        if (type === 'string') out.push((await r.get(key)) ?? '');
-        else if (type === 'hash') out.push(JSON.stringify(await r.hgetall(key)));
-        else if (type === 'list') out.push(JSON.stringify(await r.lrange(key, 0, -1)));
-        else if (type === 'set') out.push(JSON.stringify(await r.smembers(key)));
-        else if (type === 'zset') out.push(JSON.stringify(await r.zrange(key, 0, -1, 'WITHSCORES')));
-        else if (type === 'stream') out.push(JSON.stringify(await r.xrange(key, '-', '+')));
-        else out.push(`<${type}>`);
-      }
-    } while (cursor !== '0');
-    return out.join('\n');
-  } finally {
-    r.disconnect();
-  }
-}
-
-/** sha256 of a value: what jobs print to show which value they got (argv is stored, so no value may be written there). */
-const sha = (v: string) => createHash('sha256').update(v).digest('hex');
-/** A shell snippet printing `NAME=<sha256 of $NAME>`. */
-const shaOf = (name: string) => `echo "${name}=$(printf %s "$${name}" | sha256sum | cut -d' ' -f1)"`;
 
 /** Every form of a value the log must not show: itself, its base64 (with and without padding) and URL-encoded forms. */
 function forms(v: string): string[] {
