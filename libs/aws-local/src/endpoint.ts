@@ -141,7 +141,7 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
       maxStoppedTasks: opts.maxStoppedTasks ?? 10_000,
     },
     faults,
-    { runtime, logs, now, onError },
+    { runtime, logs, now, onError, secretValue: (valueFrom) => secrets.valueFrom(valueFrom) },
   );
   const logsHandlers: Record<string, (i: Input) => Input> = {
     GetLogEvents: (i) => logs.getLogEvents(i),

@@ -6,6 +6,7 @@ import { DESCRIBE_TASKS_BATCH, EcsPoller } from './ecs-poller.js';
 import { containerRan, ecsStopTimeoutFor, EcsRun, LogReadBudget, type EcsRunSettings } from './ecs-run.js';
 import { ECS_TAGS, planRunTask, type EcsLaunchSettings } from './ecs-run-task.js';
 import { EcsTaskDefinitions, logStreamOf, type EcsImageLookup } from './ecs-task-definitions.js';
+import { EcsSecretTaskDefinitions } from './ecs-task-secrets.js';
 import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
 
@@ -76,6 +77,7 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
   const runs: EcsRunSettings = { api, poller, cluster: opts.cluster, logger, drainDelayMs: intervalMs, logReads: new LogReadBudget(opts.logReadsPerSecond) };
   const stopTimeout = opts.killGraceMs === undefined ? undefined : ecsStopTimeoutFor(opts.killGraceMs);
   const defs = new EcsTaskDefinitions(api, opts.imageLookup, stopTimeout);
+  const secretDefs = new EcsSecretTaskDefinitions(api);
   const retry = { backoffMs: opts.retryBackoffMs ?? 1000, maxBackoffMs: opts.maxRetryBackoffMs ?? 30_000 };
   const runTaskTimeoutMs = opts.runTaskTimeoutMs ?? 60_000;
   // Task definitions whose stopTimeout is not the kill grace, named once each.
@@ -103,7 +105,8 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
   const start = async (req: RunRequest, signal: AbortSignal): Promise<RunHandle> => {
     if (req.command.length === 0 || req.command[0] === '') throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
     const container = req.ecs?.container ?? opts.container;
-    const def = await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition);
+    // The job's secrets, if any, come in a revision derived from its task definition (container `secrets`), never in the overrides.
+    const def = await secretDefs.withSecrets(await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition), container, req.ecs?.secrets);
     if (!def.containerDefinitions?.some((c) => c.name === container)) {
       throw new StartFailedError(`task definition ${def.taskDefinitionArn} has no container "${container}" (it has: ${(def.containerDefinitions ?? []).map((c) => c.name).join(', ')}): set LONGSHORE_ECS_CONTAINER or the job's --ecs-container`);
     }
