@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTaskDefinitionsCommand, ListTasksCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startAwsLocalEndpoint, type AwsLocalEndpoint } from '@longshore/aws-local';
 import { Code, Executor, FailureClass, JobState, type Job, type LongshoreClient, type LongshoreError } from '@longshore/client';
-import { startCluster, type Cluster } from '@longshore/testing';
+import { startCluster, waitFor, type Cluster } from '@longshore/testing';
 import { describeDocker } from '@longshore/testing/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dumpRedis, sha, shaOf } from './secrets-support.js';
@@ -146,6 +146,25 @@ describeDocker('secrets of ECS jobs: through the task definition, never the over
     expect(job.failureClass).toBe(FailureClass.START_FAILED);
     expect(job.message).toMatch(/env\.X: secret LOCAL_PW comes from the env provider on this agent, but an ECS job gets its secrets from Secrets Manager only/);
     expect(job.message).not.toContain(ENV_VALUE);
+  });
+
+  it('a secret ECS cannot fetch when it starts the task (deleted meanwhile) stops the task before it runs, and the attempt ends start_failed saying why', async () => {
+    const gone = `ecs-gone-${randomBytes(6).toString('hex')}`;
+    ALL.push(gone);
+    await sm.send(new CreateSecretCommand({ Name: `e2e-${run}/GONE`, SecretString: gone }));
+    // The task stays PROVISIONING long enough for the secret to be deleted after the agent pinned it.
+    endpoint.faults.inject({ slowStart: { count: 1, ms: 10_000 } });
+    const runTasks = endpoint.stats()['RunTask'] ?? 0;
+    const submitted = await ls.submit({ executor: Executor.ECS, image, maxAttempts: 1, env: { G: '${GONE}' }, command: ['sh', '-c', 'echo must not run'] });
+    await waitFor(() => (endpoint.stats()['RunTask'] ?? 0) > runTasks, { timeoutMs: 60_000, what: 'the RunTask of the job' });
+    await sm.send(new DeleteSecretCommand({ SecretId: `e2e-${run}/GONE` }));
+    const job = await ls.waitForJob(submitted.id);
+    ran.push(job);
+    expect(job.state).toBe(JobState.FAILED);
+    expect(job.failureClass).toBe(FailureClass.START_FAILED);
+    expect(job.message).toMatch(/stopped without running \(TaskFailedToStart: ResourceInitializationError: unable to pull secrets or registry auth: .*can't find the specified secret/);
+    expect(job.message).not.toContain(gone);
+    expect(await logLines(ls, job.id)).toEqual([]);
   });
 
   it('leaves no value in any Redis key or value, in DescribeTasks or in the agent’s logs', async () => {
