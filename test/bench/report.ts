@@ -1,6 +1,7 @@
 /** Turns benchmark results into the printed report and the summary kept as JSON. */
 import Table from 'cli-table3';
 import { dockerRunRatio, type DockerRunResult } from './docker-run.js';
+import { describeTasksPerJob, ecsOverheadRatio, type EcsBenchResult } from './ecs.js';
 import type { ClaimCostResult } from './claim-cost.js';
 import { submitRatio, type SubmitResult } from './submit.js';
 import { waitRatio, type WaitReplicasResult } from './wait-replicas.js';
@@ -233,4 +234,52 @@ export function formatDockerRun(r: DockerRunResult): string {
 export function dockerRunSummary(r: DockerRunResult): SummaryRow[] {
   const ratio = dockerRunRatio(r);
   return [{ benchmark: 'docker', metric: 'trivial container: longshore / docker run --rm (median)', value: `${num(ratio, 2)}× (${num(median(r.longshoreMs), 0)} vs ${num(median(r.dockerRunMs), 0)} ms)`, goal: '≤ 1.1×', met: ratio <= 1.1 }];
+}
+
+export function formatEcs(r: EcsBenchResult): string {
+  const runs = (xs: number[]) => xs.map((x) => num(x, 0)).join(', ');
+  const c = r.concurrent;
+  const perJob = (n: number) => num(n / c.jobs, 2);
+  return [
+    `A trivial ECS task (sh -c 'echo hi') on the local ECS endpoint, one at a time, ${r.runs} runs each, both polling DescribeTasks every ${r.pollMs} ms, wall ms: median [runs]`,
+    indent(
+      table(
+        ['how', 'ms'],
+        [
+          ['direct SDK (RunTask → STOPPED seen → GetLogEvents)', `${num(median(r.directMs), 0)} [${runs(r.directMs)}]`],
+          ['longshore (submit → finished)', `${num(median(r.longshoreMs), 0)} [${runs(r.longshoreMs)}]`],
+        ],
+      ),
+    ),
+    `  longshore / direct SDK: ${num(ecsOverheadRatio(r), 2)}× (+${num(median(r.longshoreMs) - median(r.directMs), 0)} ms per job)`,
+    '',
+    `${c.jobs} ECS jobs at once (sleep ${c.seconds}), one agent, poll every ${c.pollMs} ms: ${num(c.wallMs / 1000, 1)} s, at most ${c.peakAtOnce} tasks alive at once; API calls of the agent`,
+    indent(
+      table(
+        ['action', 'calls', 'per job'],
+        Object.entries(c.calls)
+          .filter(([action]) => action !== 'DescribeClusters')
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([action, n]) => [action, String(n), perJob(n)]),
+      ),
+    ),
+    `  besides: DescribeClusters ${c.calls['DescribeClusters'] ?? 0}, the agent's health probe (one per heartbeat, not per job)`,
+    `  DescribeTasks: ${c.calls['DescribeTasks'] ?? 0} calls (${perJob(c.calls['DescribeTasks'] ?? 0)} per job); one per task and poll would be ${c.unbatchedDescribeTasks} (${perJob(c.unbatchedDescribeTasks)} per job)`,
+  ].join('\n');
+}
+
+export function ecsSummary(r: EcsBenchResult): SummaryRow[] {
+  const ratio = ecsOverheadRatio(r);
+  const perJob = describeTasksPerJob(r);
+  const unbatched = r.concurrent.unbatchedDescribeTasks / r.concurrent.jobs;
+  return [
+    { benchmark: 'ecs', metric: 'trivial ECS task: longshore / direct SDK calls (median)', value: `${num(ratio, 2)}× (${num(median(r.longshoreMs), 0)} vs ${num(median(r.directMs), 0)} ms)`, goal: '', met: null },
+    {
+      benchmark: 'ecs',
+      metric: `DescribeTasks per job, ${r.concurrent.jobs} tasks at once`,
+      value: `${num(perJob, 2)} (one per task and poll: ${num(unbatched, 2)})`,
+      goal: 'batched: fewer than one per task and poll',
+      met: perJob < unbatched,
+    },
+  ];
 }

@@ -20,11 +20,12 @@ import { failoverSummary, formatFailover, runFailover, type FailoverResult } fro
 import type { BenchCluster } from './longshore-jobs.js';
 import { runOverhead, type OverheadResult } from './overhead.js';
 import { runDockerRun, type DockerRunResult } from './docker-run.js';
+import { runEcsBench, type EcsBenchResult } from './ecs.js';
 import { runPacking, type PackingResult } from './packing.js';
 import { runTracing, type TracingResult } from './tracing.js';
-import { dockerRunSummary, formatDockerRun, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, formatTracing, overheadSummary, packingSummary, tracingSummary, type SummaryRow } from './report.js';
+import { dockerRunSummary, ecsSummary, formatDockerRun, formatEcs, claimSummary, formatClaimCost, formatSubmit, formatWaitReplicas, submitSummary, waitReplicasSummary, formatOverhead, formatPacking, formatSummary, formatTracing, overheadSummary, packingSummary, tracingSummary, type SummaryRow } from './report.js';
 
-const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'tracing', 'cli', 'console'] as const;
+const BENCHMARKS = ['packing', 'overhead', 'submit', 'claim', 'wait-replicas', 'failover', 'docker', 'ecs', 'tracing', 'cli', 'console'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -43,7 +44,7 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, what tracing costs, how fast the CLI starts, and the web console pages with 10,000 jobs and a 100,000-line log')
+  .description('Longshore benchmarks: weighted packing, control-plane overhead, submit throughput, claim cost against queue depth, failover after an agent dies (against plain BullMQ), a trivial container against docker run --rm, an ECS task against direct SDK calls, what tracing costs, how fast the CLI starts, and the web console pages with 10,000 jobs and a 100,000-line log')
   .option('--smoke', 'run each benchmark tiny (a few seconds), to check they still work')
   .addOption(new Option('--only <benchmark>', 'run one benchmark').choices(BENCHMARKS))
   .option('--seed <n>', 'seed of the packing workload', positiveInt, 42)
@@ -66,6 +67,7 @@ const results: {
   waitReplicas?: WaitReplicasResult;
   failover?: FailoverResult;
   docker?: DockerRunResult;
+  ecs?: EcsBenchResult;
   tracing?: TracingResult;
   cli?: CliStartupResult;
   console?: ConsoleBenchResult;
@@ -116,6 +118,15 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.docker = r;
     results.summary.push(...dockerRunSummary(r));
     console.log(`\n${formatDockerRun(r)}`);
+  } else if (name === 'ecs') {
+    const runs = smoke ? 2 : 20;
+    const concurrent = smoke ? 5 : 50;
+    const seconds = smoke ? 1 : 10;
+    console.error(`running ecs (a trivial task, ${runs} runs through longshore and through direct SDK calls; ${concurrent} tasks at once; on the local ECS endpoint and a private engine)…`);
+    const r = await runEcsBench(bc, { runs, concurrent, concurrentSeconds: seconds });
+    results.ecs = r;
+    results.summary.push(...ecsSummary(r));
+    console.log(`\n${formatEcs(r)}`);
   } else if (name === 'failover') {
     // BullMQ's defaults need 30–60 s per trial: 2 trials in a full run, none under --smoke.
     const longshoreTrials = smoke ? 2 : 10;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { repoRoot, startCluster, startOtlpReceiver, waitFor, writeKubeSecretVolu
 import { describeDocker } from '@longshore/testing/vitest';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startAwsLocalEndpoint, type AwsLocalEndpoint } from '@longshore/aws-local';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpRedis, sha, shaOf } from './secrets-support.js';
 import { connect, logLines } from './support.js';
 
 const BIN = join(repoRoot, 'services/cli/bin/longshore.js');
@@ -23,38 +23,6 @@ const URLISH = `p@ss w/rd+${randomBytes(4).toString('hex')}!`;
 const MULTI_LINES = [`line-one-${randomBytes(4).toString('hex')}`, `line-two-${randomBytes(4).toString('hex')}`];
 const JSON_PASSWORD = `json-pw-${randomBytes(6).toString('hex')}`;
 const ALL_VALUES = [ENV_VALUE, FILE_V1, FILE_V2, URLISH, ...MULTI_LINES, JSON_PASSWORD];
-
-/** Every key and value in Redis, as text (strings, hashes, lists, sets, sorted sets, streams). */
-async function dumpRedis(url: string): Promise<string> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'COUNT', 500);
-      cursor = next;
-      for (const key of keys) {
-        out.push(key);
-        const type = await r.type(key);
-        if (type === 'string') out.push((await r.get(key)) ?? '');
-        else if (type === 'hash') out.push(JSON.stringify(await r.hgetall(key)));
-        else if (type === 'list') out.push(JSON.stringify(await r.lrange(key, 0, -1)));
-        else if (type === 'set') out.push(JSON.stringify(await r.smembers(key)));
-        else if (type === 'zset') out.push(JSON.stringify(await r.zrange(key, 0, -1, 'WITHSCORES')));
-        else if (type === 'stream') out.push(JSON.stringify(await r.xrange(key, '-', '+')));
-        else out.push(`<${type}>`);
-      }
-    } while (cursor !== '0');
-    return out.join('\n');
-  } finally {
-    r.disconnect();
-  }
-}
-
-/** sha256 of a value: what jobs print to show which value they got (argv is stored, so no value may be written there). */
-const sha = (v: string) => createHash('sha256').update(v).digest('hex');
-/** A shell snippet printing `NAME=<sha256 of $NAME>`. */
-const shaOf = (name: string) => `echo "${name}=$(printf %s "$${name}" | sha256sum | cut -d' ' -f1)"`;
 
 /** Every form of a value the log must not show: itself, its base64 (with and without padding) and URL-encoded forms. */
 function forms(v: string): string[] {
@@ -170,6 +138,24 @@ describe('secrets by reference: resolved on the agent, never stored, masked in l
     for (const v of ALL_VALUES) for (const f of forms(v)) expect(text).not.toContain(f);
   });
 
+  it('masks a value split over two lines printed a second apart (no flush timing), and holds no other line back', async () => {
+    const half = Math.floor(FILE_V2.length / 2);
+    const submitted = await ls.submit({
+      command: ['sh', '-c', `echo start; printf '%s\\n' "$(printf %s "$B" | cut -c1-${half})"; sleep 1; printf '%s end\\n' "$(printf %s "$B" | cut -c${half + 1}-)"; echo waiting; sleep 30`],
+      env: { B: '${FILE_PW}' },
+      maxAttempts: 1,
+    });
+    // While the job sleeps, its log has every line it printed: nothing is held that could not begin the value.
+    await waitFor(async () => (await logLines(ls, submitted.id)).includes('waiting'), { timeoutMs: 60_000 });
+    expect(await logLines(ls, submitted.id)).toEqual(['start', '***', '*** end', 'waiting']);
+    await ls.dispatcher.cancelJob({ id: submitted.id });
+    const job = await ls.waitForJob(submitted.id);
+    ran.push(job);
+    const text = (await logLines(ls, job.id)).join('\n');
+    expect(text).not.toContain(FILE_V2.slice(0, half));
+    expect(text).not.toContain(FILE_V2.slice(half));
+  });
+
   it('ends the attempt start_failed naming a missing secret and the providers tried, and refuses links out of the directory', async () => {
     const missing = await runJob({ X: '${NO_SUCH_SECRET}' }, 'echo ran');
     expect(missing.job.state).toBe(JobState.FAILED);
@@ -227,18 +213,19 @@ describe('secrets by reference: resolved on the agent, never stored, masked in l
       await cluster.startAgent({ ...agentEnv, LONGSHORE_AGENT_ID: 'agent-docker', LONGSHORE_POOL: 'secrets-docker', LONGSHORE_EXECUTORS: 'subprocess,docker', DOCKER_HOST: host });
     });
 
-    it('gets its secret in its container’s env, masked in its log', async () => {
+    it('gets its secret in its container’s env, masked in its log, also split over two lines a second apart', async () => {
+      const half = Math.floor(FILE_V2.length / 2);
       const submitted = await ls.submit({
         pool: 'secrets-docker',
         executor: Executor.DOCKER,
         image,
         maxAttempts: 1,
         env: { B: '${FILE_PW}' },
-        command: ['sh', '-c', `${shaOf('B')}; echo "it is $B"`],
+        command: ['sh', '-c', `${shaOf('B')}; echo "it is $B"; echo "$B" | cut -c1-${half}; sleep 1; echo "$B" | cut -c${half + 1}-`],
       });
       const job = await ls.waitForJob(submitted.id);
       expect(job.state).toBe(JobState.SUCCEEDED);
-      expect(await logLines(ls, job.id)).toEqual([`B=${sha(FILE_V2)}`, 'it is ***']);
+      expect(await logLines(ls, job.id)).toEqual([`B=${sha(FILE_V2)}`, 'it is ***', '***', '***']);
       expect(job.attempts[0]!.secrets.map((u) => u.name)).toEqual(['FILE_PW']);
       const dump = await dumpRedis(cluster.redis.url);
       expect(dump).not.toContain(FILE_V2);

@@ -7,7 +7,7 @@ import type { ExecutorSet } from './executors.js';
 import type { JobIsolation } from './isolation.js';
 
 /** What building an agent's executors reads of its configuration. */
-export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes' | 'dockerAllow' | 'ecs'>;
+export type ExecutorConfig = Pick<AgentConfig, 'agentId' | 'executors' | 'executorsIfHealthy' | 'jobDir' | 'memoryLimiter' | 'pool' | 'dockerImageCacheBytes' | 'dockerAllow' | 'ecs' | 'killGraceMs'>;
 
 /** Where this agent notes its jobs' process groups, to find them again after being killed outright. */
 export function leftoversDir(config: Pick<AgentConfig, 'agentId' | 'jobDir'>): string {
@@ -53,6 +53,7 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
   },
   // AWS_REGION and LONGSHORE_ECS_*; credentials from the SDK's default chain, endpoints from
   // AWS_ENDPOINT_URL_ECS / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS (read by the SDK itself).
+  // LONGSHORE_KILL_GRACE becomes the stopTimeout of the task definitions it registers.
   ecs: (config, logger) => {
     const ecs = config.ecs;
     if (!ecs) throw new ConfigError('LONGSHORE_EXECUTORS lists "ecs" but its settings were not read (AWS_REGION, LONGSHORE_ECS_*)');
@@ -63,6 +64,7 @@ const FACTORIES: Partial<Record<AgentExecutorName, Factory>> = {
       pool: config.pool,
       logger,
       pollIntervalMs,
+      killGraceMs: config.killGraceMs,
       // The registration template is a JSON object checked at start; ECS checks its fields when it registers.
       ...(imageLookupPrefix ? { imageLookup: { familyPrefix: imageLookupPrefix, ...(registerTaskDefinition ? { register: registerTaskDefinition as EcsImageLookup['register'] } : {}) } } : {}),
     });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { backoffFor, formatDuration, type AgentExecutorName, type ExecutorName } from '@longshore/domain';
+import { backoffFor, formatDuration, type AgentExecutorName, type EcsSecret, type ExecutorName } from '@longshore/domain';
 import { buildContainerEnv, buildJobEnv, StartFailedError, type Executor, type OutputPosition, type RunHandle, type RunRef, type RunRequest } from '@longshore/executors';
 import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore/queue';
 import { Redactor, SecretResolver, type ResolvedEnv } from '@longshore/secrets';
@@ -148,9 +148,10 @@ export class JobRun {
 
     // Secrets are resolved here, on the agent: the job's record keeps only the references, the
     // attempt the names and versions used; the values go to the run and to the log's redactor.
-    let resolved: ResolvedEnv;
+    // An ECS job's secrets go in its task definition's `secrets` (ECS fetches them), never in its overrides.
+    let resolved: ResolvedEnv & { secrets?: EcsSecret[] };
     try {
-      resolved = await this.secrets().resolveEnv(spec.env, this.controller.signal);
+      resolved = choice.name === 'ecs' ? await this.secrets().resolveForEcs(spec.env, this.controller.signal) : await this.secrets().resolveEnv(spec.env, this.controller.signal);
     } catch (err) {
       return this.finish(toAttemptOutcome({ kind: 'start_failed', message: (err as Error).message }, attempt, Date.now()));
     }
@@ -176,7 +177,7 @@ export class JobRun {
       // The docker executor refuses (start_failed) a job without an image: one that did not name
       // the executor can reach it as the agent's default or through an auto chain.
       ...(choice.name === 'docker' && spec.image ? { docker: { ...spec.docker, image: spec.image } } : {}),
-      ...(choice.name === 'ecs' ? { ecs: { ...spec.ecs, ...(spec.image ? { image: spec.image } : {}) } } : {}),
+      ...(choice.name === 'ecs' ? { ecs: { ...spec.ecs, ...(spec.image ? { image: spec.image } : {}), ...(resolved.secrets?.length ? { secrets: resolved.secrets } : {}) } } : {}),
       ...(privateDir ? { privateDir } : {}),
       ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
       ...(spec.cpusMilli ? { cpusMilli: spec.cpusMilli } : {}),
@@ -245,7 +246,7 @@ export class JobRun {
 
   /** What the agent records once the run is over. */
   private async end(writer: LogWriter, started: StoredAttempt, out: JobOutcome): Promise<RunEnd> {
-    await writer.flush();
+    await writer.end();
     // The attempt names its run (a noop run has nothing to name).
     const named = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
     const attempt = this.runDetail ? { ...named, runDetail: this.runDetail } : named;

@@ -5,8 +5,10 @@ import type { Redactor } from '@longshore/secrets';
  * Batches a run's output lines into the job's log: flushed every `flushMs` or `maxBatch` lines,
  * in order, one fenced write per batch. Tells the caller once if the write was fenced off
  * (the agent no longer holds the job), so it can stop the run. With a redactor, every line is
- * masked before it is stored; the redactor holds back the last line until the next arrives or
- * the batch is flushed, so a secret split over two lines printed together is masked in both.
+ * masked before it is stored; the redactor may hold back the last line (one whose end could begin
+ * a secret) until the next arrives or the output ends ({@link end}): the timed flush writes what
+ * the redactor released, never the line it holds, so a secret split over two lines is masked in
+ * both however long apart they come.
  */
 export class LogWriter {
   private buf: LogLine[] = [];
@@ -30,14 +32,19 @@ export class LogWriter {
     if (this.redactor) this.buf.push(...this.redactor.push(stream, text));
     else this.buf.push({ stream, text });
     if (this.buf.length >= this.maxBatch) void this.flush();
-    else if (this.buf.length > 0 || this.redactor?.holding) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    else if (this.buf.length > 0) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Writes what is buffered; resolves when every earlier batch is stored. */
+  /** The output has ended: writes what is buffered and the line the redactor held; resolves when all is stored. */
+  end(): Promise<void> {
+    if (this.redactor && !this.fenced) this.buf.push(...this.redactor.drain());
+    return this.flush();
+  }
+
+  /** Writes what is buffered (not a line the redactor holds); resolves when every earlier batch is stored. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.redactor) this.buf.push(...this.redactor.drain());
     const batch = this.buf;
     this.buf = [];
     if (batch.length) {

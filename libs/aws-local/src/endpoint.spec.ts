@@ -1,6 +1,7 @@
 import { waitFor } from '@longshore/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ECS_TARGET, LOGS_TARGET, startAwsLocalEndpoint, type AwsLocalEndpoint } from './endpoint.js';
+import { parseFaultSpec } from './faults.js';
 import { FakeRuntime } from './spec-helpers.js';
 import { OOM_REASON } from './task.js';
 
@@ -71,6 +72,28 @@ describe('the AWS JSON 1.1 protocol', () => {
     expect(endpoint!.stats()).toEqual({ ListTasks: 3 });
     const res = await fetch(`${endpoint!.url}/_longshore/stats`);
     expect(await res.json()).toEqual({ calls: { ListTasks: 3 } });
+  });
+
+  it('answers the next N calls of an action late when told: the call has taken effect before its answer comes', async () => {
+    await start();
+    await call('RegisterTaskDefinition', { family: 'fam', containerDefinitions: [container()] });
+    endpoint!.faults.inject({ delay: { action: 'RunTask', count: 1, ms: 600_000 } });
+    let answered = false;
+    const pending = raw('RunTask', { cluster: 'c1', taskDefinition: 'fam' }).then((r) => ((answered = true), r));
+    // The task exists, and runs, while its caller still waits.
+    const [arn] = await waitFor(async () => {
+      const listed = (await call('ListTasks', { cluster: 'c1' }))['taskArns'] as string[];
+      return listed.length ? listed : undefined;
+    });
+    await inState(arn!, 'RUNNING');
+    expect(answered).toBe(false);
+    // The next call is answered at once; closing lets the held answer go.
+    expect((await call('RunTask', { cluster: 'c1', taskDefinition: 'fam' }))['tasks']).toHaveLength(1);
+    await endpoint!.close();
+    endpoint = undefined;
+    await pending.catch(() => undefined);
+    expect(() => parseFaultSpec({ delay: { action: 'RunTask', count: 1, ms: -1 } })).toThrow(/delay\.ms must be an integer/);
+    expect(() => parseFaultSpec({ delay: { count: 1, ms: 5 } })).toThrow(/delay\.action/);
   });
 
   it('refuses a malformed fault spec on the control API, naming the field', async () => {

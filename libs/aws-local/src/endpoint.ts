@@ -141,7 +141,7 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
       maxStoppedTasks: opts.maxStoppedTasks ?? 10_000,
     },
     faults,
-    { runtime, logs, now, onError },
+    { runtime, logs, now, onError, secretValue: (valueFrom) => secrets.valueFrom(valueFrom) },
   );
   const logsHandlers: Record<string, (i: Input) => Input> = {
     GetLogEvents: (i) => logs.getLogEvents(i),
@@ -162,8 +162,25 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
     const body = await readBody(req);
     if (!handler) throw new AwsError('UnknownOperationException', `the local endpoint does not serve "${target}" (it serves the ECS, CloudWatch Logs and Secrets Manager actions Longshore uses)`);
     if (faults.onCall(action) === 'throttle') throw new AwsError('ThrottlingException', `Rate exceeded (${action}; injected by the local endpoint)`);
-    send(res, 200, await handler(parseJson(body)));
+    const answer = await handler(parseJson(body));
+    await late(faults.takeDelay(action));
+    send(res, 200, answer);
   };
+
+  // Answers held back by a delay fault; close() lets them go (to sockets it has closed).
+  const held = new Set<() => void>();
+  const late = (ms: number): Promise<void> =>
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const go = () => {
+            clearTimeout(timer);
+            held.delete(go);
+            resolve();
+          };
+          const timer = setTimeout(go, ms);
+          held.add(go);
+        });
 
   const serveControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     if (path === `${CONTROL_PATH}/stats` && req.method === 'GET') return send(res, 200, { calls: faults.stats() }, 'application/json');
@@ -209,6 +226,7 @@ export async function startAwsLocalEndpoint(opts: AwsLocalOptions): Promise<AwsL
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        for (const go of [...held]) go();
         ecs.stopAll('the local endpoint is shutting down');
         await runtime.removeAll();
         await ecs.settled();

@@ -18,6 +18,11 @@ export interface FaultSpec {
   failToStart?: { count: number; reason?: string };
   /** The next `count` tasks stay PROVISIONING for `ms` milliseconds before they start. */
   slowStart?: { count: number; ms: number };
+  /**
+   * The next `count` calls of `action` take effect at once and are answered `ms` milliseconds
+   * later: e.g. a RunTask whose task starts while its caller still waits for the answer.
+   */
+  delay?: { action: string; count: number; ms: number };
 }
 
 /** The default stoppedReason of an injected start failure (the shape of a real one). */
@@ -29,6 +34,7 @@ export class Faults {
   private readonly throttles = new Map<string, number>();
   private failToStart: { count: number; reason: string }[] = [];
   private slowStarts: { count: number; ms: number }[] = [];
+  private readonly delays = new Map<string, { count: number; ms: number }[]>();
   private readonly calls = new Map<string, number>();
 
   /** Adds `spec`'s faults to those pending. Throws InvalidParameterException on a malformed spec. */
@@ -38,6 +44,7 @@ export class Faults {
     if (parsed.throttle) this.throttles.set(parsed.throttle.action, (this.throttles.get(parsed.throttle.action) ?? 0) + parsed.throttle.count);
     if (parsed.failToStart) this.failToStart.push({ count: parsed.failToStart.count, reason: parsed.failToStart.reason ?? INJECTED_START_FAILURE });
     if (parsed.slowStart) this.slowStarts.push(parsed.slowStart);
+    if (parsed.delay) this.delays.set(parsed.delay.action, [...(this.delays.get(parsed.delay.action) ?? []), { count: parsed.delay.count, ms: parsed.delay.ms }]);
   }
 
   /** Drops every pending fault (call counts stay). */
@@ -46,6 +53,7 @@ export class Faults {
     this.throttles.clear();
     this.failToStart = [];
     this.slowStarts = [];
+    this.delays.clear();
   }
 
   /** Counts one call of `action` and says whether it is to be throttled. */
@@ -73,6 +81,12 @@ export class Faults {
     return take(this.slowStarts)?.ms ?? 0;
   }
 
+  /** How late the answer to this call of `action` is to be sent (0 without a delay fault). */
+  takeDelay(action: string): number {
+    const queue = this.delays.get(action);
+    return queue ? (take(queue)?.ms ?? 0) : 0;
+  }
+
   /** Calls seen per action since the endpoint started (throttled calls count too). */
   stats(): Record<string, number> {
     return Object.fromEntries([...this.calls].sort(([a], [b]) => a.localeCompare(b)));
@@ -93,6 +107,11 @@ function count(v: unknown, what: string): number {
   return v;
 }
 
+function milliseconds(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 600_000) throw invalidParameter(`${what}.ms must be an integer from 0 to 600000, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function object(v: unknown, what: string): Record<string, unknown> | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`${what} must be an object`);
@@ -102,7 +121,7 @@ function object(v: unknown, what: string): Record<string, unknown> | undefined {
 /** Checks a fault spec from the control API (untrusted JSON), naming the bad field. */
 export function parseFaultSpec(raw: unknown): FaultSpec {
   const spec = object(raw, 'the fault spec') ?? {};
-  const known = ['runTaskFailures', 'throttle', 'failToStart', 'slowStart'];
+  const known = ['runTaskFailures', 'throttle', 'failToStart', 'slowStart', 'delay'];
   const unknown = Object.keys(spec).filter((k) => !known.includes(k));
   if (unknown.length) throw invalidParameter(`unknown fault "${unknown[0]}" (faults: ${known.join(', ')})`);
   const out: FaultSpec = {};
@@ -124,9 +143,12 @@ export function parseFaultSpec(raw: unknown): FaultSpec {
   }
   const ss = object(spec['slowStart'], 'slowStart');
   if (ss) {
-    const ms = ss['ms'];
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) throw invalidParameter(`slowStart.ms must be an integer from 0 to 600000, got ${JSON.stringify(ms)}`);
-    out.slowStart = { count: count(ss['count'], 'slowStart'), ms };
+    out.slowStart = { count: count(ss['count'], 'slowStart'), ms: milliseconds(ss['ms'], 'slowStart') };
+  }
+  const dl = object(spec['delay'], 'delay');
+  if (dl) {
+    if (typeof dl['action'] !== 'string' || !/^[A-Za-z]+$/.test(dl['action'])) throw invalidParameter('delay.action must be an action name, e.g. "RunTask"');
+    out.delay = { action: dl['action'], count: count(dl['count'], 'delay'), ms: milliseconds(dl['ms'], 'delay') };
   }
   return out;
 }

@@ -98,6 +98,44 @@ export class SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name, DeletionDate: this.now() / 1000 };
   }
 
+  /**
+   * The value an ECS container secret's `valueFrom` names, as ECS fetches it when it starts a
+   * task: the secret's ARN (or name), optionally followed by `:json-key:version-stage:version-id`
+   * (each part may be empty; no version = `AWSCURRENT`). Throws an Error saying why (as ECS's
+   * stoppedReason would), never holding a value.
+   */
+  valueFrom(valueFrom: string): string {
+    let id = valueFrom;
+    let key: string | undefined;
+    let stage: string | undefined;
+    let versionId: string | undefined;
+    if (valueFrom.startsWith('arn:')) {
+      const parts = valueFrom.split(':');
+      if (parts[2] !== 'secretsmanager' || parts[5] !== 'secret' || parts.length < 7 || parts.length > 10) {
+        throw new Error(`${valueFrom} is not a Secrets Manager secret ARN (the local endpoint serves Secrets Manager only, not SSM Parameter Store)`);
+      }
+      id = parts.slice(0, 7).join(':');
+      key = parts[7] || undefined;
+      stage = parts[8] || undefined;
+      versionId = parts[9] || undefined;
+    }
+    const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((x) => x.arn === id);
+    if (!secret) throw new Error("ResourceNotFoundException: Secrets Manager can't find the specified secret.");
+    const v = secret.versions.find((x) => (versionId !== undefined ? x.id === versionId && (stage === undefined || x.stages.has(stage)) : x.stages.has(stage ?? 'AWSCURRENT')));
+    if (!v) throw new Error(`ResourceNotFoundException: Secrets Manager can't find the specified secret value for ${versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${stage ?? 'AWSCURRENT'}`}`);
+    const text = 'SecretString' in v.value ? v.value.SecretString : Buffer.from(v.value.SecretBinary, 'base64').toString('utf8');
+    if (key === undefined) return text;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Error(`retrieved secret from Secrets Manager is not valid JSON, so it has no json key ${key}`);
+    }
+    const field = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)[key] : undefined;
+    if (field === undefined || field === null) throw new Error(`retrieved secret from Secrets Manager did not contain json key ${key}`);
+    return typeof field === 'string' ? field : JSON.stringify(field);
+  }
+
   /** The secret `SecretId` names: its name or its ARN. */
   private find(i: Input): Secret {
     const id = reqString(i, 'SecretId', 2048);

@@ -22,6 +22,8 @@ export interface ContainerSpec {
   stopTimeout?: number;
   /** `awslogs` settings: where the container's output goes. */
   awslogs?: { group: string; streamPrefix: string };
+  /** `secrets`: variable → `valueFrom` (a Secrets Manager ARN), fetched when the task starts, never shown. */
+  secrets?: Record<string, string>;
 }
 
 /** One registered revision. `raw` is what DescribeTaskDefinition answers. */
@@ -78,6 +80,8 @@ function parseContainer(def: Input, i: number): ContainerSpec {
   const workingDirectory = optString(def, 'workingDirectory');
   const user = optString(def, 'user');
   const stopTimeout = optInt(def, 'stopTimeout', 2, 120);
+  const secrets = optPairs(def, 'secrets', 'name', 'valueFrom');
+  for (const [n, from] of Object.entries(secrets ?? {})) if (!from) throw invalidParameter(`${where}.secrets: "${n}" needs a valueFrom (a Secrets Manager secret ARN)`);
   return {
     ...spec,
     ...(command ? { command } : {}),
@@ -89,6 +93,7 @@ function parseContainer(def: Input, i: number): ContainerSpec {
     ...(user !== undefined ? { user } : {}),
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     ...(awslogs ? { awslogs } : {}),
+    ...(secrets && Object.keys(secrets).length ? { secrets } : {}),
   };
 }
 
@@ -109,6 +114,10 @@ export class TaskDefinitions {
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw clientError(`containerDefinitions: the name "${dup}" is used twice`);
     if (!containers.some((c) => c.essential)) throw clientError('containerDefinitions: at least one container must be essential');
+    // As ECS: the execution role is what fetches a container's secrets when the task starts.
+    if (containers.some((c) => c.secrets) && !optString(input, 'executionRoleArn')) {
+      throw clientError("When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.");
+    }
     const givenMode = optEnum(input, 'networkMode', NETWORK_MODES);
     const networkMode = givenMode ?? 'bridge';
     const tags = optPairs(input, 'tags', 'key') ?? {};

@@ -10,6 +10,8 @@ export interface LifecycleDeps {
   now: () => number;
   /** Background errors (the engine refusing a stop, …), logged with what was being done. */
   onError: (what: string, err: unknown) => void;
+  /** The value a container secret's `valueFrom` names (the endpoint's Secrets Manager); throws saying why not. Absent: a task with secrets fails to start. */
+  secretValue?: (valueFrom: string) => string;
 }
 
 /** What RunTask decided about this task's start, from the pending faults. */
@@ -81,6 +83,23 @@ export async function runTaskLifecycle(task: Task, plan: StartPlan, deps: Lifecy
     if (stop !== undefined) return stopUnstarted(task, 'UserInitiated', stop, now());
     if (plan.failToStart !== undefined) return stopUnstarted(task, 'TaskFailedToStart', plan.failToStart, now(), plan.failToStart);
     move(task, 'PENDING', now());
+    // As ECS with the execution role: the containers' secrets are fetched now, and a task whose
+    // secret cannot be had never starts. The values go to the containers only, never on the task.
+    const secretEnv = new Map<string, Record<string, string>>();
+    for (const c of task.def.containers) {
+      if (!c.secrets) continue;
+      const values: Record<string, string> = {};
+      for (const [name, from] of Object.entries(c.secrets)) {
+        try {
+          if (!deps.secretValue) throw new Error('this endpoint has no Secrets Manager');
+          values[name] = deps.secretValue(from);
+        } catch (err) {
+          const reason = `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: failed to fetch secret ${from} from secrets manager: ${(err as Error).message}`;
+          return stopUnstarted(task, 'TaskFailedToStart', reason, now(), reason);
+        }
+      }
+      secretEnv.set(c.name, values);
+    }
     for (const image of new Set(task.containers.map((c) => c.spec.image))) {
       try {
         await runtime.ensureImage(image);
@@ -93,7 +112,7 @@ export async function runTaskLifecycle(task: Task, plan: StartPlan, deps: Lifecy
     task.pullStoppedAt = now();
     stop = stopReason(task);
     if (stop !== undefined) return stopUnstarted(task, 'UserInitiated', stop, now());
-    const started = await startContainers(task, deps);
+    const started = await startContainers(task, deps, secretEnv);
     if (!started) return;
     move(task, 'RUNNING', now());
     task.startedAt = now();
@@ -112,12 +131,13 @@ export async function runTaskLifecycle(task: Task, plan: StartPlan, deps: Lifecy
 }
 
 /** Starts every container; on a refusal stops those started and ends the task. Whether all started. */
-async function startContainers(task: Task, deps: LifecycleDeps): Promise<boolean> {
+async function startContainers(task: Task, deps: LifecycleDeps, secretEnv: ReadonlyMap<string, Record<string, string>> = new Map()): Promise<boolean> {
   for (const c of task.containers) {
     if (c.log) deps.logs.ensureStream(c.log.group, c.log.stream);
     const log = c.log;
     try {
-      c.running = await deps.runtime.start({ ...c.spec, labels: { ...c.spec.labels, [TASK_LABEL]: task.arn } }, (line) => {
+      // A secret wins over a variable of the same name (overrides included).
+      c.running = await deps.runtime.start({ ...c.spec, env: { ...c.spec.env, ...secretEnv.get(c.name) }, labels: { ...c.spec.labels, [TASK_LABEL]: task.arn } }, (line) => {
         if (log) deps.logs.append(log.group, log.stream, line);
       });
     } catch (err) {

@@ -70,15 +70,15 @@ export function optObjects(input: Input, key: string): Input[] | undefined {
   return v as Input[];
 }
 
-/** A key/value list (`[{name, value}]` or `[{key, value}]`), as a plain record. */
-export function optPairs(input: Input, key: string, nameKey: 'name' | 'key'): Record<string, string> | undefined {
+/** A key/value list (`[{name, value}]`, `[{key, value}]`, or `[{name, valueFrom}]` for secrets), as a plain record. */
+export function optPairs(input: Input, key: string, nameKey: 'name' | 'key', valueKey: 'value' | 'valueFrom' = 'value'): Record<string, string> | undefined {
   const list = optObjects(input, key);
   if (list === undefined) return undefined;
   const out: Record<string, string> = {};
   for (const [i, item] of list.entries()) {
     const name = item[nameKey];
-    const value = item['value'] ?? '';
-    if (typeof name !== 'string' || name === '' || typeof value !== 'string') throw invalidParameter(`${key}[${i}] must be {"${nameKey}": string, "value": string}`);
+    const value = item[valueKey] ?? '';
+    if (typeof name !== 'string' || name === '' || typeof value !== 'string') throw invalidParameter(`${key}[${i}] must be {"${nameKey}": string, "${valueKey}": string}`);
     out[name] = value;
   }
   return out;

@@ -4,7 +4,8 @@ export { AGENT_EXECUTORS, DOCKER_PULL_POLICIES, EXECUTORS, JOB_STATES, FINAL_STA
 export type { RetryableClass, RetryPolicy, AgentExecutorName, ExecutorName, JobStateName, FailureClassName, AgentStateName, JobSpec, PoolStandard, DockerJobOptions, EcsJobOptions, DockerMount, DockerPullPolicy, ExecutorHealthInfo, AttemptRecord, SecretUse, JobRecord, PoolRecord, AgentInfo, AgentIsolationInfo, AgentView, PoolHealthName, PoolStatusView, PoolView } from './model.js';
 export { LIMITS, CONNECTION_LIMITS, DEFAULT_WEIGHT_MILLI, STANDARD_CAPACITY_MILLI, DEFAULT_POOL_ID, DEFAULT_RETRY_BUDGETS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS } from './limits.js';
 export { backoffFor } from './backoff.js';
-export { ECS_OVERRIDES_MAX_BYTES, ecsOverridesBytes } from './ecs.js';
+export { ECS_OVERRIDES_MAX_BYTES, ecsOverridesBytes, ecsSecretEnvProblem, secretsManagerValueFrom } from './ecs.js';
+export type { EcsSecret } from './ecs.js';
 export { validateDnsLabel, newJobId, validateJobId, jobCreatedAt } from './ids.js';
 export { parseMilli, formatMilli, parseDurationMs, formatDuration, formatElapsed, parseBytes, formatBytes, parseLanes } from './units.js';
 export { executorsOf, validateJobSpec } from './job-spec.js';

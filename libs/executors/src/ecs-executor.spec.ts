@@ -1,8 +1,11 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@longshore/telemetry';
 import { describe, expect, it, vi } from 'vitest';
 import { createEcsExecutor, type EcsExecutorOptions } from './ecs-executor.js';
 import { FakeEcs } from './ecs-fake.js';
+import { ecsStopTimeoutFor } from './ecs-run.js';
 import type { OutputStream, RunHandle, RunRequest } from './executor.js';
-import { StartFailedError } from './start-errors.js';
+import { StartCancelledError, StartFailedError } from './start-errors.js';
 
 const IMAGE = 'public.ecr.aws/docker/library/alpine:3.20';
 
@@ -99,6 +102,66 @@ describe('ecs executor: start, output and outcome', () => {
     ecs.exit(ecs.started()[0]!.taskArn!, 143, { stopCode: 'UserInitiated' });
     await stopping;
     expect(await handle.wait()).toEqual({ kind: 'stopped', detail: 'StopTask; the container exited with 143' });
+  });
+});
+
+describe('ecs executor: a start cancelled or unanswered leaves no task running', () => {
+  it('a job cancelled while RunTask is in flight: the task it started is stopped at once, naming the cancel, and the start ends cancelled', async () => {
+    const { ecs, executor } = setup();
+    let answer!: () => void;
+    ecs.trouble.push({ held: new Promise<void>((r) => (answer = r)) });
+    const cancel = new AbortController();
+    const starting = executor.start(request(), cancel.signal).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await vi.waitUntil(() => ecs.started().length === 1, { timeout: 10_000, interval: 5 });
+    cancel.abort('cancelled by request');
+    // RunTask is not abandoned: its answer is what names the task to stop.
+    expect(ecs.stopped).toEqual([]);
+    answer();
+    expect(await starting).toBeInstanceOf(StartCancelledError);
+    const arn = ecs.started()[0]!.taskArn!;
+    expect(ecs.stopped).toEqual([{ task: arn, reason: expect.stringContaining('cancelled by request') }]);
+    expect(ecs.stopped[0]!.reason!.length).toBeLessThanOrEqual(255);
+    expect(ecs.tasks.get(arn)!.lastStatus).toBe('STOPPED');
+  });
+
+  it('a RunTask that does not answer in time is a failed try, and the task it may have started is found by startedBy and stopped', async () => {
+    const { ecs, executor } = setup({ runTaskTimeoutMs: 50, maxRunTaskAttempts: 2 });
+    ecs.trouble.push({ held: new Promise<void>(() => undefined) });
+    const handle = await executor.start(request(), never);
+    const [unanswered, second] = ecs.started();
+    expect(handle.ref).toEqual({ kind: 'ecs', taskArn: second!.taskArn });
+    expect(ecs.stopped).toEqual([{ task: unanswered!.taskArn, reason: expect.stringContaining('did not answer within 50 ms') }]);
+    ecs.exit(second!.taskArn!, 0);
+    expect(await handle.wait()).toEqual({ kind: 'exited', exitCode: 0 });
+  });
+});
+
+describe('ecs executor: stop grace', () => {
+  it('the kill grace as a container stopTimeout: whole seconds rounded up, 2 to 120 (ECS caps it at 120 s)', () => {
+    expect([0, 1, 1500, 2000, 10_000, 10_001, 120_000, 600_000].map(ecsStopTimeoutFor)).toEqual([2, 2, 2, 2, 10, 11, 120, 120]);
+  });
+
+  it('registers task definitions whose job container stops within LONGSHORE_KILL_GRACE', async () => {
+    const { ecs, executor } = setup({ taskDefinition: undefined, killGraceMs: 15_000, imageLookup: { familyPrefix: 'ls-', register: { containerDefinitions: [{ name: 'job', essential: true, stopTimeout: 90 }, { name: 'side', stopTimeout: 5 }] } } });
+    await executor.start(request([], { ecs: { image: 'ruby:3' } }), never);
+    expect(ecs.taskDefinitions.at(-1)!.containerDefinitions).toEqual([
+      expect.objectContaining({ name: 'job', image: 'ruby:3', stopTimeout: 15 }),
+      expect.objectContaining({ name: 'side', stopTimeout: 5 }),
+    ]);
+  });
+
+  it("names once a user's task definition whose stopTimeout is not the kill grace (ECS stops its tasks with its own)", async () => {
+    const lines: string[] = [];
+    const logger = createLogger('spec', { level: 'warn', destination: new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }) });
+    const { executor } = setup({ killGraceMs: 10_000, logger });
+    await executor.start(request(), never);
+    await executor.start(request(), never);
+    await vi.waitUntil(() => lines.length > 0, { timeout: 10_000, interval: 5 });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', container: 'job', killGraceSeconds: 10, msg: expect.stringContaining("no stopTimeout (ECS's default: 30 s") });
   });
 });
 

@@ -3,9 +3,10 @@ import { backoffFor } from '@longshore/domain';
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import { awsMessage, createSdkEcsApi, isServerFault, isThrottling, type EcsApi } from './ecs-api.js';
 import { DESCRIBE_TASKS_BATCH, EcsPoller } from './ecs-poller.js';
-import { containerRan, EcsRun, LogReadBudget, type EcsRunSettings } from './ecs-run.js';
+import { containerRan, ecsStopTimeoutFor, EcsRun, LogReadBudget, type EcsRunSettings } from './ecs-run.js';
 import { ECS_TAGS, planRunTask, type EcsLaunchSettings } from './ecs-run-task.js';
 import { EcsTaskDefinitions, logStreamOf, type EcsImageLookup } from './ecs-task-definitions.js';
+import { EcsSecretTaskDefinitions } from './ecs-task-secrets.js';
 import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
 
@@ -32,6 +33,15 @@ export interface EcsExecutorOptions extends EcsLaunchSettings {
   maxPollBackoffMs?: number;
   /** GetLogEvents calls per second, at most, for all runs; default 10 (CloudWatch allows 25 per account and region). */
   logReadsPerSecond?: number;
+  /**
+   * The agent's kill grace (`LONGSHORE_KILL_GRACE`): the job container's `stopTimeout` in the task
+   * definitions the executor registers ({@link ecsStopTimeoutFor}: whole seconds, 2 to 120). A task
+   * definition of the user's whose job container has another is used as it is, and named in a
+   * warning once: ECS stops its tasks with its own `stopTimeout`.
+   */
+  killGraceMs?: number;
+  /** How long one RunTask call may take before it counts as a failed try; default 60s. */
+  runTaskTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -40,6 +50,9 @@ export const POOL_LIST_EVERY_MS = 60_000;
 
 /** How long a probe waits for DescribeClusters before calling ECS unreachable. */
 export const ECS_PROBE_TIMEOUT_MS = 5000;
+
+/** ECS's `stopTimeout` when a container definition has none (Fargate; EC2's agent default, ECS_CONTAINER_STOP_TIMEOUT). */
+const ECS_DEFAULT_STOP_TIMEOUT_S = 30;
 
 /**
  * Creates the executor that runs each attempt as an AWS ECS task: RunTask with the job's argv and
@@ -62,33 +75,68 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
   const intervalMs = opts.pollIntervalMs ?? 2000;
   const poller = new EcsPoller(api, opts.cluster, { intervalMs, maxBackoffMs: opts.maxPollBackoffMs ?? 30_000 }, logger);
   const runs: EcsRunSettings = { api, poller, cluster: opts.cluster, logger, drainDelayMs: intervalMs, logReads: new LogReadBudget(opts.logReadsPerSecond) };
-  const defs = new EcsTaskDefinitions(api, opts.imageLookup);
+  const stopTimeout = opts.killGraceMs === undefined ? undefined : ecsStopTimeoutFor(opts.killGraceMs);
+  const defs = new EcsTaskDefinitions(api, opts.imageLookup, stopTimeout);
+  const secretDefs = new EcsSecretTaskDefinitions(api);
   const retry = { backoffMs: opts.retryBackoffMs ?? 1000, maxBackoffMs: opts.maxRetryBackoffMs ?? 30_000 };
+  const runTaskTimeoutMs = opts.runTaskTimeoutMs ?? 60_000;
+  // Task definitions whose stopTimeout is not the kill grace, named once each.
+  const graceWarned = new Set<string>();
+  const checkStopTimeout = (arn: string, container: string, given: number | undefined) => {
+    if (stopTimeout === undefined || (given ?? ECS_DEFAULT_STOP_TIMEOUT_S) === stopTimeout || graceWarned.has(arn)) return;
+    graceWarned.add(arn);
+    logger.warn(
+      { taskDefinition: arn, container, stopTimeout: given ?? null, killGraceSeconds: stopTimeout },
+      `task definition ${arn}: container ${container} has ${given === undefined ? `no stopTimeout (ECS's default: ${ECS_DEFAULT_STOP_TIMEOUT_S} s, or ECS_CONTAINER_STOP_TIMEOUT on EC2)` : `stopTimeout ${given} s`}, not LONGSHORE_KILL_GRACE's ${stopTimeout} s: a cancelled or timed-out job of it gets that long between SIGTERM and SIGKILL (set stopTimeout in the task definition)`,
+    );
+  };
+  // Tasks of an attempt whose RunTask answer never came: found by their startedBy and stopped.
+  const stopUnanswered = async (startedBy: string, reason: string) => {
+    try {
+      const found = await api.listTasks({ cluster: opts.cluster, startedBy, desiredStatus: 'RUNNING' });
+      for (const task of found.taskArns ?? []) await api.stopTask({ cluster: opts.cluster, task, reason });
+    } catch (err) {
+      logger.warn({ err, startedBy }, `could not look for the task of an unanswered RunTask (startedBy ${startedBy}) to stop it: ${awsMessage(err)}`);
+    }
+  };
   let lastPoolList = -Infinity;
   const tasksTagged = async (key: string, value: string) => (await listRunningTasks(api, opts.cluster)).flatMap((t) => (tagOf(t, key) === value ? (ownedRunOf(t) ?? []) : []));
 
   const start = async (req: RunRequest, signal: AbortSignal): Promise<RunHandle> => {
     if (req.command.length === 0 || req.command[0] === '') throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
     const container = req.ecs?.container ?? opts.container;
-    const def = await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition);
+    // The job's secrets, if any, come in a revision derived from its task definition (container `secrets`), never in the overrides.
+    const def = await secretDefs.withSecrets(await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition), container, req.ecs?.secrets);
     if (!def.containerDefinitions?.some((c) => c.name === container)) {
       throw new StartFailedError(`task definition ${def.taskDefinitionArn} has no container "${container}" (it has: ${(def.containerDefinitions ?? []).map((c) => c.name).join(', ')}): set LONGSHORE_ECS_CONTAINER or the job's --ecs-container`);
     }
+    checkStopTimeout(def.taskDefinitionArn!, container, def.containerDefinitions.find((c) => c.name === container)?.stopTimeout);
     const plan = planRunTask(req, def.taskDefinitionArn!, container, opts, opts.agentId, opts.pool);
     const what = `job ${req.jobId} (attempt ${req.attempt})`;
+    const cancelled = () => `stopped by Longshore: ${what} was stopped before it ran (${reasonOf(signal)})`;
     const tries: string[] = [];
     for (let n = 1; n <= maxAttempts; n++) {
       if (n > 1) await sleep(backoffFor(retry, n - 1), signal);
       throwIfStartCancelled(signal);
       let task: Task | undefined;
+      // RunTask is not abandoned when the job is cancelled: ECS may have started the task
+      // already, and only its answer names it. It is waited for (within runTaskTimeoutMs), and
+      // a task it started for a job cancelled meanwhile is stopped at once (below).
+      const answered = AbortSignal.timeout(runTaskTimeoutMs);
       try {
-        const out = await api.runTask(plan.input, signal);
+        const out = await api.runTask(plan.input, answered);
         task = out.tasks?.[0];
         if (!task?.taskArn || out.failures?.length) {
           tries.push(`RunTask failures: ${(out.failures ?? []).map((f) => `${f.reason ?? '?'}${f.detail ? ` (${f.detail})` : ''}`).join(', ') || 'no task'}`);
           continue;
         }
       } catch (err) {
+        if (answered.aborted) {
+          tries.push(`RunTask did not answer within ${runTaskTimeoutMs} ms`);
+          await stopUnanswered(plan.input.startedBy!, `stopped by Longshore: the RunTask that started it for ${what} did not answer within ${runTaskTimeoutMs} ms`);
+          throwIfStartCancelled(signal);
+          continue;
+        }
         throwIfStartCancelled(signal);
         if (!isThrottling(err) && !isServerFault(err)) throw new StartFailedError(`ECS refused to run ${what} with task definition ${def.taskDefinitionArn}: ${awsMessage(err)}`);
         tries.push(awsMessage(err));
@@ -100,7 +148,8 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
         seen = await untilAborted(run.started, signal);
       } catch (err) {
         if (signal.aborted) {
-          await run.handle.stop(0).catch(() => undefined);
+          // Cancelled while RunTask was in flight or the task was provisioning: none is left running.
+          await run.stopBecause(cancelled()).catch(() => undefined);
           throw new StartCancelledError(signal.reason);
         }
         tries.push((err as Error).message);
@@ -187,6 +236,14 @@ function ownedRunOf(task: Task): OwnedRun | undefined {
   if (!jobId || !task.taskArn || !Number.isInteger(attempt) || attempt < 1) return undefined;
   const agentId = tagOf(task, ECS_TAGS.agent);
   return { jobId, attempt, ref: { kind: 'ecs', taskArn: task.taskArn }, ...(agentId ? { agentId } : {}) };
+}
+
+/** Why `signal` was aborted, as text (the agent aborts with a reason such as "cancelled by request"). */
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (typeof r === 'string' && r !== '') return r;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  return 'cancelled';
 }
 
 /** Waits `ms`, or throws {@link StartCancelledError} as soon as `signal` is aborted. */

@@ -7,7 +7,9 @@ export type RunTaskTrouble =
   | { failure: string }
   | { error: string }
   /** The task is created and stops without running (no exit code). */
-  | { failToStart: string };
+  | { failToStart: string }
+  /** The task is created (and runs), and the answer waits for `answer`; a call aborted meanwhile rejects with AbortError. */
+  | { held: Promise<void> };
 
 function awsError(name: string, message = name): Error {
   const err = new Error(message);
@@ -86,7 +88,7 @@ export class FakeEcs implements EcsApi {
     return [...this.tasks.values()];
   }
 
-  runTask: EcsApi['runTask'] = async (input) => {
+  runTask: EcsApi['runTask'] = async (input, signal) => {
     this.count('RunTask');
     this.runInputs.push(structuredClone(input));
     const trouble = this.trouble.shift();
@@ -109,6 +111,17 @@ export class FakeEcs implements EcsApi {
     if (trouble && 'failToStart' in trouble) {
       this.exit(arn, undefined, { stopCode: 'TaskFailedToStart' });
       task.stoppedReason = trouble.failToStart;
+    }
+    if (trouble && 'held' in trouble) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(awsError('AbortError', 'Request aborted'));
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        void trouble.held.then(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
     }
     return { tasks: [structuredClone(task)], failures: [] };
   };
@@ -151,7 +164,7 @@ export class FakeEcs implements EcsApi {
 
   listTasks: EcsApi['listTasks'] = async (input) => {
     this.count('ListTasks');
-    const running = [...this.tasks.values()].filter((t) => t.desiredStatus === 'RUNNING').map((t) => t.taskArn!);
+    const running = [...this.tasks.values()].filter((t) => t.desiredStatus === 'RUNNING' && (input.startedBy === undefined || t.startedBy === input.startedBy)).map((t) => t.taskArn!);
     const from = input.nextToken ? Number(input.nextToken) : 0;
     const size = input.maxResults ?? 100;
     const page = running.slice(from, from + size);

@@ -75,6 +75,19 @@ const MAX_PAGES_PER_READ = 50;
 /** The reason StopTask records on a task Longshore stopped. */
 export const STOP_REASON = 'stopped by Longshore (the job was cancelled or timed out)';
 
+/** ECS's bounds on a container's `stopTimeout`, seconds (ECS caps it at 120 s). */
+export const ECS_STOP_TIMEOUT_MIN_S = 2;
+export const ECS_STOP_TIMEOUT_MAX_S = 120;
+
+/**
+ * The container `stopTimeout` (seconds) that gives a stopped task the agent's kill grace
+ * (`LONGSHORE_KILL_GRACE`) between SIGTERM and SIGKILL: whole seconds, rounded up, within ECS's
+ * 2–120 s (a longer grace is cut to 120 s: ECS allows no more).
+ */
+export function ecsStopTimeoutFor(killGraceMs: number): number {
+  return Math.min(ECS_STOP_TIMEOUT_MAX_S, Math.max(ECS_STOP_TIMEOUT_MIN_S, Math.ceil(killGraceMs / 1000)));
+}
+
 /**
  * Whether a STOPPED task's job container really ran: it has an exit code, or was killed for its
  * memory. A task stopped without (`TaskFailedToStart`, an image that could not be pulled, no
@@ -231,7 +244,15 @@ export class EcsRun {
 
   private async stop(graceMs: number): Promise<void> {
     if (!Number.isInteger(graceMs) || graceMs < 0) throw new RangeError(`graceMs must be an integer >= 0, got ${graceMs}`);
-    if (!this.ended) await (this.stopRequested ??= this.stopTask());
+    await this.stopBecause(STOP_REASON);
+  }
+
+  /**
+   * StopTask with `reason` (cut to ECS's 255 characters), once, and resolves when the task is
+   * STOPPED (or lost). ECS sends SIGTERM, then SIGKILL after the job container's `stopTimeout`.
+   */
+  async stopBecause(reason: string): Promise<void> {
+    if (!this.ended) await (this.stopRequested ??= this.stopTask(reason.slice(0, 255)));
     await this.outcome.then(
       () => undefined,
       () => undefined,
@@ -239,10 +260,10 @@ export class EcsRun {
   }
 
   /** StopTask (ECS sends SIGTERM, then SIGKILL after the task definition's `stopTimeout`), retried a few times. */
-  private async stopTask(): Promise<void> {
+  private async stopTask(reason = STOP_REASON): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.settings.api.stopTask({ cluster: this.settings.cluster, task: this.taskArn, reason: STOP_REASON });
+        await this.settings.api.stopTask({ cluster: this.settings.cluster, task: this.taskArn, reason });
         return;
       } catch (err) {
         if (attempt >= 5) {

@@ -38,6 +38,8 @@ export class EcsTaskDefinitions {
   constructor(
     private readonly api: EcsApi,
     private readonly lookup?: EcsImageLookup,
+    /** The job container's `stopTimeout` in what it registers (the agent's kill grace); absent = the template's. */
+    private readonly stopTimeoutSeconds?: number,
   ) {}
 
   /**
@@ -128,7 +130,7 @@ export class EcsTaskDefinitions {
     const input: RegisterTaskDefinitionCommandInput = {
       ...template,
       family,
-      containerDefinitions: containers.map((c) => (c.name === container ? { ...c, image } : c)),
+      containerDefinitions: containers.map((c) => (c.name === container ? { ...c, image, ...(this.stopTimeoutSeconds !== undefined ? { stopTimeout: this.stopTimeoutSeconds } : {}) } : c)),
     };
     const out = await this.api.registerTaskDefinition(input).catch((err: unknown) => {
       throw new StartFailedError(`could not register an ECS task definition (family ${family}) for image "${image}": ${awsMessage(err)}`);

@@ -1,4 +1,4 @@
-import type { AgentExecutorName, DockerJobOptions, EcsJobOptions } from '@longshore/domain';
+import type { AgentExecutorName, DockerJobOptions, EcsJobOptions, EcsSecret } from '@longshore/domain';
 
 /** Which of the child's output pipes a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -48,6 +48,12 @@ export interface RunRequest {
 /** The ecs-specific part of a {@link RunRequest}: the job's image (for image lookup) and its own ECS options. */
 export interface EcsRunOptions extends EcsJobOptions {
   image?: string;
+  /**
+   * The job's secrets as the task definition's container `secrets` (Secrets Manager ARNs pinned to
+   * a version): run in a revision derived from the job's task definition that has them, so ECS
+   * fetches the values itself and none travels in RunTask's overrides.
+   */
+  secrets?: readonly EcsSecret[];
 }
 
 export type { DockerPullPolicy } from '@longshore/domain';

@@ -18,6 +18,12 @@ const dockerSchema = z.object({
   hostPid: z.boolean().optional(),
   hostIpc: z.boolean().optional(),
 });
+const ecsSchema = z.object({
+  taskDefinition: z.string().optional(),
+  container: z.string().optional(),
+  runTaskOverrides: z.string().optional(),
+});
+// Every field of JobSpec: an object schema drops the keys it does not name.
 const specSchema = z.object({
   pool: z.string(),
   executor: executor.optional(),
@@ -43,6 +49,7 @@ const specSchema = z.object({
     })
     .optional(),
   docker: dockerSchema.optional(),
+  ecs: ecsSchema.optional(),
 });
 /** A stored spec the agent can run, or why it cannot. */
 export type SpecDecodeResult = { ok: true; spec: JobSpec } | { ok: false; reason: string };

@@ -71,6 +71,6 @@ export class AwsSecretProvider implements SecretProvider {
     }
     const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
     if (value === undefined) throw new SecretReadError(`Secrets Manager secret ${id} has no value in its current version`);
-    return { value, version: out.VersionId ?? 'unknown' };
+    return { value, version: out.VersionId ?? 'unknown', ...(out.ARN ? { arn: out.ARN } : {}) };
   }
 }

@@ -9,7 +9,7 @@ export { FilesSecretProvider } from './files-provider.js';
 export { AwsSecretProvider } from './aws-provider.js';
 export type { AwsSecretProviderOptions, SecretsManagerLike } from './aws-provider.js';
 export { SecretResolver, SecretResolutionError } from './resolver.js';
-export type { ResolvedEnv } from './resolver.js';
+export type { EcsResolvedEnv, ResolvedEnv } from './resolver.js';
 export { Redactor, REDACTION_MASK, MIN_REDACTED_LENGTH, redactionNeedles } from './redactor.js';
 export type { RedactedLine } from './redactor.js';
 export { createSecretResolver } from './create-resolver.js';

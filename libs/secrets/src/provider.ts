@@ -5,6 +5,8 @@ export interface SecretValue {
   value: string;
   /** `env`; `sha256:<12 hex>@<mtime ISO>` for a file; the Secrets Manager `VersionId`. */
   version: string;
+  /** The Secrets Manager secret's ARN (aws only): what an ECS task definition's `secrets` point at, pinned to `version`. */
+  arn?: string;
 }
 
 /**

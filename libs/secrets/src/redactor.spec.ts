@@ -46,10 +46,59 @@ describe('Redactor', () => {
     const r = new Redactor([secret]);
     expect(r.push('stdout', `start ${secret.slice(0, 5)}`)).toEqual([]);
     expect(r.holding).toBe(true);
-    // The next line releases the previous one, masked where the value crossed the line break.
-    expect(r.push('stdout', `${secret.slice(5)} end`)).toEqual([{ stream: 'stdout', text: 'start ***' }]);
-    expect(r.drain()).toEqual([{ stream: 'stdout', text: '*** end' }]);
+    // The next line releases the previous one, masked where the value crossed the line break;
+    // it is released too, as no value can begin at its end.
+    expect(r.push('stdout', `${secret.slice(5)} end`)).toEqual([
+      { stream: 'stdout', text: 'start ***' },
+      { stream: 'stdout', text: '*** end' },
+    ]);
+    expect(r.holding).toBe(false);
+    expect(r.push('stdout', `${secret.slice(0, 5)}`)).toEqual([]);
+    expect(r.drain()).toEqual([{ stream: 'stdout', text: secret.slice(0, 5) }]);
     expect(r.drain()).toEqual([]);
+  });
+
+  it('holds back only a line whose end could begin a value, and releases any other at once', () => {
+    const r = new Redactor([secret]);
+    // No end of these is a beginning of the value or of its encoded forms (`czNj…`).
+    expect(r.push('stdout', 'nothing to see')).toEqual([{ stream: 'stdout', text: 'nothing to see' }]);
+    expect(r.holding).toBe(false);
+    expect(r.push('stdout', `whole ${secret} here`)).toEqual([{ stream: 'stdout', text: 'whole *** here' }]);
+    expect(r.holding).toBe(false);
+    // A line ending in a value's first characters waits: for its next line, not for a clock.
+    for (const end of ['s', 's3cr', 'czNj']) {
+      expect(r.push('stdout', `ends in ${end}`), end).toEqual([]);
+      expect(r.holding).toBe(true);
+      expect(r.push('stdout', 'next')).toEqual([
+        { stream: 'stdout', text: `ends in ${end}` },
+        { stream: 'stdout', text: 'next' },
+      ]);
+      expect(r.holding).toBe(false);
+    }
+  });
+
+  it('masks a value split at any point, whatever comes between the two pushes, and across its own newline', () => {
+    for (let cut = 1; cut < secret.length; cut++) {
+      const r = new Redactor([secret]);
+      expect(r.push('stdout', `a ${secret.slice(0, cut)}`), String(cut)).toEqual([]);
+      // Nothing but the next line (or the end) releases it: there is no timer to wait for.
+      expect(r.holding).toBe(true);
+      expect(through(r, [['stdout', `${secret.slice(cut)} b`]])).toEqual(['stdout:a ***', 'stdout:*** b']);
+    }
+    const pem = '-----BEGIN-----\nabcdefghij0123\n-----END-----';
+    const r = new Redactor([pem]);
+    expect(through(r, [['stdout', 'key: -----BEGIN-----'], ['stdout', 'abcdefghij0123'], ['stdout', '-----END----- done']])).toEqual(['stdout:key: ***', 'stdout:***', 'stdout:*** done']);
+  });
+
+  it('finds a value that repeats its own beginning when a line ends inside it (no false release)', () => {
+    const value = 'abababac-xyz';
+    const r = new Redactor([value]);
+    expect(r.push('stdout', 'x ababab')).toEqual([]);
+    expect(through(r, [['stdout', 'ac-xyz y']])).toEqual(['stdout:x ***', 'stdout:*** y']);
+    // A long line ending in the value's first character only is held too, and costs one pass.
+    const long = `${'ab'.repeat(50_000)}a`;
+    expect(r.push('stdout', long)).toEqual([]);
+    expect(r.drain()).toEqual([{ stream: 'stdout', text: long }]);
   });
 
   it('keeps the order of lines across streams and does not join lines of different streams', () => {

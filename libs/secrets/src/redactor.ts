@@ -58,6 +58,39 @@ export function redactionNeedles(values: readonly string[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Knuth-Morris-Pratt failure table of a needle: `fail[i]` is the length of the longest proper
+ * prefix of `needle.slice(0, i + 1)` that is also its suffix.
+ */
+function failureTable(needle: string): Uint32Array {
+  const fail = new Uint32Array(needle.length);
+  for (let i = 1, k = 0; i < needle.length; i++) {
+    while (k > 0 && needle[i] !== needle[k]) k = fail[k - 1]!;
+    if (needle[i] === needle[k]) k++;
+    fail[i] = k;
+  }
+  return fail;
+}
+
+/**
+ * Whether the end of `text` could be where a needle begins: some non-empty end of it is a
+ * proper prefix of the needle (which covers a multi-line value cut at its own newline: its part
+ * before the newline is such a prefix). Linear in the text's length
+ * (a Knuth-Morris-Pratt run), so a long line with a long value costs no more than a search.
+ */
+function endCouldBeginNeedle(text: string, needle: string, fail: Uint32Array): boolean {
+  const step = (k: number, c: string): number => {
+    // The state never reaches the needle's full length (a whole match falls back), so `needle[k]` exists.
+    while (k > 0 && c !== needle[k]) k = fail[k - 1]!;
+    if (c === needle[k]) k++;
+    return k === needle.length ? fail[k - 1]! : k;
+  };
+  // Only the needle's length of text can take part in a match that runs past the end.
+  let k = 0;
+  for (let i = Math.max(0, text.length - needle.length); i < text.length; i++) k = step(k, text[i]!);
+  return k > 0;
+}
+
 function findAll(text: string, needles: readonly string[]): Range[] {
   const ranges: Range[] = [];
   for (const n of needles) {
@@ -85,17 +118,22 @@ function applyMask(text: string, ranges: Range[]): string {
 }
 
 /**
- * Masks a job's secret values in its output before it is stored. Lines come in one at a time;
- * the last one is held back until the next arrives (or {@link drain}), so a value a job printed
- * split over two lines of the same stream (wrapped, or cut at its own newline) is masked in
- * both: at most one line is held.
+ * Masks a job's secret values in its output before it is stored. Lines come in one at a time. A
+ * line whose end could be the start of a value (a proper prefix of the value or of one of its
+ * forms; or its first line, for a multi-line value) is held back until the next line arrives, or
+ * until {@link drain} when the output ends, so a value a job printed split over two lines of the
+ * same stream (wrapped, or cut at its own newline) is masked in both, however long the job waits
+ * between the two. Every other line is released at once: at most one line is held, and only one
+ * that could be a value's beginning. Nothing here runs on a timer.
  */
 export class Redactor {
   private readonly needles: string[];
+  private readonly failures: Uint32Array[];
   private held: Held | undefined;
 
   constructor(values: readonly string[]) {
     this.needles = redactionNeedles(values);
+    this.failures = this.needles.map(failureTable);
   }
 
   /** Whether there is anything to mask (a job without secrets has its lines pass straight through). */
@@ -113,32 +151,42 @@ export class Redactor {
     return applyMask(text, findAll(text, this.needles));
   }
 
-  /** Takes the next line; returns the lines ready to store (the previous one, masked), in order. */
+  /** Takes the next line; returns the lines ready to store (masked), in order. */
   push(stream: RedactedLine['stream'], text: string): RedactedLine[] {
     if (!this.active) return [{ stream, text }];
     const cur: Held = { stream, text, forced: [] };
     const prev = this.held;
-    this.held = cur;
-    if (!prev) return [];
-    if (prev.stream === stream) {
-      for (const joint of ['', '\n']) {
-        const cut = prev.text.length;
-        for (const [s, e] of findAll(prev.text + joint + text, this.needles)) {
-          if (s < cut && e > cut + joint.length) {
-            prev.forced.push([s, cut]);
-            cur.forced.push([0, e - cut - joint.length]);
+    this.held = undefined;
+    const out: RedactedLine[] = [];
+    if (prev) {
+      if (prev.stream === stream) {
+        for (const joint of ['', '\n']) {
+          const cut = prev.text.length;
+          for (const [s, e] of findAll(prev.text + joint + text, this.needles)) {
+            if (s < cut && e > cut + joint.length) {
+              prev.forced.push([s, cut]);
+              cur.forced.push([0, e - cut - joint.length]);
+            }
           }
         }
       }
+      out.push(this.release(prev));
     }
-    return [this.release(prev)];
+    if (this.couldContinue(text)) this.held = cur;
+    else out.push(this.release(cur));
+    return out;
   }
 
-  /** The held line, masked (when the run ends or its log is flushed). */
+  /** The held line, masked (when the output ends). */
   drain(): RedactedLine[] {
     const prev = this.held;
     this.held = undefined;
     return prev ? [this.release(prev)] : [];
+  }
+
+  /** Whether a value could begin at the end of `text` and run on into the next line. */
+  private couldContinue(text: string): boolean {
+    return this.needles.some((n, i) => endCouldBeginNeedle(text, n, this.failures[i]!));
   }
 
   private release(h: Held): RedactedLine {

@@ -67,3 +67,43 @@ describe('SecretResolver', () => {
     await expect(r.resolveEnv({ X: '${J#user}' })).rejects.toThrow('has no string field "user"');
   });
 });
+
+describe('SecretResolver for ECS jobs', () => {
+  const arn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:p/DB-a1b2c3';
+  const tokenArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:p/TOKEN-d4e5f6';
+  const aws = () =>
+    provider('aws', {
+      DB: { value: '{"user":"app","password":"pw-123456"}', version: 'v-db', arn },
+      TOKEN: { value: 'tok-abcdef', version: 'v-tok', arn: tokenArn },
+    });
+
+  it('turns whole references into task definition secrets pinned to their versions, and keeps the other variables', async () => {
+    const out = await new SecretResolver([aws()]).resolveForEcs({ T: '${TOKEN}', P: '${DB#password}', LIT: '$${TOKEN}', PLAIN: 'p' });
+    expect(out.env).toEqual({ LIT: '${TOKEN}', PLAIN: 'p' });
+    expect(out.secrets).toEqual([
+      { name: 'P', valueFrom: `${arn}:password::v-db` },
+      { name: 'T', valueFrom: `${tokenArn}:::v-tok` },
+    ]);
+    expect(out.uses).toEqual([
+      { name: 'DB', provider: 'aws', version: 'v-db' },
+      { name: 'TOKEN', provider: 'aws', version: 'v-tok' },
+    ]);
+    // The values are read for the log's redactor, never put in the env.
+    expect(out.values).toEqual(expect.arrayContaining(['tok-abcdef', 'pw-123456']));
+    expect(JSON.stringify(out.env)).not.toContain('tok-abcdef');
+  });
+
+  it('refuses a reference inside a longer value, a secret from env or files, and a missing JSON field, naming the variable', async () => {
+    const r = new SecretResolver([provider('env', { E: { value: 'env-value-1', version: 'env' } }), aws()]);
+    await expect(r.resolveForEcs({ URL: 'x${TOKEN}y' })).rejects.toThrow(/^env\.URL: an ECS job gets a secret through its task definition's secrets, which set a variable to a whole secret only/);
+    await expect(r.resolveForEcs({ X: '${E}' })).rejects.toThrow(/^env\.X: secret E comes from the env provider on this agent, but an ECS job gets its secrets from Secrets Manager only/);
+    await expect(r.resolveForEcs({ X: '${DB#nope}' })).rejects.toThrow(/has no string field "nope"/);
+    const err = await r.resolveForEcs({ X: '${E}' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(SecretResolutionError);
+    expect((err as Error).message).not.toContain('env-value-1');
+  });
+
+  it('unescapes $${ in an env without references', async () => {
+    expect((await new SecretResolver([]).resolveEnv({ LIT: '$${A}' })).env).toEqual({ LIT: '${A}' });
+  });
+});
