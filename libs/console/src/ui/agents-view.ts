@@ -3,14 +3,8 @@ import { h } from 'preact';
 import type { AgentView } from '../api-types.js';
 import { get, post, query } from './api.js';
 import { href, me, route } from './state.js';
-import { ActionButton, Badge, Cell, ErrorLine, Labels, Section, SegmentedBar, usePoll, type BarPart } from './widgets.js';
-
-/** The parts of an agent's capacity bar: each running job by its weight, then any weight not accounted for. */
-export function capacityParts(agent: AgentView): BarPart[] {
-  const parts: BarPart[] = agent.jobs.map((j) => ({ key: j.id, milli: j.weightMilli, label: `job ${j.id}, weight ${j.weight}`, href: href('jobs', j.id) }));
-  if (agent.otherWeightMilli > 0) parts.push({ key: 'other', milli: agent.otherWeightMilli, label: `other jobs, weight ${agent.otherWeight}` });
-  return parts;
-}
+import { capacityParts } from './capacity.js';
+import { ActionButton, Badge, Cell, ErrorLine, Labels, Section, SegmentedBar, usePoll } from './widgets.js';
 
 function AgentRow({ agent, canWrite, reload }: { agent: AgentView; canWrite: boolean; reload: () => void }) {
   return h(

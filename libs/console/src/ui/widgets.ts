@@ -2,6 +2,7 @@
 import { h, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api.js';
+import type { BarPart } from './capacity.js';
 import { signInNeeded } from './state.js';
 
 /**
@@ -16,14 +17,6 @@ export function Bar({ used, total, label }: { used: number; total: number; label
     { class: 'bar', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': used, 'aria-label': label, title: label },
     h('div', { class: `bar-fill ${level}`, style: { width: `${pct}%` } }),
   );
-}
-
-/** One part of a {@link SegmentedBar}: a job's weight, linking to the job. */
-export interface BarPart {
-  key: string;
-  milli: number;
-  label: string;
-  href?: string;
 }
 
 /**
