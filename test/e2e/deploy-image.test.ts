@@ -55,7 +55,18 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     containers.push(name);
     docker(['run', '-d', '--name', name, '--network', 'host', ...args]);
   };
-  const logsOfAll = () => containers.map((c) => `--- ${c}\n${spawnSync('docker', ['logs', '--tail', '40', c], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' }).stdout}`).join('\n');
+  const logsOfAll = () =>
+    containers
+      .map((c) => {
+        const r = spawnSync('docker', ['logs', '--tail', '150', c], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
+        return `--- ${c}\n${r.stdout}${r.stderr}`;
+      })
+      .join('\n');
+  /** Asserts a finished job's state, printing every container's log tail first when it is another. */
+  const expectFinished = (j: Job, state: string) => {
+    if (j.state !== state) console.error(`job ${j.id} ended ${j.state}, not ${state}; the containers' logs:\n${logsOfAll()}`);
+    expect(j.state, JSON.stringify(j)).toBe(state);
+  };
   /** waitFor, printing every container's log tail when it times out. */
   const until = async <T>(fn: () => T | undefined | false, what: string, timeoutMs = 120_000): Promise<T> => {
     try {
@@ -143,7 +154,7 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
       const j = job(id);
       return FINISHED.includes(j.state) && j;
     }, `job ${id} to finish on the other agent`, 180_000);
-    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    expectFinished(done, 'JOB_STATE_SUCCEEDED');
     survivor = done.attempts!.at(-1)!.agentId;
     expect(survivor).not.toBe(running);
     expect(done.attempts?.[0]).toMatchObject({ agentId: running, failureClass: 'FAILURE_CLASS_LOST' });
@@ -156,7 +167,9 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     await until(() => job(short).state === 'JOB_STATE_RUNNING' && job(long).state === 'JOB_STATE_RUNNING', 'both jobs running on the survivor');
     // A timeout well above LONGSHORE_SHUTDOWN_GRACE + LONGSHORE_KILL_GRACE: the drain, not SIGKILL, ends it.
     docker(['stop', '-t', '60', `smoke-${run}-${survivor}`], { timeout: 120_000 });
-    expect(docker(['inspect', '-f', '{{.State.ExitCode}}', `smoke-${run}-${survivor}`]).trim()).toBe('0');
+    const exitCode = docker(['inspect', '-f', '{{.State.ExitCode}}', `smoke-${run}-${survivor}`]).trim();
+    if (exitCode !== '0') console.error(`agent ${survivor} exited ${exitCode} on docker stop; the containers' logs:\n${logsOfAll()}`);
+    expect(exitCode).toBe('0');
     expect(job(short)).toMatchObject({ state: 'JOB_STATE_SUCCEEDED' });
     expect(job(short).attempts).toHaveLength(1);
     const handedBack = job(long);
@@ -168,7 +181,7 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
       const j = job(long);
       return FINISHED.includes(j.state) && j;
     }, `job ${long} to run again`, 180_000);
-    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    expectFinished(done, 'JOB_STATE_SUCCEEDED');
     expect(cli(['logs', long])).toContain('long done');
   }, 400_000);
 });
