@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ConsoleServer } from '@longshore/console';
 import type { Logger } from '@longshore/telemetry';
 import type { CliContext } from './context.js';
+import { fromCheckout } from './from-checkout.js';
 import { listenArg } from './option-parsers.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -24,7 +25,7 @@ export async function serveConsole(opts: ServeConsoleOptions): Promise<ConsoleSe
   const { loadConsoleConfig } = await import('./deferred-console.js');
   const config = loadConsoleConfig(opts.env);
   // Loaded only here: the console's server and its UI bundler are not for every command.
-  const { startConsoleServer } = await import('@longshore/console');
+  const { startConsoleServer } = await fromCheckout('@longshore/console', 'console', 'the web console', () => import('@longshore/console'));
   return startConsoleServer({ listen: opts.listen ?? config.listen, traceUrl: config.traceUrl, dispatcher: opts.dispatcher, registry: opts.registry, env: opts.env, logger: opts.logger.child({ service: 'console' }) });
 }
 

@@ -8,6 +8,7 @@ import type { LocalCluster } from '@longshore/local-cluster';
 import { serveConsole } from './console.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { fromCheckout } from './from-checkout.js';
 import { untilStopped } from './until-stopped.js';
 
 /** The sample job `up --demo` runs: a few lines over a second and a half, then success. */
@@ -83,11 +84,11 @@ Examples:
         pino.destination({ dest: logFile, sync: false }),
       );
       const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
+      // Loaded here, not at the top: only `up` needs the servers (registry, dispatcher, agents,
+      // executors, BullMQ); every other command starts without them.
+      const { startLocalCluster } = await fromCheckout('@longshore/local-cluster', 'up', 'the servers', () => import('@longshore/local-cluster'));
       let cluster: LocalCluster;
       try {
-        // Loaded here, not at the top: only `up` needs the servers (registry, dispatcher, agents,
-        // executors, BullMQ); every other command starts without them.
-        const { startLocalCluster } = await import('@longshore/local-cluster');
         cluster = await startLocalCluster({ agents, env, logger, say, dataDir: join(home, 'redis') });
       } catch (err) {
         logger.flush();
