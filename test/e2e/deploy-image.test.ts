@@ -104,7 +104,9 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     });
     if (build.status !== 0) throw new Error(`docker build failed:\n${build.stdout.slice(-4000)}\n${build.stderr}`);
     const size = Number(docker(['image', 'inspect', '-f', '{{.Size}}', IMAGE]).trim());
-    console.log(`image ${IMAGE}: ${(size / 1024 / 1024).toFixed(0)} MiB (${size} bytes) on the local Node ${nodeVersion} base`);
+    const baseSize = Number(docker(['image', 'inspect', '-f', '{{.Size}}', BASE]).trim());
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(`image ${IMAGE}: ${mib(size)} (${size} bytes), of which the local Node ${nodeVersion} base is ${mib(baseSize)} and Longshore ${mib(size - baseSize)}`);
 
     const [redisPort, registryPort, dispatcherPort] = [await freePort(), await freePort(), await freePort()];
     const redisUrl = `redis://default:${password}@127.0.0.1:${redisPort}`;
