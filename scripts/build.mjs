@@ -14,10 +14,10 @@
 //   node scripts/build.mjs libs/queue ...   those packages and what they import (Nx `build` targets)
 //   node scripts/build.mjs --clean          removes every dist/ and the generated configs
 //
-// The CLI is then bundled with esbuild (services/cli/dist/longshore.js, from tsc's output): loading
-// ~600 small modules was most of its start-up. `longshore up` loads the servers from their compiled
-// packages (@longshore/local-cluster stays outside the bundle), and so do the packages that read
-// files beside themselves at run time (grpc-health-check's .proto) or load lazily (the OTel SDK).
+// The CLI is then bundled with esbuild (services/cli/dist/longshore.js and lazily loaded chunks, from
+// tsc's output): loading ~600 small modules was most of its start-up. `longshore up` loads the
+// servers from their compiled packages (@longshore/local-cluster stays outside the bundle), and so
+// do the packages that read files beside themselves at run time (grpc-health-check's .proto).
 // (So `up` holds two copies of some packages, the bundle's and the servers'; they share nothing.)
 // Last, the console's UI is bundled for browsers (libs/console/dist/public/).
 import { execFileSync } from 'node:child_process';
@@ -106,22 +106,32 @@ try {
 }
 // tsc -b built the wanted packages and everything they reference: copy the assets of all of them.
 for (const p of pkgs) if (existsSync(join(root, p.dir, 'dist'))) copyAssets(p);
-/** Packages the CLI bundle loads from node_modules (or the workspace) instead of holding them. */
-const CLI_EXTERNAL = [
-  '@longshore/local-cluster', // `up` only: the servers, compiled by tsc
-  '@longshore/aws-local', // `dev ecs-endpoint` only (dockerode)
-  '@longshore/console', // `up` and `console` only: its server serves the UI bundled below
-  'grpc-health-check', // servers only; reads its .proto from beside itself
-  '@opentelemetry/sdk-node', // only with OTEL_* set
-  '@opentelemetry/instrumentation-ioredis',
-];
+/**
+ * Packages the CLI bundle loads from node_modules (or the workspace) instead of holding them: the
+ * workspace's servers, which read files beside themselves (the queue's .lua scripts, the console's
+ * UI sources) and so stay compiled packages, and grpc-health-check (servers only; reads its
+ * .proto beside itself). All are imported lazily, by the commands that need them (`up`,
+ * `console`, `dev ecs-endpoint`), so a packed CLI without them runs every other command.
+ */
+const CLI_EXTERNAL = ['@longshore/local-cluster', '@longshore/aws-local', '@longshore/console', 'grpc-health-check'];
 
+/**
+ * The CLI: services/cli/dist/longshore.js and its chunks (dist/chunks/), from tsc's output, with
+ * every other dependency inside, so a packed tarball installs without the unpublished
+ * @longshore/* packages. Code splitting: what a command imports lazily (`import()`: the gRPC
+ * client, the OpenTelemetry SDK) is a chunk loaded when the command runs, so `--help` reads only
+ * the command tree.
+ */
 async function bundleCli() {
   const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'services/cli/dist/main.js')],
-    outfile: join(root, 'services/cli/dist/longshore.js'),
+  const dist = join(root, 'services/cli/dist');
+  rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+  const result = await build({
+    entryPoints: { longshore: join(dist, 'main.js') },
+    outdir: dist,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -133,8 +143,10 @@ async function bundleCli() {
     // CommonJS code inside an ES module bundle still calls require() for node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'warning',
-    plugins: [sideEffectFree(/^ioredis$/)],
+    plugins: [sideEffectFree(/^ioredis$/), lightIndexes(), workspaceSideEffectFree()],
   });
+  // An import the light indexes left out is only a warning to esbuild (it would be undefined at run time).
+  if (result.warnings.length > 0) throw new Error(`build: bundling the CLI gave ${result.warnings.length} warning(s) (above): fix them`);
 }
 
 /**
@@ -149,6 +161,73 @@ function sideEffectFree(filter) {
         if (args.pluginData === 'again') return undefined;
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'again' });
         return { ...r, sideEffects: false };
+      });
+    },
+  };
+}
+
+/** Packages whose code a command loads only when it runs (libs/commands' deferred.ts). */
+const HEAVY = ['zod', '@grpc/grpc-js', '@longshore/rpc', 'ioredis'];
+/** The libs the command tree imports for their light parts, read without their heavy modules. */
+const LIGHTENED = ['@longshore/client', '@longshore/config', '@longshore/store'];
+
+/**
+ * The command tree imports @longshore/client and @longshore/config for their light parts (message
+ * schemas, enums, errors, defaults). Through their indexes esbuild's code splitting counts every
+ * module they re-export as reached by the start-up, used or not, and so the gRPC client and the
+ * zod schemas, which commands load through `import('./deferred.js')`, would be in chunks the
+ * entry imports. So, for every importer but libs/commands' deferred*.js, these libs' indexes are
+ * read without their re-exports of heavy modules: those that import one of {@link HEAVY}, or a
+ * module or lib that does. Code that uses such an export otherwise fails the build (esbuild warns
+ * of an import that would be undefined): it belongs in a deferred*.ts.
+ */
+function lightIndexes() {
+  const libs = join(root, 'libs') + '/';
+  const heavy = new Map();
+  const isHeavy = (file) => {
+    if (heavy.has(file)) return heavy.get(file);
+    heavy.set(file, false); // an import cycle is decided by its other edges
+    const text = readFileSync(file, 'utf8');
+    let result = false;
+    for (const m of text.matchAll(/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
+      const spec = m[1] ?? m[2];
+      if (HEAVY.some((h) => spec === h || spec.startsWith(`${h}/`))) result = true;
+      else if (spec.startsWith('.')) result = isHeavy(resolve(dirname(file), spec));
+      else if (/^@longshore\/[a-z0-9-]+$/.test(spec)) result = isHeavy(join(libs, spec.slice('@longshore/'.length), 'dist', 'index.js'));
+      if (result) break;
+    }
+    heavy.set(file, result);
+    return result;
+  };
+  const light = (index) => readFileSync(index, 'utf8').replace(/^export\b[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"];?/gm, (statement, spec) => (isHeavy(resolve(dirname(index), spec)) ? '' : statement));
+  return {
+    name: 'light-indexes',
+    setup(b) {
+      b.onResolve({ filter: /^@longshore\/[a-z0-9-]+$/ }, async (args) => {
+        if (args.pluginData === 'again' || !LIGHTENED.includes(args.path) || /\/deferred(-[a-z]+)?\.js$/.test(args.importer)) return undefined;
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'again' });
+        if (!r.path.startsWith(libs) || !r.path.endsWith('/dist/index.js')) return r;
+        return { path: r.path, namespace: 'light-index', sideEffects: false };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'light-index' }, (args) => ({ contents: light(args.path), resolveDir: dirname(args.path), loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * The same for every compiled module of the workspace's libs (they only declare; none is imported
+ * for its side effects alone): a module whose exports the CLI does not use is left
+ * out, so e.g. `jobs ls` does not load the config schemas (zod) through an index that re-exports them.
+ */
+function workspaceSideEffectFree() {
+  const libs = join(root, 'libs') + '/';
+  return {
+    name: 'workspace-side-effect-free',
+    setup(b) {
+      b.onResolve({ filter: /^(\.|@longshore\/)/ }, async (args) => {
+        if (args.pluginData === 'again' || args.kind === 'entry-point') return undefined;
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'again' });
+        return r.path.startsWith(libs) && r.path.includes('/dist/') ? { ...r, sideEffects: false } : r;
       });
     },
   };

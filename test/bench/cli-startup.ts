@@ -3,7 +3,8 @@
  * `longshore jobs ls` and `longshore submit --wait -- true` against the running cluster, each a
  * fresh `node services/cli/bin/longshore.js` process (the compiled bundle), beside `node -e 0`,
  * the floor any Node.js command pays. The four are run in turn, round after round (after one
- * warm-up round), so a load spike on the machine hits them alike.
+ * warm-up round), so a load spike on the machine hits them alike. `LONGSHORE_BENCH_NODE=/path/to/node`
+ * runs them on another Node.js (e.g. 24, whose compile cache the CLI uses) than the harness's.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -33,8 +34,17 @@ export const JOBS_LS_GOAL_MS = 150;
 
 const BIN = join(repoRoot, 'services', 'cli', 'bin', 'longshore.js');
 
+/** The Node.js the commands run on: LONGSHORE_BENCH_NODE, else the harness's own. */
+function benchNode(): { path: string; version: string } {
+  const path = process.env['LONGSHORE_BENCH_NODE'] || process.execPath;
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`LONGSHORE_BENCH_NODE=${path}: node --version exited ${r.status ?? r.signal}: ${r.stderr}`);
+  return { path, version: r.stdout.trim() };
+}
+
 export async function runCliStartup(bc: BenchCluster, opts: CliStartupOptions): Promise<CliStartupResult> {
   const pool = `cli-${Date.now().toString(36)}`;
+  const node = benchNode();
   const agents = await startPool(bc, pool, 1, '1.0');
   // The CLI reads the cluster's address and token from the environment, as a user's shell would.
   const env = { ...process.env, ...bc.cluster.clientEnv, NODE_OPTIONS: undefined };
@@ -46,7 +56,7 @@ export async function runCliStartup(bc: BenchCluster, opts: CliStartupOptions): 
   };
   const once = (cmd: CliCommand): number => {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, args[cmd], { env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(node.path, args[cmd], { env, encoding: 'utf8', timeout: 60_000 });
     const ms = performance.now() - t0;
     if (r.status !== 0) throw new Error(`${cmd} exited ${r.status ?? r.signal}: ${r.stderr}`);
     return ms;
@@ -55,7 +65,7 @@ export async function runCliStartup(bc: BenchCluster, opts: CliStartupOptions): 
     for (const cmd of CLI_COMMANDS) once(cmd); // warm-up: the page cache, the pool's first job
     const ms = Object.fromEntries(CLI_COMMANDS.map((c) => [c, [] as number[]])) as Record<CliCommand, number[]>;
     for (let i = 0; i < opts.rounds; i++) for (const cmd of CLI_COMMANDS) ms[cmd].push(once(cmd));
-    return { rounds: opts.rounds, node: process.version, ms };
+    return { rounds: opts.rounds, node: node.version, ms };
   } finally {
     await agents.stop();
   }

@@ -19,6 +19,11 @@ const CLI = join(repoRoot, 'services/cli/bin/longshore.js');
 const AGENT_CAPS = ['SETUID', 'SETGID', 'KILL', 'CHOWN', 'FOWNER', 'DAC_OVERRIDE', 'NET_ADMIN', 'NET_RAW'];
 /** Job states a job ends in (the API's JSON names). */
 const FINISHED = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'];
+/** A job uid range no agent outside this test's containers uses (see the agents' environment). */
+const JOB_UIDS = (() => {
+  const first = 1_000_000_000 + Math.floor(Math.random() * 100_000) * 1000;
+  return { first, last: first + 999 };
+})();
 /** The agents' drain: short, so a long job is handed back within the test. */
 const SHUTDOWN_GRACE_S = 15;
 
@@ -55,7 +60,18 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     containers.push(name);
     docker(['run', '-d', '--name', name, '--network', 'host', ...args]);
   };
-  const logsOfAll = () => containers.map((c) => `--- ${c}\n${spawnSync('docker', ['logs', '--tail', '40', c], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' }).stdout}`).join('\n');
+  const logsOfAll = () =>
+    containers
+      .map((c) => {
+        const r = spawnSync('docker', ['logs', '--tail', '150', c], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
+        return `--- ${c}\n${r.stdout}${r.stderr}`;
+      })
+      .join('\n');
+  /** Asserts a finished job's state, printing every container's log tail first when it is another. */
+  const expectFinished = (j: Job, state: string) => {
+    if (j.state !== state) console.error(`job ${j.id} ended ${j.state}, not ${state}: ${JSON.stringify(j)}\nthe containers' logs:\n${logsOfAll()}`);
+    expect(j.state, JSON.stringify(j)).toBe(state);
+  };
   /** waitFor, printing every container's log tail when it times out. */
   const until = async <T>(fn: () => T | undefined | false, what: string, timeoutMs = 120_000): Promise<T> => {
     try {
@@ -88,7 +104,9 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     });
     if (build.status !== 0) throw new Error(`docker build failed:\n${build.stdout.slice(-4000)}\n${build.stderr}`);
     const size = Number(docker(['image', 'inspect', '-f', '{{.Size}}', IMAGE]).trim());
-    console.log(`image ${IMAGE}: ${(size / 1024 / 1024).toFixed(0)} MiB (${size} bytes) on the local Node ${nodeVersion} base`);
+    const baseSize = Number(docker(['image', 'inspect', '-f', '{{.Size}}', BASE]).trim());
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(`image ${IMAGE}: ${mib(size)} (${size} bytes), of which the local Node ${nodeVersion} base is ${mib(baseSize)} and Longshore ${mib(size - baseSize)}`);
 
     const [redisPort, registryPort, dispatcherPort] = [await freePort(), await freePort(), await freePort()];
     const redisUrl = `redis://default:${password}@127.0.0.1:${redisPort}`;
@@ -107,8 +125,16 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
       ...common,
       ...['-e', `LONGSHORE_TOKEN=${agentToken}`, '-e', 'LONGSHORE_POOL=smoke', '-e', 'LONGSHORE_EXECUTORS=subprocess'],
       ...['-e', `LONGSHORE_SHUTDOWN_GRACE=${SHUTDOWN_GRACE_S}s`, '-e', 'LONGSHORE_KILL_GRACE=2s'],
+      // Each run's start and end in the log, printed when a job ends otherwise than expected.
+      ...['-e', 'LONGSHORE_LOG_LEVEL=debug'],
       // Host network: the job firewall would edit this machine's own iptables.
       ...['-e', 'LONGSHORE_JOB_FIREWALL=off'],
+      // Job uids of their own. A container's agents lock their uids in the container's /run, so
+      // they do not see the locks of agents on this host (other tests'), which take the same
+      // default range; when such an agent's job ends, its reaper (kill -1 as the job's uid, in
+      // the host's pid namespace, which holds the containers' processes) killed this test's job
+      // that happened to run as that uid: exit 137, FAILED. That was the smoke's flaky failure.
+      ...['-e', `LONGSHORE_JOB_UIDS=${JOB_UIDS.first}-${JOB_UIDS.last}`],
     ];
     startAgent('smoke-a');
     startAgent('smoke-b');
@@ -143,7 +169,7 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
       const j = job(id);
       return FINISHED.includes(j.state) && j;
     }, `job ${id} to finish on the other agent`, 180_000);
-    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    expectFinished(done, 'JOB_STATE_SUCCEEDED');
     survivor = done.attempts!.at(-1)!.agentId;
     expect(survivor).not.toBe(running);
     expect(done.attempts?.[0]).toMatchObject({ agentId: running, failureClass: 'FAILURE_CLASS_LOST' });
@@ -156,11 +182,14 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     await until(() => job(short).state === 'JOB_STATE_RUNNING' && job(long).state === 'JOB_STATE_RUNNING', 'both jobs running on the survivor');
     // A timeout well above LONGSHORE_SHUTDOWN_GRACE + LONGSHORE_KILL_GRACE: the drain, not SIGKILL, ends it.
     docker(['stop', '-t', '60', `smoke-${run}-${survivor}`], { timeout: 120_000 });
-    expect(docker(['inspect', '-f', '{{.State.ExitCode}}', `smoke-${run}-${survivor}`]).trim()).toBe('0');
-    expect(job(short)).toMatchObject({ state: 'JOB_STATE_SUCCEEDED' });
-    expect(job(short).attempts).toHaveLength(1);
+    const exitCode = docker(['inspect', '-f', '{{.State.ExitCode}}', `smoke-${run}-${survivor}`]).trim();
+    if (exitCode !== '0') console.error(`agent ${survivor} exited ${exitCode} on docker stop; the containers' logs:\n${logsOfAll()}`);
+    expect(exitCode).toBe('0');
+    const shortDone = job(short);
+    expectFinished(shortDone, 'JOB_STATE_SUCCEEDED');
+    expect(shortDone.attempts).toHaveLength(1);
     const handedBack = job(long);
-    expect(handedBack.state).toBe('JOB_STATE_QUEUED');
+    expect(handedBack.state, JSON.stringify(handedBack)).toBe('JOB_STATE_QUEUED');
     expect(handedBack.attempts).toEqual([expect.objectContaining({ agentId: survivor, handedBack: true })]);
     // An agent comes back under the killed one's id; the handed-back job runs there in full.
     docker(['start', `smoke-${run}-${survivor === 'smoke-a' ? 'smoke-b' : 'smoke-a'}`]);
@@ -168,7 +197,7 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
       const j = job(long);
       return FINISHED.includes(j.state) && j;
     }, `job ${long} to run again`, 180_000);
-    expect(done.state, JSON.stringify(done)).toBe('JOB_STATE_SUCCEEDED');
+    expectFinished(done, 'JOB_STATE_SUCCEEDED');
     expect(cli(['logs', long])).toContain('long done');
   }, 400_000);
 });

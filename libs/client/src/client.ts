@@ -11,6 +11,7 @@ import {
 } from '@longshore/proto';
 import { Code, LongshoreError } from '@longshore/domain';
 import { channelCredentials, checkPlaintext, createRpcClient, type CallOptions, type RpcClient, type RpcClientOptions } from '@longshore/rpc';
+import { DEFAULT_DISPATCHER, DEFAULT_REGISTRY } from './defaults.js';
 import { isFinished } from './exit-code.js';
 import { inClientSpan } from './tracing.js';
 
@@ -36,9 +37,6 @@ function reconnecting(forMs = 60_000, signal?: AbortSignal) {
   };
 }
 
-/** Default addresses; the same variables configure the servers. */
-export const DEFAULT_DISPATCHER = '127.0.0.1:7400';
-export const DEFAULT_REGISTRY = '127.0.0.1:7401';
 
 export interface ClientOptions {
   /** host:port of the dispatcher; default `LONGSHORE_DISPATCHER`, else 127.0.0.1:7400. */

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { loadClientSecurity, loadConsoleConfig } from '@longshore/config';
 import type { ConsoleServer } from '@longshore/console';
 import type { Logger } from '@longshore/telemetry';
 import type { CliContext } from './context.js';
+import { fromCheckout } from './from-checkout.js';
 import { listenArg } from './option-parsers.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -22,9 +21,11 @@ export interface ServeConsoleOptions {
  * token: each browser signs in with its own, or with a one-time link from `loginLink`.
  */
 export async function serveConsole(opts: ServeConsoleOptions): Promise<ConsoleServer> {
+  // The config's schemas (zod), like the console, are loaded by the commands that use them.
+  const { loadConsoleConfig } = await import('./deferred-console.js');
   const config = loadConsoleConfig(opts.env);
   // Loaded only here: the console's server and its UI bundler are not for every command.
-  const { startConsoleServer } = await import('@longshore/console');
+  const { startConsoleServer } = await fromCheckout('@longshore/console', 'console', 'the web console', () => import('@longshore/console'));
   return startConsoleServer({ listen: opts.listen ?? config.listen, traceUrl: config.traceUrl, dispatcher: opts.dispatcher, registry: opts.registry, env: opts.env, logger: opts.logger.child({ service: 'console' }) });
 }
 
@@ -49,6 +50,7 @@ Examples:
       if (opts.listen !== undefined) listenArg(opts.listen, '127.0.0.1:7480');
       const g = ctx.globals();
       const env = ctx.io.env;
+      const [{ default: pino }, { loadClientSecurity }] = await Promise.all([import('pino'), import('./deferred-console.js')]);
       const logger = pino({ level: env['LONGSHORE_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
       const server = await serveConsole({ dispatcher: g.dispatcher, registry: g.registry, env, logger, ...(opts.listen ? { listen: opts.listen } : {}) });
       const token = loadClientSecurity(env).token;

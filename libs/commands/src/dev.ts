@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { fromCheckout } from './from-checkout.js';
 import { listenArg } from './option-parsers.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -48,7 +49,7 @@ Examples:
       const stopTimeoutSeconds = Number(opts.stopTimeout);
       if (!/^\d+$/.test(opts.stopTimeout) || stopTimeoutSeconds > 3600) throw new UsageError(`--stop-timeout "${opts.stopTimeout}": give whole seconds from 0 to 3600 (e.g. --stop-timeout 10)`);
       const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
-      const { startAwsLocalEndpoint } = await import('@longshore/aws-local');
+      const { startAwsLocalEndpoint } = await fromCheckout('@longshore/aws-local', 'dev ecs-endpoint', 'the local AWS endpoint', () => import('@longshore/aws-local'));
       const endpoint = await startAwsLocalEndpoint({
         host,
         port,

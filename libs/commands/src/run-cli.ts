@@ -1,5 +1,5 @@
-import { LongshoreClient } from '@longshore/client';
 import type { CliDeps, CliIO } from './context.js';
+import { lazyClient } from './lazy-client.js';
 import { buildProgram } from './program.js';
 import { registerUp } from './up.js';
 
@@ -11,12 +11,12 @@ import { registerUp } from './up.js';
  * ```
  *
  * `deps` overrides the seams, e.g. `{ extraCommands }` to add commands; by default it connects
- * with `LongshoreClient.connect`.
+ * with `LongshoreClient.connect`, loaded on the command's first call ({@link lazyClient}).
  */
 export function runCli(argv: readonly string[], io: CliIO, deps: Partial<CliDeps> = {}): Promise<number> {
   const extra = deps.extraCommands;
   return buildProgram(io, {
-    connect: (opts) => LongshoreClient.connect(opts),
+    connect: (opts) => lazyClient(async () => (await import('./deferred.js')).LongshoreClient.connect(opts)),
     ...deps,
     extraCommands: (program, ctx) => {
       registerUp(program, ctx);

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { longshoreHome } from '@longshore/config';
-import { Code, exitCodeOf, LongshoreClient, LongshoreError, LogStream } from '@longshore/client';
+import { Code, exitCodeOf, LongshoreError, LogStream } from '@longshore/client';
 import type { LocalCluster } from '@longshore/local-cluster';
 import { serveConsole } from './console.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { fromCheckout } from './from-checkout.js';
 import { untilStopped } from './until-stopped.js';
 
 /** The sample job `up --demo` runs: a few lines over a second and a half, then success. */
@@ -24,6 +25,8 @@ function parseAgents(text: string): number {
 }
 
 async function runDemo(cluster: LocalCluster, out: (line: string) => void): Promise<void> {
+  // The client (gRPC) is loaded when used, as every command's is (run-cli.ts).
+  const { LongshoreClient } = await import('./deferred.js');
   const ls = LongshoreClient.connect({ dispatcher: cluster.dispatcher, registry: cluster.registry, token: cluster.adminToken });
   try {
     const job = await ls.submit({ command: DEMO_COMMAND, labels: { demo: 'true' } });
@@ -74,16 +77,18 @@ Examples:
       const home = longshoreHome(env);
       mkdirSync(home, { recursive: true, mode: 0o700 }); // it will hold the Redis password and credentials
       const logFile = join(home, 'up.log');
-      const logger = pino(
+      // `default` (module.exports): the bundle's CommonJS interop has no named export for pino.
+      const pino = (await import('pino')).default;
+      const logger: Logger = pino(
         { level: env['LONGSHORE_LOG_LEVEL'] ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
         pino.destination({ dest: logFile, sync: false }),
       );
       const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
+      // Loaded here, not at the top: only `up` needs the servers (registry, dispatcher, agents,
+      // executors, BullMQ); every other command starts without them.
+      const { startLocalCluster } = await fromCheckout('@longshore/local-cluster', 'up', 'the servers', () => import('@longshore/local-cluster'));
       let cluster: LocalCluster;
       try {
-        // Loaded here, not at the top: only `up` needs the servers (registry, dispatcher, agents,
-        // executors, BullMQ); every other command starts without them.
-        const { startLocalCluster } = await import('@longshore/local-cluster');
         cluster = await startLocalCluster({ agents, env, logger, say, dataDir: join(home, 'redis') });
       } catch (err) {
         logger.flush();

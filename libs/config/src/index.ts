@@ -3,7 +3,8 @@
  * (fail fast, naming the variable) → a frozen object of plain numbers. Every variable and its
  * default is listed in the README's environment table.
  */
-export { ConfigError, parseEnv, env } from './parse-env.js';
+export { ConfigError } from './config-error.js';
+export { parseEnv, env } from './parse-env.js';
 export { DEFAULTS, loadRegistryConfig, loadDispatcherConfig, loadAgentConfig } from './services.js';
 export type { CommonConfig, ReplicationConfig, RetentionConfig, BudgetConfig, RegistryConfig, DispatcherConfig, AgentConfig } from './services.js';
 export { DEFAULT_JOB_UIDS } from './job-isolation.js';
@@ -15,8 +16,10 @@ export type { RedisUrlChoice } from './redis-url.js';
 export { parseRedisEndpoint, redisUrlProblem, redactRedisUrl } from './redis-endpoint.js';
 export type { RedisEndpoint, RedisNode, RedisAuth } from './redis-endpoint.js';
 export { longshoreHome, credentialsPath } from './home.js';
-export { loadServerSecurity, loadClientSecurity, readCredentialsFile } from './security.js';
-export type { ServerSecurity, ClientSecurity, ServerTls, ClientTls } from './security.js';
+export { loadServerSecurity } from './security.js';
+export type { ServerSecurity, ServerTls } from './security.js';
+export { loadClientSecurity, readCredentialsFile } from './client-security.js';
+export type { ClientSecurity, ClientTls } from './client-security.js';
 export { loadSecretsConfig, SECRET_DEFAULTS } from './secrets.js';
 export type { SecretsConfig } from './secrets.js';
 export { loadConsoleConfig, DEFAULT_CONSOLE_ADDR } from './console.js';

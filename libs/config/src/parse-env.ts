@@ -1,11 +1,9 @@
 import { LongshoreError, parseBytes, parseDockerAllow, parseDurationMs, parseLanes, parseMilli, validateDnsLabel } from '@longshore/domain';
 import { z } from 'zod';
+import { ConfigError } from './config-error.js';
 import { redisUrlProblem } from './redis-endpoint.js';
 
-/** Thrown when a variable is invalid; the message names it and says what is expected. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Wraps a domain parser so zod reports its message against the variable. */
 function via<T>(parse: (field: string, text: string) => T) {

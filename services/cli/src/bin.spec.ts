@@ -31,9 +31,11 @@ describe('bin/longshore.js', () => {
 });
 
 // Start-up: a command other than `up` loads the compiled bundle and nothing else of ours (no
-// servers, no TypeScript). Every ES module the process resolves is logged by a resolve hook.
+// servers, no TypeScript), and only the chunks it needs: the gRPC client only for a command that
+// talks to the cluster. Every ES module the process resolves is logged by a resolve hook.
 describe('bin/longshore.js start-up', () => {
-  it('runs the compiled bundle, and `jobs ls` loads neither the servers nor any source file', async () => {
+  /** The files of ours (not node: built-ins) a run of the bin resolves, and its exit code. */
+  async function resolvedBy(args: string[]): Promise<{ code: unknown; files: string[] }> {
     const dir = await mkdtemp(join(tmpdir(), 'longshore-bin-'));
     try {
       const log = join(dir, 'resolved.log');
@@ -42,12 +44,30 @@ describe('bin/longshore.js start-up', () => {
         `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
       );
       await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
-      const err = await run(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, '--dispatcher', '127.0.0.1:1', 'jobs', 'ls'], { cwd: tmpdir() }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 1 }); // nothing listens there: the command itself ran
+      const code = await run(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: tmpdir() }).then(
+        () => 0,
+        (e: { code?: unknown }) => e.code,
+      );
       const files = [...new Set((await readFile(log, 'utf8')).split('\n'))].filter((u) => u.startsWith('file:') && !u.startsWith(pathToFileURL(dir).href));
-      expect(files).toEqual([pathToFileURL(BIN).href, new URL('../dist/longshore.js', pathToFileURL(BIN)).href]);
+      return { code, files };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+  const dist = new URL('../dist/', pathToFileURL(BIN)).href;
+  const chunks = (files: string[]) => files.filter((f) => f.startsWith(`${dist}chunks/`)).map((f) => f.slice(`${dist}chunks/`.length));
+
+  it('runs the compiled bundle: `jobs ls` loads its chunks, the client among them, and neither the servers nor any source file', async () => {
+    const { code, files } = await resolvedBy(['--dispatcher', '127.0.0.1:1', 'jobs', 'ls']);
+    expect(code).toBe(1); // nothing listens there: the command itself ran
+    expect(files.slice(0, 2)).toEqual([pathToFileURL(BIN).href, `${dist}longshore.js`]);
+    expect(files.slice(2).every((f) => f.startsWith(`${dist}chunks/`) && f.endsWith('.js'))).toBe(true);
+    expect(chunks(files).some((c) => c.startsWith('deferred-'))).toBe(true);
+  });
+
+  it('`--help` loads neither the gRPC client nor the configuration schemas', async () => {
+    const { code, files } = await resolvedBy(['--help']);
+    expect(code).toBe(0);
+    expect(chunks(files).filter((c) => c.startsWith('deferred'))).toEqual([]);
   });
 });
