@@ -159,6 +159,24 @@ describeDocker('the local ECS endpoint', ({ docker, image, host }) => {
     expect((await ecs.send(new ListTasksCommand({ cluster: CLUSTER, desiredStatus: 'STOPPED' }))).taskArns).toContain(started.taskArn);
   });
 
+  it("StopTask is docker stop with the container definition's stopTimeout: SIGTERM, then SIGKILL only after it (the endpoint's default, 2 s here, otherwise)", async () => {
+    const command = ['sh', '-c', "trap 'echo got TERM; sleep 3; echo clean exit; exit 42' TERM; echo ready; sleep 600 & wait"];
+    const stopWhenReady = async (def: string): Promise<Task> => {
+      const started = await runTask({ taskDefinition: def });
+      await waitFor(async () => (await messages(started).catch((): string[] => [])).includes('ready') && (await describe(started.taskArn!)).lastStatus === 'RUNNING', { timeoutMs: 60_000, intervalMs: 100, what: 'ready' });
+      await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: started.taskArn!, reason: 'stop grace' }));
+      return stopped(started.taskArn!);
+    };
+    // 20 s of grace: the 3 s clean-up finishes and the container exits on its own.
+    const graceful = await stopWhenReady(await register({ command, stopTimeout: 20 }));
+    expect(graceful.containers![0]!.exitCode).toBe(42);
+    expect(await messages(graceful)).toEqual(['ready', 'got TERM', 'clean exit']);
+    // No stopTimeout: the endpoint's default (2 s): killed mid clean-up.
+    const cut = await stopWhenReady(await register({ command }));
+    expect(cut.containers![0]!.exitCode).toBe(137);
+    expect(await messages(cut)).toEqual(['ready', 'got TERM']);
+  });
+
   it('reports a container killed for its memory as OutOfMemoryError, exit 137', async () => {
     const def = await register({ command: ['sh', '-c', 'x=$(yes | head -c 100000000); echo survived ${#x}'], memory: 32 });
     const t = await stopped((await runTask({ taskDefinition: def })).taskArn!);

@@ -56,6 +56,21 @@ describeDocker('ECS jobs through a cluster and the local ECS endpoint', ({ docke
         ],
       }),
     );
+    // A second task definition a job names itself (--ecs-task-definition).
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: `${FAMILY}-own`,
+        containerDefinitions: [
+          {
+            name: 'main',
+            image,
+            essential: true,
+            environment: [{ name: 'FROM_DEF', value: 'its own task definition' }],
+            logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': `/longshore/${run}`, 'awslogs-stream-prefix': 'job', 'awslogs-region': REGION } },
+          },
+        ],
+      }),
+    );
     agentEnv = {
           LONGSHORE_AGENT_ID: 'ecs-keeper',
           LONGSHORE_ADOPT_WINDOW: '60s',
@@ -203,6 +218,11 @@ describeDocker('ECS jobs through a cluster and the local ECS endpoint', ({ docke
     const r = await cli(['submit', '--executor', 'ecs', '--image', image, '--env', `BIG=${'x'.repeat(9000)}`, '--', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/8192-byte task overrides/);
+  });
+
+  it('runs a job in the task definition it names (--ecs-task-definition), not the agent\'s', async () => {
+    const r = await cli(ecsJob(['--ecs-task-definition', `${FAMILY}-own`, '--', 'sh', '-c', 'echo "$FROM_DEF"']));
+    expect(r).toMatchObject({ code: 0, stdout: 'its own task definition\n' });
   });
 
   it('image lookup lists task definitions once per image and registers one once: later jobs of the image cost no listing', async () => {
