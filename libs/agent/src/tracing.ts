@@ -1,9 +1,9 @@
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { HeldJob } from '@longshore/queue';
-import { extractTraceContext, withSpan } from '@longshore/telemetry';
+import { extractTraceContext, tracerGetter, withSpan } from '@longshore/telemetry';
 import type { RunEnd } from './job-run.js';
 
-const tracer = () => trace.getTracer('longshore.agent');
+const tracer = tracerGetter('longshore.agent');
 
 /** The spans of one attempt: `claim` (then ended) and `attempt`, whose context the run works in. */
 export interface AttemptSpans {

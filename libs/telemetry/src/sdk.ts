@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { context, propagation } from '@opentelemetry/api';
 import { AlsContextManager } from './context-manager.js';
+import { exportThreadUrl, ThreadSpanProcessor } from './thread-span-processor.js';
 import { onFlush } from './shutdown.js';
 
 /** What {@link startTelemetry} started. */
@@ -24,6 +25,19 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 let started: Telemetry | undefined;
+
+/**
+ * The export thread's module when spans go over OTLP only (`OTEL_TRACES_EXPORTER` unset or
+ * `otlp`) from a compiled build, unless `LONGSHORE_TRACE_EXPORT_THREAD=0` keeps the SDK's own
+ * processor on the main thread. Other exporters (`console`, `zipkin`) stay with the SDK.
+ */
+function exportThread(env: NodeJS.ProcessEnv): URL | undefined {
+  const off = env['LONGSHORE_TRACE_EXPORT_THREAD']?.trim();
+  if (off !== undefined && /^(0|false|no|off)$/i.test(off)) return undefined;
+  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (exporters.some((e) => e !== 'otlp')) return undefined;
+  return exportThreadUrl();
+}
 
 /**
  * Without an exporter: no SDK (nothing recorded), only the context manager and the W3C
@@ -83,12 +97,15 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   }
   // Loaded here, not at import: a process that never starts telemetry does not pay for the SDK.
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const thread = exportThread(env);
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME']?.trim() || `longshore-${service}`,
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations,
-    // No span processors given: the SDK reads OTEL_TRACES_EXPORTER (default otlp) and OTEL_EXPORTER_OTLP_*.
+    // OTLP export runs on a worker thread (configured there from the same OTEL_* variables);
+    // otherwise no span processors are given: the SDK reads OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_*.
+    ...(thread ? { spanProcessors: [new ThreadSpanProcessor(thread)] } : {}),
   });
   sdk.start();
   if (redis) patchIoredis(redis);

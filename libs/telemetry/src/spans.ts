@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 /**
  * Runs `fn` in a child span `name` of the active context (`executor.start`, `run`,
@@ -21,4 +21,23 @@ export function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes
     },
   );
   return p;
+}
+
+/**
+ * A getter of the tracer `name` of the registered provider, fetched once per provider rather
+ * than at every span (the SDK builds a key and looks it up each time); a provider registered
+ * later (the SDK starts after modules load, tests swap theirs) gets its own.
+ */
+export function tracerGetter(name: string): () => Tracer {
+  let provider: TracerProvider | undefined;
+  let tracer: Tracer | undefined;
+  return () => {
+    const global = trace.getTracerProvider();
+    const current = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+    if (current !== provider || !tracer) {
+      provider = current;
+      tracer = current.getTracer(name);
+    }
+    return tracer;
+  };
 }
