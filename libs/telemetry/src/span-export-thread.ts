@@ -1,6 +1,7 @@
 /**
  * The export thread (a worker_thread of a service that exports traces over OTLP): it receives
- * ended spans from the main thread ({@link WireSpan}) and runs what the SDK would otherwise run
+ * ended spans from the main thread ({@link WireSpan}, as JSON text or, for spans with attribute
+ * values JSON cannot carry, structured-cloned) and runs what the SDK would otherwise run
  * on the main thread — the BatchSpanProcessor (`OTEL_BSP_*`), the OTLP encoding and the HTTP or
  * gRPC export — configured from the same `OTEL_EXPORTER_OTLP_*` variables (a worker gets a copy
  * of the process' environment), with the protocol from `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
@@ -35,7 +36,7 @@ const scopes = new Map<number, { name: string; version?: string; schemaUrl?: str
 const resources = new Map<number, Resource>();
 
 const traceStates = new Map<string, TraceState>();
-function traceState(s: string | undefined): TraceState | undefined {
+function traceState(s: string | null | undefined): TraceState | undefined {
   if (!s) return undefined;
   let ts = traceStates.get(s);
   if (!ts) {
@@ -46,7 +47,7 @@ function traceState(s: string | undefined): TraceState | undefined {
 }
 
 function scope(s: WireScope): { name: string; version?: string; schemaUrl?: string } {
-  return { name: s[0], ...(s[1] !== undefined ? { version: s[1] } : {}), ...(s[2] !== undefined ? { schemaUrl: s[2] } : {}) };
+  return { name: s[0], ...(s[1] != null ? { version: s[1] } : {}), ...(s[2] != null ? { schemaUrl: s[2] } : {}) };
 }
 
 /** The ReadableSpan the exporters read, from its wire form. */
@@ -60,16 +61,16 @@ function readable(w: WireSpan): ReadableSpan {
     name: w[0],
     kind: w[1],
     spanContext: () => ctx,
-    parentSpanContext: w[6] === undefined ? undefined : { traceId: w[2], spanId: w[6], traceFlags: TraceFlags.NONE, ...(w[7] !== undefined ? { isRemote: w[7] } : {}) },
+    parentSpanContext: w[6] == null ? undefined : { traceId: w[2], spanId: w[6], traceFlags: TraceFlags.NONE, ...(w[7] != null ? { isRemote: w[7] } : {}) },
     startTime: start,
     endTime: end,
     duration: hrTimeDuration(start, end),
-    status: w[11] === undefined ? { code: w[10] } : { code: w[10], message: w[11] },
+    status: w[11] == null ? { code: w[10] } : { code: w[10], message: w[11] },
     attributes: w[12],
     droppedAttributesCount: w[13],
     links: (w[14] ?? []).map(
       (l): Link => ({
-        context: { traceId: l[0], spanId: l[1], traceFlags: l[2], ...(traceState(l[3]) ? { traceState: traceState(l[3])! } : {}), ...(l[4] !== undefined ? { isRemote: l[4] } : {}) },
+        context: { traceId: l[0], spanId: l[1], traceFlags: l[2], ...(traceState(l[3]) ? { traceState: traceState(l[3])! } : {}), ...(l[4] != null ? { isRemote: l[4] } : {}) },
         ...(l[5] ? { attributes: l[5] } : {}),
         droppedAttributesCount: l[6],
       }),
@@ -85,7 +86,9 @@ function readable(w: WireSpan): ReadableSpan {
 
 const reply = (m: FromExportThread) => port.postMessage(m);
 
-port.on('message', (m: ToExportThread) => {
+port.on('message', (raw: ToExportThread | string) => {
+  // Spans come as JSON text (cheaper to make and to post than a structured clone), absent fields as null.
+  const m = typeof raw === 'string' ? (JSON.parse(raw) as ToExportThread) : raw;
   if (m.t === 'spans') {
     for (const [i, s] of m.scopes ?? []) scopes.set(i, scope(s));
     for (const [i, [attributes, schemaUrl]] of m.resources ?? []) resources.set(i, resourceFromAttributes(attributes, schemaUrl ? { schemaUrl } : {}));

@@ -23,9 +23,9 @@ interface Received {
   status: number;
 }
 
-type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
+type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; bytesValue?: string; arrayValue?: { values?: AnyValue[] } };
 const value = (v: AnyValue): unknown =>
-  v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue ?? v.arrayValue?.values?.map(value);
+  v.stringValue ?? v.bytesValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue ?? v.arrayValue?.values?.map(value);
 const attrs = (kvs: { key: string; value: AnyValue }[] = []) => Object.fromEntries(kvs.map((kv) => [kv.key, value(kv.value)]));
 
 /** A bare OTLP/HTTP JSON receiver on loopback (the testing lib's depends on this lib). */
@@ -76,13 +76,16 @@ describe('ThreadSpanProcessor', () => {
       child.addEvent('started', { n: 1 });
       child.setStatus({ code: SpanStatusCode.ERROR, message: 'exit 3' });
       child.setAttribute('longshore.exit_code', 3);
+      // A value JSON would not carry as it is: that span goes structured-cloned.
+      const bytes = tracer.startSpan('bytes', { attributes: { 'spec.bytes': new Uint8Array([1, 2, 3]) as unknown as string } }, trace.setSpan(remote, parent));
+      bytes.end();
       child.end();
       parent.end();
       // Not sampled: never leaves the main thread.
       tracer.startSpan('dropped', {}, trace.setSpanContext(context.active(), { traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'c7ad6b7169203331', traceFlags: TraceFlags.NONE })).end();
       // A flush waits for the thread's exporter, whatever the schedule delay.
       await provider.forceFlush();
-      expect(receiver.spans.map((s) => s.name).sort()).toEqual(['attempt', 'claim']);
+      expect(receiver.spans.map((s) => s.name).sort()).toEqual(['attempt', 'bytes', 'claim']);
       const claim = receiver.spans.find((s) => s.name === 'claim')!;
       const attempt = receiver.spans.find((s) => s.name === 'attempt')!;
       expect(claim).toMatchObject({
@@ -95,6 +98,7 @@ describe('ThreadSpanProcessor', () => {
       });
       expect(attempt).toMatchObject({ traceId: claim.traceId, parentSpanId: claim.spanId, kind: 1, status: 2, attributes: { 'longshore.exit_code': 3 } });
       expect(attempt.endNs).toBeGreaterThanOrEqual(attempt.startNs);
+      expect(receiver.spans.find((s) => s.name === 'bytes')).toMatchObject({ parentSpanId: claim.spanId, attributes: { 'spec.bytes': 'AQID' } });
       expect(claim.endNs).toBeGreaterThanOrEqual(attempt.endNs);
       // Shutdown flushes what is left and stops the thread.
       tracer.startSpan('last').end();

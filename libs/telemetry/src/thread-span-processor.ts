@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { diag, TraceFlags, type Context } from '@opentelemetry/api';
+import { diag, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -13,6 +13,24 @@ const HAND_OFF_SPANS = 256;
 const HAND_OFF_MS = 50;
 /** Spans kept while the export thread starts or is gone (beyond: dropped, as the SDK's queue does). */
 const MAX_BUFFERED = 2048;
+
+/** Whether JSON carries every attribute value of `span` as it is (strings, finite numbers, booleans, arrays of them). */
+function jsonSafe(span: ReadableSpan): boolean {
+  const attrs = span.attributes;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (typeof v === 'number' ? !Number.isFinite(v) : typeof v === 'object' && v !== null && !(Array.isArray(v) && v.every(plain))) return false;
+  }
+  for (const l of span.links) if (l.attributes && !plainAttrs(l.attributes)) return false;
+  for (const e of span.events) if (e.attributes && !plainAttrs(e.attributes)) return false;
+  return true;
+}
+
+const plain = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+function plainAttrs(attrs: Attributes): boolean {
+  for (const k in attrs) if (!plain(attrs[k]) && !(Array.isArray(attrs[k]) && (attrs[k] as unknown[]).every(plain))) return false;
+  return true;
+}
 
 /** The export thread's compiled module, when this is a compiled build (from sources or a bundle there is none). */
 export function exportThreadUrl(): URL | undefined {
@@ -28,7 +46,10 @@ export function exportThreadUrl(): URL | undefined {
  */
 export class ThreadSpanProcessor implements SpanProcessor {
   private readonly worker: Worker;
+  /** Spans to post as JSON text. */
   private buffer: WireSpan[] = [];
+  /** Spans with an attribute JSON would not carry (bytes, a map, a non-finite number): structured-cloned. */
+  private cloned: WireSpan[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly scopes = new Map<InstrumentationScope, number>();
   private readonly resources = new Map<Resource, number>();
@@ -64,13 +85,13 @@ export class ThreadSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const ctx = span.spanContext();
     if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0 || this.gone) return;
-    if (this.buffer.length >= MAX_BUFFERED) {
+    if (this.buffer.length + this.cloned.length >= MAX_BUFFERED) {
       if (this.dropped++ === 0) diag.warn('span export thread is behind: dropping spans');
       return;
     }
     const parent = span.parentSpanContext;
     const status = span.status;
-    this.buffer.push([
+    (jsonSafe(span) ? this.buffer : this.cloned).push([
       span.name,
       span.kind,
       ctx.traceId,
@@ -94,7 +115,7 @@ export class ThreadSpanProcessor implements SpanProcessor {
       this.scopeIndex(span.instrumentationScope),
       this.resourceIndex(span.resource),
     ]);
-    if (this.buffer.length >= HAND_OFF_SPANS) this.handOff();
+    if (this.buffer.length + this.cloned.length >= HAND_OFF_SPANS) this.handOff();
     else this.timer ??= setTimeout(() => this.handOff(), HAND_OFF_MS).unref();
   }
 
@@ -143,15 +164,19 @@ export class ThreadSpanProcessor implements SpanProcessor {
         return this.handOff();
       });
     }
-    if (this.buffer.length === 0 || this.gone) return Promise.resolve();
+    if ((this.buffer.length === 0 && this.cloned.length === 0) || this.gone) return Promise.resolve();
     const msg: ToExportThread = { t: 'spans', spans: this.buffer };
     if (this.newScopes.length > 0) msg.scopes = this.newScopes;
     if (this.newResources.length > 0) msg.resources = this.newResources;
+    const cloned = this.cloned;
     this.buffer = [];
+    this.cloned = [];
     this.newScopes = [];
     this.newResources = [];
     try {
-      this.worker.postMessage(msg);
+      // JSON first: it carries the scopes and resources the cloned spans may name too.
+      this.worker.postMessage(JSON.stringify(msg));
+      if (cloned.length > 0) this.worker.postMessage({ t: 'spans', spans: cloned } satisfies ToExportThread);
     } catch (err) {
       diag.error('could not hand spans to the export thread', err);
     }
