@@ -17,7 +17,7 @@ import { Executor, LongshoreClient } from '@longshore/client';
 import { startCluster, startOtlpReceiver } from '@longshore/testing';
 import { counted, POOL, runLongshore, type OverheadFigures } from './overhead.js';
 import type { BenchCluster } from './longshore-jobs.js';
-import { cpuDuring } from './proc-cpu.js';
+import { cpuDuring, processCpuMs } from './proc-cpu.js';
 
 export interface TracingOptions {
   /** No-op jobs submitted at once (throughput). */
@@ -37,12 +37,14 @@ export interface TracingResult {
   pacedOn: OverheadFigures;
   /** Spans the receiver got during the traced runs. */
   spansReceived: number;
+  /** The agent's main thread's CPU time per bulk job (its event loop: what limits its throughput). */
+  mainThreadUsPerJob: { off: number; on: number };
 }
 
 const PACE_MS = 10;
 const HOOK = fileURLToPath(new URL('./tracing-profile-hook.mjs', import.meta.url));
 
-async function measure(env: NodeJS.ProcessEnv, what: 'off' | 'on', opts: TracingOptions): Promise<{ bulk: OverheadFigures; paced: OverheadFigures }> {
+async function measure(env: NodeJS.ProcessEnv, what: 'off' | 'on', opts: TracingOptions): Promise<{ bulk: OverheadFigures; paced: OverheadFigures; mainThreadUsPerJob: number }> {
   const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000', LONGSHORE_SUBMIT_RATE: 'off', LONGSHORE_EXECUTORS: 'subprocess,noop', ...env } });
   const ls = LongshoreClient.connect({ env: cluster.clientEnv });
   const bc: BenchCluster = { cluster, ls };
@@ -57,11 +59,14 @@ async function measure(env: NodeJS.ProcessEnv, what: 'off' | 'on', opts: Tracing
     });
     try {
       const fromMs = Date.now();
+      const main0 = processCpuMs(agent.pid, agent.pid);
       const { value, cpuMs } = await cpuDuring([agent.pid], () => counted(bc, () => runLongshore(bc, `tracing ${what}`, opts.jobs, Executor.NOOP, undefined, opts.timeoutMs)));
       if (profile) writeFileSync(`${profile}.window.json`, JSON.stringify({ fromMs, toMs: Date.now(), jobs: value.completed, agentCpuMs: cpuMs }));
-      const bulk = { ...value, consumerCpuUsPerJob: value.completed > 0 ? (cpuMs * 1000) / value.completed : NaN };
+      const mainMs = processCpuMs(agent.pid, agent.pid) - main0;
+      const perJob = (ms: number) => (value.completed > 0 ? (ms * 1000) / value.completed : NaN);
+      const bulk = { ...value, consumerCpuUsPerJob: perJob(cpuMs) };
       const paced = await runLongshore(bc, `tracing ${what} paced`, opts.pacedJobs, Executor.NOOP, PACE_MS, opts.timeoutMs);
-      return { bulk, paced };
+      return { bulk, paced, mainThreadUsPerJob: perJob(mainMs) };
     } finally {
       await agent.stop(10_000);
     }
@@ -80,7 +85,14 @@ export async function runTracing(opts: TracingOptions): Promise<TracingResult> {
       'on',
       opts,
     );
-    return { off: off.bulk, on: on.bulk, pacedOff: off.paced, pacedOn: on.paced, spansReceived: receiver.spans.length };
+    return {
+      off: off.bulk,
+      on: on.bulk,
+      pacedOff: off.paced,
+      pacedOn: on.paced,
+      spansReceived: receiver.spans.length,
+      mainThreadUsPerJob: { off: off.mainThreadUsPerJob, on: on.mainThreadUsPerJob },
+    };
   } finally {
     await receiver.close();
   }

@@ -8,8 +8,9 @@ import { context, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, t
  * is a no-op one and costs next to nothing.
  */
 export function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes, fn: () => Promise<T>, onResult?: (span: Span, res: T) => void): Promise<T> {
-  const span = tracer.startSpan(name, { attributes }, context.active());
-  const p = context.with(trace.setSpan(context.active(), span), fn);
+  const parent = context.active();
+  const span = tracer.startSpan(name, { attributes }, parent);
+  const p = context.with(trace.setSpan(parent, span), fn);
   p.then(
     (res) => {
       onResult?.(span, res);
