@@ -16,7 +16,8 @@ import type { FromExportThread, ToExportThread, WireScope, WireSpan } from './sp
 
 async function exporterFromEnv(): Promise<SpanExporter> {
   const protocol = (getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL'))?.trim() || 'http/protobuf';
-  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  // The SDK's HTTP exporter, with a JSON encoder that writes the request text directly.
+  if (protocol === 'http/json') return (await import('./otlp-json.js')).jsonTraceExporter();
   if (protocol === 'grpc') return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
   // http/protobuf, and what the SDK falls back to for an unknown protocol.
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
