@@ -9,30 +9,16 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { TraceFlags, type HrTime, type Link, type SpanContext } from '@opentelemetry/api';
-import { getNumberFromEnv, getStringFromEnv, hrTimeDuration, TraceState } from '@opentelemetry/core';
+import { hrTimeDuration, TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { otlpBatchProcessorFromEnv } from './otlp-export.js';
 import type { FromExportThread, ToExportThread, WireScope, WireSpan } from './span-wire.js';
-
-async function exporterFromEnv(): Promise<SpanExporter> {
-  const protocol = (getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL'))?.trim() || 'http/protobuf';
-  // The SDK's HTTP exporter, with a JSON encoder that writes the request text directly.
-  if (protocol === 'http/json') return (await import('./otlp-json.js')).jsonTraceExporter();
-  if (protocol === 'grpc') return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
-  // http/protobuf, and what the SDK falls back to for an unknown protocol.
-  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
-}
 
 const port = parentPort;
 if (!port) throw new Error('span-export-thread runs as a worker thread only');
 
-const processor = new BatchSpanProcessor({
-  exporter: await exporterFromEnv(),
-  maxQueueSize: getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),
-  scheduledDelayMillis: getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
-  exportTimeoutMillis: getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
-  maxExportBatchSize: getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-});
+const processor = await otlpBatchProcessorFromEnv();
 const scopes = new Map<number, { name: string; version?: string; schemaUrl?: string }>();
 const resources = new Map<number, Resource>();
 
