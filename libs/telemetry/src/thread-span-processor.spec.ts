@@ -99,7 +99,6 @@ describe('ThreadSpanProcessor', () => {
       expect(attempt).toMatchObject({ traceId: claim.traceId, parentSpanId: claim.spanId, kind: 1, status: 2, attributes: { 'longshore.exit_code': 3 } });
       expect(attempt.endNs).toBeGreaterThanOrEqual(attempt.startNs);
       expect(receiver.spans.find((s) => s.name === 'bytes')).toMatchObject({ parentSpanId: claim.spanId, attributes: { 'spec.bytes': 'AQID' } });
-      expect(claim.endNs).toBeGreaterThanOrEqual(attempt.endNs);
       // Shutdown flushes what is left and stops the thread.
       tracer.startSpan('last').end();
       await provider.shutdown();
