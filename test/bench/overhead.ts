@@ -92,7 +92,7 @@ async function redisFigures(url: string): Promise<{ commands: number; bytes: num
 }
 
 /** Runs `fn` and adds the Redis commands, CPU and bytes per completed job it caused. */
-async function counted(bc: BenchCluster, fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> {
+export async function counted(bc: BenchCluster, fn: () => Promise<OverheadFigures>): Promise<OverheadFigures> {
   const before = await redisFigures(bc.cluster.redis.url);
   const { value: f, cpuMs } = await cpuDuring([bc.cluster.redis.pid], fn);
   const after = await redisFigures(bc.cluster.redis.url);

@@ -7,9 +7,10 @@ const USER_HZ = 100;
  * CPU time (user + system, ms) a live process has used so far, from /proc/<pid>/stat; NaN when
  * it cannot be read (not Linux, or the process is gone). 10 ms resolution: use over many jobs.
  */
-export function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // With `tid`, one thread's time (the main thread's tid is the pid).
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;

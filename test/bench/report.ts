@@ -94,6 +94,8 @@ export function formatTracing(r: TracingResult): string {
     indent(table(['run', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99'], rows)),
     `  bulk,  on / off: throughput ${num(r.on.jobsPerSec / r.off.jobsPerSec, 2)}×, start p50 ${num(r.on.p50Ms / r.off.p50Ms, 2)}×, p99 ${num(r.on.p99Ms / r.off.p99Ms, 2)}×`,
     `  paced, on / off: start p50 ${num(r.pacedOn.p50Ms / r.pacedOff.p50Ms, 2)}×, p99 ${num(r.pacedOn.p99Ms / r.pacedOff.p99Ms, 2)}×`,
+    `  redis per bulk job: ${num(r.on.redisCommandsPerJob, 1)} vs ${num(r.off.redisCommandsPerJob, 1)} commands, ${num(r.on.redisBytesPerJob, 0)} vs ${num(r.off.redisBytesPerJob, 0)} bytes`,
+    `  agent CPU per bulk job, on vs off: process ${num(r.on.consumerCpuUsPerJob, 0)} vs ${num(r.off.consumerCpuUsPerJob, 0)} µs (+${num(r.on.consumerCpuUsPerJob - r.off.consumerCpuUsPerJob, 0)}), main thread ${num(r.mainThreadUsPerJob.on, 0)} vs ${num(r.mainThreadUsPerJob.off, 0)} µs (+${num(r.mainThreadUsPerJob.on - r.mainThreadUsPerJob.off, 0)}, ${num(r.mainThreadUsPerJob.on / r.mainThreadUsPerJob.off, 2)}×)`,
     `  spans received: ${r.spansReceived} (${num(r.spansReceived / (r.on.jobs + r.pacedOn.jobs), 1)} per job)`,
   ].join('\n');
 }
@@ -107,6 +109,13 @@ export function tracingSummary(r: TracingResult): SummaryRow[] {
       value: `${num(ratio, 2)}× (${num(r.on.jobsPerSec, 0)} vs ${num(r.off.jobsPerSec, 0)} jobs/s)`,
       goal: '≥ 0.9×',
       met: ratio >= 0.9,
+    },
+    {
+      benchmark: 'tracing',
+      metric: 'agent main-thread CPU per job traced vs untraced',
+      value: `${num(r.mainThreadUsPerJob.on, 0)} vs ${num(r.mainThreadUsPerJob.off, 0)} µs (process ${num(r.on.consumerCpuUsPerJob, 0)} vs ${num(r.off.consumerCpuUsPerJob, 0)})`,
+      goal: '',
+      met: null,
     },
     { benchmark: 'tracing', metric: 'paced start p50 traced vs untraced', value: `${num(r.pacedOn.p50Ms, 1)} vs ${num(r.pacedOff.p50Ms, 1)} ms`, goal: '', met: null },
   ];

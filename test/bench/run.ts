@@ -158,7 +158,8 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     const jobs = opts.jobs ?? (smoke ? 100 : 5000);
     const pacedJobs = smoke ? 20 : 300;
     console.error(`running tracing (${jobs} no-op jobs at once and ${pacedJobs} paced, without and with tracing)…`);
-    const r = await runTracing({ jobs, pacedJobs, timeoutMs: smoke ? 30_000 : 120_000 });
+    const profileDir = process.env['LONGSHORE_BENCH_CPU_PROFILE'] || undefined;
+    const r = await runTracing({ jobs, pacedJobs, timeoutMs: smoke ? 30_000 : 120_000, ...(profileDir ? { profileDir } : {}) });
     results.tracing = r;
     results.summary.push(...tracingSummary(r));
     incomplete ||= [r.off, r.on, r.pacedOff, r.pacedOn].some((f) => f.completed < f.jobs) || r.spansReceived === 0;

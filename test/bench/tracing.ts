@@ -3,12 +3,21 @@
  * submit → start latency) on a cluster without OTEL_* and on one exporting every span (sampler
  * always_on, OTLP/HTTP JSON to a receiver on loopback), side by side. Each cluster is its own
  * (the services read OTEL_* at start); the bench process itself registers no SDK, so the
- * dispatcher's SubmitJobs span is each trace's root.
+ * dispatcher's SubmitJobs span is each trace's root. The agent's CPU time per job in the bulk
+ * runs is measured too (/proc): it depends less on what else loads the machine than throughput.
+ *
+ * With `LONGSHORE_BENCH_CPU_PROFILE=<dir>` the agents are profiled (`tracing-profile-hook.mjs`)
+ * and each profile is written to `<dir>/agent-off.cpuprofile` / `agent-on.cpuprofile`, with the
+ * bulk run's time window beside it (`.window.json`) for `tracing-profile.ts` to break down.
  */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Executor, LongshoreClient } from '@longshore/client';
 import { startCluster, startOtlpReceiver } from '@longshore/testing';
-import { POOL, runLongshore, type OverheadFigures } from './overhead.js';
-import { startPool, type BenchCluster } from './longshore-jobs.js';
+import { counted, POOL, runLongshore, type OverheadFigures } from './overhead.js';
+import type { BenchCluster } from './longshore-jobs.js';
+import { cpuDuring, processCpuMs } from './proc-cpu.js';
 
 export interface TracingOptions {
   /** No-op jobs submitted at once (throughput). */
@@ -16,31 +25,50 @@ export interface TracingOptions {
   /** No-op jobs submitted one at a time (latency). */
   pacedJobs: number;
   timeoutMs: number;
+  /** Where to write the agents' CPU profiles (none when unset). */
+  profileDir?: string;
 }
 
 export interface TracingResult {
+  /** `consumerCpuUsPerJob`: the agent's CPU time per job. */
   off: OverheadFigures;
   on: OverheadFigures;
   pacedOff: OverheadFigures;
   pacedOn: OverheadFigures;
   /** Spans the receiver got during the traced runs. */
   spansReceived: number;
+  /** The agent's main thread's CPU time per bulk job (its event loop: what limits its throughput). */
+  mainThreadUsPerJob: { off: number; on: number };
 }
 
 const PACE_MS = 10;
+const HOOK = fileURLToPath(new URL('./tracing-profile-hook.mjs', import.meta.url));
 
-async function measure(env: NodeJS.ProcessEnv, what: string, opts: TracingOptions): Promise<{ bulk: OverheadFigures; paced: OverheadFigures }> {
+async function measure(env: NodeJS.ProcessEnv, what: 'off' | 'on', opts: TracingOptions): Promise<{ bulk: OverheadFigures; paced: OverheadFigures; mainThreadUsPerJob: number }> {
   const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000', LONGSHORE_SUBMIT_RATE: 'off', LONGSHORE_EXECUTORS: 'subprocess,noop', ...env } });
   const ls = LongshoreClient.connect({ env: cluster.clientEnv });
   const bc: BenchCluster = { cluster, ls };
+  const profile = opts.profileDir ? join(resolve(opts.profileDir), `agent-${what}.cpuprofile`) : undefined;
   try {
-    const agent = await startPool(bc, POOL, 1, '1');
+    await ls.registry.createPool({ id: POOL, maxWeightMilli: 1000 });
+    const agent = await cluster.startAgent({
+      LONGSHORE_POOL: POOL,
+      LONGSHORE_AGENT_ID: `${POOL}-1`,
+      LONGSHORE_CAPACITY: '1',
+      ...(profile ? { NODE_OPTIONS: `--import ${HOOK}`, LONGSHORE_CPU_PROFILE: profile } : {}),
+    });
     try {
-      const bulk = await runLongshore(bc, `tracing ${what}`, opts.jobs, Executor.NOOP, undefined, opts.timeoutMs);
+      const fromMs = Date.now();
+      const main0 = processCpuMs(agent.pid, agent.pid);
+      const { value, cpuMs } = await cpuDuring([agent.pid], () => counted(bc, () => runLongshore(bc, `tracing ${what}`, opts.jobs, Executor.NOOP, undefined, opts.timeoutMs)));
+      if (profile) writeFileSync(`${profile}.window.json`, JSON.stringify({ fromMs, toMs: Date.now(), jobs: value.completed, agentCpuMs: cpuMs }));
+      const mainMs = processCpuMs(agent.pid, agent.pid) - main0;
+      const perJob = (ms: number) => (value.completed > 0 ? (ms * 1000) / value.completed : NaN);
+      const bulk = { ...value, consumerCpuUsPerJob: perJob(cpuMs) };
       const paced = await runLongshore(bc, `tracing ${what} paced`, opts.pacedJobs, Executor.NOOP, PACE_MS, opts.timeoutMs);
-      return { bulk, paced };
+      return { bulk, paced, mainThreadUsPerJob: perJob(mainMs) };
     } finally {
-      await agent.stop();
+      await agent.stop(10_000);
     }
   } finally {
     ls.close();
@@ -57,7 +85,14 @@ export async function runTracing(opts: TracingOptions): Promise<TracingResult> {
       'on',
       opts,
     );
-    return { off: off.bulk, on: on.bulk, pacedOff: off.paced, pacedOn: on.paced, spansReceived: receiver.spans.length };
+    return {
+      off: off.bulk,
+      on: on.bulk,
+      pacedOff: off.paced,
+      pacedOn: on.paced,
+      spansReceived: receiver.spans.length,
+      mainThreadUsPerJob: { off: off.mainThreadUsPerJob, on: on.mainThreadUsPerJob },
+    };
   } finally {
     await receiver.close();
   }

@@ -5,7 +5,7 @@ import type { AttemptOutcome, HeldJob, JobSource, RetryChoice } from '@longshore
 import { Redactor, SecretResolver, type ResolvedEnv } from '@longshore/secrets';
 import type { StoredAttempt } from '@longshore/store';
 import { context, trace, type Context } from '@opentelemetry/api';
-import { injectTraceContext, type Logger } from '@longshore/telemetry';
+import { traceparentOf, type Logger } from '@longshore/telemetry';
 import { privateDirsRoot } from './enabled-executors.js';
 import { chooseExecutor, type ExecutorSet } from './executors.js';
 import { LogWriter } from './log-writer.js';
@@ -163,7 +163,7 @@ export class JobRun {
     const privateDir = choice.name === 'subprocess' ? join(privateDirsRoot(ctx), `${job.id}-${job.attempt}`) : undefined;
     this.log.debug({ executor: choice.name }, 'job started');
     // The attempt span's context, so the job's own instrumented code joins its trace.
-    const traceparent = injectTraceContext()['traceparent'];
+    const traceparent = traceparentOf();
     const request: RunRequest = {
       jobId: job.id,
       attempt: job.attempt,

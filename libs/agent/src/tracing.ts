@@ -1,9 +1,9 @@
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { HeldJob } from '@longshore/queue';
-import { extractTraceContext, withSpan } from '@longshore/telemetry';
+import { extractTraceContext, tracerGetter, withSpan } from '@longshore/telemetry';
 import type { RunEnd } from './job-run.js';
 
-const tracer = () => trace.getTracer('longshore.agent');
+const tracer = tracerGetter('longshore.agent');
 
 /** The spans of one attempt: `claim` (then ended) and `attempt`, whose context the run works in. */
 export interface AttemptSpans {
@@ -25,14 +25,7 @@ export function startAttemptSpans(job: HeldJob, agentId: string, adopted: boolea
   const parentSpan = trace.getSpanContext(parent);
   const links: Link[] = parentSpan ? [{ context: parentSpan, attributes: { 'longshore.link': 'enqueued' } }] : [];
   const spec = job.spec;
-  const common: Attributes = {
-    'longshore.job.id': job.id,
-    'longshore.pool': job.pool,
-    'longshore.agent': agentId,
-    'longshore.attempt': job.attempt,
-    'longshore.weight': spec.weightMilli / 1000,
-    ...(spec.lane ? { 'longshore.lane': spec.lane } : {}),
-  };
+  // The messaging attributes name the pool and the job; the attempt span below carries the rest.
   const claim = tracer().startSpan(
     'claim',
     {
@@ -44,7 +37,8 @@ export function startAttemptSpans(job: HeldJob, agentId: string, adopted: boolea
         'messaging.operation.name': 'claim',
         'messaging.destination.name': job.pool,
         'messaging.message.id': job.id,
-        ...common,
+        'longshore.agent': agentId,
+        'longshore.attempt': job.attempt,
       },
     },
     parent,
@@ -55,7 +49,12 @@ export function startAttemptSpans(job: HeldJob, agentId: string, adopted: boolea
     {
       kind: SpanKind.INTERNAL,
       attributes: {
-        ...common,
+        'longshore.job.id': job.id,
+        'longshore.pool': job.pool,
+        'longshore.agent': agentId,
+        'longshore.attempt': job.attempt,
+        'longshore.weight': spec.weightMilli / 1000,
+        ...(spec.lane ? { 'longshore.lane': spec.lane } : {}),
         'process.command_args': [...spec.command],
         ...(adopted ? { 'longshore.adopted': true } : {}),
         ...(spec.image ? { 'container.image.name': spec.image } : {}),

@@ -1,11 +1,11 @@
 /** Logging and trace-context helpers shared by every service. */
 export { createLogger, silentLogger, traceFields } from './logger.js';
 export type { Logger } from './logger.js';
-export { injectTraceContext, extractTraceContext, activeTraceId } from './trace-context.js';
+export { injectTraceContext, extractTraceContext, activeTraceId, traceparentOf } from './trace-context.js';
 export type { TraceCarrier } from './trace-context.js';
 export { handleShutdownSignals, exitOnStartupError, exitAfterFlush, onFlush, flushTelemetry } from './shutdown.js';
 export { startTelemetry, tracesWanted } from './sdk.js';
-export { withSpan } from './spans.js';
+export { withSpan, tracerGetter } from './spans.js';
 export { AlsContextManager } from './context-manager.js';
 export type { Telemetry } from './sdk.js';
 export type { ShutdownHook } from './shutdown.js';

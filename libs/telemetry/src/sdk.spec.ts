@@ -3,7 +3,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { startTelemetry, tracesWanted } from './sdk.js';
-import { activeTraceId, injectTraceContext } from './trace-context.js';
+import { activeTraceId, injectTraceContext, traceparentOf } from './trace-context.js';
 
 describe('tracesWanted', () => {
   it('exports only when an endpoint or another exporter is configured, and never when disabled', () => {
@@ -28,6 +28,8 @@ describe('startTelemetry with no OTEL_* variables', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const ctx = propagation.extract(context.active(), { traceparent });
     expect(injectTraceContext(ctx)['traceparent']).toBe(traceparent);
+    expect(traceparentOf(ctx)).toBe(traceparent);
+    expect(traceparentOf()).toBeUndefined();
     // …across awaits too (the context manager is registered without the SDK).
     const later = await context.with(ctx, async () => {
       await new Promise((r) => setTimeout(r, 1));

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { context, propagation } from '@opentelemetry/api';
 import { AlsContextManager } from './context-manager.js';
+import { exportThreadUrl, ThreadSpanProcessor } from './thread-span-processor.js';
 import { onFlush } from './shutdown.js';
 
 /** What {@link startTelemetry} started. */
@@ -24,6 +25,24 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 let started: Telemetry | undefined;
+
+/** Whether spans go over OTLP only (`OTEL_TRACES_EXPORTER` unset or `otlp`): the exporters Longshore sets up itself. */
+function otlpOnly(env: NodeJS.ProcessEnv): boolean {
+  return (env['OTEL_TRACES_EXPORTER'] ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .every((e) => e === '' || e === 'otlp');
+}
+
+/**
+ * The export thread's module, from a compiled build, unless `LONGSHORE_TRACE_EXPORT_THREAD=0`
+ * keeps the export on the main thread.
+ */
+function exportThread(env: NodeJS.ProcessEnv): URL | undefined {
+  const off = env['LONGSHORE_TRACE_EXPORT_THREAD']?.trim();
+  if (off !== undefined && /^(0|false|no|off)$/i.test(off)) return undefined;
+  return exportThreadUrl();
+}
 
 /**
  * Without an exporter: no SDK (nothing recorded), only the context manager and the W3C
@@ -83,12 +102,17 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   }
   // Loaded here, not at import: a process that never starts telemetry does not pay for the SDK.
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  // OTLP: batched and exported on a worker thread when there is one (configured there from the
+  // same OTEL_* variables), else here, by the same processor. Other exporters (console, zipkin):
+  // no span processors given, the SDK reads OTEL_TRACES_EXPORTER and sets them up itself.
+  const thread = otlpOnly(env) ? exportThread(env) : undefined;
+  const spanProcessors = !otlpOnly(env) ? undefined : thread ? [new ThreadSpanProcessor(thread)] : [await (await import('./otlp-export.js')).otlpBatchProcessorFromEnv()];
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME']?.trim() || `longshore-${service}`,
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations,
-    // No span processors given: the SDK reads OTEL_TRACES_EXPORTER (default otlp) and OTEL_EXPORTER_OTLP_*.
+    ...(spanProcessors ? { spanProcessors } : {}),
   });
   sdk.start();
   if (redis) patchIoredis(redis);

@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 /**
  * Runs `fn` in a child span `name` of the active context (`executor.start`, `run`,
@@ -8,8 +8,9 @@ import { context, SpanStatusCode, trace, type Attributes, type Span, type Tracer
  * is a no-op one and costs next to nothing.
  */
 export function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes, fn: () => Promise<T>, onResult?: (span: Span, res: T) => void): Promise<T> {
-  const span = tracer.startSpan(name, { attributes }, context.active());
-  const p = context.with(trace.setSpan(context.active(), span), fn);
+  const parent = context.active();
+  const span = tracer.startSpan(name, { attributes }, parent);
+  const p = context.with(trace.setSpan(parent, span), fn);
   p.then(
     (res) => {
       onResult?.(span, res);
@@ -21,4 +22,23 @@ export function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes
     },
   );
   return p;
+}
+
+/**
+ * A getter of the tracer `name` of the registered provider, fetched once per provider rather
+ * than at every span (the SDK builds a key and looks it up each time); a provider registered
+ * later (the SDK starts after modules load, tests swap theirs) gets its own.
+ */
+export function tracerGetter(name: string): () => Tracer {
+  let provider: TracerProvider | undefined;
+  let tracer: Tracer | undefined;
+  return () => {
+    const global = trace.getTracerProvider();
+    const current = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+    if (current !== provider || !tracer) {
+      provider = current;
+      tracer = current.getTracer(name);
+    }
+    return tracer;
+  };
 }
