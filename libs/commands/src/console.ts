@@ -23,7 +23,7 @@ export interface ServeConsoleOptions {
  */
 export async function serveConsole(opts: ServeConsoleOptions): Promise<ConsoleServer> {
   const config = loadConsoleConfig(opts.env);
-  // Loaded only here: the console's server and its UI bundler are not for every command.
+  // Loaded only here: the console server (and the UI files it serves, built at build time) is not for every command.
   const { startConsoleServer } = await import('@longshore/console');
   return startConsoleServer({ listen: opts.listen ?? config.listen, traceUrl: config.traceUrl, dispatcher: opts.dispatcher, registry: opts.registry, env: opts.env, logger: opts.logger.child({ service: 'console' }) });
 }
