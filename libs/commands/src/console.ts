@@ -24,7 +24,7 @@ export async function serveConsole(opts: ServeConsoleOptions): Promise<ConsoleSe
   // The config's schemas (zod), like the console, are loaded by the commands that use them.
   const { loadConsoleConfig } = await import('./deferred-console.js');
   const config = loadConsoleConfig(opts.env);
-  // Loaded only here: the console's server and its UI bundler are not for every command.
+  // Loaded only here: the console server (and the UI files it serves, built at build time) is not for every command.
   const { startConsoleServer } = await fromCheckout('@longshore/console', 'console', 'the web console', () => import('@longshore/console'));
   return startConsoleServer({ listen: opts.listen ?? config.listen, traceUrl: config.traceUrl, dispatcher: opts.dispatcher, registry: opts.registry, env: opts.env, logger: opts.logger.child({ service: 'console' }) });
 }

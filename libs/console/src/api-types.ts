@@ -39,7 +39,12 @@ export interface PoolView {
   isDefault: boolean;
   defaultWeight: string;
   maxWeight: string;
+  /** Executors its jobs may use; empty = all. */
   executors: string[];
+  /** Its standard agent as `pools update --standard` takes it ("cpus=2,memory=4Gi"); '' = none (weights are admission only). */
+  standard: string;
+  /** Secret names or patterns its jobs may reference; empty = any. */
+  secrets: string[];
   health: string;
   liveAgents: number;
   lostAgents: number;

@@ -4,6 +4,7 @@ import { tokenRoleEnum } from '@longshore/rpc';
 import type { AgentView, JobPageView, JobSummaryView, WhoAmIView } from '../api-types.js';
 import type { ClientsByToken } from './clients.js';
 import { bearerToken, readJson, sendJson } from './http-guard.js';
+import { explainUnreachable, type ServiceAddresses } from './http-status.js';
 import type { LoginLinks } from './login-links.js';
 import { listJobsRequest, parseCreatePool, parseDeletePool, parseJobListQuery, parseLogin, parseSubmit, parseUpdatePool, type JobListQuery } from './requests.js';
 import { openSse } from './sse.js';
@@ -12,6 +13,8 @@ import { agentView, jobDetailView, jobSummaryView, logLineView, poolView } from 
 /** What the API handlers need. */
 export interface ApiDeps {
   clients: ClientsByToken;
+  /** The dispatcher's and registry's addresses, named when one cannot be reached. */
+  cluster: ServiceAddresses;
   logins: LoginLinks;
   traceUrl: string | undefined;
   /** How often a live jobs list asks the dispatcher for its page again. */
@@ -54,6 +57,11 @@ async function jobPage(ls: LongshoreClient, q: JobListQuery, now: number, signal
   return { jobs, nextPageToken: token };
 }
 
+/** What a stream that failed after it opened tells the page: the API's message, an unreachable service named. */
+function failedMessage(err: unknown, deps: ApiDeps): string {
+  return (explainUnreachable(err, deps.cluster) as Error).message;
+}
+
 /** Resolves after `ms`, or early when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -84,14 +92,14 @@ async function liveJobs({ ls, res, url, signal }: Call, deps: ApiDeps): Promise<
       page = await jobPage(ls, q, deps.now(), signal);
     }
   } catch (err) {
-    if (!signal.aborted) sse.send('failed', { message: (err as Error).message });
+    if (!signal.aborted) sse.send('failed', { message: failedMessage(err, deps) });
   } finally {
     sse.end();
   }
 }
 
 /** A job's log as a stream of line batches; `after` (or Last-Event-ID) resumes after a cursor. */
-async function followLogs({ ls, req, res, url, params, signal }: Call): Promise<void> {
+async function followLogs({ ls, req, res, url, params, signal }: Call, deps: ApiDeps): Promise<void> {
   const id = params[0]!;
   await ls.getJob(id, { signal }); // a missing job is a 404, not an empty stream
   const after = url.searchParams.get('after') || String(req.headers['last-event-id'] ?? '');
@@ -117,7 +125,7 @@ async function followLogs({ ls, req, res, url, params, signal }: Call): Promise<
     sse.send('end', {});
   } catch (err) {
     flush();
-    if (!signal.aborted) sse.send('failed', { message: (err as Error).message });
+    if (!signal.aborted) sse.send('failed', { message: failedMessage(err, deps) });
   } finally {
     if (timer) clearTimeout(timer);
     sse.end();
@@ -136,7 +144,7 @@ async function watchJob({ ls, res, params, signal }: Call, deps: ApiDeps): Promi
     }
     sse.send('end', {});
   } catch (err) {
-    if (!signal.aborted) sse.send('failed', { message: (err as Error).message });
+    if (!signal.aborted) sse.send('failed', { message: failedMessage(err, deps) });
   } finally {
     sse.end();
   }
@@ -209,7 +217,8 @@ const ROUTES: [string, RegExp, Handler][] = [
 
 /**
  * Serves one `/api/…` request with the user's token (Authorization: Bearer). Returns false when
- * no route matches. Errors propagate to the caller, which maps them once.
+ * no route matches. Errors propagate to the caller, which maps them once; an unreachable dispatcher
+ * or registry is named first.
  */
 export async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, deps: ApiDeps): Promise<boolean> {
   for (const [method, pattern, handler] of ROUTES) {
@@ -219,7 +228,12 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, url: U
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     const call: Call = { req, res, url, params: m.slice(1), ls: deps.clients.for(bearerToken(req)), signal: controller.signal };
-    const body = await handler(call, deps);
+    let body: unknown;
+    try {
+      body = await handler(call, deps);
+    } catch (err) {
+      throw explainUnreachable(err, deps.cluster);
+    }
     if (!res.headersSent) sendJson(res, 200, body ?? {});
     return true;
   }

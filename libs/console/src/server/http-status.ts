@@ -36,3 +36,29 @@ export function toHttpError(err: unknown): HttpError {
   }
   return { status: 500, body: { error: { code: 'Internal', message: 'internal error (see the console server log)' } } };
 }
+
+/** Where the console finds the cluster: named in its messages when a service cannot be reached. */
+export interface ServiceAddresses {
+  dispatcher: string;
+  registry: string;
+}
+
+/**
+ * An UNAVAILABLE from the SDK says "cannot reach HOST:PORT: …": for the console's user, who set
+ * neither address, the message names the service too, and the setting that points at it.
+ * Anything else is returned as it is.
+ */
+export function explainUnreachable(err: unknown, cluster: ServiceAddresses): unknown {
+  if (!(err instanceof LongshoreError) || err.code !== Code.Unavailable) return err;
+  const services: [string, string, string][] = [
+    ['dispatcher', cluster.dispatcher, 'LONGSHORE_DISPATCHER'],
+    ['registry', cluster.registry, 'LONGSHORE_REGISTRY'],
+  ];
+  for (const [name, address, setting] of services) {
+    const prefix = `cannot reach ${address}: `;
+    if (!err.message.startsWith(prefix)) continue;
+    const why = err.message.slice(prefix.length);
+    return new LongshoreError(Code.Unavailable, `the console cannot reach the ${name} at ${address} (${setting} of the console server): is the cluster running? (${why})`, { cause: err });
+  }
+  return err;
+}

@@ -25,12 +25,30 @@ describe('console requests are checked at the edge', () => {
   });
 
   it('reads the create-pool form', () => {
-    expect(parseCreatePool({ id: 'p', defaultWeight: '0.5', makeDefault: true })).toEqual({ id: 'p', description: '', defaultWeightMilli: 500, makeDefault: true });
+    expect(parseCreatePool({ id: 'p', defaultWeight: '0.5', makeDefault: true })).toEqual({ id: 'p', description: '', defaultWeightMilli: 500, executors: [], secrets: [], makeDefault: true });
+    expect(parseCreatePool({ id: 'p', executors: 'docker', standard: 'cpus=2,memory=4Gi', secrets: 'ingest_*, DB_PASSWORD' })).toMatchObject({
+      executors: [Executor.DOCKER],
+      standard: { cpusMilli: 2000, memoryBytes: 4n * 1024n ** 3n },
+      secrets: ['ingest_*', 'DB_PASSWORD'],
+    });
+    expect(() => parseCreatePool({ id: 'p', standard: 'gpus=1' })).toThrow(/^standard: unknown key "gpus": a standard agent has cpus and memory/);
   });
 
   it('reads the edit-pool form: the mask names exactly the fields sent', () => {
-    expect(parseUpdatePool('p', { maxWeight: '2', executors: 'docker, subprocess' })).toEqual({ id: 'p', description: '', defaultWeightMilli: 0, maxWeightMilli: 2000, executors: [Executor.DOCKER, Executor.SUBPROCESS], updateMask: ['max_weight_milli', 'executors'] });
+    expect(parseUpdatePool('p', { maxWeight: '2', executors: 'docker, subprocess' })).toEqual({ id: 'p', description: '', defaultWeightMilli: 0, maxWeightMilli: 2000, executors: [Executor.DOCKER, Executor.SUBPROCESS], secrets: [], updateMask: ['max_weight_milli', 'executors'] });
     expect(parseUpdatePool('p', { description: '' }).updateMask).toEqual(['description']);
+    // The standard agent and the secrets allow-list, as `pools update --standard/--secrets` take them.
+    expect(parseUpdatePool('p', { standard: 'cpus=4,memory=8Gi', secrets: 'ingest_*,DB_PASSWORD' })).toMatchObject({
+      standard: { cpusMilli: 4000, memoryBytes: 8n * 1024n ** 3n },
+      secrets: ['ingest_*', 'DB_PASSWORD'],
+      updateMask: ['standard', 'secrets'],
+    });
+    // Emptied (or "none"): the standard cleared (unset under its mask), any secret allowed.
+    const cleared = parseUpdatePool('p', { standard: 'none', secrets: '' });
+    expect(cleared).toMatchObject({ secrets: [], updateMask: ['standard', 'secrets'] });
+    expect(cleared).not.toHaveProperty('standard');
+    expect(() => parseUpdatePool('p', { standard: 'cpus' })).toThrow(/^standard: "cpus" is not key=value/);
+    expect(() => parseUpdatePool('p', { standard: 'cpus=lots' })).toThrow(/^standard\.cpus: "lots" is not a decimal/);
     // Nothing named: sent as it is, for the API's own message.
     expect(parseUpdatePool('p', {}).updateMask).toEqual([]);
     expect(() => parseUpdatePool('p', { defaultWeight: 'half' })).toThrow(/^defaultWeight: "half" is not a decimal/);

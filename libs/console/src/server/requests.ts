@@ -1,5 +1,5 @@
 import type { JobSpecInit } from '@longshore/client';
-import { EXECUTORS, InvalidArgumentError, JOB_STATES, LIMITS, parseDurationMs, parseMilli, type ExecutorName, type JobStateName } from '@longshore/domain';
+import { EXECUTORS, InvalidArgumentError, JOB_STATES, LIMITS, parseDurationMs, parseMilli, parseStandard, type ExecutorName, type JobStateName } from '@longshore/domain';
 import { executorEnum, jobStateEnum } from '@longshore/rpc';
 
 /**
@@ -104,16 +104,24 @@ export function parseSubmit(raw: unknown): JobSpecInit {
   };
 }
 
-/** The create-pool form: id, description, weights as decimals, whether it becomes the default. */
+/**
+ * The create-pool form: id, description, weights as decimals, executors, the standard agent
+ * ("cpus=2,memory=4Gi"), the secrets allow-list ("ingest_*, DB_PASSWORD"), whether it becomes
+ * the default. Empty fields take the API's defaults.
+ */
 export function parseCreatePool(raw: unknown) {
   const b = body(raw);
   const defaultWeight = text(b, 'defaultWeight');
   const maxWeight = text(b, 'maxWeight');
+  const standard = poolStandard(b);
   return {
     id: text(b, 'id'),
     description: text(b, 'description'),
     ...(defaultWeight ? { defaultWeightMilli: parseMilli('defaultWeight', defaultWeight) } : {}),
     ...(maxWeight ? { maxWeightMilli: parseMilli('maxWeight', maxWeight) } : {}),
+    executors: executorList(b, 'executors'),
+    ...(standard ? { standard } : {}),
+    secrets: secretList(b),
     makeDefault: b['makeDefault'] === true,
   };
 }
@@ -130,6 +138,26 @@ function executorList(b: Record<string, unknown>, field: string) {
 }
 
 /**
+ * The standard-agent field, as `pools create|update --standard` reads it ("cpus=2,memory=4Gi",
+ * the domain's parser and messages); empty or "none" = no standard (weights are admission only).
+ * Limits (CPUs at most…) are the API's to enforce, with its message.
+ */
+function poolStandard(b: Record<string, unknown>): { cpusMilli: number; memoryBytes: bigint } | undefined {
+  const raw = text(b, 'standard');
+  const s = raw === 'none' ? undefined : parseStandard('standard', raw);
+  return s ? { cpusMilli: s.cpusMilli ?? 0, memoryBytes: BigInt(s.memoryBytes ?? 0) } : undefined;
+}
+
+/**
+ * The secrets field: names or patterns (ingest_*) separated by commas or spaces; empty or "none"
+ * = any secret. Each entry is checked by the API, whose message names a bad one.
+ */
+function secretList(b: Record<string, unknown>): string[] {
+  const raw = text(b, 'secrets');
+  return raw === 'none' ? [] : raw.split(/[\s,]+/).filter(Boolean);
+}
+
+/**
  * The edit-pool form as an UpdatePool request: only the fields the body names change (the UI
  * sends those the user changed), so `update_mask` names exactly those. A body naming none goes to
  * the API as it is, and the API's own message says what to do.
@@ -142,12 +170,18 @@ export function parseUpdatePool(id: string, raw: unknown) {
   if (has('defaultWeight')) mask.push('default_weight_milli');
   if (has('maxWeight')) mask.push('max_weight_milli');
   if (has('executors')) mask.push('executors');
+  if (has('standard')) mask.push('standard');
+  if (has('secrets')) mask.push('secrets');
+  const standard = poolStandard(b);
   return {
     id,
     description: text(b, 'description'),
     defaultWeightMilli: has('defaultWeight') ? parseMilli('defaultWeight', text(b, 'defaultWeight')) : 0,
     maxWeightMilli: has('maxWeight') ? parseMilli('maxWeight', text(b, 'maxWeight')) : 0,
     executors: executorList(b, 'executors'),
+    // Unset with "standard" in the mask clears it; an empty list with "secrets" allows any.
+    ...(standard ? { standard } : {}),
+    secrets: secretList(b),
     updateMask: mask,
   };
 }

@@ -6,10 +6,13 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 
 describe('the console server (no cluster behind it)', () => {
   let server: ConsoleServer;
+  let dispatcher: string;
+  let registry: string;
   beforeAll(async () => {
     // Nothing listens at these ports: every API call fails as UNAVAILABLE.
-    const dead = `127.0.0.1:${await freePort()}`;
-    server = await startConsoleServer({ listen: '127.0.0.1:0', dispatcher: dead, registry: dead, env: {}, logger: silent });
+    dispatcher = `127.0.0.1:${await freePort()}`;
+    registry = `127.0.0.1:${await freePort()}`;
+    server = await startConsoleServer({ listen: '127.0.0.1:0', dispatcher, registry, env: {}, logger: silent });
   });
   afterAll(() => server?.close());
 
@@ -39,6 +42,13 @@ describe('the console server (no cluster behind it)', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('Unavailable');
     expect(body.error.message.length).toBeGreaterThan(0);
+  });
+
+  it('names the service it cannot reach, and the setting that points at it', async () => {
+    const pools = (await (await fetch(url('/api/pools'))).json()) as { error: { message: string } };
+    expect(pools.error.message).toContain(`the console cannot reach the registry at ${registry} (LONGSHORE_REGISTRY of the console server): is the cluster running?`);
+    const jobs = (await (await fetch(url('/api/jobs'))).json()) as { error: { message: string } };
+    expect(jobs.error.message).toContain(`the console cannot reach the dispatcher at ${dispatcher} (LONGSHORE_DISPATCHER of the console server): is the cluster running?`);
   });
 
   it('refuses a bad filter by name before calling the cluster', async () => {

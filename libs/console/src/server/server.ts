@@ -47,7 +47,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   const assets = await loadAssets(opts.publicDir);
   const clients = new ClientsByToken(opts);
   const logins = new LoginLinks();
-  const deps: ApiDeps = { clients, logins, traceUrl: opts.traceUrl, livePollMs: opts.livePollMs ?? 1000, now: () => Date.now() };
+  const deps: ApiDeps = { clients, cluster: { dispatcher: opts.dispatcher, registry: opts.registry }, logins, traceUrl: opts.traceUrl, livePollMs: opts.livePollMs ?? 1000, now: () => Date.now() };
   const sep = opts.listen.lastIndexOf(':');
   const host = opts.listen.slice(0, sep).replace(/^\[|\]$/g, '');
   let loopbackPort: number | undefined;

@@ -18,6 +18,12 @@ describe('views: numbers as people read them', () => {
     const v = poolView(pool, NOW);
     expect(v).toMatchObject({ defaultWeight: '0.25', maxWeight: '1', capacity: '2', weightInUse: '1.25', health: 'degraded', jobsQueued: 7, isDefault: true });
     expect(v.reservation).toMatchObject({ jobId: 'j1', weight: '1', since: '1m 20s ago', sinceTime: '2026-12-02 16:58:40Z' });
+    expect(v).toMatchObject({ standard: '', secrets: [] });
+  });
+
+  it('shows a pool\'s standard agent as `--standard` takes it, and its secrets allow-list', () => {
+    const pool = create(PoolSchema, { id: 'etl', standard: { cpusMilli: 1500, memoryBytes: 4n * 1024n ** 3n }, secrets: ['ingest_*', 'DB_PASSWORD'] });
+    expect(poolView(pool, NOW)).toMatchObject({ standard: 'cpus=1.5,memory=4Gi', secrets: ['ingest_*', 'DB_PASSWORD'] });
   });
 
   it('shows an agent\'s state, load and heartbeat age', () => {

@@ -1,6 +1,6 @@
 import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { isFinished, type Agent, type Attempt, type Job, type LogLine, type Pool } from '@longshore/client';
-import { formatBytes, formatElapsed, formatMilli } from '@longshore/domain';
+import { formatBytes, formatElapsed, formatMilli, formatStandard } from '@longshore/domain';
 import { agentStateEnum, executorEnum, failureClassEnum, jobStateEnum, logStreamEnum, poolHealthEnum } from '@longshore/rpc';
 import type { AgentJobView, AgentView, AttemptView, JobDetailView, JobSummaryView, LogLineView, PoolView } from '../api-types.js';
 
@@ -49,6 +49,8 @@ export function poolView(p: Pool, now: number): PoolView {
     defaultWeight: formatMilli(p.defaultWeightMilli),
     maxWeight: formatMilli(p.maxWeightMilli),
     executors: p.executors.map((e) => executorEnum.fromProto(e) ?? 'unknown'),
+    standard: p.standard ? formatStandard({ cpusMilli: p.standard.cpusMilli, memoryBytes: Number(p.standard.memoryBytes) }) : '',
+    secrets: [...p.secrets],
     health: (s && poolHealthEnum.fromProto(s.health)) ?? 'unknown',
     liveAgents: s?.liveAgents ?? 0,
     lostAgents: s?.lostAgents ?? 0,

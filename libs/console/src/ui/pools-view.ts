@@ -4,11 +4,18 @@ import { useState } from 'preact/hooks';
 import type { PoolView } from '../api-types.js';
 import { get, post } from './api.js';
 import { formatCount } from './format.js';
+import { newPoolBody, poolChanges, poolFieldValues, secretsText, standardText } from './pool-form.js';
 import { href, me } from './state.js';
 import { ActionButton, Badge, Bar, ErrorLine, Section, useAction, usePoll } from './widgets.js';
 
-/** Whether the value in the edit form differs from the pool's. */
-const changed = (now: FormDataEntryValue | null, was: string) => String(now ?? '').trim() !== was;
+/** A form field's text, or null when the form has no such field. */
+const reader = (f: FormData) => (name: string) => {
+  const v = f.get(name);
+  return typeof v === 'string' ? v : null;
+};
+
+const STANDARD_HELP = 'CPUs and memory of a standard agent (weight 1): a job of weight w that sets no limits runs with w times these, enforced';
+const SECRETS_HELP = 'secret names its jobs may reference, * matching any run of name characters';
 
 /**
  * Edits a pool: the form starts with its values, and only those the user changed are sent, so
@@ -16,23 +23,21 @@ const changed = (now: FormDataEntryValue | null, was: string) => String(now ?? '
  */
 function EditPool({ pool, onDone }: { pool: PoolView; onDone: () => void }) {
   const { busy, error, run } = useAction();
+  const was = poolFieldValues(pool);
   const submit = async (ev: Event) => {
     ev.preventDefault();
-    const f = new FormData(ev.currentTarget as HTMLFormElement);
-    const body: Record<string, string> = {};
-    if (changed(f.get('description'), pool.description)) body['description'] = String(f.get('description')).trim();
-    if (changed(f.get('defaultWeight'), pool.defaultWeight)) body['defaultWeight'] = String(f.get('defaultWeight')).trim();
-    if (changed(f.get('maxWeight'), pool.maxWeight)) body['maxWeight'] = String(f.get('maxWeight')).trim();
-    if (changed(f.get('executors'), pool.executors.join(', '))) body['executors'] = String(f.get('executors')).trim();
+    const body = poolChanges(pool, reader(new FormData(ev.currentTarget as HTMLFormElement)));
     if (await run(() => post(`/api/pools/${encodeURIComponent(pool.id)}/update`, body))) onDone();
   };
   return h(
     'form',
     { class: 'inline-form edit-pool', onSubmit: (ev: Event) => void submit(ev), 'aria-label': `edit pool ${pool.id}` },
-    h('label', null, 'Description', h('input', { name: 'description', defaultValue: pool.description })),
-    h('label', null, 'Default weight', h('input', { name: 'defaultWeight', defaultValue: pool.defaultWeight, inputMode: 'decimal', size: 6 })),
-    h('label', null, 'Largest weight', h('input', { name: 'maxWeight', defaultValue: pool.maxWeight, inputMode: 'decimal', size: 6 })),
-    h('label', null, 'Executors (empty: all)', h('input', { name: 'executors', defaultValue: pool.executors.join(', '), placeholder: 'docker, subprocess' })),
+    h('label', null, 'Description', h('input', { name: 'description', defaultValue: was.description })),
+    h('label', null, 'Default weight', h('input', { name: 'defaultWeight', defaultValue: was.defaultWeight, inputMode: 'decimal', size: 6 })),
+    h('label', null, 'Largest weight', h('input', { name: 'maxWeight', defaultValue: was.maxWeight, inputMode: 'decimal', size: 6 })),
+    h('label', null, 'Executors (empty: all)', h('input', { name: 'executors', defaultValue: was.executors, placeholder: 'docker, subprocess' })),
+    h('label', { title: STANDARD_HELP }, 'Standard agent (empty: none)', h('input', { name: 'standard', defaultValue: was.standard, placeholder: 'cpus=2,memory=4Gi' })),
+    h('label', { title: SECRETS_HELP }, 'Secrets (empty: any)', h('input', { name: 'secrets', defaultValue: was.secrets, placeholder: 'ingest_*, DB_PASSWORD' })),
     h('button', { type: 'submit', disabled: busy }, busy ? 'Saving…' : 'Save'),
     h('button', { type: 'button', onClick: onDone }, 'Close'),
     h(ErrorLine, { error }),
@@ -88,6 +93,10 @@ function PoolCard({ pool, canWrite, reload }: { pool: PoolView; canWrite: boolea
       h('dd', null, `default ${pool.defaultWeight}, at most ${pool.maxWeight}`),
       h('dt', null, 'executors'),
       h('dd', null, pool.executors.length ? pool.executors.join(', ') : 'all'),
+      h('dt', null, 'standard agent'),
+      h('dd', { class: 'standard' }, standardText(pool)),
+      h('dt', null, 'secrets'),
+      h('dd', { class: 'secrets' }, secretsText(pool)),
       pool.reservation ? [h('dt', null, 'reservation'), h(Reservation, { r: pool.reservation })] : null,
     ),
     canWrite
@@ -114,7 +123,7 @@ function CreatePool({ onCreated }: { onCreated: () => void }) {
     ev.preventDefault();
     const form = ev.currentTarget as HTMLFormElement;
     const f = new FormData(form);
-    const body = { id: f.get('id'), description: f.get('description'), defaultWeight: f.get('defaultWeight'), maxWeight: f.get('maxWeight'), makeDefault: f.get('makeDefault') === 'on' };
+    const body = newPoolBody(reader(f), f.get('makeDefault') === 'on');
     if (await run(() => post('/api/pools', body))) {
       form.reset();
       onCreated();
@@ -127,6 +136,9 @@ function CreatePool({ onCreated }: { onCreated: () => void }) {
     h('label', null, 'Description', h('input', { name: 'description', placeholder: 'what runs here' })),
     h('label', null, 'Default weight', h('input', { name: 'defaultWeight', placeholder: '0.25', inputMode: 'decimal' })),
     h('label', null, 'Largest weight', h('input', { name: 'maxWeight', placeholder: '1', inputMode: 'decimal' })),
+    h('label', null, 'Executors (empty: all)', h('input', { name: 'executors', placeholder: 'docker, subprocess' })),
+    h('label', { title: STANDARD_HELP }, 'Standard agent (empty: none)', h('input', { name: 'standard', placeholder: 'cpus=2,memory=4Gi' })),
+    h('label', { title: SECRETS_HELP }, 'Secrets (empty: any)', h('input', { name: 'secrets', placeholder: 'ingest_*, DB_PASSWORD' })),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'makeDefault' }), 'Make it the default pool'),
     h('button', { type: 'submit', disabled: busy }, busy ? 'Creating…' : 'Create pool'),
     h(ErrorLine, { error }),
