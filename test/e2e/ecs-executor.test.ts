@@ -373,9 +373,6 @@ describeDocker('ECS jobs through a cluster and the local ECS endpoint', ({ docke
   });
 
   it("cancel gives the job SIGTERM, then SIGKILL after the stop grace: LONGSHORE_KILL_GRACE in the task definitions the agent registers, else the task definition's own stopTimeout", async () => {
-    const family = `${LOOKUP_PREFIX}-${createHash('sha256').update(image).digest('hex').slice(0, 12)}`;
-    const registered = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
-    expect(registered.containerDefinitions![0], "ecs-one's LONGSHORE_KILL_GRACE of 10 s").toMatchObject({ name: 'main', image, stopTimeout: 10 });
     const cancelled = async (pool?: string) => {
       const job = await ls.submit({ ...(pool ? { pool } : {}), executor: Executor.ECS, image, command: ['sh', '-c', "trap 'echo got TERM; sleep 3; echo clean exit; exit 42' TERM; echo ready; sleep 300 & wait"] });
       await waitFor(async () => (await logOf(job.id)).includes('ready'), { timeoutMs: 60_000, intervalMs: 200, what: 'the job to be ready' });
@@ -390,14 +387,18 @@ describeDocker('ECS jobs through a cluster and the local ECS endpoint', ({ docke
     expect(one.task).toMatchObject({ stopCode: 'UserInitiated', stoppedReason: expect.stringContaining('stopped by Longshore') });
     expect(one.task.containers![0]!.exitCode).toBe(42);
     expect(one.log).toEqual(['ready', 'got TERM', 'clean exit']);
+    const family = `${LOOKUP_PREFIX}-${createHash('sha256').update(image).digest('hex').slice(0, 12)}`;
+    const registered = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
+    expect(one.task.taskDefinitionArn).toBe(registered.taskDefinitionArn);
+    expect(registered.containerDefinitions![0], "ecs-one's LONGSHORE_KILL_GRACE of 10 s").toMatchObject({ name: 'main', image, stopTimeout: 10 });
     // The default pool's agent runs a task definition of the user's without stopTimeout: ECS's
     // default applies (the endpoint's here, 2 s), not LONGSHORE_KILL_GRACE, and the agent said so.
     const keeper = await cancelled();
     expect(keeper.done.state).toBe(JobState.CANCELLED);
     expect(keeper.task.containers![0]!.exitCode, 'killed mid clean-up').toBe(137);
     expect(keeper.log).toEqual(['ready', 'got TERM']);
-    const warned = cluster.agents[0]!.logs.filter((l) => String(l['msg']).includes('container main has no stopTimeout'));
-    expect(warned, 'named once').toHaveLength(1);
+    const warned = cluster.agents[0]!.logs.filter((l) => String(l['msg']).includes(`task-definition/${FAMILY}:1: container main has no stopTimeout`));
+    expect(warned, 'named once (for this task definition)').toHaveLength(1);
     expect(warned[0]!['msg']).toContain("not LONGSHORE_KILL_GRACE's 2 s");
   });
 
