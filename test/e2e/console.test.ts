@@ -103,6 +103,63 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     await page.locator('[data-pool="default"] .chip.default').waitFor();
   });
 
+  it('sets a pool\'s standard agent and secrets allow-list, as pools create/update --standard/--secrets do', async () => {
+    const GI = 1024n ** 3n;
+    await page.goto(`${server.url}#/pools`);
+    const create = page.locator('form[aria-label="create a pool"]');
+    await create.getByLabel('Pool id').fill('web-std');
+    await create.getByLabel(/^Standard agent/).fill('cpus=2,memory=4Gi');
+    await create.getByLabel(/^Secrets/).fill('ingest_*');
+    await create.getByRole('button', { name: 'Create pool' }).click();
+    const card = page.locator('[data-pool="web-std"]');
+    await card.locator('dd.standard', { hasText: 'cpus=2,memory=4Gi' }).waitFor();
+    await expect(card.locator('dd.secrets').textContent()).resolves.toBe('ingest_*');
+    let pool = (await ls.registry.getPool({ id: 'web-std' })).pool!;
+    expect(pool.standard).toMatchObject({ cpusMilli: 2000, memoryBytes: 4n * GI });
+    expect(pool.secrets).toEqual(['ingest_*']);
+
+    // Edit each: the form starts with the pool's values.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const form = card.locator('form.edit-pool');
+    await expect(form.getByLabel(/^Standard agent/).inputValue()).resolves.toBe('cpus=2,memory=4Gi');
+    await form.getByLabel(/^Standard agent/).fill('cpus=4,memory=8Gi');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await card.locator('dd.standard', { hasText: 'cpus=4,memory=8Gi' }).waitFor();
+    pool = (await ls.registry.getPool({ id: 'web-std' })).pool!;
+    expect(pool.standard).toMatchObject({ cpusMilli: 4000, memoryBytes: 8n * GI });
+    expect(pool.secrets).toEqual(['ingest_*']); // only what changed was sent
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel(/^Secrets/).fill('ingest_*, DB_PASSWORD');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await card.locator('dd.secrets', { hasText: 'ingest_*, DB_PASSWORD' }).waitFor();
+    expect((await ls.registry.getPool({ id: 'web-std' })).pool?.secrets).toEqual(['ingest_*', 'DB_PASSWORD']);
+
+    // Refused values, with the messages the CLI and the API give.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel(/^Secrets/).fill('ingest_*, ../x');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(form.locator('.error').textContent()).resolves.toBe('secrets: "../x" is not a secret name or pattern: use letters, digits, _ and * (e.g. ingest_*,DB_PASSWORD)');
+    await form.getByLabel(/^Secrets/).fill('ingest_*, DB_PASSWORD');
+    await form.getByLabel(/^Standard agent/).fill('gpus=1');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(form.locator('.error').textContent()).resolves.toMatch(/^standard: unknown key "gpus": a standard agent has cpus and memory/);
+    await shot('pool-standard-secrets');
+    pool = (await ls.registry.getPool({ id: 'web-std' })).pool!;
+    expect(pool.standard).toMatchObject({ cpusMilli: 4000, memoryBytes: 8n * GI });
+    expect(pool.secrets).toEqual(['ingest_*', 'DB_PASSWORD']);
+
+    // Emptied: no standard (weights are admission only), and any secret.
+    await form.getByLabel(/^Standard agent/).fill('');
+    await form.getByLabel(/^Secrets/).fill('');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await card.locator('dd.standard', { hasText: 'none (weights are admission only)' }).waitFor();
+    await expect(card.locator('dd.secrets').textContent()).resolves.toBe('any');
+    pool = (await ls.registry.getPool({ id: 'web-std' })).pool!;
+    expect(pool.standard).toBeUndefined();
+    expect(pool.secrets).toEqual([]);
+    await ls.registry.deletePool({ id: 'web-std' });
+  });
+
   it('deletes a pool: the default is refused with the API\'s message, queued jobs only by force', async () => {
     await page.goto(`${server.url}#/pools`);
     const def = page.locator('[data-pool="default"]');
@@ -351,5 +408,38 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     } finally {
       await ctx.close();
     }
+  });
+
+  // Last: it stops the cluster's services.
+  it('says which service it cannot reach when the cluster stops under an open page, never a blank page or a stack', async () => {
+    const registry = cluster.clientEnv['LONGSHORE_REGISTRY']!;
+    const dispatcher = cluster.clientEnv['LONGSHORE_DISPATCHER']!;
+    await page.goto(`${server.url}#/pools`);
+    await page.locator('[data-pool="default"]').waitFor();
+    await cluster.registry.stop();
+    // The open pools page keeps what it showed, with a message naming the registry.
+    const poolsError = page.locator('.panel .error', { hasText: 'cannot reach the registry' });
+    await poolsError.waitFor({ timeout: 30_000 });
+    await expect(poolsError.textContent()).resolves.toContain(`the console cannot reach the registry at ${registry} (is the cluster running? the console server's --registry/LONGSHORE_REGISTRY points there): `);
+    expect(await page.locator('[data-pool="default"]').count()).toBe(1);
+    await shot('registry-unreachable');
+    // The jobs page still works (the dispatcher is up), until the dispatcher stops too.
+    await page.goto(`${server.url}#/jobs`);
+    await page.locator('table.jobs tbody tr').first().waitFor();
+    await cluster.dispatcher.stop();
+    const jobsError = page.locator('.panel .error', { hasText: 'cannot reach the dispatcher' });
+    await jobsError.waitFor({ timeout: 30_000 });
+    await expect(jobsError.textContent()).resolves.toContain(`the console cannot reach the dispatcher at ${dispatcher} (is the cluster running? the console server's --dispatcher/LONGSHORE_DISPATCHER points there): `);
+    // A page opened now: the message, and that it tries again; no blank page, no stack.
+    await page.reload();
+    const signInError = page.locator('main .error');
+    await signInError.waitFor({ timeout: 30_000 });
+    await expect(signInError.textContent()).resolves.toMatch(/^the console cannot reach the registry at /);
+    await page.locator('main .retrying').waitFor();
+    expect(await page.locator('main').textContent()).not.toMatch(/\bat [\w.<>]+ \(|node:internal/);
+    await shot('cluster-unreachable');
+    // And the console server itself gone: the page says so, not "Failed to fetch".
+    await server.close();
+    await page.locator('main .error', { hasText: 'cannot reach the console server at ' }).waitFor({ timeout: 30_000 });
   });
 });

@@ -51,14 +51,15 @@ export interface ServiceAddresses {
 export function explainUnreachable(err: unknown, cluster: ServiceAddresses): unknown {
   if (!(err instanceof LongshoreError) || err.code !== Code.Unavailable) return err;
   const services: [string, string, string][] = [
-    ['dispatcher', cluster.dispatcher, 'LONGSHORE_DISPATCHER'],
-    ['registry', cluster.registry, 'LONGSHORE_REGISTRY'],
+    ['dispatcher', cluster.dispatcher, '--dispatcher/LONGSHORE_DISPATCHER'],
+    ['registry', cluster.registry, '--registry/LONGSHORE_REGISTRY'],
   ];
   for (const [name, address, setting] of services) {
     const prefix = `cannot reach ${address}: `;
     if (!err.message.startsWith(prefix)) continue;
-    const why = err.message.slice(prefix.length);
-    return new LongshoreError(Code.Unavailable, `the console cannot reach the ${name} at ${address} (${setting} of the console server): is the cluster running? (${why})`, { cause: err });
+    // grpc-js says "Last error: null" when it has no error to name: that says nothing.
+    const why = err.message.slice(prefix.length).replace(/\.?\s*Last error: null\.?$/, '.');
+    return new LongshoreError(Code.Unavailable, `the console cannot reach the ${name} at ${address} (is the cluster running? the console server's ${setting} points there): ${why}`, { cause: err });
   }
   return err;
 }

@@ -46,9 +46,9 @@ describe('the console server (no cluster behind it)', () => {
 
   it('names the service it cannot reach, and the setting that points at it', async () => {
     const pools = (await (await fetch(url('/api/pools'))).json()) as { error: { message: string } };
-    expect(pools.error.message).toContain(`the console cannot reach the registry at ${registry} (LONGSHORE_REGISTRY of the console server): is the cluster running?`);
+    expect(pools.error.message).toContain(`the console cannot reach the registry at ${registry} (is the cluster running? the console server's --registry/LONGSHORE_REGISTRY points there): `);
     const jobs = (await (await fetch(url('/api/jobs'))).json()) as { error: { message: string } };
-    expect(jobs.error.message).toContain(`the console cannot reach the dispatcher at ${dispatcher} (LONGSHORE_DISPATCHER of the console server): is the cluster running?`);
+    expect(jobs.error.message).toContain(`the console cannot reach the dispatcher at ${dispatcher} (is the cluster running? the console server's --dispatcher/LONGSHORE_DISPATCHER points there): `);
   });
 
   it('refuses a bad filter by name before calling the cluster', async () => {

@@ -17,7 +17,7 @@ export const session = {
   signOut: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-/** An error the console API answered with: its status and the API's own message. */
+/** An error the console API answered with: its status and the API's own message (status 0: the console server did not answer). */
 export class ApiFailure extends Error {
   override name = 'ApiFailure';
   constructor(
@@ -34,6 +34,19 @@ function headers(json: boolean): Record<string, string> {
   return { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}), accept: 'application/json' };
 }
 
+/**
+ * fetch, with a failure to reach the console server itself (stopped, or the network gone) as an
+ * ApiFailure that says so, instead of the browser's bare "Failed to fetch". Status 0: no answer.
+ */
+async function call(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    throw new ApiFailure(0, 'Unavailable', `cannot reach the console server at ${location.host}: is it still running? (${(err as Error).message})`);
+  }
+}
+
 async function failure(res: Response): Promise<ApiFailure> {
   const body = (await res.json().catch(() => undefined)) as ApiError | undefined;
   return new ApiFailure(res.status, body?.error.code ?? 'Unknown', body?.error.message ?? `${res.status} ${res.statusText}`);
@@ -41,14 +54,14 @@ async function failure(res: Response): Promise<ApiFailure> {
 
 /** GETs `path` as JSON. */
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { headers: headers(false), ...(signal ? { signal } : {}) });
+  const res = await call(path, { headers: headers(false), ...(signal ? { signal } : {}) });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
 
 /** POSTs `body` as JSON to `path`. */
 export async function post<T>(path: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(path, { method: 'POST', headers: headers(true), body: JSON.stringify(body) });
+  const res = await call(path, { method: 'POST', headers: headers(true), body: JSON.stringify(body) });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
@@ -59,7 +72,7 @@ export async function post<T>(path: string, body: unknown = {}): Promise<T> {
  * stream cannot open.
  */
 export async function stream(path: string, onEvent: (e: SseEvent) => void, signal: AbortSignal): Promise<void> {
-  const res = await fetch(path, { headers: { ...headers(false), accept: 'text/event-stream' }, signal });
+  const res = await call(path, { headers: { ...headers(false), accept: 'text/event-stream' }, signal });
   if (!res.ok) throw await failure(res);
   if (!res.body) return;
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

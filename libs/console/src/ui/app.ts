@@ -19,6 +19,9 @@ const NAV: [string, string][] = [
   ['submit', 'Submit'],
 ];
 
+/** Pause before asking who the user is again, when the console or the cluster could not say. */
+const WHOAMI_RETRY_MS = 3000;
+
 function Page() {
   const [section, id] = route.value.path;
   if (section === 'agents') return h(AgentsView, null);
@@ -41,6 +44,14 @@ export function App() {
       })
       .catch((err: unknown) => setError(noteFailure(err)));
   }, [attempt]);
+  // Not signed in because the cluster (or the console server) cannot be reached: the message
+  // stays shown, and the page asks again until it can, so it needs no reload.
+  const retrying = !!error && !signInNeeded.value && !me.value;
+  useEffect(() => {
+    if (!retrying) return undefined;
+    const t = window.setTimeout(() => setAttempt((a) => a + 1), WHOAMI_RETRY_MS);
+    return () => window.clearTimeout(t);
+  }, [error, retrying]);
   const section = route.value.path[0];
   const who = me.value;
   const main = useRef<HTMLElement>(null);
@@ -80,6 +91,7 @@ export function App() {
       { id: 'content', ref: main, tabIndex: -1 },
       signInNeeded.value ? h(SignIn, { onSignedIn: () => setAttempt((a) => a + 1) }) : who ? h(Page, null) : h(ErrorLine, { error }),
       !signInNeeded.value && !who && !error ? h('p', { class: 'muted' }, 'Connecting…') : null,
+      retrying ? h('p', { class: 'muted retrying' }, `Trying again every ${WHOAMI_RETRY_MS / 1000} s…`) : null,
     ),
   );
 }

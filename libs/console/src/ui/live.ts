@@ -22,15 +22,17 @@ export function useStream(key: string, path: () => string, onEvent: (e: SseEvent
       while (!ac.signal.aborted && !ended) {
         try {
           await stream(path(), (e) => {
-            if (e.event === 'failed') setError(new Error((JSON.parse(e.data) as { message: string }).message));
+            // A failure stays shown until the stream (reopened) delivers again.
+            setError(e.event === 'failed' ? new Error((JSON.parse(e.data) as { message: string }).message) : undefined);
             if (onEvent(e) === true || e.event === 'end') ended = true;
           }, ac.signal);
-          setError(undefined);
         } catch (err) {
           if (ac.signal.aborted) return;
           setError(noteFailure(err));
-          // A refused request (bad filter, no such job, no rights) will be refused again.
-          if ((err as { status?: number }).status !== undefined && (err as { status: number }).status < 500) return;
+          // A refused request (bad filter, no such job, no rights) will be refused again; an
+          // unreachable server (0) or cluster (503) may come back.
+          const status = (err as { status?: number }).status;
+          if (status !== undefined && status >= 400 && status < 500) return;
         }
         if (!ended) await new Promise((r) => setTimeout(r, RECONNECT_MS));
       }
