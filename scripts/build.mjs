@@ -125,7 +125,6 @@ const CLI_EXTERNAL = ['@longshore/local-cluster', '@longshore/aws-local', '@long
 async function bundleCli() {
   const { build } = await import('esbuild');
   const dist = join(root, 'services/cli/dist');
-  rmSync(join(dist, 'chunks'), { recursive: true, force: true });
   const result = await build({
     entryPoints: { longshore: join(dist, 'main.js') },
     outdir: dist,
@@ -143,8 +142,15 @@ async function bundleCli() {
     // CommonJS code inside an ES module bundle still calls require() for node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: root, // the metafile's paths are relative to it
     plugins: [sideEffectFree(/^ioredis$/), lightIndexes(), workspaceSideEffectFree()],
   });
+  // Chunks of earlier builds (their names hash their contents) go once the new ones are written,
+  // not before: a CLI running meanwhile (a test's) still finds every chunk it loads.
+  const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(root, f)));
+  const chunks = join(dist, 'chunks');
+  for (const name of existsSync(chunks) ? readdirSync(chunks) : []) if (!written.has(join(chunks, name))) rmSync(join(chunks, name), { force: true });
   // An import the light indexes left out is only a warning to esbuild (it would be undefined at run time).
   if (result.warnings.length > 0) throw new Error(`build: bundling the CLI gave ${result.warnings.length} warning(s) (above): fix them`);
 }

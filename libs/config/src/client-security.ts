@@ -21,8 +21,8 @@ export interface ClientSecurity {
   insecurePlaintext: boolean;
 }
 
-/** The values a boolean variable takes (`''` = unset), and what each means. */
-const FLAG: Record<string, boolean> = { '0': false, '1': true, '': false, true: true, false: false };
+/** The values a boolean variable (LONGSHORE_INSECURE_PLAINTEXT, …) takes (`''` = unset), and what each means. */
+export const BOOLEAN_FLAG: Readonly<Record<string, boolean>> = { '0': false, '1': true, '': false, true: true, false: false };
 
 /** A PEM file named by `variable`, read; undefined when the variable is unset. */
 export function readPem(variable: string, path: string | undefined): Buffer | undefined {
@@ -63,7 +63,10 @@ export function loadClientSecurity(source: NodeJS.ProcessEnv = process.env): Cli
   const problems: string[] = [];
   if (token.length > 512) problems.push(`  LONGSHORE_TOKEN=${JSON.stringify(token)}: must be at most 512 characters`);
   if (/\s/.test(token)) problems.push(`  LONGSHORE_TOKEN=${JSON.stringify(token)}: must not contain spaces`);
-  if (!Object.hasOwn(FLAG, plaintext)) problems.push(`  LONGSHORE_INSECURE_PLAINTEXT=${JSON.stringify(plaintext)}: Invalid option: expected one of "0"|"1"|""|"true"|"false"`);
+  if (!Object.hasOwn(BOOLEAN_FLAG, plaintext)) {
+    // The words of zod's enum message, as the servers' variables get (parseEnv).
+    problems.push(`  LONGSHORE_INSECURE_PLAINTEXT=${JSON.stringify(plaintext)}: Invalid option: expected one of ${Object.keys(BOOLEAN_FLAG).map((v) => JSON.stringify(v)).join('|')}`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   if (Boolean(certPath) !== Boolean(keyPath)) {
     throw new ConfigError('invalid configuration:\n  LONGSHORE_TLS_CLIENT_CERT and LONGSHORE_TLS_CLIENT_KEY go together: set both or neither');
@@ -81,6 +84,6 @@ export function loadClientSecurity(source: NodeJS.ProcessEnv = process.env): Cli
     ...(chosen ? { token: chosen } : {}),
     tokenSource: token ? 'LONGSHORE_TOKEN' : fromFile ? file : 'none',
     ...(tls ? { tls } : {}),
-    insecurePlaintext: FLAG[plaintext]!,
+    insecurePlaintext: BOOLEAN_FLAG[plaintext]!,
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readPem } from './client-security.js';
+import { BOOLEAN_FLAG, readPem } from './client-security.js';
 import { ConfigError, parseEnv } from './parse-env.js';
 
 export { loadClientSecurity, readCredentialsFile } from './client-security.js';
@@ -23,7 +23,7 @@ export interface ServerSecurity {
   insecurePlaintext: boolean;
 }
 
-const flag = z.enum(['', '0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const flag = z.enum(Object.keys(BOOLEAN_FLAG) as [string, ...string[]]).transform((v) => BOOLEAN_FLAG[v]!);
 
 /** Reads the server side: LONGSHORE_AUTH, LONGSHORE_BOOTSTRAP_TOKEN, LONGSHORE_TLS_CERT/KEY/CLIENT_CA, LONGSHORE_INSECURE_PLAINTEXT. */
 export function loadServerSecurity(source: NodeJS.ProcessEnv = process.env): ServerSecurity {
