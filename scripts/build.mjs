@@ -113,6 +113,11 @@ const CLI_EXTERNAL = [
   'grpc-health-check', // servers only; reads its .proto from beside itself
   '@opentelemetry/sdk-node', // only with OTEL_* set
   '@opentelemetry/instrumentation-ioredis',
+  // The OTLP span exporters (@longshore/telemetry's otlp-export.ts), loaded only with OTEL_* set.
+  '@opentelemetry/exporter-trace-otlp-grpc',
+  '@opentelemetry/exporter-trace-otlp-proto',
+  '@opentelemetry/otlp-exporter-base',
+  '@opentelemetry/otlp-transformer',
 ];
 
 async function bundleCli() {
