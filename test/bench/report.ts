@@ -90,7 +90,7 @@ export function formatOverhead(r: OverheadResult): string {
 export function formatTracing(r: TracingResult): string {
   const rows = [r.off, r.on, r.pacedOff, r.pacedOn].map((f) => [f.system, `${f.completed}/${f.jobs}`, secs(f.elapsedMs), num(f.jobsPerSec, 0), `${num(f.p50Ms, 1)} ms`, `${num(f.p99Ms, 1)} ms`]);
   return [
-    'Tracing cost: Longshore no-op jobs (1 agent, capacity 1.0, weight 0.125), no OTEL_* vs every span exported (always_on, OTLP/HTTP JSON to a loopback receiver)',
+    'Tracing cost: Longshore no-op jobs (1 agent, capacity 1.0, weight 0.125), no OTEL_* vs every span exported (always_on, OTLP/HTTP JSON to a loopback receiver that counts them)',
     indent(table(['run', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99'], rows)),
     `  bulk,  on / off: throughput ${num(r.on.jobsPerSec / r.off.jobsPerSec, 2)}×, start p50 ${num(r.on.p50Ms / r.off.p50Ms, 2)}×, p99 ${num(r.on.p99Ms / r.off.p99Ms, 2)}×`,
     `  paced, on / off: start p50 ${num(r.pacedOn.p50Ms / r.pacedOff.p50Ms, 2)}×, p99 ${num(r.pacedOn.p99Ms / r.pacedOff.p99Ms, 2)}×`,
