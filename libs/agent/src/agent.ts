@@ -169,7 +169,8 @@ class Agent implements AgentHandle {
     const { heartbeatIntervalMs } = await this.heartbeat.register(parts.registerTimeoutMs);
     await parts.events.listen({ cancel: (id) => this.runs.get(id)?.cancel('cancelled by request'), added: () => this.wake.wake() });
     this.source = parts.openSource({
-      onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
+      // Taken back if the job is still this agent's (see JobRun.claimLost), else the run is stopped.
+      onLockLost: (id) => void this.runs.get(id)?.claimLost('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
     // Runs an earlier life of this agent id left behind: those still alive that outlive their
@@ -403,6 +404,7 @@ class Agent implements AgentHandle {
         ...(this.secrets ? { secrets: this.secrets } : {}),
         logger: this.logger,
         onStart: (executor, startedAt) => this.metrics.started(job, executor, startedAt),
+        reclaim: (held) => this.reclaim(held),
       },
       job,
       adopted,
@@ -416,6 +418,23 @@ class Agent implements AgentHandle {
         this.settle(run, { kind: 'fenced', reason: 'the run failed unexpectedly' });
       },
     );
+  }
+
+  /**
+   * Takes back this agent's lapsed claim on an attempt it still runs (it was paused or cut off
+   * past its lease): the adoption a restarted agent makes, on that attempt only (a new fence, no
+   * attempt charged, the weight still on this agent's ledger). Undefined when the queue put the
+   * job back or ended it meanwhile: then the run is stopped and the sweep settles the job.
+   */
+  private async reclaim(held: HeldJob): Promise<HeldJob | undefined> {
+    if (this.state === 'stopped') return undefined;
+    const got = await this.source.adopt(held.id, held.attempt);
+    if (!got) return undefined;
+    if (got.claimed.kind !== 'job') {
+      this.source.abandon(held.id);
+      return undefined;
+    }
+    return got.claimed.job;
   }
 
   /** A run ended: its room is free here at once, and claimed only with its end recorded (see {@link write}). */
