@@ -104,6 +104,19 @@ describe('the agent records how each run ended', () => {
     expect(t.source.finished).toMatchObject([{ id, result: 'ended', outcome: { state: 'succeeded' } }]);
   });
 
+  it('claim taken back when it lapsed between the run’s end and its record: the end is recorded under the new claim', async () => {
+    const { t, id, run } = await oneRunning();
+    await t.source.adopt(id); // the claim changed under the run (paused past its lease; nobody else took the job)
+    run.succeed();
+    await settle();
+    expect(t.source.finished).toMatchObject([
+      { id, attempt: 1, result: 'fenced' },
+      { id, attempt: 1, result: 'ended', outcome: { state: 'succeeded' } },
+    ]);
+    expect(t.source.state(id)).toBe('succeeded');
+    expect(t.source.attempts(id)).toBe(1);
+  });
+
   it('self-fenced: a claim it cannot renew nor take back stops the run, records nothing, frees its room', async () => {
     const { t, id, next, run } = await oneRunning();
     t.source.steal(id); // the queue put the job back and another agent took it
