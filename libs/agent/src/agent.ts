@@ -20,6 +20,9 @@ import { toAttemptOutcome } from './outcome.js';
 import type { RegistryClient } from './registry-client.js';
 import type { SecretResolver } from '@longshore/secrets';
 
+/** A run's end waiting to be recorded, with the job as held (its attempt, should its claim have to be taken back). */
+type HeldEnd = RunRecord & { job: HeldJob };
+
 /** Version advertised to the registry. */
 export const AGENT_VERSION = '0.1.0';
 
@@ -122,7 +125,9 @@ class Agent implements AgentHandle {
   /** When the earliest retry in the pool is due, as the last claim saw it. */
   private dueInMs: number | undefined;
   /** Runs that ended and wait to be recorded: recorded together, in one write with the next claim. */
-  private ends: RunRecord[] = [];
+  private ends: HeldEnd[] = [];
+  /** Ends recorded again under a claim taken back (see {@link retake}): once each. */
+  private readonly retaken = new WeakSet<RunRecord>();
   /** The `attempt` span context of each ended run waiting in {@link ends}: its `finish` span goes under it. */
   private readonly endContexts = new Map<RunRecord, Context>();
   private closing?: Promise<void>;
@@ -169,7 +174,8 @@ class Agent implements AgentHandle {
     const { heartbeatIntervalMs } = await this.heartbeat.register(parts.registerTimeoutMs);
     await parts.events.listen({ cancel: (id) => this.runs.get(id)?.cancel('cancelled by request'), added: () => this.wake.wake() });
     this.source = parts.openSource({
-      onLockLost: (id) => this.runs.get(id)?.abandon('its claim on the job expired (was this agent paused or cut off?)'),
+      // Taken back if the job is still this agent's (see JobRun.claimLost), else the run is stopped.
+      onLockLost: (id) => void this.runs.get(id)?.claimLost('its claim on the job expired (was this agent paused or cut off?)'),
       onError: (err) => this.logger.warn({ err: (err as Error).message }, 'queue error'),
     });
     // Runs an earlier life of this agent id left behind: those still alive that outlive their
@@ -284,7 +290,9 @@ class Agent implements AgentHandle {
         for (const s of spans) s?.end();
       }
       res.results.forEach((r, i) => {
-        if (r === 'fenced') {
+        if (r === 'fenced' && !this.retaken.has(ends[i]!)) {
+          void this.retake(ends[i]!);
+        } else if (r === 'fenced') {
           this.metrics.lostClaim();
           this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
         } else {
@@ -403,6 +411,7 @@ class Agent implements AgentHandle {
         ...(this.secrets ? { secrets: this.secrets } : {}),
         logger: this.logger,
         onStart: (executor, startedAt) => this.metrics.started(job, executor, startedAt),
+        reclaim: (held) => this.reclaim(held),
       },
       job,
       adopted,
@@ -418,6 +427,43 @@ class Agent implements AgentHandle {
     );
   }
 
+  /**
+   * Takes back this agent's lapsed claim on an attempt it still runs (it was paused or cut off
+   * past its lease): the adoption a restarted agent makes, on that attempt only (a new fence, no
+   * attempt charged, the weight still on this agent's ledger). Undefined when the queue put the
+   * job back or ended it meanwhile: then the run is stopped and the sweep settles the job.
+   */
+  private async reclaim(held: HeldJob): Promise<HeldJob | undefined> {
+    if (this.state === 'stopped') return undefined;
+    const got = await this.source.adopt(held.id, held.attempt);
+    if (!got) return undefined;
+    if (got.claimed.kind !== 'job') {
+      this.source.abandon(held.id);
+      return undefined;
+    }
+    return got.claimed.job;
+  }
+
+  /**
+   * An end fenced off because the claim lapsed between the run's end and its record (the agent
+   * was paused): if the attempt is still this agent's it takes the claim back and records the
+   * end under it, in the next write; else the result is discarded (whoever holds the job now
+   * records it). Once per end.
+   */
+  private async retake(end: HeldEnd): Promise<void> {
+    const job = await this.reclaim(end.job).catch(() => undefined);
+    if (!job) {
+      this.metrics.lostClaim();
+      this.logger.warn({ job: end.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+      return;
+    }
+    const again: HeldEnd = { ...end, job };
+    this.retaken.add(again);
+    this.ends.push(again);
+    this.logger.warn({ job: job.id, attempt: job.attempt }, "this agent's claim on the job lapsed before its end was recorded; it took the claim back to record it");
+    this.write('ended').catch(() => undefined); // logged by write
+  }
+
   /** A run ended: its room is free here at once, and claimed only with its end recorded (see {@link write}). */
   private settle(run: JobRun, end: RunEnd): void {
     this.runs.delete(run.id);
@@ -431,7 +477,7 @@ class Agent implements AgentHandle {
         if (await this.source.handBack(run.job, end.attempt)) this.logger.info({ job: run.id, attempt: run.job.attempt }, 'job handed back to the queue (the attempt does not count)');
       }).catch((err: unknown) => this.logger.error({ err: (err as Error).message, job: run.id, attempt: run.job.attempt }, 'could not hand the job back; its claim is left to expire'));
     } else {
-      const record: RunRecord = { job: run.job, outcome: end.outcome, retry: end.retry };
+      const record: HeldEnd = { job: run.job, outcome: end.outcome, retry: end.retry };
       this.ends.push(record);
       if (run.attemptContext) this.endContexts.set(record, run.attemptContext);
       this.write('ended').catch(() => undefined); // logged by write; the claim loop claims again

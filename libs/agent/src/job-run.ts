@@ -32,6 +32,13 @@ export interface RunContext {
   logger: Logger;
   /** Told when an attempt starts here (not for an adopted run), with the executor chosen. */
   onStart?(executor: string, startedAt: number): void;
+  /**
+   * Takes back the claim on this very attempt after it lapsed while this agent still ran it (it
+   * was paused or cut off past its lease): a new fence, no attempt charged, as an adoption. The
+   * job as held under the new claim, or undefined when the attempt is not this agent's any more
+   * (the queue put it back, or ended it). Absent: a lapsed claim stops the run.
+   */
+  reclaim?(job: HeldJob): Promise<HeldJob | undefined>;
 }
 
 /**
@@ -87,23 +94,70 @@ export class JobRun {
   attemptContext: Context | undefined;
   /** The agent's logger with the job's id and attempt on every line (and, in the run, its trace and span ids). */
   private readonly log: Logger;
+  /** The job as held now: its token changes when a lapsed claim is taken back. */
+  private held: HeldJob;
+  /** A claim being taken back (see {@link claimLost}): true once this agent holds the job again. */
+  private reclaiming: Promise<boolean> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
-    readonly job: HeldJob,
+    job: HeldJob,
     private readonly adopted?: AdoptedRun,
   ) {
+    this.held = job;
     this.log = ctx.logger.child({ job: job.id, attempt: job.attempt });
   }
 
   get id(): string {
-    return this.job.id;
+    return this.held.id;
+  }
+
+  /** The job under the claim this run holds now. */
+  get job(): HeldJob {
+    return this.held;
   }
 
   /** Cancels the run (user request): it ends as `cancelled`. */
   cancel(reason: string): void {
     this.stop ??= { kind: 'cancel' };
     this.controller.abort(reason);
+  }
+
+  /**
+   * This agent's claim on the job lapsed, could not be renewed, or a write under it was fenced
+   * (`token`: the claim that write used), while the run goes on here: it takes the claim back
+   * on the same attempt if the job is still its own (the queue did not put it back or end it:
+   * then no other agent can have started it), and the run goes on; otherwise the run is
+   * abandoned. A live agent is never taken for one that went away, so its job is not left
+   * orphaned for a restart that never comes. Resolves true when this agent holds the job.
+   */
+  claimLost(reason: string, token?: string): Promise<boolean> {
+    if (this.stop?.kind === 'fenced') return Promise.resolve(false);
+    // A write under a claim it has taken back since: it holds the job.
+    if (token !== undefined && token !== this.held.token) return Promise.resolve(true);
+    if (this.reclaiming) return this.reclaiming;
+    const reclaim = this.ctx.reclaim;
+    if (!reclaim) {
+      this.abandon(reason);
+      return Promise.resolve(false);
+    }
+    const held = this.held;
+    this.reclaiming = reclaim(held)
+      .catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'could not take back the lapsed claim on the job');
+        return undefined;
+      })
+      .then((job) => {
+        this.reclaiming = undefined;
+        if (!job || this.stop?.kind === 'fenced') {
+          this.abandon(reason);
+          return false;
+        }
+        this.held = job;
+        this.log.warn({ reason }, "this agent's claim on the job lapsed while it ran it; it took the claim back and the run goes on");
+        return true;
+      });
+    return this.reclaiming;
   }
 
   /** Kills the run and writes nothing more: this agent lost its claim on the job. */
@@ -233,12 +287,12 @@ export class JobRun {
   }
 
   private logWriter(secretValues: readonly string[]): LogWriter {
-    const { ctx, job } = this;
+    const { ctx } = this;
     return new LogWriter(
       ctx.source,
-      job,
+      () => this.held,
       ctx.logMaxBytes,
-      () => this.abandon('this agent no longer holds the job'),
+      (token) => this.claimLost('this agent no longer holds the job', token),
       (err) => this.log.warn({ err }, 'could not store log lines'),
       new Redactor(secretValues),
     );
@@ -247,6 +301,8 @@ export class JobRun {
   /** What the agent records once the run is over. */
   private async end(writer: LogWriter, started: StoredAttempt, out: JobOutcome): Promise<RunEnd> {
     await writer.end();
+    // A claim being taken back: the end is recorded under the claim it gets.
+    if (this.reclaiming) await this.reclaiming;
     // The attempt names its run (a noop run has nothing to name).
     const named = this.runRef && this.runRef.kind !== 'noop' ? { ...started, run: this.runRef } : started;
     const attempt = this.runDetail ? { ...named, runDetail: this.runDetail } : named;
@@ -282,10 +338,14 @@ export class JobRun {
     this.runDetail = handle.detail;
     // A run that outlives its agent is recorded (fenced), so this agent id can adopt it after a restart.
     if (executor.reattachable) {
-      const recorded = await this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {
-        this.log.warn({ err }, 'could not record the run: it cannot be adopted if this agent restarts');
-        return true;
-      });
+      const record = () =>
+        this.ctx.source.recordRun(this.job, handle.ref).catch((err: unknown) => {
+          this.log.warn({ err }, 'could not record the run: it cannot be adopted if this agent restarts');
+          return true;
+        });
+      const token = this.job.token;
+      let recorded = await record();
+      if (!recorded && (await this.claimLost('this agent no longer holds the job', token))) recorded = await record();
       if (!recorded) this.abandon('this agent no longer holds the job');
     }
     // The deadline runs from the start of the job itself: a slow start (a uid to wait for, an

@@ -3,8 +3,10 @@ import type { Redactor } from '@longshore/secrets';
 
 /**
  * Batches a run's output lines into the job's log: flushed every `flushMs` or `maxBatch` lines,
- * in order, one fenced write per batch. Tells the caller once if the write was fenced off
- * (the agent no longer holds the job), so it can stop the run. With a redactor, every line is
+ * in order, one fenced write per batch. Tells the caller if a write was fenced off (the claim
+ * it wrote under is no longer the job's), with that claim's token: the caller says whether it
+ * holds the job again (it took its lapsed claim back: the batch is written again under the job's
+ * claim now, see `job`), else it stops the run and nothing more is written. With a redactor, every line is
  * masked before it is stored; the redactor may hold back the last line (one whose end could begin
  * a secret) until the next arrives or the output ends ({@link end}): the timed flush writes what
  * the redactor released, never the line it holds, so a secret split over two lines is masked in
@@ -15,12 +17,15 @@ export class LogWriter {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private fenced = false;
+  /** How many times one batch is written again under a claim taken back before the writer gives up. */
+  private static readonly MAX_RECLAIMS = 2;
 
   constructor(
     private readonly source: JobSource,
-    private readonly job: HeldJob,
+    /** The job, or how to get the claim it is held under now (it changes when a lapsed claim is taken back). */
+    private readonly job: HeldJob | (() => HeldJob),
     private readonly capBytes: number,
-    private readonly onFenced: () => void,
+    private readonly onFenced: (token: string) => void | boolean | Promise<boolean>,
     private readonly onError: (err: unknown) => void,
     private readonly redactor?: Redactor,
     private readonly flushMs = 50,
@@ -51,10 +56,13 @@ export class LogWriter {
       this.chain = this.chain.then(async () => {
         if (this.fenced) return;
         try {
-          if ((await this.source.appendLogs(this.job, this.capBytes, batch)) === -1) {
-            this.fenced = true;
-            this.onFenced();
+          // At most a few claims taken back in a row for one batch (each is a write of its own).
+          for (let tries = 0; tries < LogWriter.MAX_RECLAIMS + 1; tries++) {
+            const job = typeof this.job === 'function' ? this.job() : this.job;
+            if ((await this.source.appendLogs(job, this.capBytes, batch)) !== -1) return;
+            if ((await this.onFenced(job.token)) !== true) break;
           }
+          this.fenced = true;
         } catch (err) {
           this.onError(err);
         }

@@ -78,8 +78,48 @@ describe('the agent records how each run ended', () => {
     expect(t.executor.runOf(next)?.running).toBe(true);
   });
 
-  it('self-fenced: a claim it cannot renew stops the run, records nothing, frees its room', async () => {
+  it('claim taken back: a claim that lapsed while the job is still this agent’s is adopted again, the run goes on and its end is recorded', async () => {
     const { t, id, next, run } = await oneRunning();
+    t.source.loseLock(id); // the agent was paused past its lease; nobody else took the job
+    await settle();
+    expect(run.stopRequested).toBe(false);
+    expect(t.source.abandoned).toEqual([]);
+    run.line('stdout', 'after the pause').succeed();
+    await settle();
+    expect(t.source.finished).toMatchObject([{ id, attempt: 1, result: 'ended', outcome: { state: 'succeeded' } }]);
+    expect(t.source.attempts(id)).toBe(1);
+    expect(t.source.logs(id)).toEqual([{ stream: 'stdout', text: 'after the pause' }]);
+    expect(t.executor.runOf(next)?.running).toBe(true);
+  });
+
+  it('claim taken back when a log write is fenced by the lapse (the renewal has not noticed yet)', async () => {
+    const { t, id, run } = await oneRunning();
+    await t.source.adopt(id); // the claim changed under the run: its token is stale
+    run.line('stdout', 'fenced once');
+    await settle();
+    expect(run.stopRequested).toBe(false);
+    run.succeed();
+    await settle();
+    expect(t.source.logs(id)).toEqual([{ stream: 'stdout', text: 'fenced once' }]);
+    expect(t.source.finished).toMatchObject([{ id, result: 'ended', outcome: { state: 'succeeded' } }]);
+  });
+
+  it('claim taken back when it lapsed between the run’s end and its record: the end is recorded under the new claim', async () => {
+    const { t, id, run } = await oneRunning();
+    await t.source.adopt(id); // the claim changed under the run (paused past its lease; nobody else took the job)
+    run.succeed();
+    await settle();
+    expect(t.source.finished).toMatchObject([
+      { id, attempt: 1, result: 'fenced' },
+      { id, attempt: 1, result: 'ended', outcome: { state: 'succeeded' } },
+    ]);
+    expect(t.source.state(id)).toBe('succeeded');
+    expect(t.source.attempts(id)).toBe(1);
+  });
+
+  it('self-fenced: a claim it cannot renew nor take back stops the run, records nothing, frees its room', async () => {
+    const { t, id, next, run } = await oneRunning();
+    t.source.steal(id); // the queue put the job back and another agent took it
     t.source.loseLock(id);
     await settle();
     expect(run.stopRequested).toBe(true);
@@ -92,6 +132,7 @@ describe('the agent records how each run ended', () => {
   it('self-fenced even when the job ignores the stop: its room stays taken until it exits', async () => {
     const { t, id, next, run } = await oneRunning();
     run.ignoreStop();
+    t.source.failNext('adopt'); // Redis unreachable: it cannot take the claim back
     t.source.loseLock(id);
     await settle();
     expect(t.executor.runOf(next)).toBeUndefined();

@@ -63,9 +63,10 @@ export interface JobSource {
   heldBy(): Promise<HeldRun[]>;
   /**
    * Takes over such an attempt (a new fence, no attempt charged), with when it started and how
-   * many lines of its output are stored; undefined when it is not this agent's any more.
+   * many lines of its output are stored; undefined when it is not this agent's any more. With
+   * `attempt`, only that attempt (a live agent taking back a lapsed claim on the run it follows).
    */
-  adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number; logged: LoggedLines } | undefined>;
+  adopt(id: string, attempt?: number): Promise<{ claimed: ClaimedJob; startedAt: number; logged: LoggedLines } | undefined>;
   /**
    * Of runs found on an executor of this pool (any agent's), those no longer wanted by their job
    * (see JobLifecycle.staleRuns): whoever can reach them stops them.
@@ -185,8 +186,8 @@ export function createJobSource(opts: RedisJobSourceOptions): JobSource {
     heldBy() {
       return lifecycle.heldBy(pool, opts.agentId);
     },
-    async adopt(id) {
-      const c = await lifecycle.adopt(pool, id, opts.agentId, newToken(), opts.lockMs);
+    async adopt(id, attempt) {
+      const c = await lifecycle.adopt(pool, id, opts.agentId, newToken(), opts.lockMs, Date.now(), attempt);
       return c ? { claimed: toClaimed(c), startedAt: c.startedAt, logged: c.logged } : undefined;
     },
     staleRuns(runs) {

@@ -329,9 +329,11 @@ describe('the job lifecycle on a real Redis', () => {
     expect(await lc.heldBy('adopt', 'agent-a')).toEqual([{ id: c.id, pool: 'adopt', state: 'running', attempt: 1, run: '{"kind":"docker","containerId":"c1"}', reattachable: true }]);
     // Only the same agent id may adopt; the adopter gets the spec and a new fence.
     expect(await lc.adopt('adopt', c.id, 'agent-b', 'tb', 5000)).toBeUndefined();
+    // Naming the attempt (a live agent taking back its lapsed claim): only that one.
+    expect(await lc.adopt('adopt', c.id, 'agent-a', 'other-attempt', 5000, Date.now(), 2)).toBeUndefined();
     await lc.appendLogs(c, 1 << 20, [{ stream: 'stdout', text: 'a' }, { stream: 'stderr', text: 'b' }, { stream: 'system', text: 'pulled' }]);
     await lc.appendLogs(c, 1 << 20, [{ stream: 'stdout', text: 'c' }]);
-    const again = await lc.adopt('adopt', c.id, 'agent-a', 'new-token', 5000);
+    const again = await lc.adopt('adopt', c.id, 'agent-a', 'new-token', 5000, Date.now(), 1);
     // With how much of its output is stored: the adopter follows the run from the next line.
     expect(again).toMatchObject({ id: c.id, token: 'new-token', attempt: 1, logged: { stdout: 2, stderr: 1 } });
     expect(JSON.parse(again!.specJson)).toMatchObject({ weightMilli: 250 });

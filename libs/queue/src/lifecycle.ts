@@ -416,12 +416,13 @@ export class JobLifecycle {
   /**
    * Takes over an unfinished attempt this agent id left behind (it started again): a new token
    * `token`, the claim renewed for `lockMs`, no attempt charged. Undefined when the job is not
-   * this agent's to adopt any more.
+   * this agent's to adopt any more. With `onlyAttempt`, only that attempt is taken over (a live
+   * agent taking back the claim it lost on the run it still follows).
    */
-  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now()): Promise<(Claim & { startedAt: number; logged: LoggedLines }) | undefined> {
+  async adopt(pool: string, id: string, agentId: string, token: string, lockMs: number, now = Date.now(), onlyAttempt?: number): Promise<(Claim & { startedAt: number; logged: LoggedLines }) | undefined> {
     const k = this.keys.pool(pool);
     const q = bullKeys(k);
-    const raw = (await runScript(this.redis, 'lsAdopt', [q.active, q.stalled], [JSON.stringify({ base: k.base, id, agent: agentId, token, lockMs, now })])) as unknown[];
+    const raw = (await runScript(this.redis, 'lsAdopt', [q.active, q.stalled], [JSON.stringify({ base: k.base, id, agent: agentId, token, lockMs, now, ...(onlyAttempt !== undefined ? { attempt: onlyAttempt } : {}) })])) as unknown[];
     if (raw.length === 0) return undefined;
     const [attempt, specJson, trace, opened, lines] = raw as [string, string, string, string, string];
     const startedAt = Number((JSON.parse(String(opened)) as { startedAt?: number }).startedAt ?? now);

@@ -213,10 +213,10 @@ export class FakeJobSource implements JobSource {
       .map((j) => ({ id: j.id, pool: j.spec.pool, state: 'running' as const, attempt: j.attempts, reattachable: j.run !== undefined, ...(j.run ? { run: j.run } : {}) }));
   }
 
-  async adopt(id: string): Promise<{ claimed: ClaimedJob; startedAt: number; logged: { stdout: number; stderr: number } } | undefined> {
+  async adopt(id: string, attempt?: number): Promise<{ claimed: ClaimedJob; startedAt: number; logged: { stdout: number; stderr: number } } | undefined> {
     this.maybeFail('adopt');
     const j = this.jobs.get(id);
-    if (j?.state !== 'held') return undefined;
+    if (j?.state !== 'held' || (attempt !== undefined && j.attempts !== attempt)) return undefined;
     j.token = `${this.agentId}:${++this.tokens}`;
     const job = { id: j.id, pool: j.spec.pool, token: j.token, attempt: j.attempts, trace: {}, spec: j.spec };
     const lines = this.logs(id);
