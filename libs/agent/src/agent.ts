@@ -115,23 +115,8 @@ class Agent implements AgentHandle {
   private readonly metrics: AgentMetrics;
   private source!: JobSource;
   private loop?: Promise<void>;
-  /**
-   * Writes to the queue (claims, ends with the next claim, hand-backs) are sent in turn, one at a
-   * time, so Redis runs them in the order they were decided (one connection keeps that order).
-   */
+  /** Writes to the queue (claims, and ends with the next claim) take turns, so two never admit against the same free capacity. */
   private turn: Promise<unknown> = Promise.resolve();
-  /** Writes sent whose answers are not yet taken (at most {@link WRITES_IN_FLIGHT}). */
-  private inFlight = 0;
-  /** Resolved when a write in flight has been taken: a write waiting for a slot goes then. */
-  private slotFreed = wakeable();
-  /**
-   * Room and lane slots that claims in flight asked for, not offered to another claim until their
-   * answers are taken: two claims in flight never admit against the same free capacity.
-   */
-  private askedMilli = 0;
-  private readonly askedLanes = new Map<string, number>();
-  /** The taking of the last sent write's answer: each answer is taken after the one before it. */
-  private taken: Promise<unknown> = Promise.resolve();
   /** The job this agent holds the pool's reservation for, while it drains for it. */
   private reservedFor: string | undefined;
   /** When the earliest retry in the pool is due, as the last claim saw it. */
@@ -235,32 +220,8 @@ class Agent implements AgentHandle {
   /** Most jobs one claim takes. */
   private static readonly CLAIM_MAX = 64;
 
-  /**
-   * Writes one agent keeps in flight: the next finish-and-claim is sent while Redis runs the one
-   * before and the agent starts what that one claimed, instead of Redis and the agent taking turns.
-   */
-  private static readonly WRITES_IN_FLIGHT = 2;
-
-  /** Room free for a new claim: what the ledger has free less what claims in flight asked for. */
-  private get claimableMilli(): number {
-    return this.ledger.freeMilli - this.askedMilli;
-  }
-
   private request(): ClaimRequest {
-    const laneRoom = this.ledger.laneRoom();
-    for (const lane of Object.keys(laneRoom)) laneRoom[lane] = Math.max(0, laneRoom[lane]! - (this.askedLanes.get(lane) ?? 0));
-    return { freeMilli: this.claimableMilli, capacityMilli: this.ledger.capacityMilli, laneRoom, max: Agent.CLAIM_MAX, executors: this.health.healthy() };
-  }
-
-  /** Holds (sign 1) or gives back (sign -1) the room a claim in flight asked for. */
-  private ask(req: ClaimRequest | undefined, sign: 1 | -1): void {
-    if (!req) return;
-    this.askedMilli += sign * req.freeMilli;
-    for (const [lane, n] of Object.entries(req.laneRoom)) {
-      const left = (this.askedLanes.get(lane) ?? 0) + sign * n;
-      if (left > 0) this.askedLanes.set(lane, left);
-      else this.askedLanes.delete(lane);
-    }
+    return { freeMilli: this.ledger.freeMilli, capacityMilli: this.ledger.capacityMilli, laneRoom: this.ledger.laneRoom(), max: Agent.CLAIM_MAX, executors: this.health.healthy() };
   }
 
   /**
@@ -289,71 +250,50 @@ class Agent implements AgentHandle {
   }
 
   /**
-   * One write to the queue: records every run that ended since the last write and, when `why` is
-   * `claim` (the claim loop) or a run ended while this agent may claim, claims the next jobs in
-   * the same write. A claim never leaves out an end: the room a run freed is claimed only in the
-   * write that records its end, so the queue never sees this agent hold more than its capacity
-   * (were it killed between two writes, its held jobs must still fit it). Up to
-   * {@link WRITES_IN_FLIGHT} writes are in flight at once: they are sent in order (Redis runs
-   * them in that order), a claim asks only for room no claim in flight asked for, and answers
-   * are taken in order. Runs ending while the writes in flight fill every slot wait for the next
-   * one: a busy agent makes one round trip per batch, not per job. True when it made progress
-   * (ended or started a job). An end that cannot be recorded is abandoned (its claim lapses, the
-   * sweep re-queues it as a lost attempt); the error is rethrown.
+   * One write to the queue, in turn with every other: records every run that ended since the
+   * last write and, when `why` is `claim` (the claim loop) or a run ended while this agent may
+   * claim, claims the next jobs in the same write. A claim never leaves out an end: the room a
+   * run freed is claimed only in the write that records its end, so the queue never sees this
+   * agent hold more than its capacity (were it killed between two writes, its held jobs must
+   * still fit it). Runs ending while a write is in flight wait for the next one: a busy agent
+   * makes one round trip per batch, not per job. True when it made progress (ended or started
+   * a job). An end that cannot be recorded is abandoned (its claim lapses, the sweep re-queues
+   * it as a lost attempt); the error is rethrown.
    */
   private write(why: 'claim' | 'ended'): Promise<boolean> {
     return this.inTurn(async () => {
-      // Bounded: each wait ends when a write in flight is taken (or after a minute, to look again).
-      for (let i = 0; this.inFlight >= Agent.WRITES_IN_FLIGHT && i < 1000; i++) await this.slotFreed.wait(60_000);
       const ends = this.ends.splice(0);
-      const claims = this.state === 'active' && this.claimableMilli > 0 && (why === 'claim' || !this.reservedFor);
+      const claims = this.state === 'active' && this.ledger.freeMilli > 0 && (why === 'claim' || !this.reservedFor);
       const next = claims ? this.request() : undefined;
-      // Nothing to send: what the writes in flight bring is this write's progress.
-      if (ends.length === 0 && !next) return { done: this.taken.then(() => false) };
+      if (ends.length === 0) return next ? this.take(await this.source.claim(next)) : false;
+      let res: Awaited<ReturnType<JobSource['finish']>>;
       const spans = ends.map((e) => {
         const span = startFinishSpan(this.endContexts.get(e), e.job);
         this.endContexts.delete(e);
         return span;
       });
-      const sent = ends.length === 0 ? this.source.claim(next!).then((out) => ({ results: [], next: out })) : this.source.finish(ends, next);
-      this.inFlight++;
-      this.ask(next, 1);
-      const before = this.taken;
-      const done = (async (): Promise<boolean> => {
-        try {
-          let res: Awaited<ReturnType<JobSource['finish']>>;
-          try {
-            res = await sent;
-            res.results.forEach((r, i) => spans[i]?.setAttribute('longshore.recorded', r !== 'fenced'));
-          } catch (err) {
-            for (const s of spans) s?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-            for (const e of ends) this.source.abandon(e.job.id);
-            if (ends.length > 0) this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
-            throw err;
-          } finally {
-            for (const s of spans) s?.end();
-          }
-          await before;
-          res.results.forEach((r, i) => {
-            if (r === 'fenced') {
-              this.metrics.lostClaim();
-              this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
-            } else {
-              this.metrics.finished(ends[i]!.outcome);
-            }
-          });
-          const progress = res.next ? await this.take(res.next) : false;
-          return ends.length > 0 || progress;
-        } finally {
-          await before;
-          this.ask(next, -1);
-          this.inFlight--;
-          this.slotFreed.wake();
+      try {
+        res = await this.source.finish(ends, next);
+        res.results.forEach((r, i) => spans[i]?.setAttribute('longshore.recorded', r !== 'fenced'));
+      } catch (err) {
+        for (const s of spans) s?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        for (const e of ends) this.source.abandon(e.job.id);
+        this.logger.error({ err: (err as Error).message, jobs: ends.map((e) => e.job.id) }, 'could not record how jobs ended; their claims are left to expire');
+        throw err;
+      } finally {
+        for (const s of spans) s?.end();
+      }
+      res.results.forEach((r, i) => {
+        if (r === 'fenced') {
+          this.metrics.lostClaim();
+          this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
+        } else {
+          this.metrics.finished(ends[i]!.outcome);
         }
-      })();
-      this.taken = done.catch(() => undefined);
-      return { done };
-    }).then(({ done }) => done);
+      });
+      if (res.next) await this.take(res.next);
+      return true;
+    });
   }
 
   /**
@@ -539,7 +479,6 @@ class Agent implements AgentHandle {
       for (const run of this.runs.values()) run.release('the agent is shutting down');
       while (this.runs.size > 0) await this.wake.wait(500);
       await this.turn;
-      await this.taken;
       // Only now: the source renews the locks of running jobs until they are done.
       await this.source.close();
       clearInterval(this.cancelCheck);

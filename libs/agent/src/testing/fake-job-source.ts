@@ -73,8 +73,6 @@ export class FakeJobSource implements JobSource {
   private reservedFor: string | undefined;
   private failures: { method: keyof JobSource; error: Error }[] = [];
   private holds: { method: keyof JobSource; released: Promise<void> }[] = [];
-  /** The last write made: the next takes effect after it (see {@link inOrder}). */
-  private order: Promise<void> = Promise.resolve();
   /** Every attempt end recorded, in order. */
   readonly finished: FinishedAttempt[] = [];
   /** Every hand-back asked for, and whether it was accepted (false: fenced). */
@@ -157,7 +155,7 @@ export class FakeJobSource implements JobSource {
     this.failures.push({ method, error });
   }
 
-  /** The next call of `method` waits, as a slow write would, until the returned function is called (and the writes after it wait with it). */
+  /** The next call of `method` waits, as a slow write would, until the returned function is called. */
   holdNext(method: keyof JobSource): () => void {
     let release!: () => void;
     this.holds.push({ method, released: new Promise<void>((r) => (release = r)) });
@@ -165,29 +163,19 @@ export class FakeJobSource implements JobSource {
   }
 
   async claim(req: ClaimRequest): Promise<ClaimOutcome> {
-    const done = await this.inOrder('claim');
-    try {
-      this.maybeFail('claim');
-      return this.claimNow(req);
-    } finally {
-      done();
-    }
+    await this.waitIfHeld('claim');
+    this.maybeFail('claim');
+    return this.claimNow(req);
   }
 
   async finish(ends: RunRecord[], next?: ClaimRequest): Promise<{ results: FinishResult[]; next?: ClaimOutcome }> {
-    const done = await this.inOrder('finish');
-    try {
-      this.maybeFail('finish');
-      const results = ends.map((e) => this.end(e));
-      return next ? { results, next: this.claimNow(next) } : { results };
-    } finally {
-      done();
-    }
+    await this.waitIfHeld('finish');
+    this.maybeFail('finish');
+    const results = ends.map((e) => this.end(e));
+    return next ? { results, next: this.claimNow(next) } : { results };
   }
 
   async handBack(job: HeldJob, attempt: StoredAttempt): Promise<boolean> {
-    const done = await this.inOrder('handBack');
-    done();
     this.maybeFail('handBack');
     const j = this.jobs.get(job.id);
     const accepted = j !== undefined && j.token === job.token && j.state === 'held';
@@ -261,20 +249,9 @@ export class FakeJobSource implements JobSource {
     this.closed = true;
   }
 
-  /**
-   * Waits for the writes made before this one, and for a hold on it: writes take effect in the
-   * order they are made, as Redis runs one connection's commands (a held write holds those after
-   * it). Returns what to call once this write took effect.
-   */
-  private async inOrder(method: keyof JobSource): Promise<() => void> {
+  private async waitIfHeld(method: keyof JobSource): Promise<void> {
     const i = this.holds.findIndex((h) => h.method === method);
-    const held = i >= 0 ? this.holds.splice(i, 1)[0]!.released : undefined;
-    const before = this.order;
-    let done!: () => void;
-    this.order = new Promise<void>((r) => (done = r));
-    await before;
-    if (held) await held;
-    return done;
+    if (i >= 0) await this.holds.splice(i, 1)[0]!.released;
   }
 
   private maybeFail(method: keyof JobSource): void {
