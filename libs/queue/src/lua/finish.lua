@@ -19,16 +19,20 @@ local finishOpts = cmsgpack.pack({ token = '0', keepJobs = { count = 0 }, lockDu
 -- A script's writes are not undone by a later error, so whatever could fail mid-batch is checked
 -- first: each end whose fence holds must find its BullMQ job active. Otherwise the batch fails
 -- with nothing written (its runs are abandoned and swept as lost), never half recorded.
-for _, E in ipairs(P.ends) do
-  if lsCall('HGET', recKey(base, E.id), 'token') == E.token and (lsCall('EXISTS', base .. E.id) == 0 or not lsCall('LPOS', KEYS[2], E.id)) then
+-- The record fields each end needs are read here, once (a batch never holds one job twice).
+local heldOf = {}
+for i, E in ipairs(P.ends) do
+  local held = lsCall('HMGET', recKey(base, E.id), 'token', 'attempts', 'logBytes')
+  heldOf[i] = held
+  if held[1] == E.token and (lsCall('EXISTS', base .. E.id) == 0 or not lsCall('LPOS', KEYS[2], E.id)) then
     error('job ' .. E.id .. ' is held under its fence but is not active in BullMQ: none of the ' .. #P.ends .. ' ends of this batch was recorded')
   end
 end
-for _, E in ipairs(P.ends) do
+for i, E in ipairs(P.ends) do
   local id = E.id
   local rk = recKey(base, id)
   local result
-  local held = lsCall('HMGET', rk, 'token', 'attempts', 'logBytes')
+  local held = heldOf[i]
   if held[1] ~= E.token then
     result = 'fenced'
   else
