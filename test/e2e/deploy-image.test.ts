@@ -25,7 +25,7 @@ const JOB_UIDS = (() => {
   return { first, last: first + 999 };
 })();
 /** The agents' drain: short, so a long job is handed back within the test. */
-const SHUTDOWN_GRACE_S = 15;
+const SHUTDOWN_GRACE_S = 10;
 
 interface Attempt {
   agentId: string;
@@ -190,8 +190,8 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
   }, 300_000);
 
   it('drains an agent on docker stop: exit 0, a short job finishes, a long one is handed back uncharged and runs again', async () => {
-    const short = cli(['submit', '--pool', 'smoke', '--', 'sh', '-c', 'sleep 10; echo short done']).trim();
-    const long = cli(['submit', '--pool', 'smoke', '--retries', 'lost=0', '--', 'sh', '-c', 'sleep 40; echo long done']).trim();
+    const short = cli(['submit', '--pool', 'smoke', '--', 'sh', '-c', 'sleep 8; echo short done']).trim();
+    const long = cli(['submit', '--pool', 'smoke', '--retries', 'lost=0', '--', 'sh', '-c', 'sleep 20; echo long done']).trim();
     await until(() => job(short).state === 'JOB_STATE_RUNNING' && job(long).state === 'JOB_STATE_RUNNING', 'both jobs running on the survivor');
     // A timeout well above LONGSHORE_SHUTDOWN_GRACE + LONGSHORE_KILL_GRACE: the drain, not SIGKILL, ends it.
     docker(['stop', '-t', '60', `smoke-${run}-${survivor}`], { timeout: 120_000 });
