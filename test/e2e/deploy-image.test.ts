@@ -47,6 +47,8 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
   const bootstrap = `bootstrap-${run}-${'x'.repeat(32)}`;
   let env: Record<string, string>;
   let agentEnv: string[];
+  /** Every service's Redis, registry and dispatcher settings. */
+  let common: string[];
   /** The agent left after the first test killed the other one. */
   let survivor: string;
 
@@ -111,7 +113,7 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     const [redisPort, registryPort, dispatcherPort] = [await freePort(), await freePort(), await freePort()];
     const redisUrl = `redis://default:${password}@127.0.0.1:${redisPort}`;
     start(`smoke-${run}-redis`, [REDIS, '--bind', '127.0.0.1', '--port', String(redisPort), '--requirepass', password, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction']);
-    const common = ['-e', `LONGSHORE_REDIS_URL=${redisUrl}`, '-e', `LONGSHORE_REGISTRY=127.0.0.1:${registryPort}`, '-e', `LONGSHORE_DISPATCHER=127.0.0.1:${dispatcherPort}`];
+    common = ['-e', `LONGSHORE_REDIS_URL=${redisUrl}`, '-e', `LONGSHORE_REGISTRY=127.0.0.1:${registryPort}`, '-e', `LONGSHORE_DISPATCHER=127.0.0.1:${dispatcherPort}`];
     start(`smoke-${run}-registry`, [...common, '-e', `LONGSHORE_BOOTSTRAP_TOKEN=${bootstrap}`, IMAGE, 'registry']);
     start(`smoke-${run}-dispatcher`, [...common, IMAGE, 'dispatcher']);
     env = { LONGSHORE_HOME: home, LONGSHORE_REGISTRY: `127.0.0.1:${registryPort}`, LONGSHORE_DISPATCHER: `127.0.0.1:${dispatcherPort}`, LONGSHORE_TOKEN: bootstrap };
@@ -169,6 +171,25 @@ describeDocker('the Longshore image (deploy/docker/Dockerfile)', ({ host }) => {
     const bad = inRegistry(['node', '/app/deploy/docker/entrypoint.mjs', 'nonsense']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('registry|dispatcher|agent|cli');
+  });
+
+  // The console as compose and Kubernetes run it (`cli console`): its UI, built at build time,
+  // must be in the image, and it must reach the registry with a user's token (it has none).
+  it('serves the web console from the image, with its built UI, showing the cluster to a signed-in user', async () => {
+    const port = await freePort();
+    start(`smoke-${run}-console`, [...common, IMAGE, 'cli', 'console', '--listen', `127.0.0.1:${port}`]);
+    const base = `http://127.0.0.1:${port}`;
+    await until(async () => (await fetch(`${base}/`).catch(() => undefined))?.ok === true, 'the console answering GET /', 180_000);
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const script = await fetch(`${base}/app.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(1000);
+    const pools = await fetch(`${base}/api/pools`, { headers: { authorization: `Bearer ${bootstrap}` } });
+    expect(pools.status).toBe(200);
+    expect(JSON.stringify(await pools.json())).toContain('"smoke"');
+    expect((await fetch(`${base}/api/pools`)).status).toBe(401);
   });
 
   it('finishes a job on the other agent when its agent is killed mid-job', async () => {
