@@ -43,7 +43,7 @@ export interface AgentHandle {
 /** The settings the agent itself acts on (the rest of {@link AgentConfig} is for the wiring). */
 export type AgentSettings = Pick<
   AgentConfig,
-  'agentId' | 'capacityMilli' | 'lanes' | 'defaultExecutor' | 'defaultTimeoutMs' | 'killGraceMs' | 'startTimeoutMs' | 'logMaxBytes' | 'jobDir' | 'shutdownGraceMs' | 'claimPollMs'
+  'agentId' | 'capacityMilli' | 'lanes' | 'defaultExecutor' | 'defaultTimeoutMs' | 'killGraceMs' | 'startTimeoutMs' | 'logMaxBytes' | 'jobDir' | 'shutdownGraceMs' | 'claimPollMs' | 'leaseMs'
 >;
 
 /** What a job source tells its agent about claims it holds. */
@@ -435,7 +435,18 @@ class Agent implements AgentHandle {
    */
   private async reclaim(held: HeldJob): Promise<HeldJob | undefined> {
     if (this.state === 'stopped') return undefined;
-    const got = await this.source.adopt(held.id, held.attempt);
+    // Bounded: cut off from Redis, it must still stop the run before its claim can pass to another
+    // agent. A sixth of the lease is the least a claim has left when the source fences it (not
+    // renewed for half the lease, checked every third). A late answer's claim is not renewed.
+    const adopting = this.source.adopt(held.id, held.attempt);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(1, Math.floor(this.config.leaseMs / 6)))));
+    const got = await Promise.race([adopting, late]).finally(() => clearTimeout(timer));
+    if (got === 'late') {
+      void adopting.then((g) => g && this.source.abandon(held.id), () => undefined);
+      this.logger.warn({ job: held.id }, 'taking back the lapsed claim on the job took too long; its run is stopped');
+      return undefined;
+    }
     if (!got) return undefined;
     if (got.claimed.kind !== 'job') {
       this.source.abandon(held.id);

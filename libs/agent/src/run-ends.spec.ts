@@ -117,6 +117,20 @@ describe('the agent records how each run ended', () => {
     expect(t.source.attempts(id)).toBe(1);
   });
 
+  it('self-fenced when taking the claim back hangs (cut off from Redis): the run is stopped after a sixth of the lease, a late answer’s claim not renewed', async () => {
+    const { t, id, run } = await oneRunning(); // lease 4 s
+    const answer = t.source.holdNext('adopt');
+    t.source.loseLock(id);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(run.stopRequested).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(run.stopRequested).toBe(true);
+    answer();
+    await settle();
+    expect(t.source.abandoned).toContain(id);
+    expect(t.source.finished).toEqual([]);
+  });
+
   it('self-fenced: a claim it cannot renew nor take back stops the run, records nothing, frees its room', async () => {
     const { t, id, next, run } = await oneRunning();
     t.source.steal(id); // the queue put the job back and another agent took it

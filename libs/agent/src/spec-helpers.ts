@@ -66,6 +66,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
       jobDir: '/nonexistent/longshore-spec',
       shutdownGraceMs: 10_000,
       claimPollMs: 1000,
+      leaseMs: 4000,
       ...opts.settings,
     },
     pool: source.pool,

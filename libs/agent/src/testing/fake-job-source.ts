@@ -214,6 +214,7 @@ export class FakeJobSource implements JobSource {
   }
 
   async adopt(id: string, attempt?: number): Promise<{ claimed: ClaimedJob; startedAt: number; logged: { stdout: number; stderr: number } } | undefined> {
+    await this.waitIfHeld('adopt');
     this.maybeFail('adopt');
     const j = this.jobs.get(id);
     if (j?.state !== 'held' || (attempt !== undefined && j.attempts !== attempt)) return undefined;
