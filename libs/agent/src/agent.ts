@@ -128,6 +128,8 @@ class Agent implements AgentHandle {
   private ends: HeldEnd[] = [];
   /** Ends recorded again under a claim taken back (see {@link retake}): once each. */
   private readonly retaken = new WeakSet<RunRecord>();
+  /** A write of {@link ends} is due on the next turn of the event loop (see {@link writeEndsSoon}). */
+  private endsWriteQueued = false;
   /** The `attempt` span context of each ended run waiting in {@link ends}: its `finish` span goes under it. */
   private readonly endContexts = new Map<RunRecord, Context>();
   private closing?: Promise<void>;
@@ -491,11 +493,24 @@ class Agent implements AgentHandle {
       const record: HeldEnd = { job: run.job, outcome: end.outcome, retry: end.retry };
       this.ends.push(record);
       if (run.attemptContext) this.endContexts.set(record, run.attemptContext);
-      this.write('ended').catch(() => undefined); // logged by write; the claim loop claims again
-
+      this.writeEndsSoon();
     }
     this.wake.wake();
     this.heartbeat.beatSoon();
+  }
+
+  /**
+   * Records the runs that ended in one write, once the work that ended them has settled: ends
+   * reached in the same turn of the event loop (a claim's jobs that end at once) go together in
+   * one round trip instead of the first alone and the rest in the next.
+   */
+  private writeEndsSoon(): void {
+    if (this.endsWriteQueued) return;
+    this.endsWriteQueued = true;
+    setImmediate(() => {
+      this.endsWriteQueued = false;
+      this.write('ended').catch(() => undefined); // logged by write; the claim loop claims again
+    });
   }
 
   private async checkCancels(): Promise<void> {
@@ -535,6 +550,8 @@ class Agent implements AgentHandle {
       while (this.runs.size > 0 && Date.now() < deadline) await this.wake.wait(Math.min(500, deadline - Date.now()));
       for (const run of this.runs.values()) run.release('the agent is shutting down');
       while (this.runs.size > 0) await this.wake.wait(500);
+      // Ends whose write is still due on the next turn of the event loop are written now.
+      if (this.ends.length > 0) await this.write('ended').catch(() => undefined);
       await this.turn;
       // Only now: the source renews the locks of running jobs until they are done.
       await this.source.close();
