@@ -255,13 +255,17 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
 
   it('drains an agent and shows its state change', async () => {
     // A full-weight job on each agent: drained, agent-2 stays draining while its job runs.
-    await Promise.all([1, 2].map(() => ls.submit({ command: ['sleep', '20'], weightMilli: 1000 })));
-    await waitFor(async () => (await ls.registry.listAgents({})).agents.find((a) => a.id === 'agent-2')?.runningJobIds.length === 1, { timeoutMs: 60_000 });
+    const ours = (await Promise.all([1, 2].map(() => ls.submit({ command: ['sleep', '20'], weightMilli: 1000 })))).map((j) => j.id);
+    // One of these two on agent-2, alone: a job of an earlier test (the form's `sleep 6`, weight
+    // 0.25) may still hold it on a slow machine, and is not the one this test reads back.
+    const running = await waitFor(async () => {
+      const ids = (await ls.registry.listAgents({})).agents.find((a) => a.id === 'agent-2')?.runningJobIds ?? [];
+      return ids.length === 1 && ours.includes(ids[0]!) ? ids[0]! : undefined;
+    }, { timeoutMs: 60_000 });
     await page.goto(`${server.url}#/agents`);
     const row = page.locator('tr[data-agent="agent-2"]');
     await expect(row.locator('.agent-state').textContent()).resolves.toBe('active');
     // Its capacity bar is made of the job that fills it, by weight, linking to the job.
-    const running = (await ls.registry.listAgents({})).agents.find((a) => a.id === 'agent-2')!.runningJobIds[0]!;
     const seg = row.locator('.bar.segmented a.seg');
     await seg.waitFor();
     await expect(seg.getAttribute('aria-label')).resolves.toBe(`job ${running}, weight 1`);
