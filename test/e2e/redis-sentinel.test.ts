@@ -150,7 +150,8 @@ function reportWarnings(label: string, cluster: Cluster): void {
     const said = new Map<string, number>();
     for (const l of p.logs) {
       if (l['level'] !== 'warn' && l['level'] !== 'error') continue;
-      const what = `${String(l['msg'])} ${String(l['err'] ?? '')}`.slice(0, 200);
+      const err = l['err'] as { type?: string; message?: string } | undefined;
+      const what = `${String(l['msg'])} ${err ? `${err.type ?? ''}: ${err.message ?? ''}` : ''}`.slice(0, 200);
       said.set(what, (said.get(what) ?? 0) + 1);
     }
     if (said.size) console.log(`${label}: ${p.name} warned: ${JSON.stringify(Object.fromEntries([...said].slice(-8)))}`);

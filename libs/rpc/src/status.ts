@@ -12,19 +12,24 @@ export interface WireStatus {
   metadata: Metadata;
 }
 
-/** Errors from the Redis client that mean "cannot reach Redis now" rather than a bug. */
+/**
+ * Replies Redis gives while it is failing over, loading or resharding: the same request succeeds
+ * once that is over, so the caller should retry rather than report a server bug.
+ */
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|UNBLOCKED|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|BUSY|NOMASTERLINK)\b/;
+
+/** ioredis's own messages when it has no usable server (Sentinel, Cluster, timeouts). */
+const NO_SERVER =
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED|All sentinels are unreachable|None of the sentinels|Failed to refresh slots cache|Too many Cluster redirections|Command timed out/;
+
+/** Errors from the Redis client that mean "cannot reach a usable Redis now" rather than a bug. */
 function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
   // ioredis names some of these only in the error's name (MaxRetriesPerRequestError).
-  if (/MaxRetriesPerRequest|ConnectionClosed/.test(err.name)) return true;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === 'ETIMEDOUT' ||
-    code === 'EPIPE' ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED/.test(err.message)
-  );
+  if (/MaxRetriesPerRequest|ConnectionClosed|ClusterAllFailed/.test(err.name)) return true;
+  if (err.name === 'ReplyError' && TRANSIENT_REPLY.test(err.message)) return true;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE' || NO_SERVER.test(err.message);
 }
 
 /**
@@ -36,7 +41,7 @@ export function toWireStatus(err: unknown, logger: Logger, method: string): Wire
   let e: unknown = err;
   if (!(e instanceof LongshoreError) && isConnectionError(e)) {
     e = new UnavailableError(
-      'the server lost its connection to Redis: the request may or may not have taken effect; retry shortly (a submit with the same idempotency key is safe to retry)',
+      'the server could not reach a writable Redis (connection lost, or a failover under way): the request may or may not have taken effect; retry shortly (a submit with the same idempotency key is safe to retry)',
       { cause: err },
     );
   }
