@@ -99,3 +99,33 @@ describe('RpcServer and createRpcClient over a real gRPC server', () => {
     c.close();
   });
 });
+
+describe('a follow stream when its server shuts down', () => {
+  it('ends with UNAVAILABLE (reconnect and resume), never with OK as if it had seen everything', async () => {
+    const following: ServiceImpl<(typeof DispatcherService)['method']> = {
+      ...impl,
+      // Like the dispatcher's follow: lines until the call's signal says stop.
+      async *streamJobLogs(_req, ctx) {
+        yield { lines: [{ text: 'first' }] };
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+      },
+    };
+    const server = new RpcServer(silentLogger()).register(DispatcherService, following);
+    const address = await server.listen('127.0.0.1:0');
+    const c = createRpcClient(DispatcherService, address);
+    const lines: string[] = [];
+    const ended = (async () => {
+      for await (const m of c.rpc.streamJobLogs({ id: 'x', follow: true })) {
+        lines.push(...m.lines.map((l) => l.text));
+        if (lines.length === 1) void server.close(5000);
+      }
+    })().then(
+      () => 'ended OK',
+      (e: unknown) => e,
+    );
+    const err = await ended;
+    expect(lines).toEqual(['first']);
+    expect((err as LongshoreError).code).toBe(Code.Unavailable);
+    c.close();
+  });
+});

@@ -14,7 +14,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type * as HealthCheck from 'grpc-health-check';
-import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal } from '@longshore/domain';
+import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal, UnavailableError } from '@longshore/domain';
 import type { Logger } from '@longshore/telemetry';
 import { refuseMalformed } from './malformed-request.js';
 import { traceServerCall } from './tracing.js';
@@ -218,6 +218,9 @@ export class RpcServer {
               if (ctx.signal.aborted) break;
               if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
             }
+            // A follow or watch stream cut short by shutdown has not ended: an OK status would tell
+            // the client it had seen everything. UNAVAILABLE makes it reconnect and resume.
+            if (this.shutdown.signal.aborted) throw new UnavailableError('the server is shutting down: reconnect and resume');
           });
           call.end();
         } catch (err) {
