@@ -418,6 +418,8 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
   it('says which service it cannot reach when the cluster stops under an open page, never a blank page or a stack', async () => {
     const registry = cluster.clientEnv['LONGSHORE_REGISTRY']!;
     const dispatcher = cluster.clientEnv['LONGSHORE_DISPATCHER']!;
+    // A job still running when the dispatcher goes, whose log page stays open.
+    const running = await ls.submit({ command: ['sh', '-c', 'echo before-outage; exec sleep 600'] });
     await page.goto(`${server.url}#/pools`);
     await page.locator('[data-pool="default"]').waitFor();
     await cluster.registry.stop();
@@ -430,7 +432,16 @@ describe.skipIf(!haveChromium)('web console in headless Chromium against a real 
     // The jobs page still works (the dispatcher is up), until the dispatcher stops too.
     await page.goto(`${server.url}#/jobs`);
     await page.locator('table.jobs tbody tr').first().waitFor();
+    // Its pool filter says why it lists no pools, rather than showing an empty list.
+    await page.locator('.filters .error', { hasText: 'pool list unavailable: the console cannot reach the registry' }).waitFor({ timeout: 30_000 });
+    await page.goto(`${server.url}#/jobs/${running.id}`);
+    await page.locator('.log-row', { hasText: 'before-outage' }).waitFor({ timeout: 60_000 });
     await cluster.dispatcher.stop();
+    // The followed log says so at once (its stream does not sit reconnecting for a minute first),
+    // and keeps the lines it showed.
+    await page.locator('.log .error', { hasText: 'cannot reach the dispatcher' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.log-row', { hasText: 'before-outage' }).count()).toBe(1);
+    await page.goto(`${server.url}#/jobs`);
     const jobsError = page.locator('.panel .error', { hasText: 'cannot reach the dispatcher' });
     await jobsError.waitFor({ timeout: 30_000 });
     await expect(jobsError.textContent()).resolves.toContain(`the console cannot reach the dispatcher at ${dispatcher} (is the cluster running? the console server's --dispatcher/LONGSHORE_DISPATCHER points there): `);

@@ -115,7 +115,9 @@ async function followLogs({ ls, req, res, url, params, signal }: Call, deps: Api
     batch = [];
   };
   try {
-    for await (const line of ls.logs(id, { follow, signal, ...(after ? { after } : {}) })) {
+    // No reconnecting here (reconnectForMs 0): the page is told at once that the dispatcher is
+    // gone, and reopens the stream after the last line it showed, as it does for any drop.
+    for await (const line of ls.logs(id, { follow, signal, reconnectForMs: 0, ...(after ? { after } : {}) })) {
       batch.push(logLineView(line));
       // Lines that come together go out together: at most 500 a batch, or what 50 ms gathered.
       if (batch.length >= 500) flush();

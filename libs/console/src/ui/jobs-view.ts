@@ -27,8 +27,10 @@ function JobRow({ job }: { job: JobSummaryView }) {
   );
 }
 
-function Filters({ pools }: { pools: PoolView[] | undefined }) {
+function Filters({ pools, error }: { pools: PoolView[] | undefined; error: unknown }) {
   const q = route.value.query;
+  // The chosen pool stays a choice even when the list could not be had (or no longer has it).
+  const poolIds = [...new Set([...(pools ?? []).map((p) => p.id), ...(q.get('pool') ? [q.get('pool')!] : [])])];
   const apply = (ev: Event) => {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget as HTMLFormElement);
@@ -42,8 +44,9 @@ function Filters({ pools }: { pools: PoolView[] | undefined }) {
       'label',
       null,
       'Pool',
-      h('select', { name: 'pool', value: q.get('pool') ?? '' }, h('option', { value: '' }, 'any pool'), (pools ?? []).map((p) => h('option', { key: p.id, value: p.id }, p.id))),
+      h('select', { name: 'pool', value: q.get('pool') ?? '' }, h('option', { value: '' }, 'any pool'), poolIds.map((id) => h('option', { key: id, value: id }, id))),
     ),
+    error ? h('span', { class: 'error', role: 'alert' }, `pool list unavailable: ${(error as Error).message}`) : null,
     h('label', null, 'State', h('select', { name: 'state', value: q.get('state') ?? '' }, h('option', { value: '' }, 'any state'), STATES.map((s) => h('option', { key: s, value: s }, s)))),
     h('label', null, 'Labels', h('input', { name: 'labels', value: q.getAll('label').join(' '), placeholder: 'team=data' })),
     h('button', { type: 'submit' }, 'Filter'),
@@ -57,7 +60,8 @@ export function JobsView() {
   const [cursor, setCursor] = useState<{ filter: string; at: PageCursor }>({ filter, at: FIRST_PAGE });
   const at = cursor.filter === filter ? cursor.at : FIRST_PAGE; // a new filter starts at its first page
   const [page, setPage] = useState<{ key: string; view: JobPageView } | undefined>(undefined);
-  const pools = usePoll((signal) => get<PoolView[]>('/api/pools', signal), 'pools');
+  // Polled, so a registry that was unreachable comes back into the pool filter by itself.
+  const pools = usePoll((signal) => get<PoolView[]>('/api/pools', signal), 'pools', 15_000);
   const key = `${filter}|${at.current}`;
   const path = () => `/api/jobs/live${filter ? `${filter}&` : '?'}pageToken=${encodeURIComponent(at.current)}`;
   const error = useStream(key, path, (e) => {
@@ -67,7 +71,7 @@ export function JobsView() {
   return h(
     Section,
     { title: 'Jobs', actions: h('a', { class: 'button', href: '#/submit' }, 'Submit a job') },
-    h(Filters, { pools: pools.data }),
+    h(Filters, { pools: pools.data, error: pools.error }),
     h(ErrorLine, { error }),
     view
       ? view.jobs.length
