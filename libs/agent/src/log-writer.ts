@@ -7,10 +7,10 @@ import type { Redactor } from '@longshore/secrets';
  * it wrote under is no longer the job's), with that claim's token: the caller says whether it
  * holds the job again (it took its lapsed claim back: the batch is written again under the job's
  * claim now, see `job`), else it stops the run and nothing more is written. With a redactor, every line is
- * masked before it is stored; the redactor may hold back the last line (one whose end could begin
- * a secret) until the next arrives or the output ends ({@link end}): the timed flush writes what
- * the redactor released, never the line it holds, so a secret split over two lines is masked in
- * both however long apart they come.
+ * masked before it is stored; the redactor may hold back the last lines (whose joined end could begin
+ * a secret) until a line settles it or the output ends ({@link end}): the timed flush writes what
+ * the redactor released, never the lines it holds, so a secret cut over several lines is masked in
+ * each however long apart they come.
  */
 export class LogWriter {
   private buf: LogLine[] = [];

@@ -42,7 +42,7 @@ describe('Redactor', () => {
     ]);
   });
 
-  it('masks a value split across two lines of one stream, holding back at most one line', () => {
+  it('masks a value split across two lines of one stream', () => {
     const r = new Redactor([secret]);
     expect(r.push('stdout', `start ${secret.slice(0, 5)}`)).toEqual([]);
     expect(r.holding).toBe(true);
@@ -88,6 +88,43 @@ describe('Redactor', () => {
     const pem = '-----BEGIN-----\nabcdefghij0123\n-----END-----';
     const r = new Redactor([pem]);
     expect(through(r, [['stdout', 'key: -----BEGIN-----'], ['stdout', 'abcdefghij0123'], ['stdout', '-----END----- done']])).toEqual(['stdout:key: ***', 'stdout:***', 'stdout:*** done']);
+  });
+
+  it('masks a value cut over any number of lines (as `fold` wraps it), holding only the lines it could reach into', () => {
+    // Every way to cut the value into three pieces, and a wrap every 3 characters.
+    for (let a = 1; a < secret.length - 1; a++) {
+      for (let b = a + 1; b < secret.length; b++) {
+        const r = new Redactor([secret]);
+        const got = through(r, [['stdout', `x ${secret.slice(0, a)}`], ['stdout', secret.slice(a, b)], ['stdout', `${secret.slice(b)} y`]]);
+        expect(got, `${a},${b}`).toEqual(['stdout:x ***', 'stdout:***', 'stdout:*** y']);
+      }
+    }
+    const long = 'tok_0123456789abcdefghijklmnopqrstuvwxyz';
+    const r = new Redactor([long]);
+    const wrapped = long.match(/.{1,3}/g)!;
+    const out: RedactedLine[] = [];
+    for (const piece of wrapped.slice(0, -1)) out.push(...r.push('stdout', piece));
+    expect(out, 'nothing released while the lines could still be the value').toEqual([]);
+    // Its last piece completes it: all of it goes, masked.
+    out.push(...r.push('stdout', wrapped[wrapped.length - 1]!), ...r.push('stdout', 'after'));
+    expect(out.map((l) => l.text)).toEqual([...wrapped.map(() => '***'), 'after']);
+    expect(r.holding).toBe(false);
+    // A line that breaks the run releases what was held, unmasked where it was no value.
+    expect(through(new Redactor([long]), [['stdout', 'tok_012'], ['stdout', '345'], ['stdout', 'nope']])).toEqual(['stdout:tok_012', 'stdout:345', 'stdout:nope']);
+  });
+
+  it(`holds at most ${Redactor.MAX_HELD_LINES} lines, however many empty lines follow a value's beginning`, () => {
+    const r = new Redactor([secret]);
+    expect(r.push('stdout', secret.slice(0, 4))).toEqual([]);
+    let pushed = 1;
+    let released = 0;
+    for (let i = 0; i < Redactor.MAX_HELD_LINES - 1; i++, pushed++) released += r.push('stdout', '').length;
+    expect(released, 'empty lines after the beginning are held with it').toBe(0);
+    // One more line would be the 65th held: the oldest goes (unjoined), and with it the reason to hold.
+    expect(r.push('stdout', '')[0]).toEqual({ stream: 'stdout', text: secret.slice(0, 4) });
+    pushed++;
+    expect(r.holding).toBe(false);
+    expect(pushed).toBe(Redactor.MAX_HELD_LINES + 1);
   });
 
   it('finds a value that repeats its own beginning when a line ends inside it (no false release)', () => {

@@ -73,12 +73,11 @@ function failureTable(needle: string): Uint32Array {
 }
 
 /**
- * Whether the end of `text` could be where a needle begins: some non-empty end of it is a
- * proper prefix of the needle (which covers a multi-line value cut at its own newline: its part
- * before the newline is such a prefix). Linear in the text's length
+ * The length of the longest end of `text` that is a proper prefix of the needle: how much of the
+ * text a match running on past its end would take (0: none could). Linear in the text's length
  * (a Knuth-Morris-Pratt run), so a long line with a long value costs no more than a search.
  */
-function endCouldBeginNeedle(text: string, needle: string, fail: Uint32Array): boolean {
+function continuationLength(text: string, needle: string, fail: Uint32Array): number {
   const step = (k: number, c: string): number => {
     // The state never reaches the needle's full length (a whole match falls back), so `needle[k]` exists.
     while (k > 0 && c !== needle[k]) k = fail[k - 1]!;
@@ -88,7 +87,7 @@ function endCouldBeginNeedle(text: string, needle: string, fail: Uint32Array): b
   // Only the needle's length of text can take part in a match that runs past the end.
   let k = 0;
   for (let i = Math.max(0, text.length - needle.length); i < text.length; i++) k = step(k, text[i]!);
-  return k > 0;
+  return k;
 }
 
 function findAll(text: string, needles: readonly string[]): Range[] {
@@ -117,19 +116,34 @@ function applyMask(text: string, ranges: Range[]): string {
   return out + text.slice(pos);
 }
 
+/** Held lines joined by `joint`, with where each line starts in the joined text. */
+function joined(lines: readonly Held[], joint: string): { text: string; starts: number[] } {
+  const starts: number[] = [];
+  let text = '';
+  for (const [i, l] of lines.entries()) {
+    if (i > 0) text += joint;
+    starts.push(text.length);
+    text += l.text;
+  }
+  return { text, starts };
+}
+
 /**
- * Masks a job's secret values in its output before it is stored. Lines come in one at a time. A
- * line whose end could be the start of a value (a proper prefix of the value or of one of its
- * forms; or its first line, for a multi-line value) is held back until the next line arrives, or
- * until {@link drain} when the output ends, so a value a job printed split over two lines of the
- * same stream (wrapped, or cut at its own newline) is masked in both, however long the job waits
- * between the two. Every other line is released at once: at most one line is held, and only one
- * that could be a value's beginning. Nothing here runs on a timer.
+ * Masks a job's secret values in its output before it is stored. Lines come in one at a time.
+ * Lines of one stream whose joined end could be the start of a value (a proper prefix of the
+ * value or of one of its forms, the lines joined as a wrapped value is, or at the value's own
+ * newlines) are held back until a line comes that settles it, or until {@link drain} when the
+ * output ends, so a value a job printed cut over any number of lines (wrapped by `fold`, or at
+ * its own newlines) is masked in each, however long the job waits between them. Every other line
+ * is released at once: only lines that a value's beginning could reach into are held (at most
+ * {@link MAX_HELD_LINES}). Nothing here runs on a timer.
  */
 export class Redactor {
+  /** Lines held at most: a value cut over more lines than this (all but empty ones) is not joined up. */
+  static readonly MAX_HELD_LINES = 64;
   private readonly needles: string[];
   private readonly failures: Uint32Array[];
-  private held: Held | undefined;
+  private held: Held[] = [];
 
   constructor(values: readonly string[]) {
     this.needles = redactionNeedles(values);
@@ -143,7 +157,7 @@ export class Redactor {
 
   /** Whether a line is held back, waiting for the next. */
   get holding(): boolean {
-    return this.held !== undefined;
+    return this.held.length > 0;
   }
 
   /** `text` with every value masked (no holding back). */
@@ -154,39 +168,59 @@ export class Redactor {
   /** Takes the next line; returns the lines ready to store (masked), in order. */
   push(stream: RedactedLine['stream'], text: string): RedactedLine[] {
     if (!this.active) return [{ stream, text }];
-    const cur: Held = { stream, text, forced: [] };
-    const prev = this.held;
-    this.held = undefined;
     const out: RedactedLine[] = [];
-    if (prev) {
-      if (prev.stream === stream) {
-        for (const joint of ['', '\n']) {
-          const cut = prev.text.length;
-          for (const [s, e] of findAll(prev.text + joint + text, this.needles)) {
-            if (s < cut && e > cut + joint.length) {
-              prev.forced.push([s, cut]);
-              cur.forced.push([0, e - cut - joint.length]);
-            }
-          }
-        }
-      }
-      out.push(this.release(prev));
+    // Lines of another stream never join this one.
+    if (this.held.length > 0 && this.held[0]!.stream !== stream) out.push(...this.drain());
+    const lines = [...this.held, { stream, text, forced: [] }];
+    if (lines.length > 1) for (const joint of ['', '\n']) this.forceAcross(lines, joint);
+    // Keep the lines a value beginning at the joined end could reach back into; release the rest.
+    let keep = lines;
+    for (;;) {
+      // One line has no joints: both ways of joining give the same text.
+      const from = keep.length <= 1 ? this.reachedBack(keep, '') : Math.min(this.reachedBack(keep, ''), this.reachedBack(keep, '\n'));
+      for (const l of keep.slice(0, from)) out.push(this.release(l));
+      keep = keep.slice(from);
+      if (keep.length <= Redactor.MAX_HELD_LINES) break;
+      // Too many: the oldest goes unjoined, and what is left is judged again without it.
+      out.push(this.release(keep[0]!));
+      keep = keep.slice(1);
     }
-    if (this.couldContinue(text)) this.held = cur;
-    else out.push(this.release(cur));
+    this.held = keep;
     return out;
   }
 
-  /** The held line, masked (when the output ends). */
+  /** The held lines, masked (when the output ends). */
   drain(): RedactedLine[] {
-    const prev = this.held;
-    this.held = undefined;
-    return prev ? [this.release(prev)] : [];
+    const held = this.held;
+    this.held = [];
+    return held.map((l) => this.release(l));
   }
 
-  /** Whether a value could begin at the end of `text` and run on into the next line. */
-  private couldContinue(text: string): boolean {
-    return this.needles.some((n, i) => endCouldBeginNeedle(text, n, this.failures[i]!));
+  /** Marks, in each line it touches, every match that crosses from one line into the next. */
+  private forceAcross(lines: Held[], joint: string): void {
+    const { text, starts } = joined(lines, joint);
+    for (const [s, e] of findAll(text, this.needles)) {
+      const first = starts.findLastIndex((at) => at <= s);
+      if (e <= starts[first]! + lines[first]!.text.length) continue; // within one line: found there
+      for (let i = first; i < lines.length && starts[i]! < e; i++) {
+        const from = Math.max(s, starts[i]!) - starts[i]!;
+        const to = Math.min(e, starts[i]! + lines[i]!.text.length) - starts[i]!;
+        if (to > from) lines[i]!.forced.push([from, to]);
+      }
+    }
+  }
+
+  /** The first line a value beginning at the end of the lines (joined by `joint`) would start in. */
+  private reachedBack(lines: Held[], joint: string): number {
+    const { text, starts } = joined(lines, joint);
+    let longest = 0;
+    for (const [i, n] of this.needles.entries()) longest = Math.max(longest, continuationLength(text, n, this.failures[i]!));
+    if (longest === 0) return lines.length;
+    const at = text.length - longest;
+    // The line it begins in (or the one after the joint it begins in).
+    let i = starts.findLastIndex((s) => s <= at);
+    if (at >= starts[i]! + lines[i]!.text.length && i < lines.length - 1) i++;
+    return i;
   }
 
   private release(h: Held): RedactedLine {
