@@ -275,11 +275,9 @@ class Agent implements AgentHandle {
       const next = claims ? this.request() : undefined;
       if (ends.length === 0) return next ? this.take(await this.source.claim(next)) : false;
       let res: Awaited<ReturnType<JobSource['finish']>>;
-      const spans = ends.map((e) => {
-        const span = startFinishSpan(this.endContexts.get(e), e.job);
-        this.endContexts.delete(e);
-        return span;
-      });
+      const contexts = ends.map((e) => this.endContexts.get(e));
+      for (const e of ends) this.endContexts.delete(e);
+      const spans = ends.map((e, i) => startFinishSpan(contexts[i], e.job));
       try {
         res = await this.source.finish(ends, next);
         res.results.forEach((r, i) => spans[i]?.setAttribute('longshore.recorded', r !== 'fenced'));
@@ -293,7 +291,7 @@ class Agent implements AgentHandle {
       }
       res.results.forEach((r, i) => {
         if (r === 'fenced' && !this.retaken.has(ends[i]!)) {
-          void this.retake(ends[i]!);
+          void this.retake(ends[i]!, contexts[i]);
         } else if (r === 'fenced') {
           this.metrics.lostClaim();
           this.logger.warn({ job: ends[i]!.job.id }, "the job was no longer this agent's when its run ended; its result was discarded");
@@ -463,7 +461,7 @@ class Agent implements AgentHandle {
    * end under it, in the next write; else the result is discarded (whoever holds the job now
    * records it). Once per end.
    */
-  private async retake(end: HeldEnd): Promise<void> {
+  private async retake(end: HeldEnd, attemptContext: Context | undefined): Promise<void> {
     const job = await this.reclaim(end.job).catch(() => undefined);
     if (!job) {
       this.metrics.lostClaim();
@@ -471,6 +469,8 @@ class Agent implements AgentHandle {
       return;
     }
     const again: HeldEnd = { ...end, job };
+    // Its finish span, written again, stays a child of the attempt's.
+    if (attemptContext) this.endContexts.set(again, attemptContext);
     this.retaken.add(again);
     this.ends.push(again);
     this.logger.warn({ job: job.id, attempt: job.attempt }, "this agent's claim on the job lapsed before its end was recorded; it took the claim back to record it");
