@@ -154,15 +154,17 @@ async function runOne(bc: BenchCluster, name: Benchmark): Promise<void> {
     results.summary.push(...consoleBenchSummary(r));
     console.log(`\n${formatConsoleBench(r)}`);
   } else if (name === 'tracing') {
-    // Two clusters of its own (the services read OTEL_* at start): untraced, then traced.
+    // Clusters of its own (the services read OTEL_* at start): untraced, then traced, in rounds.
     const jobs = opts.jobs ?? (smoke ? 100 : 5000);
     const pacedJobs = smoke ? 20 : 300;
-    console.error(`running tracing (${jobs} no-op jobs at once and ${pacedJobs} paced, without and with tracing)…`);
+    const rounds = smoke ? 1 : 3;
+    console.error(`running tracing (${rounds} rounds of ${jobs} no-op jobs at once and ${pacedJobs} paced, without and with tracing)…`);
     const profileDir = process.env['LONGSHORE_BENCH_CPU_PROFILE'] || undefined;
-    const r = await runTracing({ jobs, pacedJobs, timeoutMs: smoke ? 30_000 : 120_000, ...(profileDir ? { profileDir } : {}) });
+    const r = await runTracing({ jobs, pacedJobs, rounds, timeoutMs: smoke ? 30_000 : 120_000, ...(profileDir ? { profileDir } : {}) });
     results.tracing = r;
     results.summary.push(...tracingSummary(r));
-    incomplete ||= [r.off, r.on, r.pacedOff, r.pacedOn].some((f) => f.completed < f.jobs) || r.spansReceived === 0;
+    const runs = [...r.rounds.flatMap((x) => [x.off, x.on]), ...(r.withMetrics ? [r.withMetrics] : [])];
+    incomplete ||= runs.some((t) => t.bulk.completed < t.bulk.jobs || t.paced.completed < t.paced.jobs) || r.spansReceived === 0;
     console.log(`\n${formatTracing(r)}`);
   } else {
     const jobs = opts.jobs ?? (smoke ? 200 : 5000);

@@ -1,13 +1,17 @@
 /**
  * What tracing costs: the overhead benchmark's Longshore no-op runs (bulk: throughput; paced:
  * submit → start latency) on a cluster without OTEL_* and on one exporting every span (sampler
- * always_on, OTLP/HTTP JSON to a receiver on loopback that counts them), side by side. Each cluster is its own
- * (the services read OTEL_* at start); the bench process itself registers no SDK, so the
- * dispatcher's SubmitJobs span is each trace's root. The agent's CPU time per job in the bulk
- * runs is measured too (/proc): it depends less on what else loads the machine than throughput.
+ * always_on, OTLP/HTTP JSON to a receiver on loopback that counts them), side by side, in
+ * alternating rounds; the figure judged is the median of the rounds' ratios. The traced runs
+ * export traces only (`OTEL_METRICS_EXPORTER=none`): metrics are their own feature, and one more
+ * traced run with metrics over OTLP too (what the endpoint alone turns on) shows their share.
+ * Each cluster is its own (the services read OTEL_* at start); the bench process itself
+ * registers no SDK, so the dispatcher's SubmitJobs span is each trace's root. The agent's CPU
+ * time per job in the bulk runs is measured too (/proc): it depends less on what else loads the
+ * machine than throughput.
  *
  * With `LONGSHORE_BENCH_CPU_PROFILE=<dir>` the agents are profiled (`tracing-profile-hook.mjs`)
- * and each profile is written to `<dir>/agent-off.cpuprofile` / `agent-on.cpuprofile`, with the
+ * and the first round's profiles are written to `<dir>/agent-off.cpuprofile` / `agent-on.cpuprofile`, with the
  * bulk run's time window beside it (`.window.json`) for `tracing-profile.ts` to break down.
  */
 import { writeFileSync } from 'node:fs';
@@ -26,31 +30,40 @@ export interface TracingOptions {
   jobs: number;
   /** No-op jobs submitted one at a time (latency). */
   pacedJobs: number;
+  /** Rounds of untraced-then-traced runs; the figure judged is the median of their ratios. */
+  rounds: number;
   timeoutMs: number;
-  /** Where to write the agents' CPU profiles (none when unset). */
+  /** Where to write the agents' CPU profiles of the first round (none when unset). */
   profileDir?: string;
 }
 
+/** One untraced or traced cluster's runs. */
+export interface TracingRun {
+  bulk: OverheadFigures;
+  paced: OverheadFigures;
+  /** The agent's main thread's CPU time per bulk job (its event loop: what limits its throughput). */
+  mainThreadUsPerJob: number;
+}
+
 export interface TracingResult {
-  /** `consumerCpuUsPerJob`: the agent's CPU time per job. */
-  off: OverheadFigures;
-  on: OverheadFigures;
-  pacedOff: OverheadFigures;
-  pacedOn: OverheadFigures;
+  /** Each round: untraced, then traced (traces only: OTEL_METRICS_EXPORTER=none). */
+  rounds: { off: TracingRun; on: TracingRun }[];
+  /** One more traced run exporting metrics over OTLP too (the endpoint's default), for comparison; absent under one round. */
+  withMetrics?: TracingRun;
   /** Spans the receiver got during the traced runs. */
   spansReceived: number;
-  /** The agent's main thread's CPU time per bulk job (its event loop: what limits its throughput). */
-  mainThreadUsPerJob: { off: number; on: number };
+  /** Jobs of the traced runs (bulk and paced), to put spans per job. */
+  tracedJobs: number;
 }
 
 const PACE_MS = 10;
 const HOOK = fileURLToPath(new URL('./tracing-profile-hook.mjs', import.meta.url));
 
-async function measure(env: NodeJS.ProcessEnv, what: 'off' | 'on', opts: TracingOptions): Promise<{ bulk: OverheadFigures; paced: OverheadFigures; mainThreadUsPerJob: number }> {
+async function measure(env: NodeJS.ProcessEnv, what: string, opts: TracingOptions, profileDir: string | undefined): Promise<TracingRun> {
   const cluster = await startCluster({ agents: 0, env: { LONGSHORE_JOB_RETENTION_COUNT: '1000000', LONGSHORE_SUBMIT_RATE: 'off', LONGSHORE_EXECUTORS: 'subprocess,noop', ...env } });
   const ls = LongshoreClient.connect({ env: cluster.clientEnv });
   const bc: BenchCluster = { cluster, ls };
-  const profile = opts.profileDir ? join(resolve(opts.profileDir), `agent-${what}.cpuprofile`) : undefined;
+  const profile = profileDir ? join(resolve(profileDir), `agent-${what}.cpuprofile`) : undefined;
   try {
     await ls.registry.createPool({ id: POOL, maxWeightMilli: 1000 });
     const agent = await cluster.startAgent({
@@ -113,21 +126,19 @@ async function startCountingReceiver(): Promise<{ url: string; spans(): number; 
 
 export async function runTracing(opts: TracingOptions): Promise<TracingResult> {
   const receiver = await startCountingReceiver();
+  const traced = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'always_on' };
   try {
-    const off = await measure({}, 'off', opts);
-    const on = await measure(
-      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'always_on' },
-      'on',
-      opts,
-    );
-    return {
-      off: off.bulk,
-      on: on.bulk,
-      pacedOff: off.paced,
-      pacedOn: on.paced,
-      spansReceived: receiver.spans(),
-      mainThreadUsPerJob: { off: off.mainThreadUsPerJob, on: on.mainThreadUsPerJob },
-    };
+    const rounds: TracingResult['rounds'] = [];
+    for (let i = 0; i < opts.rounds; i++) {
+      // Alternating, so a change in the machine's load between runs hits both sides alike.
+      const profileDir = i === 0 ? opts.profileDir : undefined;
+      const off = await measure({}, 'off', opts, profileDir);
+      const on = await measure({ ...traced, OTEL_METRICS_EXPORTER: 'none' }, 'on', opts, profileDir);
+      rounds.push({ off, on });
+    }
+    const withMetrics = opts.rounds > 1 ? await measure(traced, 'on-metrics', opts, undefined) : undefined;
+    const tracedRuns = rounds.length + (withMetrics ? 1 : 0);
+    return { rounds, ...(withMetrics ? { withMetrics } : {}), spansReceived: receiver.spans(), tracedJobs: tracedRuns * (opts.jobs + opts.pacedJobs) };
   } finally {
     await receiver.close();
   }

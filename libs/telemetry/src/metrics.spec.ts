@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from './logger.js';
-import { longshoreMeter, metricsListenError, otlpMetricsEnabled, parseHostPort, startMetrics, type MetricsHandle } from './metrics.js';
+import { longshoreMeter, metricsExporterWarning, metricsListenError, otlpMetricsEnabled, parseHostPort, startMetrics, type MetricsHandle } from './metrics.js';
 
 describe('the metrics address', () => {
   it('is HOST:PORT, IPv6 in brackets', () => {
@@ -34,6 +34,25 @@ describe('OTLP metrics', () => {
     expect(otlpMetricsEnabled({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toBe(true);
     expect(otlpMetricsEnabled({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:4318/v1/metrics' })).toBe(true);
     expect(otlpMetricsEnabled({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('follow OTEL_METRICS_EXPORTER: "none" keeps them off while traces go to the same endpoint; "otlp" (or a list naming it) keeps them on', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: 'none' })).toBe(false);
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: ' NONE ' })).toBe(false);
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: 'otlp' })).toBe(true);
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: 'prometheus, otlp' })).toBe(true);
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: 'console' })).toBe(false);
+    expect(otlpMetricsEnabled({ ...endpoint, OTEL_METRICS_EXPORTER: '' })).toBe(true);
+    expect(otlpMetricsEnabled({ OTEL_METRICS_EXPORTER: 'otlp' })).toBe(false);
+  });
+
+  it('say at start which OTEL_METRICS_EXPORTER names are ignored, pointing Prometheus users at LONGSHORE_METRICS_ADDR', () => {
+    expect(metricsExporterWarning({})).toBeUndefined();
+    expect(metricsExporterWarning({ OTEL_METRICS_EXPORTER: 'otlp' })).toBeUndefined();
+    expect(metricsExporterWarning({ OTEL_METRICS_EXPORTER: 'none' })).toBeUndefined();
+    expect(metricsExporterWarning({ OTEL_METRICS_EXPORTER: 'console' })).toMatch(/^OTEL_METRICS_EXPORTER=console: .*ignoring "console"$/);
+    expect(metricsExporterWarning({ OTEL_METRICS_EXPORTER: 'otlp,prometheus' })).toMatch(/ignoring "prometheus"; for Prometheus set LONGSHORE_METRICS_ADDR=HOST:PORT instead$/);
   });
 });
 
@@ -106,6 +125,32 @@ describe('startMetrics', () => {
       handle = undefined;
       expect(bodies.map((b) => b.url)).toContain('/v1/metrics');
       expect(bodies.map((b) => b.body).join('')).toContain('longshore.test.exported');
+    } finally {
+      vi.unstubAllEnvs();
+      await new Promise((resolve) => collector.close(resolve));
+    }
+  });
+
+  it('with OTEL_METRICS_EXPORTER=none sends nothing to the OTLP endpoint, and still serves Prometheus text', async () => {
+    const urls: string[] = [];
+    const collector = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        urls.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const port = await new Promise<number>((resolve) => collector.listen(0, '127.0.0.1', () => resolve((collector.address() as { port: number }).port)));
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${port}`);
+    vi.stubEnv('OTEL_METRICS_EXPORTER', 'none');
+    try {
+      handle = await startMetrics({ serviceName: 'otlp-none-test', address: '127.0.0.1:0', env: process.env, logger: silentLogger() });
+      longshoreMeter().createCounter('longshore.test.not_exported').add(2);
+      const text = await (await fetch(handle.url!)).text();
+      expect(text).toMatch(/^longshore_test_not_exported_total 2$/m);
+      await handle.shutdown();
+      handle = undefined;
+      expect(urls).toEqual([]);
     } finally {
       vi.unstubAllEnvs();
       await new Promise((resolve) => collector.close(resolve));

@@ -22,10 +22,36 @@ export function parseHostPort(text: string, variable = METRICS_ADDR_VAR): { host
   return { host: m[1] ?? m[2]!, port };
 }
 
-/** Whether metrics go over OTLP: an OTLP endpoint is set and the SDK is not disabled (OTEL_SDK_DISABLED). */
+/** The exporters `OTEL_METRICS_EXPORTER` names (a comma-separated list; unset: `otlp`). */
+function metricsExporters(env: NodeJS.ProcessEnv): string[] {
+  const named = (env['OTEL_METRICS_EXPORTER'] ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+  return named.length === 0 ? ['otlp'] : named;
+}
+
+/**
+ * Whether metrics go over OTLP: an OTLP endpoint is set, `OTEL_METRICS_EXPORTER` is unset or
+ * names `otlp` (`none`: no OTLP export, so traces can be exported without metrics), and the SDK
+ * is not disabled (OTEL_SDK_DISABLED). The Prometheus endpoint does not depend on it.
+ */
 export function otlpMetricsEnabled(env: NodeJS.ProcessEnv): boolean {
   if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return false;
+  if (!metricsExporters(env).includes('otlp')) return false;
   return Boolean(env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+}
+
+/**
+ * What a service says at start about an `OTEL_METRICS_EXPORTER` it does not follow (Longshore
+ * exports metrics over OTLP, or as Prometheus text at LONGSHORE_METRICS_ADDR): undefined when
+ * every name is `otlp` or `none`.
+ */
+export function metricsExporterWarning(env: NodeJS.ProcessEnv): string | undefined {
+  const other = metricsExporters(env).filter((e) => e !== 'otlp' && e !== 'none');
+  if (other.length === 0) return undefined;
+  const hint = other.includes('prometheus') ? `; for Prometheus set ${METRICS_ADDR_VAR}=HOST:PORT instead` : '';
+  return `OTEL_METRICS_EXPORTER=${env['OTEL_METRICS_EXPORTER'] ?? ''}: Longshore exports metrics only over OTLP ("otlp") or not at all ("none"); ignoring ${other.map((e) => JSON.stringify(e)).join(', ')}${hint}`;
 }
 
 /** The start-up error for a metrics address that cannot be listened on, naming the variable and the fix. */
@@ -90,6 +116,8 @@ export interface MetricsHandle {
  */
 export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
   const readers: IMetricReader[] = [];
+  const warning = metricsExporterWarning(opts.env);
+  if (warning) opts.logger.warn(warning);
   const prometheus = opts.address === undefined ? undefined : new PrometheusReader({ preventServerStart: true, withoutScopeInfo: true });
   if (prometheus) readers.push(prometheus);
   if (otlpMetricsEnabled(opts.env)) {
