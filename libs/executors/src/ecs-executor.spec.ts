@@ -196,6 +196,29 @@ describe('ecs executor: start failures are retried, then start_failed, never suc
     });
   }
 
+  it('a throttled DescribeTaskDefinition is a failed try like a throttled RunTask: the job runs on the next', async () => {
+    const { ecs, executor } = setup({ maxRunTaskAttempts: 3 });
+    ecs.throttleTaskDefinitionDescribes = 1;
+    const handle = await executor.start(request(), never);
+    ecs.exit((handle.ref as { taskArn: string }).taskArn, 0);
+    expect(await handle.wait()).toEqual({ kind: 'exited', exitCode: 0 });
+    expect(ecs.calls['DescribeTaskDefinition']).toBe(2);
+    expect(ecs.calls['RunTask']).toBe(1);
+  });
+
+  it('DescribeTaskDefinition throttled on every try: start_failed naming it, and no task was started', async () => {
+    const { ecs, executor } = setup({ maxRunTaskAttempts: 3 });
+    ecs.throttleTaskDefinitionDescribes = 3;
+    await expect(executor.start(request(), never)).rejects.toThrow(/in 3 tries .*task definition "longshore-job" could not be read: ThrottlingException/);
+    expect(ecs.calls['RunTask']).toBeUndefined();
+  });
+
+  it('an unknown task definition fails at once, without tries', async () => {
+    const { ecs, executor } = setup({ maxRunTaskAttempts: 3, taskDefinition: 'no-such-family' });
+    await expect(executor.start(request(), never)).rejects.toThrow(/task definition "no-such-family" could not be read: ClientException/);
+    expect(ecs.calls['DescribeTaskDefinition']).toBe(1);
+  });
+
   it('a refusal that retrying cannot mend (a bad parameter) fails at once', async () => {
     const { ecs, executor } = setup({ maxRunTaskAttempts: 3 });
     ecs.trouble.push({ error: 'InvalidParameterException' });

@@ -1,11 +1,11 @@
-import type { Task } from '@aws-sdk/client-ecs';
+import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { backoffFor } from '@longshore/domain';
 import { silentLogger, type Logger } from '@longshore/telemetry';
 import { awsMessage, createSdkEcsApi, isServerFault, isThrottling, type EcsApi } from './ecs-api.js';
 import { DESCRIBE_TASKS_BATCH, EcsPoller } from './ecs-poller.js';
 import { containerRan, ecsStopTimeoutFor, EcsRun, LogReadBudget, type EcsRunSettings } from './ecs-run.js';
 import { ECS_TAGS, planRunTask, type EcsLaunchSettings } from './ecs-run-task.js';
-import { EcsTaskDefinitions, logStreamOf, type EcsImageLookup } from './ecs-task-definitions.js';
+import { EcsTaskDefinitions, logStreamOf, TaskDefinitionUnavailableError, type EcsImageLookup } from './ecs-task-definitions.js';
 import { EcsSecretTaskDefinitions } from './ecs-task-secrets.js';
 import { HEALTHY, type AttachResult, type Executor, type LineSink, type OutputPosition, type OwnedRun, type ProbeResult, type RunHandle, type RunRef, type RunRequest } from './executor.js';
 import { StartCancelledError, StartFailedError, throwIfStartCancelled } from './start-errors.js';
@@ -59,7 +59,7 @@ const ECS_DEFAULT_STOP_TIMEOUT_S = 30;
  * environment as its container's overrides, memory and CPU from the request (Fargate: the next
  * valid size up, recorded as the handle's `detail`), `startedBy` and `longshore.*` tags naming the
  * job, attempt, agent and pool. Start failures that are not the job's (RunTask `failures`,
- * throttling, a task that stopped without running) are tried again up to `maxRunTaskAttempts`
+ * throttling of RunTask or of the task definition calls, a task that stopped without running) are tried again up to `maxRunTaskAttempts`
  * times with backoff, then `start_failed`; never success. One poller follows every task with one
  * DescribeTasks per 100 tasks; output comes from CloudWatch Logs (the task definition's awslogs
  * configuration). `stop` is StopTask. The run reference is the task ARN, so an agent restarted
@@ -106,18 +106,33 @@ export function createEcsExecutor(opts: EcsExecutorOptions): Executor {
     if (req.command.length === 0 || req.command[0] === '') throw new StartFailedError('command is empty: a job needs at least the program to run (argv[0])');
     const container = req.ecs?.container ?? opts.container;
     // The job's secrets, if any, come in a revision derived from its task definition (container `secrets`), never in the overrides.
-    const def = await secretDefs.withSecrets(await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition), container, req.ecs?.secrets);
-    if (!def.containerDefinitions?.some((c) => c.name === container)) {
-      throw new StartFailedError(`task definition ${def.taskDefinitionArn} has no container "${container}" (it has: ${(def.containerDefinitions ?? []).map((c) => c.name).join(', ')}): set LONGSHORE_ECS_CONTAINER or the job's --ecs-container`);
-    }
-    checkStopTimeout(def.taskDefinitionArn!, container, def.containerDefinitions.find((c) => c.name === container)?.stopTimeout);
-    const plan = planRunTask(req, def.taskDefinitionArn!, container, opts, opts.agentId, opts.pool);
+    const taskDefinition = async () => {
+      const def = await secretDefs.withSecrets(await defs.forJob({ ...(req.ecs?.taskDefinition ? { taskDefinition: req.ecs.taskDefinition } : {}), ...(req.ecs?.image ? { image: req.ecs.image } : {}) }, container, opts.taskDefinition), container, req.ecs?.secrets);
+      if (!def.containerDefinitions?.some((c) => c.name === container)) {
+        throw new StartFailedError(`task definition ${def.taskDefinitionArn} has no container "${container}" (it has: ${(def.containerDefinitions ?? []).map((c) => c.name).join(', ')}): set LONGSHORE_ECS_CONTAINER or the job's --ecs-container`);
+      }
+      checkStopTimeout(def.taskDefinitionArn!, container, def.containerDefinitions.find((c) => c.name === container)?.stopTimeout);
+      return def;
+    };
     const what = `job ${req.jobId} (attempt ${req.attempt})`;
     const cancelled = () => `stopped by Longshore: ${what} was stopped before it ran (${reasonOf(signal)})`;
     const tries: string[] = [];
+    let def: TaskDefinition | undefined;
+    let plan: ReturnType<typeof planRunTask> | undefined;
     for (let n = 1; n <= maxAttempts; n++) {
       if (n > 1) await sleep(backoffFor(retry, n - 1), signal);
       throwIfStartCancelled(signal);
+      if (!def || !plan) {
+        // Throttled or failed on ECS's side: a try like a RunTask refused for those reasons.
+        try {
+          def = await taskDefinition();
+        } catch (err) {
+          if (!(err instanceof TaskDefinitionUnavailableError)) throw err;
+          tries.push(err.message);
+          continue;
+        }
+        plan = planRunTask(req, def.taskDefinitionArn!, container, opts, opts.agentId, opts.pool);
+      }
       let task: Task | undefined;
       // RunTask is not abandoned when the job is cancelled: ECS may have started the task
       // already, and only its answer names it. It is waited for (within runTaskTimeoutMs), and

@@ -38,6 +38,8 @@ export class FakeEcs implements EcsApi {
   readonly trouble: RunTaskTrouble[] = [];
   /** The next this many DescribeTasks calls are throttled. */
   throttleDescribes = 0;
+  /** The next this many DescribeTaskDefinition calls are throttled. */
+  throttleTaskDefinitionDescribes = 0;
   /** Whether StopTask ends the task (exit 143, stopCode UserInitiated) at once. */
   stopEndsTask = true;
   private readonly logs = new Map<string, string[]>();
@@ -173,6 +175,10 @@ export class FakeEcs implements EcsApi {
 
   describeTaskDefinition: EcsApi['describeTaskDefinition'] = async (input) => {
     this.count('DescribeTaskDefinition');
+    if (this.throttleTaskDefinitionDescribes > 0) {
+      this.throttleTaskDefinitionDescribes--;
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    }
     const ref = input.taskDefinition!;
     const matches = this.taskDefinitions.filter((d) => d.taskDefinitionArn === ref || `${d.family}:${d.revision}` === ref || d.family === ref);
     const def = matches.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];

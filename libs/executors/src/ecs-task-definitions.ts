@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
-import { awsMessage, type EcsApi } from './ecs-api.js';
+import { awsMessage, isServerFault, isThrottling, type EcsApi } from './ecs-api.js';
 import { StartFailedError } from './start-errors.js';
 
 /** How the executor finds a task definition for a job's image (Digdag's `docker.image` mode). */
@@ -27,6 +27,29 @@ export interface LogStreamOf {
 const MAX_LISTED = 1000;
 
 /**
+ * How long the answer for a bare family (its latest ACTIVE revision) is reused: jobs starting
+ * together share one DescribeTaskDefinition, and a revision registered since is used within this.
+ */
+export const FAMILY_CACHE_MS = 10_000;
+
+/**
+ * A task definition could not be read for a reason that may pass (ECS throttled the call, or
+ * failed on its side): the start tries again, as it does a RunTask refused for the same reasons.
+ */
+export class TaskDefinitionUnavailableError extends Error {
+  override name = 'TaskDefinitionUnavailableError';
+}
+
+/**
+ * The error for a failed ECS call about a job's task definition: {@link TaskDefinitionUnavailableError}
+ * when another try may pass (throttled, a fault on ECS's side), else StartFailedError.
+ */
+export function taskDefinitionCallFailed(message: string, err: unknown): Error {
+  const full = `${message}: ${awsMessage(err)}`;
+  return isThrottling(err) || isServerFault(err) ? new TaskDefinitionUnavailableError(full) : new StartFailedError(full);
+}
+
+/**
  * Finds task definitions: by reference (family = its latest ACTIVE revision, `family:revision`,
  * ARN), or for an image, once per image (the answer is cached; a lookup lists task definitions at
  * most once per image and executor, not on every run as Digdag did), registering one when allowed.
@@ -34,12 +57,15 @@ const MAX_LISTED = 1000;
 export class EcsTaskDefinitions {
   private readonly byImage = new Map<string, Promise<string>>();
   private readonly byArn = new Map<string, Promise<TaskDefinition>>();
+  /** Bare families' latest revisions, each kept {@link FAMILY_CACHE_MS} from when it was asked. */
+  private readonly byFamily = new Map<string, { at: number; found: Promise<TaskDefinition> }>();
 
   constructor(
     private readonly api: EcsApi,
     private readonly lookup?: EcsImageLookup,
     /** The job container's `stopTimeout` in what it registers (the agent's kill grace); absent = the template's. */
     private readonly stopTimeoutSeconds?: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -63,23 +89,39 @@ export class EcsTaskDefinitions {
     return def;
   }
 
-  /** DescribeTaskDefinition, cached for references naming one revision (a bare family is asked each time: its latest may change). */
+  /**
+   * DescribeTaskDefinition: cached for references naming one revision; for a bare family (its
+   * latest ACTIVE revision may change) for {@link FAMILY_CACHE_MS}. A failed call is not cached.
+   * @throws TaskDefinitionUnavailableError when ECS throttled the call or failed on its side,
+   * StartFailedError when it refused (unknown task definition, no permission).
+   */
   async describe(ref: string): Promise<TaskDefinition> {
     const fixed = /:\d+$/.test(ref);
-    const cached = fixed ? this.byArn.get(ref) : undefined;
-    if (cached) return cached;
+    if (fixed) {
+      const cached = this.byArn.get(ref);
+      if (cached) return cached;
+    } else {
+      const cached = this.byFamily.get(ref);
+      if (cached && this.now() - cached.at < FAMILY_CACHE_MS) return cached.found;
+    }
     const found = this.api.describeTaskDefinition({ taskDefinition: ref }).then(
       (out) => {
         if (!out.taskDefinition?.taskDefinitionArn) throw new StartFailedError(`ECS returned no task definition for "${ref}"`);
         return out.taskDefinition;
       },
       (err: unknown) => {
-        throw new StartFailedError(`ECS task definition "${ref}" could not be read: ${awsMessage(err)}`);
+        throw taskDefinitionCallFailed(`ECS task definition "${ref}" could not be read`, err);
       },
     );
     if (fixed) {
       this.byArn.set(ref, found);
       found.catch(() => this.byArn.delete(ref));
+    } else {
+      const entry = { at: this.now(), found };
+      this.byFamily.set(ref, entry);
+      found.catch(() => {
+        if (this.byFamily.get(ref) === entry) this.byFamily.delete(ref);
+      });
     }
     return found;
   }
@@ -101,7 +143,7 @@ export class EcsTaskDefinitions {
     let nextToken: string | undefined;
     do {
       const page = await this.api.listTaskDefinitions({ status: 'ACTIVE', sort: 'DESC', ...(nextToken ? { nextToken } : {}) }).catch((err: unknown) => {
-        throw new StartFailedError(`could not list ECS task definitions to find one for image "${image}": ${awsMessage(err)}`);
+        throw taskDefinitionCallFailed(`could not list ECS task definitions to find one for image "${image}"`, err);
       });
       for (const arn of page.taskDefinitionArns ?? []) {
         listed++;
@@ -133,7 +175,7 @@ export class EcsTaskDefinitions {
       containerDefinitions: containers.map((c) => (c.name === container ? { ...c, image, ...(this.stopTimeoutSeconds !== undefined ? { stopTimeout: this.stopTimeoutSeconds } : {}) } : c)),
     };
     const out = await this.api.registerTaskDefinition(input).catch((err: unknown) => {
-      throw new StartFailedError(`could not register an ECS task definition (family ${family}) for image "${image}": ${awsMessage(err)}`);
+      throw taskDefinitionCallFailed(`could not register an ECS task definition (family ${family}) for image "${image}"`, err);
     });
     const arn = out.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new StartFailedError(`ECS registered no task definition (family ${family}) for image "${image}"`);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { EcsSecret } from '@longshore/domain';
-import { awsMessage, type EcsApi } from './ecs-api.js';
+import type { EcsApi } from './ecs-api.js';
+import { taskDefinitionCallFailed } from './ecs-task-definitions.js';
 import { StartFailedError } from './start-errors.js';
 
 /** The RegisterTaskDefinition fields a described task definition gives back as they were registered. */
@@ -74,8 +75,8 @@ export class EcsSecretTaskDefinitions {
       const out = await this.api.describeTaskDefinition({ taskDefinition: family });
       if (out.taskDefinition?.status === 'ACTIVE' && sameSecrets(out.taskDefinition, container, secrets)) return out.taskDefinition;
     } catch (err) {
-      // ClientException: no such family yet; anything else (throttling, access) is the start's failure.
-      if ((err as Error).name !== 'ClientException') throw new StartFailedError(`could not look up ECS task definition family ${family} for the job's secrets: ${awsMessage(err)}`);
+      // ClientException: no such family yet; anything else (throttling, access) fails this try of the start.
+      if ((err as Error).name !== 'ClientException') throw taskDefinitionCallFailed(`could not look up ECS task definition family ${family} for the job's secrets`, err);
     }
     const names = new Set(secrets.map((s) => s.name));
     const containers = base.containerDefinitions!.map((c): ContainerDefinition => {
@@ -91,7 +92,7 @@ export class EcsSecretTaskDefinitions {
     const input: RegisterTaskDefinitionCommandInput = { family, containerDefinitions: containers };
     for (const key of REGISTERED_FIELDS) if (base[key] !== undefined) (input as unknown as Record<string, unknown>)[key] = base[key];
     const out = await this.api.registerTaskDefinition(input).catch((err: unknown) => {
-      throw new StartFailedError(`could not register ECS task definition ${family} (${base.taskDefinitionArn} with the job's secrets; the agent needs ecs:RegisterTaskDefinition and iam:PassRole on its roles): ${awsMessage(err)}`);
+      throw taskDefinitionCallFailed(`could not register ECS task definition ${family} (${base.taskDefinitionArn} with the job's secrets; the agent needs ecs:RegisterTaskDefinition and iam:PassRole on its roles)`, err);
     });
     if (!out.taskDefinition?.taskDefinitionArn) throw new StartFailedError(`ECS registered no task definition ${family} for the job's secrets`);
     return out.taskDefinition;
