@@ -1,9 +1,10 @@
 import { makeGenericClientConstructor, credentials } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, InvalidArgumentError, LongshoreError } from '@longshore/domain';
 import { DispatcherService, JobState } from '@longshore/proto';
-import { silentLogger } from '@longshore/telemetry';
+import { createLogger, silentLogger } from '@longshore/telemetry';
 import { createRpcClient, RpcServer, type ServiceImpl } from './index.js';
 
 const notUsed = () => {
@@ -101,7 +102,7 @@ describe('RpcServer and createRpcClient over a real gRPC server', () => {
 });
 
 describe('a follow stream when its server shuts down', () => {
-  it('ends with UNAVAILABLE (reconnect and resume), never with OK as if it had seen everything', async () => {
+  it('ends with UNAVAILABLE (reconnect and resume), never with OK as if it had seen everything, and logs no failed request', async () => {
     const following: ServiceImpl<(typeof DispatcherService)['method']> = {
       ...impl,
       // Like the dispatcher's follow: lines until the call's signal says stop.
@@ -110,7 +111,14 @@ describe('a follow stream when its server shuts down', () => {
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
       },
     };
-    const server = new RpcServer(silentLogger()).register(DispatcherService, following);
+    const logged: { level: number; msg: string }[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logged.push(JSON.parse(line) as { level: number; msg: string });
+        done();
+      },
+    });
+    const server = new RpcServer(createLogger('rpc-test', { level: 'debug', destination })).register(DispatcherService, following);
     const address = await server.listen('127.0.0.1:0');
     const c = createRpcClient(DispatcherService, address);
     const lines: string[] = [];
@@ -126,6 +134,9 @@ describe('a follow stream when its server shuts down', () => {
     const err = await ended;
     expect(lines).toEqual(['first']);
     expect((err as LongshoreError).code).toBe(Code.Unavailable);
+    // Shutting down is not a failure: nothing at warn or above (pino: 40), one debug line saying why.
+    expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+    expect(logged.map((l) => l.msg)).toContain('stream cut short by shutdown: the client is told to reconnect');
     c.close();
   });
 });

@@ -15,7 +15,7 @@ import {
 } from '@grpc/grpc-js';
 import type * as HealthCheck from 'grpc-health-check';
 import { ANONYMOUS_ADMIN, CONNECTION_LIMITS, LIMITS, type Principal, UnavailableError } from '@longshore/domain';
-import type { Logger } from '@longshore/telemetry';
+import { silentLogger, type Logger } from '@longshore/telemetry';
 import { refuseMalformed } from './malformed-request.js';
 import { traceServerCall } from './tracing.js';
 import { toGrpcServiceDefinition } from './service-definition.js';
@@ -211,6 +211,10 @@ export class RpcServer {
     return (call: ServerWritableStream<unknown, unknown>) => {
       void (async () => {
         let ctx: CallContext | undefined;
+        // A follow or watch stream cut short by shutdown has not ended: an OK status would tell
+        // the client it had seen everything. UNAVAILABLE makes it reconnect and resume; it is
+        // what shutting down means, not a failed request, so it is logged at debug.
+        let cut: UnavailableError | undefined;
         try {
           await this.wrapped(m, path, call.metadata, async () => {
             ctx = await this.context(call, path);
@@ -218,14 +222,13 @@ export class RpcServer {
               if (ctx.signal.aborted) break;
               if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
             }
-            // A follow or watch stream cut short by shutdown has not ended: an OK status would tell
-            // the client it had seen everything. UNAVAILABLE makes it reconnect and resume.
-            if (this.shutdown.signal.aborted) throw new UnavailableError('the server is shutting down: reconnect and resume');
+            if (this.shutdown.signal.aborted) throw (cut = new UnavailableError('the server is shutting down: reconnect and resume'));
           });
           call.end();
         } catch (err) {
           if (ctx?.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away
-          call.emit('error', toWireStatus(err, this.logger, m.name));
+          if (err === cut) this.logger.debug({ method: m.name }, 'stream cut short by shutdown: the client is told to reconnect');
+          call.emit('error', toWireStatus(err, err === cut ? silentLogger() : this.logger, m.name));
         }
       })();
     };
