@@ -1,5 +1,5 @@
 import { executorsOf, type JobRecord, type JobSpec, type JobStateName } from '@longshore/domain';
-import { encodeNewJob, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAttempt } from '@longshore/store';
+import { newJobFields, Keys, poolOfJob, type PoolKeys, type Redis, type StoredAttempt } from '@longshore/store';
 import type { TraceCarrier } from '@longshore/telemetry';
 import { Packr } from 'msgpackr';
 import { readBacklog, type QueueBacklog } from './backlog.js';
@@ -204,6 +204,41 @@ function addKeys(k: PoolKeys): string[] {
 type RawClaim = unknown[];
 
 /**
+ * A batch as lsSubmit reads it (see submit.lua), one msgpack argument: `[shapes, jobs]`. A shape
+ * is what jobs of a batch mostly share, sent once: `[BullMQ job name, BullMQ priority, weight
+ * class, queue order, the record's other fields (flat pairs)]`; `jobs` is flat, three values a
+ * job: its id, its spec (JSON) and its shape's number (from 1).
+ */
+function packBatch(jobs: NewJob[]): Buffer {
+  const shapes: unknown[] = [];
+  const shapeOf = new Map<string, number>();
+  const flat: (string | number)[] = [];
+  let lastTrace: TraceCarrier | undefined;
+  let traceJson: string | undefined;
+  for (const { record, trace } of jobs) {
+    const spec = record.spec;
+    // The jobs of one submit share their trace context object: encode it once.
+    if (trace !== lastTrace) {
+      lastTrace = trace;
+      traceJson = Object.keys(trace).length > 0 ? JSON.stringify(trace) : undefined;
+    }
+    const cls = classOf(spec, record.weightMilli);
+    const lostBudget = spec.retry?.budgets.lost ?? 0;
+    // The class determines the job name (weight and lane); the rest is what the record's shared fields hold.
+    const key = `${cls}\n${spec.priority}\n${record.createdAt}\n${lostBudget}\n${spec.maxAttempts}\n${record.traceId ?? ''}\n${traceJson ?? ''}`;
+    let n = shapeOf.get(key);
+    if (n === undefined) {
+      const order = String(queueOrder(spec.priority, record.createdAt));
+      const fields = newJobFields({ cls, order, lostBudget, maxAttempts: spec.maxAttempts, createdAt: record.createdAt, trace: traceJson, traceId: record.traceId });
+      n = shapes.push([jobName(record.weightMilli, spec.lane), bullPriority(spec.priority), cls, order, fields]);
+      shapeOf.set(key, n);
+    }
+    flat.push(record.id, JSON.stringify(spec), n);
+  }
+  return packer.pack([shapes, flat]);
+}
+
+/**
  * Every transition of a job, each one atomic script over its record and BullMQ's queue (see
  * lua/): submit, claim, finish (with the next claim), hand back, cancel, reopen, the stalled
  * sweep, fenced log appends and lock renewal. Services and agents change jobs only through here.
@@ -233,15 +268,7 @@ export class JobLifecycle {
       base: k.base,
       idem: idempotency ? { key: k.idempotency(idempotency.tokenId, idempotency.key), id: jobs[0]!.record.id, ttlMs: idempotency.windowMs } : null,
     };
-    // Every job in one msgpack argument (see submit.lua): its id, BullMQ job name and priority,
-    // weight class, queue order and record fields (flat pairs).
-    const batch = jobs.map(({ record, trace }) => {
-      const cls = classOf(record.spec, record.weightMilli);
-      const order = queueOrder(record.spec.priority, record.createdAt);
-      const fields = encodeNewJob(record, { cls, order, trace });
-      return [record.id, jobName(record.weightMilli, record.spec.lane), bullPriority(record.spec.priority), cls, String(order), fields];
-    });
-    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], [JSON.stringify(header), String(now), packer.pack(batch)])) as string[];
+    const res = (await runScript(this.redis, 'lsSubmit', [...addKeys(k), k.index, k.classes], [JSON.stringify(header), String(now), packBatch(jobs)])) as string[];
     return res[0] === 'duplicate' ? { kind: 'duplicate', id: String(res[1]) } : { kind: 'ok' };
   }
 

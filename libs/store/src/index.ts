@@ -6,7 +6,8 @@
 export { Keys, PoolKeys, SCHEMA_VERSION, poolOfJob } from './keys.js';
 export { checkSchema } from './schema.js';
 export { poolAgentAcl, formatAclCommand } from './acl.js';
-export { encodeNewJob, RECORD_FIELDS } from './record-codec.js';
+export { newJobFields, RECORD_FIELDS } from './record-codec.js';
+export type { NewJobShape } from './record-codec.js';
 export { createRedis, waitForRedis, redactRedisUrl, isCluster, masterNodes, connectedNodes } from './redis.js';
 export type { Redis, RedisRole } from './redis.js';
 export { probeRedisAccess, warnIfRedisOpen, OPEN_REDIS_WARNING } from './redis-access.js';

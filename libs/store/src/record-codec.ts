@@ -39,27 +39,39 @@ export const RECORD_FIELDS = {
   orphanedAt: 'epoch ms its claim lapsed while its run may still be alive (state orphaned)',
 } as const;
 
-/** Fields written when a job is accepted. */
-export function encodeNewJob(
-  r: Pick<JobRecord, 'id' | 'spec' | 'weightMilli' | 'createdAt' | 'traceId'>,
-  queue: { cls: string; order: number; trace: Record<string, string> },
-): string[] {
-  // Field/value pairs, flat, as HSET takes them (a batch of 1,000 builds no objects per job).
-  const created = String(r.createdAt);
+/** What a new record holds besides its id and spec (see {@link newJobFields}). */
+export interface NewJobShape {
+  /** Weight class it is indexed under. */
+  cls: string;
+  /** Queue order, as a decimal string (exact: it exceeds 2^32). */
+  order: string;
+  lostBudget: number;
+  maxAttempts: number;
+  createdAt: number;
+  /** W3C trace context of its submit, JSON, if any. */
+  trace?: string;
+  traceId?: string;
+}
+
+/**
+ * Fields written when a job is accepted, but `id` and `spec` (the submit script writes those
+ * itself): field/value pairs, flat, as HSET takes them. Jobs of one batch mostly share them (one
+ * class, order, trace and millisecond), so a batch sends each distinct list once.
+ */
+export function newJobFields(f: NewJobShape): string[] {
+  const created = String(f.createdAt);
   const h = [
-    'id', r.id,
-    'spec', JSON.stringify(r.spec),
     'state', 'queued',
-    'cls', queue.cls,
-    'order', String(queue.order),
-    'lostBudget', String(r.spec.retry?.budgets.lost ?? 0),
-    'maxAttempts', String(r.spec.maxAttempts),
+    'cls', f.cls,
+    'order', f.order,
+    'lostBudget', String(f.lostBudget),
+    'maxAttempts', String(f.maxAttempts),
     'createdAt', created,
     'updatedAt', created,
     'attempts', '0',
   ];
-  if (Object.keys(queue.trace).length) h.push('trace', JSON.stringify(queue.trace));
-  if (r.traceId) h.push('traceId', r.traceId);
+  if (f.trace) h.push('trace', f.trace);
+  if (f.traceId) h.push('traceId', f.traceId);
   return h;
 }
 
