@@ -8,7 +8,7 @@ import { isLogCursor, poolOfJob, readLogPage, wakeable, type EventHub, type JobS
 import type { Logger } from '@longshore/telemetry';
 import { DockerAllowCheck, type PoolAgents } from './docker-allow-check.js';
 import { approxJobBytes, matchesQuery, parseJobQuery } from './list-filter.js';
-import { prepareJob, type PreparedJob } from './submission.js';
+import { prepareBatch, prepareJob, type PreparedJob } from './submission.js';
 import { inEnqueueSpan } from './tracing.js';
 import type { SubmitRateLimiter } from './submit-rate-limit.js';
 
@@ -104,15 +104,10 @@ export function dispatcherService(d: DispatcherDeps): ServiceImpl<(typeof Dispat
     async submitJobs(req, ctx) {
       if (req.specs.length === 0) throw new InvalidArgumentError('specs', 'is empty: give at least one job spec');
       if (req.specs.length > LIMITS.batchSize) throw new InvalidArgumentError('specs', `has ${req.specs.length} specs; at most ${LIMITS.batchSize} per call`);
-      const cache = new Map<string, StoredPool>();
-      const docker = dockerCheck();
-      const prepared: PreparedJob[] = [];
-      for (const [i, spec] of req.specs.entries()) {
-        const p = await prepareJob(spec, d.pools, cache, i, docker);
+      const prepared = await prepareBatch(req.specs, d.pools, dockerCheck(), (p, i) => {
         checkPool(ctx.principal, p.record.spec.pool, `specs[${i}]: the job`);
         if (p.record.spec.idempotencyKey) throw new InvalidArgumentError(`specs[${i}].idempotency_key`, 'is not supported in batches; submit such jobs one by one');
-        prepared.push(p);
-      }
+      });
       await d.submitRate?.take(ctx.principal, prepared.length);
       await d.budget?.admit();
       await persist(prepared);

@@ -13,7 +13,7 @@ import type { JobSpec as ProtoJobSpec } from '@longshore/proto';
 import type { NewJob } from '@longshore/queue';
 import { specFromProto } from '@longshore/rpc';
 import type { PoolStore, StoredPool } from '@longshore/store';
-import { activeTraceId, injectTraceContext } from '@longshore/telemetry';
+import { activeTraceId } from '@longshore/telemetry';
 import type { DockerAllowCheck } from './docker-allow-check.js';
 
 /** A job ready to be stored and queued. */
@@ -74,6 +74,48 @@ function checkSecrets(spec: JobSpec, pool: StoredPool, index: number | undefined
   });
 }
 
+/** The validated spec of a request's `specs[index]` (or `spec`). */
+function parseSpec(proto: ProtoJobSpec | undefined, index: number | undefined): JobSpec {
+  if (!proto) throw new InvalidArgumentError(index === undefined ? 'spec' : `specs[${index}]`, 'is required');
+  return inBatch(index, () => validateJobSpec(specFromProto(proto)));
+}
+
+/** The pool a spec names (the default pool if none), read from the store once per request. */
+async function resolvePool(spec: JobSpec, pools: PoolStore, poolCache: Map<string, StoredPool>): Promise<StoredPool> {
+  const pool = await pools.resolve(spec.pool);
+  poolCache.set(spec.pool, pool);
+  return pool;
+}
+
+/** Refuses what the pool cannot run; returns the job's weight (its own, else the pool's default). */
+function checkAgainstPool(spec: JobSpec, pool: StoredPool, index: number | undefined): number {
+  const weightMilli = spec.weightMilli || pool.defaultWeightMilli;
+  if (weightMilli > pool.maxWeightMilli) {
+    inBatch(index, () => {
+      throw new InvalidArgumentError(
+        'weight',
+        `${formatMilli(weightMilli)} is more than pool "${pool.id}" accepts (at most ${formatMilli(pool.maxWeightMilli)}, its agents' capacity): lower the weight or use a pool with bigger agents`,
+      );
+    });
+  }
+  checkExecutors(spec, pool, index);
+  checkSecrets(spec, pool, index);
+  return weightMilli;
+}
+
+/**
+ * The job to store: its resolved spec, a new id and its submit time. Its trace context is set
+ * where it is stored (the enqueue span, `inEnqueueSpan`), once for its whole batch.
+ */
+function newJob(spec: JobSpec, pool: StoredPool, weightMilli: number, index: number | undefined, traceId: string | undefined): PreparedJob {
+  // Under a standard agent the weight is the limit: the job's share, or less if it asks for less.
+  const limits = inBatch(index, () => resolveLimits(spec, weightMilli, pool));
+  const resolved: JobSpec = { ...spec, ...limits, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
+  const now = Date.now();
+  const id = newJobId(pool.id, now);
+  return { record: { id, spec: resolved, weightMilli, createdAt: now, ...(traceId ? { traceId } : {}) }, trace: {} };
+}
+
 /**
  * Validates a proto spec, resolves its pool (the default if none), weight (the pool's default if
  * none) and limits (its weight's share of the pool's standard agent, if the pool has one), and
@@ -87,34 +129,35 @@ export async function prepareJob(
   index?: number,
   docker?: DockerAllowCheck,
 ): Promise<PreparedJob> {
-  if (!proto) throw new InvalidArgumentError(index === undefined ? 'spec' : `specs[${index}]`, 'is required');
-  const spec: JobSpec = inBatch(index, () => validateJobSpec(specFromProto(proto)));
-  const key = spec.pool;
-  let pool = poolCache.get(key);
-  if (!pool) {
-    pool = await pools.resolve(spec.pool);
-    poolCache.set(key, pool);
-  }
-  const weightMilli = spec.weightMilli || pool.defaultWeightMilli;
-  if (weightMilli > pool.maxWeightMilli) {
-    inBatch(index, () => {
-      throw new InvalidArgumentError(
-        'weight',
-        `${formatMilli(weightMilli)} is more than pool "${pool.id}" accepts (at most ${formatMilli(pool.maxWeightMilli)}, its agents' capacity): lower the weight or use a pool with bigger agents`,
-      );
-    });
-  }
-  checkExecutors(spec, pool, index);
-  checkSecrets(spec, pool, index);
-  if (docker) {
-    const poolId = pool.id;
-    await inBatchAsync(index, () => docker.check(spec, poolId));
-  }
-  // Under a standard agent the weight is the limit: the job's share, or less if it asks for less.
-  const limits = inBatch(index, () => resolveLimits(spec, weightMilli, pool));
-  const resolved: JobSpec = { ...spec, ...limits, pool: pool.id, weightMilli, maxAttempts: spec.maxAttempts || DEFAULT_MAX_ATTEMPTS };
-  const now = Date.now();
-  const id = newJobId(pool.id, now);
+  const spec = parseSpec(proto, index);
+  const pool = poolCache.get(spec.pool) ?? (await resolvePool(spec, pools, poolCache));
+  const weightMilli = checkAgainstPool(spec, pool, index);
+  if (docker && spec.docker) await inBatchAsync(index, () => docker.check(spec, pool.id));
+  return newJob(spec, pool, weightMilli, index, activeTraceId());
+}
+
+/**
+ * {@link prepareJob} for every spec of a batch, in order, each then given to `accept` (which may
+ * refuse it by throwing). Awaits only what needs Redis (a pool's first mention, docker options
+ * that need the agents' allowance), so a batch of plain jobs costs no promise per job.
+ */
+export async function prepareBatch(
+  protos: readonly ProtoJobSpec[],
+  pools: PoolStore,
+  docker: DockerAllowCheck | undefined,
+  accept: (job: PreparedJob, index: number) => void,
+): Promise<PreparedJob[]> {
+  const poolCache = new Map<string, StoredPool>();
   const traceId = activeTraceId();
-  return { record: { id, spec: resolved, weightMilli, createdAt: now, ...(traceId ? { traceId } : {}) }, trace: injectTraceContext() };
+  const out: PreparedJob[] = [];
+  for (let i = 0; i < protos.length; i++) {
+    const spec = parseSpec(protos[i], i);
+    const pool = poolCache.get(spec.pool) ?? (await resolvePool(spec, pools, poolCache));
+    const weightMilli = checkAgainstPool(spec, pool, i);
+    if (docker && spec.docker) await inBatchAsync(i, () => docker.check(spec, pool.id));
+    const job = newJob(spec, pool, weightMilli, i, traceId);
+    accept(job, i);
+    out.push(job);
+  }
+  return out;
 }
