@@ -76,7 +76,11 @@ export class PoolStore {
 
   /** The pool, or NotFound naming the pools that do exist. */
   async get(id: string): Promise<StoredPool> {
-    const [raw, def] = await Promise.all([this.redis.hget(this.keys.pools, id), this.redis.get(this.keys.defaultPool)]);
+    // One write to Redis for both reads (the keys share the catalogue's slot): a submit reads its pool on every call.
+    const res = (await this.redis.pipeline().hget(this.keys.pools, id).get(this.keys.defaultPool).exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    const raw = res[0]?.[1] as string | null | undefined;
+    const def = res[1]?.[1] as string | null | undefined;
     if (!raw) throw await this.notFound(id);
     return { ...(JSON.parse(raw) as PoolRecord), isDefault: def === id };
   }
