@@ -117,6 +117,28 @@ function newJob(spec: JobSpec, pool: StoredPool, weightMilli: number, index: num
 }
 
 /**
+ * One spec prepared: a promise only when it needs Redis (its pool's first mention in the request,
+ * docker options that need the agents' allowance), so a batch of plain jobs costs none per job.
+ */
+function prepareOne(
+  proto: ProtoJobSpec | undefined,
+  pools: PoolStore,
+  poolCache: Map<string, StoredPool>,
+  index: number | undefined,
+  docker: DockerAllowCheck | undefined,
+  traceId: string | undefined,
+): PreparedJob | Promise<PreparedJob> {
+  const spec = parseSpec(proto, index);
+  const withPool = (pool: StoredPool): PreparedJob | Promise<PreparedJob> => {
+    const weightMilli = checkAgainstPool(spec, pool, index);
+    const make = () => newJob(spec, pool, weightMilli, index, traceId);
+    return docker && spec.docker ? inBatchAsync(index, () => docker.check(spec, pool.id)).then(make) : make();
+  };
+  const cached = poolCache.get(spec.pool);
+  return cached ? withPool(cached) : resolvePool(spec, pools, poolCache).then(withPool);
+}
+
+/**
  * Validates a proto spec, resolves its pool (the default if none), weight (the pool's default if
  * none) and limits (its weight's share of the pool's standard agent, if the pool has one), and
  * refuses weights the pool cannot run, limits above the share and, given `docker`, docker
@@ -129,17 +151,12 @@ export async function prepareJob(
   index?: number,
   docker?: DockerAllowCheck,
 ): Promise<PreparedJob> {
-  const spec = parseSpec(proto, index);
-  const pool = poolCache.get(spec.pool) ?? (await resolvePool(spec, pools, poolCache));
-  const weightMilli = checkAgainstPool(spec, pool, index);
-  if (docker && spec.docker) await inBatchAsync(index, () => docker.check(spec, pool.id));
-  return newJob(spec, pool, weightMilli, index, activeTraceId());
+  return prepareOne(proto, pools, poolCache, index, docker, activeTraceId());
 }
 
 /**
  * {@link prepareJob} for every spec of a batch, in order, each then given to `accept` (which may
- * refuse it by throwing). Awaits only what needs Redis (a pool's first mention, docker options
- * that need the agents' allowance), so a batch of plain jobs costs no promise per job.
+ * refuse it by throwing). Awaits only what needs Redis (see {@link prepareOne}).
  */
 export async function prepareBatch(
   protos: readonly ProtoJobSpec[],
@@ -151,11 +168,8 @@ export async function prepareBatch(
   const traceId = activeTraceId();
   const out: PreparedJob[] = [];
   for (let i = 0; i < protos.length; i++) {
-    const spec = parseSpec(protos[i], i);
-    const pool = poolCache.get(spec.pool) ?? (await resolvePool(spec, pools, poolCache));
-    const weightMilli = checkAgainstPool(spec, pool, i);
-    if (docker && spec.docker) await inBatchAsync(i, () => docker.check(spec, pool.id));
-    const job = newJob(spec, pool, weightMilli, i, traceId);
+    const got = prepareOne(protos[i], pools, poolCache, i, docker, traceId);
+    const job = got instanceof Promise ? await got : got;
     accept(job, i);
     out.push(job);
   }

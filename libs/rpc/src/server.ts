@@ -22,6 +22,9 @@ import { toGrpcServiceDefinition } from './service-definition.js';
 import { toWireStatus } from './status.js';
 import type { CallContext, ServiceImpl } from './types.js';
 
+/** For a status that is no failure (a stream cut short by shutdown): toWireStatus logs nothing to it. */
+const QUIET = silentLogger();
+
 /** grpc-js logs to the console by default: send its lines to the service's JSON log instead. */
 function routeGrpcLogs(logger: Logger): void {
   const grpcLogger = logger.child({ component: 'grpc' });
@@ -228,7 +231,7 @@ export class RpcServer {
         } catch (err) {
           if (ctx?.signal.aborted && !this.shutdown.signal.aborted) return; // the client went away
           if (err === cut) this.logger.debug({ method: m.name }, 'stream cut short by shutdown: the client is told to reconnect');
-          call.emit('error', toWireStatus(err, err === cut ? silentLogger() : this.logger, m.name));
+          call.emit('error', toWireStatus(err, err === cut ? QUIET : this.logger, m.name));
         }
       })();
     };

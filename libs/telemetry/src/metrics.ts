@@ -5,6 +5,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, InstrumentType, MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from 'pino';
+import { exporterNames } from './otel-env.js';
 
 /** The variable that names where a service serves Prometheus text. */
 export const METRICS_ADDR_VAR = 'LONGSHORE_METRICS_ADDR';
@@ -24,10 +25,7 @@ export function parseHostPort(text: string, variable = METRICS_ADDR_VAR): { host
 
 /** The exporters `OTEL_METRICS_EXPORTER` names (a comma-separated list; unset: `otlp`). */
 function metricsExporters(env: NodeJS.ProcessEnv): string[] {
-  const named = (env['OTEL_METRICS_EXPORTER'] ?? '')
-    .split(',')
-    .map((e) => e.trim().toLowerCase())
-    .filter((e) => e !== '');
+  const named = exporterNames(env['OTEL_METRICS_EXPORTER']).map((e) => e.toLowerCase());
   return named.length === 0 ? ['otlp'] : named;
 }
 

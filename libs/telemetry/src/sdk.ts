@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { context, propagation } from '@opentelemetry/api';
 import { AlsContextManager } from './context-manager.js';
+import { exporterNames } from './otel-env.js';
 import { exportThreadUrl, ThreadSpanProcessor } from './thread-span-processor.js';
 import { onFlush } from './shutdown.js';
 
@@ -28,10 +29,7 @@ let started: Telemetry | undefined;
 
 /** Whether spans go over OTLP only (`OTEL_TRACES_EXPORTER` unset or `otlp`): the exporters Longshore sets up itself. */
 function otlpOnly(env: NodeJS.ProcessEnv): boolean {
-  return (env['OTEL_TRACES_EXPORTER'] ?? '')
-    .split(',')
-    .map((e) => e.trim())
-    .every((e) => e === '' || e === 'otlp');
+  return exporterNames(env['OTEL_TRACES_EXPORTER']).every((e) => e === 'otlp');
 }
 
 /**
