@@ -22,6 +22,7 @@
 // Last, the console's UI is bundled for browsers (libs/console/dist/public/).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -144,7 +145,7 @@ async function bundleCli() {
     logLevel: 'warning',
     metafile: true,
     absWorkingDir: root, // the metafile's paths are relative to it
-    plugins: [sideEffectFree(/^ioredis$/), lightIndexes(), workspaceSideEffectFree()],
+    plugins: [sideEffectFree(/^ioredis$/), lightIndexes(), workspaceSideEffectFree(), builtinsWithoutFacade()],
   });
   // Chunks of earlier builds (their names hash their contents) go once the new ones are written,
   // not before: a CLI running meanwhile (a test's) still finds every chunk it loads.
@@ -153,6 +154,30 @@ async function bundleCli() {
   for (const name of existsSync(chunks) ? readdirSync(chunks) : []) if (!written.has(join(chunks, name))) rmSync(join(chunks, name), { force: true });
   // An import the light indexes left out is only a warning to esbuild (it would be undefined at run time).
   if (result.warnings.length > 0) throw new Error(`build: bundling the CLI gave ${result.warnings.length} warning(s) (above): fix them`);
+}
+
+/**
+ * Node's built-in modules, loaded through `require` instead of `import`. An ES module import of a
+ * built-in builds its ES module facade, which reads every export, and so runs the lazy getters
+ * behind them: `import { mkdirSync } from 'node:fs'` loads fs/promises, readline and the streams
+ * (34 modules), where `require('node:fs')` loads none of them. Named imports become property reads
+ * at use, as for any CommonJS module in the bundle. Unused, such an import is dropped. A dynamic
+ * `import()` of a built-in stays one.
+ */
+function builtinsWithoutFacade() {
+  const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  return {
+    name: 'builtins-without-facade',
+    setup(b) {
+      b.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
+        if (!names.has(args.path)) return undefined;
+        // The module's own require, and a dynamic import() (already loaded only when needed): as they are.
+        if (args.namespace === 'builtin' || args.kind === 'dynamic-import') return { path: args.path, external: true };
+        return { path: args.path, namespace: 'builtin', sideEffects: false };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    },
+  };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatAclCommand, poolAgentAcl } from '@longshore/store';
 import { PoolSchema, type Executor, type Pool } from '@longshore/client';
@@ -166,6 +165,7 @@ neither read nor claim other pools' jobs, records or logs. A fresh password is g
       await ctx.client().registry.getPool({ id: pool });
       const prefix = flags.prefix ?? ctx.io.env['LONGSHORE_REDIS_PREFIX'] ?? 'ls';
       const user = flags.user ?? `longshore-agent-${pool}`;
+      const { randomBytes } = await import('node:crypto'); // not loaded by every command's start
       const password = randomBytes(24).toString('base64url');
       ctx.io.stdout.write(
         `# Redis ACL user for the agents of pool ${pool}; run this line on your Redis (redis-cli):\n` +

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { Executor, JobSchema, JobView, type JobSpec } from '@longshore/client';
 import { LIMITS } from '@longshore/domain';
@@ -53,7 +52,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 async function readSpecsText(path: string, io: CliIO): Promise<string> {
   try {
-    if (path !== '-') return await readFile(path, 'utf8');
+    // Loaded here: node:fs/promises (with the streams and readline it pulls in) is not needed to start.
+    if (path !== '-') return await (await import('node:fs/promises')).readFile(path, 'utf8');
     if (!io.stdin) throw new Error('no standard input');
     return await readAll(io.stdin);
   } catch (err) {

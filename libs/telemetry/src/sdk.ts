@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { context, propagation } from '@opentelemetry/api';
 import { AlsContextManager } from './context-manager.js';
 import { exporterNames } from './otel-env.js';
-import { exportThreadUrl, ThreadSpanProcessor } from './thread-span-processor.js';
 import { onFlush } from './shutdown.js';
 
 /** What {@link startTelemetry} started. */
@@ -33,13 +33,16 @@ function otlpOnly(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * The export thread's module, from a compiled build, unless `LONGSHORE_TRACE_EXPORT_THREAD=0`
- * keeps the export on the main thread.
+ * The processor that exports on a worker thread, from a compiled build (none from sources), unless
+ * `LONGSHORE_TRACE_EXPORT_THREAD=0` keeps the export on the main thread. Loaded only here: a
+ * process that exports nothing does not load node:worker_threads.
  */
-function exportThread(env: NodeJS.ProcessEnv): URL | undefined {
+async function threadProcessor(env: NodeJS.ProcessEnv): Promise<SpanProcessor | undefined> {
   const off = env['LONGSHORE_TRACE_EXPORT_THREAD']?.trim();
   if (off !== undefined && /^(0|false|no|off)$/i.test(off)) return undefined;
-  return exportThreadUrl();
+  const { exportThreadUrl, ThreadSpanProcessor } = await import('./thread-span-processor.js');
+  const url = exportThreadUrl();
+  return url && new ThreadSpanProcessor(url);
 }
 
 /**
@@ -103,8 +106,7 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   // OTLP: batched and exported on a worker thread when there is one (configured there from the
   // same OTEL_* variables), else here, by the same processor. Other exporters (console, zipkin):
   // no span processors given, the SDK reads OTEL_TRACES_EXPORTER and sets them up itself.
-  const thread = otlpOnly(env) ? exportThread(env) : undefined;
-  const spanProcessors = !otlpOnly(env) ? undefined : thread ? [new ThreadSpanProcessor(thread)] : [await (await import('./otlp-export.js')).otlpBatchProcessorFromEnv()];
+  const spanProcessors = !otlpOnly(env) ? undefined : [(await threadProcessor(env)) ?? (await (await import('./otlp-export.js')).otlpBatchProcessorFromEnv())];
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME']?.trim() || `longshore-${service}`,
     metricReaders: [],
