@@ -38,7 +38,7 @@ describe('Redis failing over or unreachable', () => {
     expect(wire.details).toMatch(/retry/);
   });
 
-  it.each([['All sentinels are unreachable. Retrying from scratch after 10ms.'], ['Failed to refresh slots cache.'], ['Connection is closed.']])(
+  it.each([['All sentinels are unreachable. Retrying from scratch after 10ms.'], ['Failed to refresh slots cache.'], ['Connection is closed.'], ['Command aborted due to connection close']])(
     "ioredis's %s becomes UNAVAILABLE",
     (message) => {
       expect(toWireStatus(new Error(message), silentLogger(), 'SubmitJobs').code).toBe(GrpcStatus.UNAVAILABLE);

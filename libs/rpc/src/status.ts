@@ -18,9 +18,12 @@ export interface WireStatus {
  */
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|UNBLOCKED|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|BUSY|NOMASTERLINK)\b/;
 
-/** ioredis's own messages when it has no usable server (Sentinel, Cluster, timeouts). */
+/**
+ * ioredis's own messages when it has no usable server (Sentinel, Cluster, timeouts), or lost it
+ * with the command sent and unanswered (an AbortError: a pipeline cut by a failover).
+ */
 const NO_SERVER =
-  /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED|All sentinels are unreachable|None of the sentinels|Failed to refresh slots cache|Too many Cluster redirections|Command timed out/;
+  /Connection is closed|Command aborted due to connection close|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED|All sentinels are unreachable|None of the sentinels|Failed to refresh slots cache|Too many Cluster redirections|Command timed out/;
 
 /** Errors from the Redis client that mean "cannot reach a usable Redis now" rather than a bug. */
 function isConnectionError(err: unknown): boolean {
