@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 // One private Docker engine for the run, started only when a test first asks for it
 // (describeDocker / requireDocker from @longshore/testing/vitest), stopped by pid at teardown.
@@ -11,20 +11,8 @@ const globalSetup = ['libs/testing/src/build-global-setup.ts', 'libs/testing/src
 // bundlers (extensionless imports).
 const ssr = { resolve: { conditions: ['@longshore/source', 'node', 'development|production'] } };
 
-// The image smoke builds the Longshore image (npm installs, a full build, vfs layer copies:
-// minutes, mostly waiting on the registry and the disk) and then runs its containers: its own
-// project, so it runs beside the other end-to-end files instead of after them.
-const IMAGE_SMOKE = ['test/e2e/deploy-image.test.ts'];
-const e2eBounds = {
-  // Sanity bounds, not latency checks: a cluster's services take far longer to start on a
-  // loaded machine (the suite must pass beside stress-ng).
-  testTimeout: 180_000,
-  hookTimeout: 240_000,
-  fileParallelism: false,
-};
-
-// Three projects: fast unit tests beside the code; end-to-end tests in test/ that start real
-// processes (redis-server, the services) and so run one file at a time; and the image smoke.
+// Two projects: fast unit tests beside the code, and end-to-end tests in test/ that start
+// real processes (redis-server, the services) and so run one file at a time.
 export default defineConfig({
   test: {
     projects: [
@@ -44,11 +32,13 @@ export default defineConfig({
           name: 'e2e',
           globalSetup,
           include: ['test/e2e/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...IMAGE_SMOKE],
-          ...e2eBounds,
+          // Sanity bounds, not latency checks: a cluster's services take far longer to start on a
+          // loaded machine (the suite must pass beside stress-ng).
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
         },
       },
-      { ssr, test: { name: 'e2e-image', globalSetup, include: IMAGE_SMOKE, ...e2eBounds } },
     ],
   },
 });
