@@ -91,14 +91,16 @@ export async function listAll(ls: LongshoreClient, label: string): Promise<Job[]
 /**
  * Waits until every job of `run` has reached a final state, or `timeoutMs` passed, and
  * returns the records as they are then (an incomplete run has unfinished ones).
- * The pool's queued/running counts are the cheap signal; a listing confirms.
+ * The pool's queued/running counts are the cheap signal; a listing confirms. `onIdle` is called
+ * each time the counts say the pool is idle, before that listing.
  */
-export async function waitForAll(ls: LongshoreClient, run: Submitted, timeoutMs: number): Promise<Job[]> {
+export async function waitForAll(ls: LongshoreClient, run: Submitted, timeoutMs: number, onIdle?: () => void): Promise<Job[]> {
   const deadline = Date.now() + timeoutMs;
   let listedAt = Date.now();
   for (;;) {
     const status = (await ls.registry.getPool({ id: run.pool })).pool?.status;
     const idle = status !== undefined && status.jobsQueued + status.jobsRunning === 0n;
+    if (idle) onIdle?.();
     const last = Date.now() >= deadline;
     if (idle || last || Date.now() - listedAt >= RELIST_MS) {
       listedAt = Date.now();

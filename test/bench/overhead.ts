@@ -8,7 +8,7 @@ import { Executor, JobState, type JobSpecInit } from '@longshore/client';
 import { runBaseline } from './bullmq-baseline.js';
 import { lastFinishMs, startLatencies, startPool, submitAll, waitForAll, type BenchCluster } from './longshore-jobs.js';
 import { Redis } from 'ioredis';
-import { cpuDuring } from './proc-cpu.js';
+import { cpuDuring, processCpuMs } from './proc-cpu.js';
 import { percentile } from './stats.js';
 
 export interface OverheadOptions {
@@ -40,6 +40,16 @@ export interface OverheadFigures {
   redisBytesPerJob: number;
   /** CPU the consuming process used per completed job (µs): the BullMQ Worker or the agent. */
   consumerCpuUsPerJob: number;
+  /**
+   * CPU the dispatcher and the registry used per completed job (µs), from the first submit until
+   * the pool was first seen idle (so not the listing that collects the records); none for BullMQ.
+   */
+  controlPlaneCpuUsPerJob: number;
+}
+
+/** The system's own CPU per completed job (µs): Redis, the consumer and (Longshore) the control plane; not the bench's client. */
+export function systemCpuUsPerJob(f: OverheadFigures): number {
+  return f.redisCpuUsPerJob + f.consumerCpuUsPerJob + (Number.isFinite(f.controlPlaneCpuUsPerJob) ? f.controlPlaneCpuUsPerJob : 0);
 }
 
 export interface OverheadResult {
@@ -118,10 +128,15 @@ export async function runLongshore(
 ): Promise<OverheadFigures> {
   const spec: JobSpecInit = { command: ['true'], executor, weightMilli: WEIGHT_MILLI };
   const label = system.replaceAll(' ', '-');
+  const controlPlane = [bc.cluster.dispatcher.pid, bc.cluster.registry.pid];
+  const cpuMs = () => controlPlane.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const before = cpuMs();
+  let atIdle: number | undefined;
   const run = await submitAll(bc.ls, Array.from({ length: n }, () => spec), { pool: POOL, label, paceMs });
-  const jobs = await waitForAll(bc.ls, run, timeoutMs);
+  const jobs = await waitForAll(bc.ls, run, timeoutMs, () => (atIdle ??= cpuMs()));
   const completed = jobs.filter((j) => j.state === JobState.SUCCEEDED).length;
-  return figures(system, n, completed, lastFinishMs(jobs) - run.firstSubmitMs, startLatencies(jobs));
+  const f = figures(system, n, completed, lastFinishMs(jobs) - run.firstSubmitMs, startLatencies(jobs));
+  return { ...f, controlPlaneCpuUsPerJob: completed > 0 ? (((atIdle ?? cpuMs()) - before) * 1000) / completed : NaN };
 }
 
 function figures(system: string, jobs: number, completed: number, elapsedMs: number, latencies: number[]): OverheadFigures {
@@ -137,5 +152,6 @@ function figures(system: string, jobs: number, completed: number, elapsedMs: num
     redisCpuUsPerJob: NaN,
     redisBytesPerJob: NaN,
     consumerCpuUsPerJob: NaN,
+    controlPlaneCpuUsPerJob: NaN,
   };
 }

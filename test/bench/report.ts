@@ -5,7 +5,7 @@ import { describeTasksPerJob, ecsOverheadRatio, type EcsBenchResult } from './ec
 import type { ClaimCostResult } from './claim-cost.js';
 import { submitRatio, type SubmitResult } from './submit.js';
 import { waitRatio, type WaitReplicasResult } from './wait-replicas.js';
-import type { OverheadFigures, OverheadResult } from './overhead.js';
+import { systemCpuUsPerJob, type OverheadFigures, type OverheadResult } from './overhead.js';
 import type { PackingFigures, PackingResult } from './packing.js';
 import type { TracingResult } from './tracing.js';
 import { median } from './stats.js';
@@ -76,12 +76,14 @@ export function formatOverhead(r: OverheadResult): string {
     Number.isFinite(f.redisCpuUsPerJob) ? num(f.redisCpuUsPerJob, 0) : '',
     Number.isFinite(f.redisBytesPerJob) ? num(f.redisBytesPerJob, 0) : '',
     Number.isFinite(f.consumerCpuUsPerJob) ? num(f.consumerCpuUsPerJob, 0) : '',
+    Number.isFinite(f.controlPlaneCpuUsPerJob) ? num(f.controlPlaneCpuUsPerJob, 0) : '',
+    Number.isFinite(systemCpuUsPerJob(f)) ? num(systemCpuUsPerJob(f), 0) : '',
   ]);
   const ratio = (a: OverheadFigures, b: OverheadFigures): string =>
     `throughput ${num(a.jobsPerSec / b.jobsPerSec, 2)}×, start p50 ${num(a.p50Ms / b.p50Ms, 1)}×, p99 ${num(a.p99Ms / b.p99Ms, 1)}×`;
   return [
     'Control-plane overhead: no-op jobs, raw BullMQ (1 worker, concurrency 8) vs Longshore (1 agent, capacity 1.0, weight 0.125)',
-    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis cpu µs/job', 'redis bytes/job', 'consumer cpu µs/job'], rows)),
+    indent(table(['system', 'done', 'elapsed', 'jobs/s', 'start p50', 'start p99', 'redis cmds/job', 'redis cpu µs/job', 'redis bytes/job', 'consumer cpu µs/job', 'control plane cpu µs/job', 'system cpu µs/job'], rows)),
     `  bulk,  longshore noop / raw: ${ratio(r.noop, r.raw)}`,
     `  paced, longshore noop / raw: start p50 ${num(r.pacedNoop.p50Ms / r.pacedRaw.p50Ms, 1)}×, p99 ${num(r.pacedNoop.p99Ms / r.pacedRaw.p99Ms, 1)}×`,
   ].join('\n');
@@ -180,6 +182,13 @@ export function overheadSummary(r: OverheadResult): SummaryRow[] {
       value: `${num(r.noop.consumerCpuUsPerJob / r.raw.consumerCpuUsPerJob, 2)}× (${num(r.noop.consumerCpuUsPerJob, 0)} vs ${num(r.raw.consumerCpuUsPerJob, 0)} µs)`,
       goal: '≤ 2×',
       met: r.noop.consumerCpuUsPerJob / r.raw.consumerCpuUsPerJob <= 2,
+    },
+    {
+      benchmark: b,
+      metric: 'system CPU per noop job / raw BullMQ',
+      value: `${num(systemCpuUsPerJob(r.noop) / systemCpuUsPerJob(r.raw), 2)}× (${num(systemCpuUsPerJob(r.noop), 0)} vs ${num(systemCpuUsPerJob(r.raw), 0)} µs)`,
+      goal: '',
+      met: null,
     },
     { benchmark: b, metric: 'redis bytes per finished noop job', value: num(r.noop.redisBytesPerJob, 0), goal: '≤ 2048', met: r.noop.redisBytesPerJob <= 2048 },
     latency('noop start p50 / raw, bulk', r.noop.p50Ms, r.raw.p50Ms, true),
