@@ -10,7 +10,7 @@ import { repoRoot, sleep, startProcess, waitFor, type ProcessHandle } from '@lon
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BaselineResult } from './bullmq-worker.js';
-import { processCpuMs } from './proc-cpu.js';
+import { processesCpuMs } from './proc-cpu.js';
 
 /** What one baseline job carries: a command to run (none = a no-op) and its nominal weight. */
 export interface BaselineJobData {
@@ -62,7 +62,7 @@ export async function runBaseline(jobs: readonly BaselineJobData[], opts: Baseli
   try {
     for (let i = 1; i <= opts.workers; i++) workers.push(startWorker(opts, queueName, `bullmq-${i}`));
     await Promise.all(workers.map((w) => w.waitForLog((l) => l['msg'] === 'ready', 30_000)));
-    const workerCpu = () => workers.reduce((s, w) => s + processCpuMs(w.pid), 0);
+    const workerCpu = () => processesCpuMs(workers.map((w) => w.pid));
     const cpuBefore = workerCpu();
     const firstAddMs = Date.now();
     if (opts.paceMs === undefined) {

@@ -8,7 +8,7 @@ import { Executor, JobState, type JobSpecInit } from '@longshore/client';
 import { runBaseline } from './bullmq-baseline.js';
 import { lastFinishMs, startLatencies, startPool, submitAll, waitForAll, type BenchCluster } from './longshore-jobs.js';
 import { Redis } from 'ioredis';
-import { cpuDuring, processCpuMs } from './proc-cpu.js';
+import { cpuDuring, processesCpuMs } from './proc-cpu.js';
 import { percentile } from './stats.js';
 
 export interface OverheadOptions {
@@ -129,7 +129,7 @@ export async function runLongshore(
   const spec: JobSpecInit = { command: ['true'], executor, weightMilli: WEIGHT_MILLI };
   const label = system.replaceAll(' ', '-');
   const controlPlane = [bc.cluster.dispatcher.pid, bc.cluster.registry.pid];
-  const cpuMs = () => controlPlane.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const cpuMs = () => processesCpuMs(controlPlane);
   const before = cpuMs();
   let atIdle: number | undefined;
   const run = await submitAll(bc.ls, Array.from({ length: n }, () => spec), { pool: POOL, label, paceMs });

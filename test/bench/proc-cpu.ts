@@ -19,10 +19,14 @@ export function processCpuMs(pid: number, tid?: number): number {
   }
 }
 
+/** CPU time (ms) live processes `pids` have used so far, together (see {@link processCpuMs}). */
+export function processesCpuMs(pids: readonly number[]): number {
+  return pids.reduce((s, p) => s + processCpuMs(p), 0);
+}
+
 /** CPU ms used by `pids` together while `fn` ran. */
 export async function cpuDuring<T>(pids: readonly number[], fn: () => Promise<T>): Promise<{ value: T; cpuMs: number }> {
-  const total = () => pids.reduce((s, p) => s + processCpuMs(p), 0);
-  const before = total();
+  const before = processesCpuMs(pids);
   const value = await fn();
-  return { value, cpuMs: total() - before };
+  return { value, cpuMs: processesCpuMs(pids) - before };
 }
